@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { DATATYPES } from '../tensor/datatypes.js';
+
+/**
+ * bundle.json, version 1. docs/bundle-format.md describes every field; this schema is the contract.
+ * Unknown top-level keys are refused (a typo must not pass silently); the free-form parts
+ * (preprocessing and postprocessing details, metrics) are left to the adapters that read them.
+ */
+const datatype = z.enum(Object.keys(DATATYPES) as [keyof typeof DATATYPES, ...(keyof typeof DATATYPES)[]]);
+const dim = z.number().int().min(-1);
+const tensor = z.strictObject({
+  name: z.string().min(1),
+  datatype,
+  shape: z.array(dim),
+});
+const translations = z.record(z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/, 'a language tag such as en, fr, de'), z.string());
+const label = z.strictObject({ id: z.string().min(1), text: translations.optional() });
+const provider = z.enum(['cpu', 'cuda', 'tensorrt', 'openvino', 'dml', 'coreml', 'webgpu', 'wasm']);
+
+export const bundleSchema = z.strictObject({
+  schema_version: z.literal(1),
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, _ . - (starting with a letter or digit)'),
+  version: z.string().regex(/^[1-9][0-9]*$/, 'a positive integer, as the version folder name'),
+  description: z.string().default(''),
+  task: z.enum(['classification', 'regression', 'segmentation', 'other']),
+  model: z.strictObject({
+    file: z.string().regex(/^[^/\\]+\.(onnx|ort)$/, 'a file name in the version folder ending in .onnx or .ort'),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lowercase hexadecimal characters'),
+  }),
+  inputs: z.array(tensor).min(1).optional(),
+  outputs: z.array(tensor).min(1).optional(),
+  max_batch_size: z.number().int().min(0).max(65536).optional(),
+  labels: z.array(label).default([]),
+  preprocessing: z.looseObject({ kind: z.string() }).default({ kind: 'none' }),
+  postprocessing: z.looseObject({ kind: z.string() }).default({ kind: 'none' }),
+  intended_use: z.string().default(''),
+  provenance: z
+    .looseObject({
+      training_data: z.unknown().optional(),
+      evaluation: z.unknown().optional(),
+      licence: z.string().optional(),
+    })
+    .default({}),
+  execution: z
+    .strictObject({
+      providers: z.array(provider).min(1).default(['cpu']),
+      intra_op_threads: z.number().int().min(0).max(256).optional(),
+      instances: z.number().int().min(1).max(64).optional(),
+    })
+    .default({ providers: ['cpu'] }),
+});
+
+export type Bundle = z.infer<typeof bundleSchema>;
+export type ExecutionProvider = z.infer<typeof provider>;

@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ClinferError } from '../errors/index.js';
+import { bundleSchema, type Bundle } from './bundle-schema.js';
+import { deepFreeze } from '../util/deep-freeze.js';
+
+export const BUNDLE_FILE = 'bundle.json';
+const BARE_MODEL_FILES = ['model.onnx', 'model.ort'];
+
+/** What a version folder holds once read: a validated bundle, or a bare model file. */
+export interface VersionFolder {
+  readonly modelPath: string;
+  readonly bundle: Bundle | undefined;
+}
+
+const bundleError = (file: string, message: string) => new ClinferError('BUNDLE_INVALID', `${file}: ${message}`);
+
+/**
+ * Reads `<dir>/bundle.json` (validated, defaults filled, frozen) and checks the model file's sha256,
+ * or finds a bare model.onnx / model.ort. Every failure names the file and the field.
+ */
+export async function readVersionFolder(dir: string, expected: { name: string; version: string }): Promise<VersionFolder> {
+  const bundlePath = join(dir, BUNDLE_FILE);
+  const raw = await readFile(bundlePath, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw bundleError(bundlePath, `cannot be read (${e.code ?? e.message})`);
+  });
+  if (raw === undefined) return { modelPath: await findBareModel(dir), bundle: undefined };
+
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (e) {
+    throw bundleError(bundlePath, `is not valid JSON (${(e as Error).message})`);
+  }
+  const parsed = bundleSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.path.length ? issue.path.join('.') : '(top level)';
+    throw bundleError(bundlePath, `field '${field}': ${issue.message}`);
+  }
+  const bundle = parsed.data;
+  if (bundle.name !== expected.name) {
+    throw bundleError(bundlePath, `field 'name': '${bundle.name}' does not match the model folder '${expected.name}'`);
+  }
+  if (bundle.version !== expected.version) {
+    throw bundleError(bundlePath, `field 'version': '${bundle.version}' does not match the version folder '${expected.version}'`);
+  }
+  const modelPath = join(dir, bundle.model.file);
+  const info = await stat(modelPath).catch(() => undefined);
+  if (!info?.isFile()) throw bundleError(bundlePath, `field 'model.file': ${bundle.model.file} is not a file in ${dir}`);
+  const digest = await sha256File(modelPath);
+  if (digest !== bundle.model.sha256) {
+    throw bundleError(bundlePath, `field 'model.sha256': ${bundle.model.file} has sha256 ${digest}, the bundle declares ${bundle.model.sha256}`);
+  }
+  return { modelPath, bundle: deepFreeze(bundle) };
+}
+
+async function findBareModel(dir: string): Promise<string> {
+  for (const file of BARE_MODEL_FILES) {
+    const path = join(dir, file);
+    const info = await stat(path).catch(() => undefined);
+    if (info?.isFile()) return path;
+  }
+  throw bundleError(dir, `holds neither ${BUNDLE_FILE} nor ${BARE_MODEL_FILES.join(' / ')}`);
+}
+
+export function sha256File(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(path)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('error', reject)
+      .on('end', () => resolve(hash.digest('hex')));
+  });
+}

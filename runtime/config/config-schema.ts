@@ -1,0 +1,26 @@
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+
+const providers = z.array(z.enum(['cpu', 'cuda', 'tensorrt', 'openvino', 'dml', 'coreml'])).min(1);
+
+/**
+ * The server's settings, from (lowest to highest precedence) defaults, a config file, environment
+ * variables and command-line flags. docs/configuration.md lists each with its variable and flag.
+ */
+export const configSchema = z.strictObject({
+  models: z.string().min(1).default('./models'),
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(8080),
+  /** Worker threads; with intraOpThreads 1 one per core measured fastest on 2 cores. */
+  workers: z.number().int().min(1).max(256).default(() => Math.max(1, availableParallelism())),
+  intraOpThreads: z.number().int().min(1).max(256).default(1),
+  /** Execution providers for models whose bundle does not say (bare model.onnx folders). */
+  providers: providers.default(['cpu']),
+  /** max_batch_size given to a bare model whose first dimension is dynamic. */
+  autofillMaxBatchSize: z.number().int().min(0).max(65536).default(32),
+  maxBodyBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+  logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+});
+
+export type Config = Readonly<z.infer<typeof configSchema>>;
+export type ConfigInput = z.input<typeof configSchema>;

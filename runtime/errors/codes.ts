@@ -1,0 +1,35 @@
+/**
+ * Every error clinfer answers with carries one of these stable codes. A code is never reused for a
+ * different meaning; `kind` says which HTTP status family it belongs to (see http-status.ts).
+ * test/unit/errors/codes.test.ts pins this list and checks each code is documented in docs/errors.md.
+ */
+export type ErrorKind =
+  | 'invalid_argument'
+  | 'not_found'
+  | 'unavailable'
+  | 'unsupported'
+  | 'payload_too_large'
+  | 'resource_exhausted'
+  | 'deadline_exceeded'
+  | 'internal';
+
+export const ERROR_CODES = {
+  INVALID_REQUEST: { kind: 'invalid_argument', summary: 'the request body or URL is malformed' },
+  INVALID_INPUT: { kind: 'invalid_argument', summary: 'an input tensor does not match the model (name, datatype, shape, data)' },
+  INVALID_OUTPUT: { kind: 'invalid_argument', summary: 'a requested output does not exist on the model' },
+  INVALID_PARAMETER: { kind: 'invalid_argument', summary: 'a request parameter has the wrong type or value' },
+  ROUTE_NOT_FOUND: { kind: 'not_found', summary: 'no endpoint at this method and path' },
+  MODEL_NOT_FOUND: { kind: 'not_found', summary: 'no model of that name in the repository' },
+  VERSION_NOT_FOUND: { kind: 'not_found', summary: 'the model has no such version' },
+  MODEL_NOT_READY: { kind: 'unavailable', summary: 'the model version exists but is not READY (loading, unloading or unavailable)' },
+  WORKER_EXITED: { kind: 'unavailable', summary: 'the worker thread running the request died; the request may be retried' },
+  SERVER_SHUTTING_DOWN: { kind: 'unavailable', summary: 'the server is draining and accepts no new work' },
+  UNSUPPORTED_DATATYPE: { kind: 'unsupported', summary: 'the datatype cannot be used here (e.g. FP16 in JSON, BF16 anywhere)' },
+  BODY_TOO_LARGE: { kind: 'payload_too_large', summary: 'the request body exceeds the configured limit' },
+  BUNDLE_INVALID: { kind: 'invalid_argument', summary: 'a model bundle failed validation (file and field named)' },
+  CONFIG_INVALID: { kind: 'invalid_argument', summary: 'the server configuration failed validation' },
+  INFERENCE_FAILED: { kind: 'internal', summary: 'ONNX Runtime raised an error while executing the model' },
+  INTERNAL: { kind: 'internal', summary: 'an unexpected fault inside clinfer' },
+} as const satisfies Record<string, { kind: ErrorKind; summary: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,24 @@
+import type { ErrorKind } from './codes.js';
+import { ClinferError, isClinferError } from './clinfer-error.js';
+
+const STATUS_BY_KIND: Record<ErrorKind, number> = {
+  invalid_argument: 400,
+  not_found: 404,
+  payload_too_large: 413,
+  resource_exhausted: 429,
+  unsupported: 501,
+  unavailable: 503,
+  deadline_exceeded: 504,
+  internal: 500,
+};
+
+/** The single place where an error becomes an HTTP status (Triton's HttpCodeFromError). */
+export function httpStatusFromError(error: unknown): number {
+  return isClinferError(error) ? STATUS_BY_KIND[error.kind] : 500;
+}
+
+/** Wraps anything thrown into a ClinferError; unknown faults become INTERNAL without leaking their text. */
+export function toClinferError(error: unknown): ClinferError {
+  if (isClinferError(error)) return error;
+  return new ClinferError('INTERNAL', 'internal error', { cause: error });
+}

@@ -1,0 +1,3 @@
+export * from './codes.js';
+export * from './clinfer-error.js';
+export * from './http-status.js';

@@ -1,0 +1,15 @@
+import type { Config } from '../config/config-schema.js';
+import type { Logger } from '../log/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { ModelRepository } from '../repository/model-repository.js';
+
+/** What the HTTP routes depend on; built once in server.ts. */
+export interface AppContext {
+  readonly config: Config;
+  readonly repository: ModelRepository;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly version: string;
+  /** True once shutdown began: readiness turns false and new work is refused. */
+  readonly isShuttingDown: () => boolean;
+}

@@ -1,0 +1,27 @@
+import express, { type Express } from 'express';
+import type { AppContext } from './app-context.js';
+import { errorHandler, notFoundHandler } from './error-handler.js';
+import { healthRoutes } from './routes/health.js';
+import { inferRoutes } from './routes/infer.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { modelMetadataRoutes } from './routes/model-metadata.js';
+import { repositoryRoutes } from './routes/repository.js';
+
+/** The HTTP API: OIP v2 (KServe / Triton) plus /metrics. No route logs a body. */
+export function createApp(ctx: AppContext): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use((_req, res, next) => {
+    res.set('X-Content-Type-Options', 'nosniff');
+    next();
+  });
+  app.use(healthRoutes(ctx));
+  app.use(modelMetadataRoutes(ctx));
+  app.use(inferRoutes(ctx));
+  app.use(repositoryRoutes(ctx));
+  app.use(metricsRoutes(ctx));
+  app.use(notFoundHandler);
+  app.use(errorHandler(ctx.log));
+  return app;
+}

@@ -1,0 +1,41 @@
+import express, { Router, type Request, type Response } from 'express';
+import { isClinferError } from '../../errors/index.js';
+import { encodeInferResponse } from '../../protocol/infer-response.js';
+import { parseInferRequest } from '../../protocol/infer-request.js';
+import type { AppContext } from '../app-context.js';
+import { requireReady, resolveVersion } from './model-metadata.js';
+
+/** POST /v2/models/{m}[/versions/{v}]/infer: JSON or binary tensor data, through the model's scheduler. */
+export function inferRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const body = express.raw({ type: () => true, limit: ctx.config.maxBodyBytes });
+
+  const infer = async (req: Request, res: Response) => {
+    const started = performance.now();
+    let labels = { model: '_unknown', version: '' };
+    try {
+      const v = requireReady(resolveVersion(ctx, req));
+      labels = { model: v.name, version: v.version };
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const request = parseInferRequest(raw, req.get('inference-header-content-length'), v.config);
+      const abort = new AbortController();
+      res.on('close', () => {
+        if (!res.writableFinished) abort.abort();
+      });
+      const result = await v.scheduler.enqueue({ inputs: request.inputs, fetches: request.outputs.map((o) => o.name), signal: abort.signal });
+      const encoded = encodeInferResponse(v.config, request.id, result.outputs, request.outputs);
+      res.status(200).type(encoded.contentType);
+      if (encoded.headerLength !== undefined) res.set('Inference-Header-Content-Length', String(encoded.headerLength));
+      res.end(encoded.body);
+      ctx.metrics.requests.inc({ ...labels, outcome: 'success' });
+    } catch (error) {
+      ctx.metrics.requests.inc({ ...labels, outcome: isClinferError(error) ? error.code : 'INTERNAL' });
+      throw error;
+    } finally {
+      ctx.metrics.requestDuration.observe(labels, (performance.now() - started) / 1000);
+    }
+  };
+  router.post('/v2/models/:model/infer', body, infer);
+  router.post('/v2/models/:model/versions/:version/infer', body, infer);
+  return router;
+}

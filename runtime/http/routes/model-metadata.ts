@@ -1,0 +1,52 @@
+import { Router, type Request } from 'express';
+import { ClinferError } from '../../errors/index.js';
+import type { ModelVersion } from '../../repository/model-version.js';
+import type { AppContext } from '../app-context.js';
+
+export function resolveVersion(ctx: AppContext, req: Request): ModelVersion {
+  const { model, version } = req.params as { model: string; version?: string };
+  return ctx.repository.resolve(model, version);
+}
+
+export function requireReady(v: ModelVersion): Required<Pick<ModelVersion, 'config' | 'scheduler'>> & ModelVersion {
+  if (v.state !== 'READY' || !v.config || !v.scheduler) {
+    const why = v.reason ? `: ${v.reason}` : '';
+    throw new ClinferError('MODEL_NOT_READY', `model '${v.name}' version ${v.version} is ${v.state}${why}`);
+  }
+  return v as Required<Pick<ModelVersion, 'config' | 'scheduler'>> & ModelVersion;
+}
+
+/** OIP model metadata and model readiness, with or without a version in the path. */
+export function modelMetadataRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const metadata = (req: Request, res: import('express').Response) => {
+    const v = requireReady(resolveVersion(ctx, req));
+    const c = v.config;
+    const b = c.bundle;
+    res.json({
+      name: c.name,
+      versions: ctx.repository.versionsOf(c.name),
+      platform: c.platform,
+      inputs: c.inputs,
+      outputs: c.outputs,
+      // clinfer extensions, ignored by plain OIP clients:
+      version: c.version,
+      state: v.state,
+      max_batch_size: c.maxBatchSize,
+      execution_provider: c.provider,
+      metadata_source: c.source,
+      unsupported_outputs: c.unsupportedOutputs,
+      ...(b ? { bundle: { description: b.description, task: b.task, labels: b.labels, intended_use: b.intended_use, provenance: b.provenance, preprocessing: b.preprocessing, postprocessing: b.postprocessing } } : {}),
+    });
+  };
+  const ready = (req: Request, res: import('express').Response) => {
+    const v = resolveVersion(ctx, req);
+    const isReady = v.state === 'READY';
+    res.status(isReady ? 200 : 400).json({ name: v.name, version: v.version, ready: isReady, state: v.state, ...(v.reason ? { reason: v.reason } : {}) });
+  };
+  router.get('/v2/models/:model', metadata);
+  router.get('/v2/models/:model/versions/:version', metadata);
+  router.get('/v2/models/:model/ready', ready);
+  router.get('/v2/models/:model/versions/:version/ready', ready);
+  return router;
+}

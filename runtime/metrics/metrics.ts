@@ -1,0 +1,90 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** 100 µs to 10 s, roughly 1-2.5-5 per decade: fine enough for a 200 µs tabular model and a 3 s CT. */
+export const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+const LOAD_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+export const MODEL_STATES = ['LOADING', 'READY', 'UNLOADING', 'UNAVAILABLE'] as const;
+export type ModelState = (typeof MODEL_STATES)[number];
+
+/**
+ * Every metric clinfer exports (README "Metrics" documents them). One registry per server, so that
+ * several servers in one process (tests) never mix their counts.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly requests = new Counter({
+    name: 'clinfer_inference_requests_total',
+    help: 'Inference requests answered, by outcome (success or the error code)',
+    labelNames: ['model', 'version', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly requestDuration = new Histogram({
+    name: 'clinfer_inference_request_duration_seconds',
+    help: 'End-to-end time of an inference request, from body received to response written',
+    labelNames: ['model', 'version'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly queueDuration = new Histogram({
+    name: 'clinfer_inference_queue_duration_seconds',
+    help: 'Time a request waited in the scheduler queue before its batch started',
+    labelNames: ['model', 'version'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly computeDuration = new Histogram({
+    name: 'clinfer_inference_compute_duration_seconds',
+    help: 'ONNX Runtime execution time of the batch that carried the request',
+    labelNames: ['model', 'version'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly batchSize = new Histogram({
+    name: 'clinfer_inference_batch_size',
+    help: 'Rows per executed batch (after dynamic batching)',
+    labelNames: ['model', 'version'] as const,
+    buckets: BATCH_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly pending = new Gauge({
+    name: 'clinfer_inference_pending_requests',
+    help: 'Requests accepted and not yet answered (queued plus executing)',
+    labelNames: ['model', 'version'] as const,
+    registers: [this.registry],
+  });
+  readonly modelState = new Gauge({
+    name: 'clinfer_model_state',
+    help: 'Lifecycle state of each model version: 1 for its current state, 0 for the others',
+    labelNames: ['model', 'version', 'state'] as const,
+    registers: [this.registry],
+  });
+  readonly loadDuration = new Histogram({
+    name: 'clinfer_model_load_duration_seconds',
+    help: 'Time to load a model version: read, verify, create sessions on every worker and warm up',
+    labelNames: ['model', 'version'] as const,
+    buckets: LOAD_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly executionProvider = new Gauge({
+    name: 'clinfer_model_execution_provider',
+    help: 'Execution provider a READY model version runs on (value 1)',
+    labelNames: ['model', 'version', 'provider'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  setState(model: string, version: string, state: ModelState): void {
+    for (const s of MODEL_STATES) this.modelState.set({ model, version, state: s }, s === state ? 1 : 0);
+  }
+
+  forgetVersion(model: string, version: string): void {
+    for (const s of MODEL_STATES) this.modelState.remove({ model, version, state: s });
+    this.pending.remove({ model, version });
+  }
+}

@@ -1,0 +1,107 @@
+import type { Bundle } from '../bundle/bundle-schema.js';
+import { ClinferError } from '../errors/index.js';
+import type { ValueInfo } from '../pool/messages.js';
+import { datatypeFromOrt } from '../tensor/datatypes.js';
+import { deepFreeze } from '../util/deep-freeze.js';
+import type { ModelConfig } from './model-config.js';
+import type { TensorSpec, UnsupportedValueSpec } from './tensor-spec.js';
+
+export interface GraphInfo {
+  readonly inputs: readonly ValueInfo[];
+  readonly outputs: readonly ValueInfo[];
+  readonly provider: string;
+}
+
+export interface ConfigDefaults {
+  /** max_batch_size auto-filled for a graph whose inputs and outputs all have a dynamic first dimension. */
+  readonly autofillMaxBatchSize: number;
+  readonly instances: number;
+}
+
+/**
+ * Merges what the ONNX graph says with what the bundle declares (Triton's autofill, then validate).
+ * The bundle may narrow a dynamic dimension, never contradict the graph. Failures name the field.
+ */
+export function buildModelConfig(
+  id: { name: string; version: string; bundleFile: string },
+  graph: GraphInfo,
+  bundle: Bundle | undefined,
+  defaults: ConfigDefaults,
+): ModelConfig {
+  const fail = (field: string, message: string) =>
+    new ClinferError('BUNDLE_INVALID', bundle ? `${id.bundleFile}: field '${field}': ${message}` : `${id.name}/${id.version}: ${message}`);
+
+  const graphInputs = graph.inputs.map((v) => {
+    const spec = tensorSpec(v);
+    if ('reason' in spec) throw fail('inputs', `graph input '${v.name}' ${spec.reason}; clinfer cannot feed it`);
+    return spec;
+  });
+  const graphOutputs: TensorSpec[] = [];
+  const unsupportedOutputs: UnsupportedValueSpec[] = [];
+  for (const v of graph.outputs) {
+    const spec = tensorSpec(v);
+    if ('reason' in spec) unsupportedOutputs.push(spec);
+    else graphOutputs.push(spec);
+  }
+  if (graphOutputs.length === 0) throw fail('outputs', 'the graph has no tensor output clinfer can return');
+
+  const inputs = bundle?.inputs ? reconcile('inputs', bundle.inputs, graphInputs, fail) : graphInputs;
+  const outputs = bundle?.outputs ? reconcile('outputs', bundle.outputs, graphOutputs, fail) : graphOutputs;
+
+  const all = [...inputs, ...outputs];
+  const batchable = all.every((t) => t.shape.length > 0 && t.shape[0] === -1);
+  let maxBatchSize = bundle?.max_batch_size ?? (batchable ? defaults.autofillMaxBatchSize : 0);
+  if (maxBatchSize > 1 && !batchable) {
+    const fixed = all.find((t) => t.shape[0] !== -1)!;
+    throw fail('max_batch_size', `is ${maxBatchSize} but '${fixed.name}' has no dynamic first dimension (shape [${fixed.shape.join(',')}])`);
+  }
+  if (maxBatchSize === 1) maxBatchSize = 0;
+
+  return deepFreeze({
+    name: id.name,
+    version: id.version,
+    platform: 'onnxruntime_onnx',
+    inputs,
+    outputs,
+    unsupportedOutputs,
+    maxBatchSize,
+    instances: bundle?.execution.instances ?? defaults.instances,
+    provider: graph.provider,
+    source: bundle ? 'bundle' : 'autofill',
+    bundle,
+  } satisfies ModelConfig);
+}
+
+function tensorSpec(v: ValueInfo): TensorSpec | UnsupportedValueSpec {
+  if (!v.isTensor) return { name: v.name, reason: 'is not a tensor (a sequence or map, e.g. scikit-learn ZipMap)' };
+  const datatype = datatypeFromOrt(v.type ?? '');
+  if (!datatype) return { name: v.name, reason: `has element type ${v.type}, which the protocol cannot carry` };
+  return { name: v.name, datatype, shape: (v.shape ?? []).map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) };
+}
+
+function reconcile(
+  field: 'inputs' | 'outputs',
+  declared: readonly TensorSpec[],
+  graph: readonly TensorSpec[],
+  fail: (field: string, message: string) => ClinferError,
+): TensorSpec[] {
+  const names = new Set(declared.map((d) => d.name));
+  if (names.size !== declared.length) throw fail(field, 'lists a name twice');
+  if (field === 'inputs') {
+    const missing = graph.find((g) => !names.has(g.name));
+    if (missing) throw fail(field, `does not declare graph input '${missing.name}'`);
+  }
+  return declared.map((d, i) => {
+    const g = graph.find((t) => t.name === d.name);
+    const where = `${field}[${i}]`;
+    if (!g) throw fail(`${where}.name`, `'${d.name}' is not a ${field === 'inputs' ? 'input' : 'tensor output'} of the graph (it has ${graph.map((t) => t.name).join(', ')})`);
+    if (g.datatype !== d.datatype) throw fail(`${where}.datatype`, `is ${d.datatype}, the graph says ${g.datatype}`);
+    if (g.shape.length > 0) {
+      if (g.shape.length !== d.shape.length) throw fail(`${where}.shape`, `has rank ${d.shape.length}, the graph's is ${g.shape.length} ([${g.shape.join(',')}])`);
+      g.shape.forEach((gd, k) => {
+        if (gd !== -1 && d.shape[k] !== gd) throw fail(`${where}.shape`, `dimension ${k} is ${d.shape[k]}, the graph fixes it at ${gd}`);
+      });
+    }
+    return { name: d.name, datatype: d.datatype, shape: [...d.shape] };
+  });
+}

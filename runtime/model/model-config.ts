@@ -1,0 +1,27 @@
+import type { Bundle } from '../bundle/bundle-schema.js';
+import type { TensorSpec, UnsupportedValueSpec } from './tensor-spec.js';
+
+/**
+ * Everything the serving path needs to know about one model version, after the bundle (or the ONNX
+ * graph, for a bare model) has been read and checked against the graph. Frozen once built.
+ */
+export interface ModelConfig {
+  readonly name: string;
+  readonly version: string;
+  readonly platform: 'onnxruntime_onnx';
+  readonly inputs: readonly TensorSpec[];
+  readonly outputs: readonly TensorSpec[];
+  readonly unsupportedOutputs: readonly UnsupportedValueSpec[];
+  /** 0 or 1: no batching. Otherwise the first dimension of every input and output is the batch. */
+  readonly maxBatchSize: number;
+  readonly instances: number;
+  /** The execution provider ONNX Runtime actually uses for this version. */
+  readonly provider: string;
+  /** Where the metadata came from: a bundle.json, or auto-filled from the graph. */
+  readonly source: 'bundle' | 'autofill';
+  readonly bundle: Bundle | undefined;
+}
+
+export function batchingEnabled(config: Pick<ModelConfig, 'maxBatchSize'>): boolean {
+  return config.maxBatchSize > 1;
+}

@@ -1,0 +1,62 @@
+/**
+ * The messages that cross the main-thread / worker boundary. Only structured-cloneable data goes
+ * here; typed-array buffers travel in the transfer list (the sender gives up ownership).
+ */
+import type { NumericArray, OrtType } from '../tensor/datatypes.js';
+
+/** A tensor on the wire. BYTES tensors travel as strings, as onnxruntime-node takes them. */
+export interface WireTensor {
+  name: string;
+  type: OrtType;
+  dims: number[];
+  data: NumericArray | string[];
+}
+
+/** Identifies one ONNX Runtime session configuration; every worker can create it on demand. */
+export interface SessionSpec {
+  /** Unique per loaded model version (name, version and a load generation). */
+  key: string;
+  modelPath: string;
+  /** Execution providers in order of preference; CPU is always tried last. */
+  providers: string[];
+  intraOpThreads: number;
+  /** Shapes to warm up with, by input name; dynamic dims of inputs not listed become 1. */
+  warmupShapes: Record<string, number[]>;
+}
+
+export interface ValueInfo {
+  name: string;
+  isTensor: boolean;
+  type?: string;
+  shape?: (number | string)[];
+}
+
+export interface LoadResult {
+  threadId: number;
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+  provider: string;
+  /** Providers that failed before the one in use, and why (logged once by the main thread). */
+  fallbacks: { provider: string; error: string }[];
+  loadMs: number;
+  warmupMs: number;
+  /** Set when warm-up failed: the model is then UNAVAILABLE with this reason. */
+  warmupError?: string;
+}
+
+export interface InferResult {
+  outputs: WireTensor[];
+  computeMs: number;
+  threadId: number;
+}
+
+export interface BroadcastBarrier {
+  /** Int32Array(1) counter on shared memory: each worker increments it, then waits for `workers`. */
+  counter: SharedArrayBuffer;
+  workers: number;
+}
+
+export type Task =
+  | { kind: 'load'; spec: SessionSpec; barrier: BroadcastBarrier }
+  | { kind: 'unload'; key: string; barrier: BroadcastBarrier }
+  | { kind: 'infer'; spec: SessionSpec; feeds: WireTensor[]; fetches: string[] };

@@ -1,0 +1,113 @@
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Piscina } from 'piscina';
+import { ClinferError } from '../errors/index.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { InferResult, LoadResult, SessionSpec, Task } from './messages.js';
+import { fromWire, toWire } from './wire.js';
+
+export interface PoolInferResult {
+  readonly outputs: Tensor[];
+  readonly computeSeconds: number;
+}
+
+export interface WorkerPoolOptions {
+  readonly workers: number;
+}
+
+const WORKER_URL = new URL('./worker.ts', import.meta.url);
+
+/**
+ * The main-thread face of the worker threads. Any worker can run any model (sessions are created on
+ * first use); `load` and `unload` are broadcast so every worker holds a warm session before READY.
+ */
+export class WorkerPool {
+  readonly #piscina: Piscina;
+  readonly #size: number;
+  #closed = false;
+  #broadcastChain: Promise<unknown> = Promise.resolve();
+
+  constructor(options: WorkerPoolOptions) {
+    this.#size = options.workers;
+    this.#piscina = new Piscina({
+      filename: fileURLToPath(WORKER_URL),
+      minThreads: options.workers,
+      maxThreads: options.workers,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      // The worker is TypeScript: each thread registers tsx before loading it.
+      execArgv: ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href],
+    });
+    // A worker that dies is replaced by piscina (minThreads); its tasks are rejected, and answered.
+    this.#piscina.on('error', () => undefined);
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** The live worker threads (tests use this to kill one). */
+  get threads() {
+    return this.#piscina.threads;
+  }
+
+  /** Creates and warms the session on every worker; resolves with each worker's report. */
+  async load(spec: SessionSpec): Promise<LoadResult[]> {
+    return this.#broadcast({ kind: 'load', spec, barrier: this.#barrier() }) as Promise<LoadResult[]>;
+  }
+
+  async unload(key: string): Promise<void> {
+    if (this.#closed) return;
+    await this.#broadcast({ kind: 'unload', key, barrier: this.#barrier() });
+  }
+
+  /** Runs one batch. Input buffers are transferred to the worker: the caller must not touch them after. */
+  async infer(spec: SessionSpec, inputs: readonly Tensor[], fetches: readonly string[]): Promise<PoolInferResult> {
+    if (this.#closed) throw new ClinferError('SERVER_SHUTTING_DOWN', 'the server is shutting down');
+    const feeds = inputs.map(toWire);
+    const transferList = feeds.flatMap((f) => (Array.isArray(f.data) ? [] : [f.data.buffer as ArrayBuffer]));
+    const task: Task = { kind: 'infer', spec, feeds, fetches: [...fetches] };
+    let result: InferResult;
+    try {
+      result = (await this.#piscina.run(task, { transferList })) as InferResult;
+    } catch (error) {
+      throw translateWorkerError(error);
+    }
+    return { outputs: result.outputs.map(fromWire), computeSeconds: result.computeMs / 1000 };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#piscina.close({ force: true });
+  }
+
+  #barrier() {
+    return { counter: new SharedArrayBuffer(4), workers: this.#size };
+  }
+
+  /** Broadcasts run one at a time: two interleaved barriers could each hold half the workers. */
+  #broadcast(task: Task): Promise<unknown[]> {
+    const run = this.#broadcastChain.then(() => this.#broadcastNow(task));
+    this.#broadcastChain = run.catch(() => undefined);
+    return run;
+  }
+
+  async #broadcastNow(task: Task): Promise<unknown[]> {
+    const runs = Array.from({ length: this.#size }, () => this.#piscina.run(task));
+    const settled = await Promise.allSettled(runs);
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw translateWorkerError(failed.reason);
+    return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value);
+  }
+}
+
+function translateWorkerError(error: unknown): Error {
+  if (error instanceof ClinferError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (/terminated|exited|worker.*(exit|died)/i.test(message)) {
+    return new ClinferError('WORKER_EXITED', 'the worker thread running this request exited; retry the request', { cause: error });
+  }
+  if (error instanceof Error && error.name === 'AbortError') return error;
+  return new ClinferError('INFERENCE_FAILED', `ONNX Runtime failed: ${message.split('\n')[0]!.slice(0, 300)}`, { cause: error });
+}

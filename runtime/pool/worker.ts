@@ -1,0 +1,101 @@
+/**
+ * Worker-thread entry (piscina). Holds the ONNX Runtime sessions of the model versions it has served,
+ * keyed by SessionSpec.key, creating them on first use: a replacement worker therefore serves at once.
+ */
+import { threadId } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+import type { BroadcastBarrier, InferResult, LoadResult, SessionSpec, Task, WireTensor } from './messages.js';
+import { createSession, describeValues, firstLine } from './session-factory.js';
+import { warmupFeeds } from './warmup.js';
+
+interface Loaded {
+  session: ort.InferenceSession;
+  result: LoadResult;
+}
+
+const sessions = new Map<string, Promise<Loaded>>();
+
+export default async function handle(task: Task): Promise<unknown> {
+  switch (task.kind) {
+    case 'load': {
+      const loaded = await ensureLoaded(task.spec);
+      await waitAtBarrier(task.barrier);
+      return loaded.result;
+    }
+    case 'unload': {
+      const entry = sessions.get(task.key);
+      sessions.delete(task.key);
+      if (entry) await entry.then((l) => l.session.release()).catch(() => undefined);
+      await waitAtBarrier(task.barrier);
+      return { threadId };
+    }
+    case 'infer':
+      return infer(task.spec, task.feeds, task.fetches);
+  }
+}
+
+function ensureLoaded(spec: SessionSpec): Promise<Loaded> {
+  let entry = sessions.get(spec.key);
+  if (!entry) {
+    entry = load(spec);
+    sessions.set(spec.key, entry);
+    entry.catch(() => sessions.delete(spec.key));
+  }
+  return entry;
+}
+
+async function load(spec: SessionSpec): Promise<Loaded> {
+  const started = performance.now();
+  const { session, provider, fallbacks } = await createSession(spec);
+  const loadMs = performance.now() - started;
+  const inputs = describeValues(session.inputMetadata);
+  const outputs = describeValues(session.outputMetadata);
+  const warmStart = performance.now();
+  let warmupError: string | undefined;
+  try {
+    const fetches = outputs.filter((o) => o.isTensor).map((o) => o.name);
+    await session.run(toOrtFeeds(warmupFeeds(inputs, spec.warmupShapes)), fetches);
+  } catch (error) {
+    warmupError = firstLine(error);
+  }
+  const result: LoadResult = {
+    threadId, inputs, outputs, provider, fallbacks, loadMs,
+    warmupMs: performance.now() - warmStart,
+    ...(warmupError ? { warmupError } : {}),
+  };
+  return { session, result };
+}
+
+async function infer(spec: SessionSpec, feeds: WireTensor[], fetches: string[]) {
+  const { session } = await ensureLoaded(spec);
+  const started = performance.now();
+  const results = await session.run(toOrtFeeds(feeds), fetches);
+  const computeMs = performance.now() - started;
+  const outputs: WireTensor[] = fetches.map((name) => {
+    const t = results[name]!;
+    // Copy out of ONNX Runtime's buffer so the result owns a plain, transferable ArrayBuffer.
+    const data = t.type === 'string' ? [...(t.data as string[])] : (t.data as Float32Array).slice();
+    return { name, type: t.type as WireTensor['type'], dims: [...t.dims], data };
+  });
+  for (const t of Object.values(results)) t.dispose();
+  const value: InferResult = { outputs, computeMs, threadId };
+  const transfer = outputs.flatMap((o) => (Array.isArray(o.data) ? [] : [o.data.buffer]));
+  return move({ [transferableSymbol]: transfer, [valueSymbol]: value } as never);
+}
+
+function toOrtFeeds(feeds: WireTensor[]): Record<string, ort.Tensor> {
+  const out: Record<string, ort.Tensor> = {};
+  for (const f of feeds) out[f.name] = new ort.Tensor(f.type as never, f.data as never, f.dims);
+  return out;
+}
+
+/** Holds this worker on the task until every worker has taken one, so a broadcast reaches them all. */
+async function waitAtBarrier(barrier: BroadcastBarrier): Promise<void> {
+  const counter = new Int32Array(barrier.counter);
+  Atomics.add(counter, 0, 1);
+  const deadline = Date.now() + 10_000;
+  while (Atomics.load(counter, 0) < barrier.workers && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}

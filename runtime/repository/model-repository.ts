@@ -1,0 +1,220 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BUNDLE_FILE, readVersionFolder } from '../bundle/read-bundle.js';
+import type { Config } from '../config/config-schema.js';
+import { ClinferError, modelNotFound, versionNotFound } from '../errors/index.js';
+import type { Logger } from '../log/logger.js';
+import type { Metrics, ModelState } from '../metrics/metrics.js';
+import { buildModelConfig } from '../model/build-model-config.js';
+import type { SessionSpec } from '../pool/messages.js';
+import type { WorkerPool } from '../pool/worker-pool.js';
+import { DynamicBatcher } from '../scheduler/dynamic-batcher.js';
+import type { IndexEntry, ModelVersion } from './model-version.js';
+import { readVersionPolicy, selectVersions } from './version-policy.js';
+
+const VERSION_DIR = /^[1-9][0-9]*$/;
+const MODEL_DIR = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/**
+ * Triton's model repository: `<root>/<model>/<version>/`. Owns every ModelVersion and its lifecycle.
+ * A broken version never stops the others: it is UNAVAILABLE with a reason naming file and field.
+ * Loads of one model are serialised; a reload keeps the old version serving until the new one is READY.
+ */
+export class ModelRepository {
+  readonly #root: string;
+  readonly #pool: WorkerPool;
+  readonly #metrics: Metrics;
+  readonly #log: Logger;
+  readonly #config: Config;
+  readonly #models = new Map<string, Map<string, ModelVersion>>();
+  /** Failures that concern a whole model folder (bad model.json, no version folder). */
+  readonly #modelErrors = new Map<string, string>();
+  readonly #locks = new Map<string, Promise<unknown>>();
+  #generation = 0;
+  #initialLoadDone = false;
+
+  constructor(options: { root: string; pool: WorkerPool; metrics: Metrics; log: Logger; config: Config }) {
+    this.#root = options.root;
+    this.#pool = options.pool;
+    this.#metrics = options.metrics;
+    this.#log = options.log;
+    this.#config = options.config;
+  }
+
+  /** Loads every model folder under the root; never throws for a broken model. */
+  async loadAll(): Promise<void> {
+    const entries = await readdir(this.#root, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
+      throw new ClinferError('CONFIG_INVALID', `model repository ${this.#root} cannot be read (${e.code ?? e.message})`);
+    });
+    for (const entry of entries) {
+      if (entry.isDirectory() && MODEL_DIR.test(entry.name)) await this.load(entry.name).catch(() => undefined);
+    }
+    this.#initialLoadDone = true;
+  }
+
+  /** Triton's load: (re)reads the model folder and serves the versions its policy selects. */
+  load(name: string): Promise<void> {
+    return this.#serialised(name, () => this.#load(name));
+  }
+
+  /** Triton's unload: drains and unloads every version of the model. */
+  unload(name: string): Promise<void> {
+    return this.#serialised(name, async () => {
+      const versions = this.#models.get(name);
+      if (!versions && !this.#modelErrors.has(name)) throw modelNotFound(name);
+      this.#modelErrors.delete(name);
+      await Promise.all([...(versions?.values() ?? [])].map((v) => this.#unloadVersion(v)));
+      this.#models.delete(name);
+    });
+  }
+
+  /** The version a request addresses: the one named, else the highest READY one. */
+  resolve(name: string, version?: string): ModelVersion {
+    const versions = this.#models.get(name);
+    if (!versions) {
+      if (this.#modelErrors.has(name)) throw new ClinferError('MODEL_NOT_READY', `model '${name}' is UNAVAILABLE: ${this.#modelErrors.get(name)}`);
+      throw modelNotFound(name);
+    }
+    if (version !== undefined) {
+      const found = versions.get(version);
+      if (!found) throw versionNotFound(name, version);
+      return found;
+    }
+    const ordered = [...versions.values()].sort((a, b) => Number(b.version) - Number(a.version));
+    return ordered.find((v) => v.state === 'READY') ?? ordered[0]!;
+  }
+
+  /** Every known model version with its state and reason (the repository index). */
+  index(): IndexEntry[] {
+    const out: IndexEntry[] = [];
+    for (const [name, reason] of this.#modelErrors) out.push({ name, version: '', state: 'UNAVAILABLE', reason });
+    for (const versions of this.#models.values()) {
+      for (const v of versions.values()) out.push({ name: v.name, version: v.version, state: v.state, reason: v.reason });
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name) || Number(a.version) - Number(b.version));
+  }
+
+  /** Model names whose folder is being served (for metadata listings). */
+  versionsOf(name: string): string[] {
+    return [...(this.#models.get(name)?.keys() ?? [])].sort((a, b) => Number(a) - Number(b));
+  }
+
+  /** Ready once the initial scan is done and nothing is still loading. */
+  get ready(): boolean {
+    return this.#initialLoadDone && this.index().every((e) => e.state !== 'LOADING');
+  }
+
+  async close(): Promise<void> {
+    for (const name of [...this.#models.keys()]) await this.unload(name).catch(() => undefined);
+  }
+
+  async #load(name: string): Promise<void> {
+    if (!MODEL_DIR.test(name)) throw modelNotFound(name);
+    const dir = join(this.#root, name);
+    const info = await stat(dir).catch(() => undefined);
+    if (!info?.isDirectory()) throw modelNotFound(name);
+    this.#modelErrors.delete(name);
+    let selected: string[];
+    try {
+      const policy = await readVersionPolicy(dir);
+      const folders = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory() && VERSION_DIR.test(e.name)).map((e) => e.name);
+      if (folders.length === 0) throw new ClinferError('BUNDLE_INVALID', `${dir}: holds no version folder (expected ${dir}/1/${BUNDLE_FILE} or ${dir}/1/model.onnx)`);
+      selected = selectVersions(folders, policy);
+      if (selected.length === 0) throw new ClinferError('BUNDLE_INVALID', `${dir}: the version policy selects none of the versions ${folders.join(', ')}`);
+    } catch (error) {
+      const reason = (error as Error).message;
+      this.#modelErrors.set(name, reason);
+      this.#log.warn('model unavailable', { model: name, reason });
+      throw error;
+    }
+    const versions = this.#models.get(name) ?? new Map<string, ModelVersion>();
+    this.#models.set(name, versions);
+    for (const old of [...versions.values()]) {
+      if (!selected.includes(old.version)) await this.#unloadVersion(old);
+    }
+    const results = await Promise.allSettled(selected.map((v) => this.#loadVersion(name, v, join(dir, v), versions)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  async #loadVersion(name: string, version: string, dir: string, versions: Map<string, ModelVersion>): Promise<void> {
+    const started = performance.now();
+    const previous = versions.get(version);
+    const next: ModelVersion = { name, version, state: 'LOADING', reason: '' };
+    const keepPrevious = previous?.state === 'READY';
+    if (!keepPrevious) {
+      versions.set(version, next);
+      this.#setState(next, 'LOADING');
+    }
+    let spec: SessionSpec | undefined;
+    try {
+      const folder = await readVersionFolder(dir, { name, version });
+      const bundle = folder.bundle;
+      spec = {
+        key: `${name}/${version}#${++this.#generation}`,
+        modelPath: folder.modelPath,
+        providers: [...(bundle?.execution.providers ?? this.#config.providers)],
+        intraOpThreads: bundle?.execution.intra_op_threads || this.#config.intraOpThreads,
+        warmupShapes: Object.fromEntries((bundle?.inputs ?? []).map((t) => [t.name, t.shape.map((d, i) => (d >= 0 ? d : i === 0 ? 1 : 32))])),
+      };
+      const reports = await this.#pool.load(spec);
+      const report = reports[0]!;
+      if (report.fallbacks.length > 0) {
+        this.#log.warn('execution provider fallback', { model: name, version, provider: report.provider, failed: report.fallbacks });
+      }
+      if (report.warmupError) throw new ClinferError('BUNDLE_INVALID', `${dir}: warm-up run failed: ${report.warmupError}`);
+      const config = buildModelConfig({ name, version, bundleFile: join(dir, BUNDLE_FILE) }, report, bundle, {
+        autofillMaxBatchSize: this.#config.autofillMaxBatchSize,
+        instances: this.#pool.size,
+      });
+      next.config = config;
+      next.spec = spec;
+      next.scheduler = new DynamicBatcher(config, spec, this.#pool, this.#metrics);
+      versions.set(version, next);
+      this.#setState(next, 'READY');
+      this.#metrics.loadDuration.observe({ model: name, version }, (performance.now() - started) / 1000);
+      this.#metrics.executionProvider.set({ model: name, version, provider: config.provider }, 1);
+      if (previous && keepPrevious) await this.#retire(previous, false);
+    } catch (error) {
+      if (spec) await this.#pool.unload(spec.key).catch(() => undefined);
+      const reason = (error as Error).message;
+      if (keepPrevious) {
+        this.#log.warn('reload failed, previous version keeps serving', { model: name, version, reason });
+      } else {
+        next.reason = reason;
+        this.#setState(next, 'UNAVAILABLE');
+      }
+      throw error instanceof ClinferError ? error : new ClinferError('BUNDLE_INVALID', `${dir}: ${reason}`, { cause: error });
+    }
+  }
+
+  async #unloadVersion(v: ModelVersion): Promise<void> {
+    const versions = this.#models.get(v.name);
+    await this.#retire(v);
+    this.#metrics.forgetVersion(v.name, v.version);
+    if (versions?.get(v.version) === v) versions.delete(v.version);
+  }
+
+  /** Drains a version's accepted requests, then frees its sessions on every worker. */
+  async #retire(v: ModelVersion, announce = true): Promise<void> {
+    if (announce && v.state === 'READY') this.#setState(v, 'UNLOADING');
+    else v.state = 'UNLOADING';
+    await v.scheduler?.stop();
+    if (v.spec) await this.#pool.unload(v.spec.key).catch(() => undefined);
+    if (announce && v.config) this.#metrics.executionProvider.remove({ model: v.name, version: v.version, provider: v.config.provider });
+  }
+
+  #setState(v: ModelVersion, state: ModelState): void {
+    v.state = state;
+    if (state !== 'UNAVAILABLE') v.reason = '';
+    this.#metrics.setState(v.name, v.version, state);
+    this.#log.info('model state', { model: v.name, version: v.version, state, ...(v.reason ? { reason: v.reason } : {}) });
+  }
+
+  #serialised<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const before = this.#locks.get(name) ?? Promise.resolve();
+    const run = before.catch(() => undefined).then(work);
+    this.#locks.set(name, run.catch(() => undefined));
+    return run;
+  }
+}

@@ -1,0 +1,26 @@
+import type { ModelConfig } from '../model/model-config.js';
+import type { ModelState } from '../metrics/metrics.js';
+import type { SessionSpec } from '../pool/messages.js';
+import type { Scheduler } from '../scheduler/scheduler.js';
+
+/**
+ * One version of one model and where it is in its lifecycle:
+ * LOADING -> READY -> UNLOADING -> (gone), or LOADING -> UNAVAILABLE (with a reason).
+ * `config`, `spec` and `scheduler` are set exactly when the state is READY or UNLOADING.
+ */
+export interface ModelVersion {
+  readonly name: string;
+  readonly version: string;
+  state: ModelState;
+  reason: string;
+  config?: ModelConfig;
+  spec?: SessionSpec;
+  scheduler?: Scheduler;
+}
+
+export interface IndexEntry {
+  name: string;
+  version: string;
+  state: ModelState;
+  reason: string;
+}

@@ -1,0 +1,29 @@
+import type { Tensor } from '../tensor/tensor.js';
+
+/** One inference request, validated against the model, waiting for a worker. */
+export interface ScheduledRequest {
+  readonly inputs: readonly Tensor[];
+  /** Output names to compute, in the order the response lists them. */
+  readonly fetches: readonly string[];
+  /** Aborted when the caller goes away: queued work is then dropped, not run. */
+  readonly signal?: AbortSignal;
+}
+
+export interface ScheduledResult {
+  readonly outputs: readonly Tensor[];
+  readonly queueSeconds: number;
+  readonly computeSeconds: number;
+  readonly batchSize: number;
+}
+
+/**
+ * Sits between the protocol layer and the worker pool, one per model version (Triton's Scheduler).
+ * Contract: every enqueued request settles exactly once, with a result or a ClinferError.
+ */
+export interface Scheduler {
+  enqueue(request: ScheduledRequest): Promise<ScheduledResult>;
+  /** Requests accepted and not yet answered (queued plus executing). */
+  readonly inflightCount: number;
+  /** Refuses new work, lets accepted work finish, then resolves. */
+  stop(): Promise<void>;
+}

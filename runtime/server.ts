@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import type { Config } from './config/config-schema.js';
+import { createApp } from './http/app.js';
+import { createLogger, type Logger } from './log/logger.js';
+import { Metrics } from './metrics/metrics.js';
+import { WorkerPool } from './pool/worker-pool.js';
+import { ModelRepository } from './repository/model-repository.js';
+
+export interface ClinferServer {
+  /** http://host:port, with the port actually bound (for --port 0). */
+  readonly url: string;
+  readonly repository: ModelRepository;
+  readonly pool: WorkerPool;
+  readonly metrics: Metrics;
+  /** Stops accepting, answers what was accepted, unloads models, stops the workers. */
+  close(): Promise<void>;
+}
+
+const PACKAGE_VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+
+/**
+ * Wires the layers together (the one place that picks concrete classes) and starts listening.
+ * Liveness answers at once; readiness turns true when every model folder has been tried.
+ */
+export async function startServer(config: Config, options: { log?: Logger } = {}): Promise<ClinferServer> {
+  const log = options.log ?? createLogger(config.logLevel);
+  const metrics = new Metrics();
+  const pool = new WorkerPool({ workers: config.workers });
+  const repository = new ModelRepository({ root: resolve(config.models), pool, metrics, log, config });
+  let shuttingDown = false;
+  const app = createApp({ config, repository, metrics, log, version: PACKAGE_VERSION, isShuttingDown: () => shuttingDown });
+
+  const http: Server = createServer(app);
+  http.keepAliveTimeout = 65_000;
+  await new Promise<void>((ok, fail) => {
+    http.once('error', fail);
+    http.listen(config.port, config.host, () => {
+      http.off('error', fail);
+      ok();
+    });
+  });
+  const { port } = http.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  try {
+    await repository.loadAll();
+  } catch (error) {
+    await new Promise((r) => http.close(r));
+    await pool.close();
+    throw error;
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      shuttingDown = true;
+      const stopped = new Promise((r) => http.close(r));
+      http.closeIdleConnections();
+      await repository.close();
+      await pool.close();
+      http.closeAllConnections();
+      await stopped;
+    })();
+    return closing;
+  };
+  return { url, repository, pool, metrics, close };
+}
