@@ -82,9 +82,4 @@ export class Metrics {
   setState(model: string, version: string, state: ModelState): void {
     for (const s of MODEL_STATES) this.modelState.set({ model, version, state: s }, s === state ? 1 : 0);
   }
-
-  forgetVersion(model: string, version: string): void {
-    for (const s of MODEL_STATES) this.modelState.remove({ model, version, state: s });
-    this.pending.remove({ model, version });
-  }
 }

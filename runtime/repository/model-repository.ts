@@ -57,14 +57,12 @@ export class ModelRepository {
     return this.#serialised(name, () => this.#load(name));
   }
 
-  /** Triton's unload: drains and unloads every version of the model. */
+  /** Triton's unload: drains and unloads every version; they stay listed as UNAVAILABLE ('unloaded'). */
   unload(name: string): Promise<void> {
     return this.#serialised(name, async () => {
       const versions = this.#models.get(name);
       if (!versions && !this.#modelErrors.has(name)) throw modelNotFound(name);
-      this.#modelErrors.delete(name);
       await Promise.all([...(versions?.values() ?? [])].map((v) => this.#unloadVersion(v)));
-      this.#models.delete(name);
     });
   }
 
@@ -106,6 +104,7 @@ export class ModelRepository {
 
   async close(): Promise<void> {
     for (const name of [...this.#models.keys()]) await this.unload(name).catch(() => undefined);
+    this.#models.clear();
   }
 
   async #load(name: string): Promise<void> {
@@ -189,10 +188,13 @@ export class ModelRepository {
   }
 
   async #unloadVersion(v: ModelVersion): Promise<void> {
-    const versions = this.#models.get(v.name);
+    if (v.state !== 'READY') return;
     await this.#retire(v);
-    this.#metrics.forgetVersion(v.name, v.version);
-    if (versions?.get(v.version) === v) versions.delete(v.version);
+    v.config = undefined;
+    v.spec = undefined;
+    v.scheduler = undefined;
+    v.reason = 'unloaded';
+    this.#setState(v, 'UNAVAILABLE');
   }
 
   /** Drains a version's accepted requests, then frees its sessions on every worker. */
