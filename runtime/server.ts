@@ -28,7 +28,7 @@ const PACKAGE_VERSION: string = JSON.parse(readFileSync(new URL('../package.json
 export async function startServer(config: Config, options: { log?: Logger } = {}): Promise<ClinferServer> {
   const log = options.log ?? createLogger(config.logLevel);
   const metrics = new Metrics();
-  const pool = new WorkerPool({ workers: config.workers });
+  const pool = new WorkerPool({ workers: config.workers, maxHeapMb: config.workerMaxHeapMb });
   const repository = new ModelRepository({ root: resolve(config.models), pool, metrics, log, config });
   let shuttingDown = false;
   const app = createApp({ config, repository, metrics, log, version: PACKAGE_VERSION, isShuttingDown: () => shuttingDown });

@@ -18,6 +18,8 @@ export const configSchema = z.strictObject({
   providers: providers.default(['cpu']),
   /** max_batch_size given to a bare model whose first dimension is dynamic. */
   autofillMaxBatchSize: z.number().int().min(0).max(65536).default(32),
+  /** Cap on each worker's JavaScript heap (MiB); a worker over it dies, its requests get WORKER_EXITED. */
+  workerMaxHeapMb: z.number().int().min(16).optional(),
   maxBodyBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });

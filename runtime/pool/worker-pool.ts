@@ -13,6 +13,8 @@ export interface PoolInferResult {
 
 export interface WorkerPoolOptions {
   readonly workers: number;
+  /** Old-generation heap cap per worker thread, in MiB (Node's default when absent). */
+  readonly maxHeapMb?: number | undefined;
 }
 
 const WORKER_URL = new URL('./worker.ts', import.meta.url);
@@ -35,6 +37,7 @@ export class WorkerPool {
       maxThreads: options.workers,
       concurrentTasksPerWorker: 1,
       idleTimeout: Number.POSITIVE_INFINITY,
+      ...(options.maxHeapMb ? { resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb } } : {}),
       // The worker is TypeScript: each thread registers tsx before loading it.
       execArgv: ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href],
     });

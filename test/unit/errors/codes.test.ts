@@ -1,0 +1,31 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ClinferError, ERROR_CODES, httpStatusFromError } from '../../../runtime/errors/index.js';
+
+/** The error codes are a public contract: pinned here, each documented, each mapped to one status. */
+describe('error codes', () => {
+  it('are the pinned list', () => {
+    expect(Object.keys(ERROR_CODES).sort()).toEqual([
+      'BODY_TOO_LARGE', 'BUNDLE_INVALID', 'CONFIG_INVALID', 'INFERENCE_FAILED', 'INTERNAL', 'INVALID_INPUT',
+      'INVALID_OUTPUT', 'INVALID_PARAMETER', 'INVALID_REQUEST', 'MODEL_NOT_FOUND', 'MODEL_NOT_READY',
+      'ROUTE_NOT_FOUND', 'SERVER_SHUTTING_DOWN', 'UNSUPPORTED_DATATYPE', 'VERSION_NOT_FOUND', 'WORKER_EXITED',
+    ]);
+  });
+
+  it('are each documented in docs/errors.md with their status', () => {
+    const doc = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
+    for (const code of Object.keys(ERROR_CODES) as (keyof typeof ERROR_CODES)[]) {
+      const status = httpStatusFromError(new ClinferError(code, 'x'));
+      expect(doc, code).toMatch(new RegExp(`\\| \`${code}\` \\| ${status} \\|`));
+    }
+  });
+
+  it('map to statuses in one place', () => {
+    expect(httpStatusFromError(new ClinferError('INVALID_INPUT', 'x'))).toBe(400);
+    expect(httpStatusFromError(new ClinferError('MODEL_NOT_FOUND', 'x'))).toBe(404);
+    expect(httpStatusFromError(new ClinferError('MODEL_NOT_READY', 'x'))).toBe(503);
+    expect(httpStatusFromError(new ClinferError('UNSUPPORTED_DATATYPE', 'x'))).toBe(501);
+    expect(httpStatusFromError(new ClinferError('BODY_TOO_LARGE', 'x'))).toBe(413);
+    expect(httpStatusFromError(new Error('boom'))).toBe(500);
+  });
+});

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import type { ModelConfig } from '../../../runtime/model/model-config.js';
+import { parseInferRequest } from '../../../runtime/protocol/infer-request.js';
+import { encodeInferResponse } from '../../../runtime/protocol/infer-response.js';
+
+const model: ModelConfig = {
+  name: 'm', version: '1', platform: 'onnxruntime_onnx',
+  inputs: [{ name: 'a', datatype: 'FP32', shape: [-1, 2] }, { name: 's', datatype: 'BYTES', shape: [-1, 1] }],
+  outputs: [{ name: 'y', datatype: 'FP32', shape: [-1, 1] }],
+  unsupportedOutputs: [], maxBatchSize: 4, instances: 1, provider: 'cpu', source: 'autofill', bundle: undefined,
+};
+const single: ModelConfig = { ...model, inputs: [{ name: 'a', datatype: 'FP32', shape: [-1, 2] }] };
+
+const framed = (header: unknown, ...chunks: Buffer[]) => {
+  const json = Buffer.from(JSON.stringify(header));
+  return { body: Buffer.concat([json, ...chunks]), length: String(json.byteLength) };
+};
+const bytesElement = (s: string) => {
+  const b = Buffer.from(s);
+  const n = Buffer.alloc(4);
+  n.writeUInt32LE(b.byteLength);
+  return Buffer.concat([n, b]);
+};
+
+describe('parseInferRequest', () => {
+  it('reads JSON inputs and binary inputs in header order', () => {
+    const { body, length } = framed(
+      { id: 'r1', inputs: [{ name: 'a', shape: [1, 2], datatype: 'FP32', parameters: { binary_data_size: 8 } }, { name: 's', shape: [1, 1], datatype: 'BYTES', parameters: { binary_data_size: 7 } }] },
+      Buffer.from(new Float32Array([1.5, 2.5]).buffer), bytesElement('abc'),
+    );
+    const req = parseInferRequest(body, length, model);
+    expect(req.id).toBe('r1');
+    expect(Array.from(req.inputs[0]!.data as Float32Array)).toEqual([1.5, 2.5]);
+    expect(Buffer.from((req.inputs[1]!.data as Uint8Array[])[0]!).toString()).toBe('abc');
+    expect(req.outputs).toEqual([{ name: 'y', binary: false }]);
+  });
+
+  it('copies binary data into buffers the tensors own (unaligned offsets are fine)', () => {
+    const { body, length } = framed({ inputs: [{ name: 'a', shape: [1, 2], datatype: 'FP32', parameters: { binary_data_size: 8 } }, { name: 's', shape: [1, 1], datatype: 'BYTES', data: ['q'] }] }, Buffer.from(new Float32Array([3, 4]).buffer));
+    const data = parseInferRequest(body, length, model).inputs[0]!.data as Float32Array;
+    expect(data.byteOffset).toBe(0);
+    expect(data.buffer.byteLength).toBe(8);
+  });
+
+  it.each([
+    ['a header length that is not a number', () => parseInferRequest(Buffer.from('{}'), 'abc', model), /must be a non-negative integer/],
+    ['a header length past the body', () => parseInferRequest(Buffer.from('{}'), '99', model), /is 99 but the body holds 2 bytes/],
+    ['a missing input', () => parseInferRequest(Buffer.from(JSON.stringify({ inputs: [{ name: 'a', shape: [1, 2], datatype: 'FP32', data: [1, 2] }] })), undefined, model), /input 's' is missing/],
+    ['a duplicated input', () => parseInferRequest(Buffer.from(JSON.stringify({ inputs: [{ name: 'a', shape: [1, 2], datatype: 'FP32', data: [1, 2] }, { name: 'a', shape: [1, 2], datatype: 'FP32', data: [1, 2] }] })), undefined, model), /'a' is given twice/],
+    ['batch dimensions that disagree', () => parseInferRequest(Buffer.from(JSON.stringify({ inputs: [{ name: 'a', shape: [2, 2], datatype: 'FP32', data: [1, 2, 3, 4] }, { name: 's', shape: [1, 1], datatype: 'BYTES', data: ['x'] }] })), undefined, model), /batch dimension is 1, input 'a' has 2/],
+    ['both data and binary_data_size', () => parseInferRequest(Buffer.from(JSON.stringify({ inputs: [{ name: 'a', shape: [1, 2], datatype: 'FP32', data: [1, 2], parameters: { binary_data_size: 8 } }] })), undefined, single), /either 'data' or binary_data_size/],
+    ['a wrong binary_data_size', () => parseInferRequest(Buffer.from(JSON.stringify({ inputs: [{ name: 'a', shape: [1, 2], datatype: 'FP32', parameters: { binary_data_size: 7 } }] })), undefined, single), /binary_data_size is 7, shape \[1,2\] of FP32 needs 8 bytes/],
+    ['a body that is not an object', () => parseInferRequest(Buffer.from('[1]'), undefined, model), /must be a JSON object/],
+    ['a non-string id', () => parseInferRequest(Buffer.from(JSON.stringify({ id: 5, inputs: [] })), undefined, model), /'id' must be a string/],
+    ['a bad output entry', () => parseInferRequest(Buffer.from(JSON.stringify({ inputs: [{ name: 'a', shape: [1, 2], datatype: 'FP32', data: [1, 2] }], outputs: [{ name: 'y', parameters: { binary_data: 'yes' } }] })), undefined, single), /binary_data must be true or false/],
+  ])('refuses %s', (_what, run, message) => {
+    expect(run).toThrow(message);
+  });
+
+  it('reads BYTES binary data element by element and refuses truncation', () => {
+    const { body, length } = framed({ inputs: [{ name: 'a', shape: [1, 2], datatype: 'FP32', data: [1, 2] }, { name: 's', shape: [1, 1], datatype: 'BYTES', parameters: { binary_data_size: 5 } }] }, Buffer.from([9, 0, 0, 0, 65]));
+    expect(() => parseInferRequest(body, length, model)).toThrow(/BYTES element 0 claims 9 bytes, only 1 remain/);
+  });
+
+  it('reads a raw body for a single-input model and derives the dynamic dimension', () => {
+    const req = parseInferRequest(Buffer.from(new Float32Array([1, 2, 3, 4, 5, 6]).buffer), '0', single);
+    expect(req.inputs[0]!.shape).toEqual([3, 2]);
+    expect(() => parseInferRequest(Buffer.from(new Float32Array([1, 2, 3]).buffer), '0', single)).toThrow(/not a whole number of \[-1,2\] FP32 tensors/);
+    expect(() => parseInferRequest(Buffer.alloc(8), '0', model)).toThrow(/needs a single-input model/);
+    expect(() => parseInferRequest(Buffer.alloc(0), '0', single)).toThrow(/raw body is empty/);
+  });
+});
+
+describe('encodeInferResponse', () => {
+  it('puts binary outputs after the JSON header and states their size', () => {
+    const out = [{ name: 'y', datatype: 'FP32' as const, shape: [2, 1], data: new Float32Array([1, 2]) }];
+    const enc = encodeInferResponse(model, 'i', out, [{ name: 'y', binary: true }]);
+    const header = JSON.parse(enc.body.subarray(0, enc.headerLength).toString());
+    expect(header).toEqual({ model_name: 'm', model_version: '1', id: 'i', outputs: [{ name: 'y', datatype: 'FP32', shape: [2, 1], parameters: { binary_data_size: 8 } }] });
+    expect(enc.body.byteLength).toBe(enc.headerLength! + 8);
+    const plain = encodeInferResponse(model, undefined, out, [{ name: 'y', binary: false }]);
+    expect(plain.headerLength).toBeUndefined();
+    expect(JSON.parse(plain.body.toString()).outputs[0].data).toEqual([1, 2]);
+  });
+});
