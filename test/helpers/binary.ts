@@ -1,5 +1,5 @@
 /** Builds an OIP binary-extension body: JSON header then the raw bytes; returns it with the header length. */
-export function binaryBody(header: unknown, ...chunks: Uint8Array[]): { body: Buffer; headerLength: number } {
+export function binaryBody(header: unknown, ...chunks: ArrayBufferView[]): { body: Buffer; headerLength: number } {
   const json = Buffer.from(JSON.stringify(header));
   return { body: Buffer.concat([json, ...chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength))]), headerLength: json.byteLength };
 }

@@ -18,8 +18,8 @@ export class TempRepository {
     const dir = join(this.root, model, version);
     mkdirSync(dir, { recursive: true });
     for (const [name, content] of Object.entries(files)) {
-      if (typeof content === 'object' && 'copy' in content) cpSync(content.copy, join(dir, name));
-      else writeFileSync(join(dir, name), content);
+      if (typeof content === 'string' || Buffer.isBuffer(content)) writeFileSync(join(dir, name), content);
+      else cpSync(content.copy, join(dir, name));
     }
     return this;
   }

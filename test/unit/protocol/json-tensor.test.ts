@@ -20,7 +20,7 @@ describe('decodeJsonData', () => {
     ['FP32', [null], /element 0 must be a finite number, got null/],
     ['BYTES', [3], /element 0 must be a string, got 3/],
   ] as const)('refuses a bad %s element', (datatype, data, message) => {
-    expect(() => decodeJsonData('x', datatype, [1], data as unknown[])).toThrow(message);
+    expect(() => decodeJsonData('x', datatype, [1], data as unknown as unknown[])).toThrow(message);
   });
 
   it('checks the element count and the nesting against the shape', () => {
