@@ -41,6 +41,18 @@ export const bundleSchema = z.strictObject({
       licence: z.string().optional(),
     })
     .default({}),
+  scheduling: z
+    .strictObject({
+      /** Longest wait for more requests to batch with (Triton's max_queue_delay_microseconds); 0 = none. */
+      max_queue_delay_us: z.number().int().min(0).max(10_000_000).optional(),
+      /** Batch sizes worth dispatching at once, without waiting out the delay. */
+      preferred_batch_sizes: z.array(z.number().int().min(1)).optional(),
+      /** Queued (not yet executing) requests beyond which new ones get 429. */
+      max_queue_size: z.number().int().min(1).max(1_000_000).optional(),
+      /** Timeout for requests that set none; 0 = none. */
+      default_timeout_us: z.number().int().min(0).optional(),
+    })
+    .default({}),
   execution: z
     .strictObject({
       providers: z.array(provider).min(1).default(['cpu']),

@@ -20,6 +20,10 @@ export const configSchema = z.strictObject({
   autofillMaxBatchSize: z.number().int().min(0).max(65536).default(32),
   /** Cap on each worker's JavaScript heap (MiB); a worker over it dies, its requests get WORKER_EXITED. */
   workerMaxHeapMb: z.number().int().min(16).optional(),
+  /** Queue bound per model version when its bundle sets none (429 beyond it). */
+  maxQueueSize: z.number().int().min(1).default(2048),
+  /** Overrides every bundle's max_queue_delay_us when set. */
+  maxQueueDelayUs: z.number().int().min(0).max(10_000_000).optional(),
   maxBodyBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });

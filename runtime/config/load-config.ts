@@ -12,6 +12,8 @@ const ENVIRONMENT: Record<string, [keyof ConfigInput, (v: string) => unknown]> =
   CLINFER_INTRA_OP_THREADS: ['intraOpThreads', toNumber],
   CLINFER_PROVIDERS: ['providers', (v) => v.split(',').map((s) => s.trim()).filter(Boolean)],
   CLINFER_MAX_BODY_BYTES: ['maxBodyBytes', toNumber],
+  CLINFER_MAX_QUEUE_SIZE: ['maxQueueSize', toNumber],
+  CLINFER_MAX_QUEUE_DELAY_US: ['maxQueueDelayUs', toNumber],
   CLINFER_WORKER_MAX_HEAP_MB: ['workerMaxHeapMb', toNumber],
   CLINFER_LOG_LEVEL: ['logLevel', String],
 };

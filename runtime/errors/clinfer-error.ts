@@ -3,11 +3,14 @@ import { ERROR_CODES, type ErrorCode, type ErrorKind } from './codes.js';
 /** The one error type that crosses layers. `message` is safe to show a caller: it never holds patient data. */
 export class ClinferError extends Error {
   readonly code: ErrorCode;
+  /** For QUEUE_FULL: when a retry is likely to be accepted (sent as Retry-After). */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ClinferError';
     this.code = code;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 
   get kind(): ErrorKind {

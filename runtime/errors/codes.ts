@@ -11,6 +11,7 @@ export type ErrorKind =
   | 'payload_too_large'
   | 'resource_exhausted'
   | 'deadline_exceeded'
+  | 'cancelled'
   | 'internal';
 
 export const ERROR_CODES = {
@@ -25,6 +26,9 @@ export const ERROR_CODES = {
   WORKER_EXITED: { kind: 'unavailable', summary: 'the worker thread running the request died; the request may be retried' },
   SERVER_SHUTTING_DOWN: { kind: 'unavailable', summary: 'the server is draining and accepts no new work' },
   UNSUPPORTED_DATATYPE: { kind: 'unsupported', summary: 'the datatype cannot be used here (e.g. FP16 in JSON, BF16 anywhere)' },
+  QUEUE_FULL: { kind: 'resource_exhausted', summary: "the model's queue is full; retry after the Retry-After delay" },
+  DEADLINE_EXCEEDED: { kind: 'deadline_exceeded', summary: 'the request timeout passed while it was queued; it was not executed' },
+  REQUEST_CANCELLED: { kind: 'cancelled', summary: 'the client went away while the request was queued; it was not executed' },
   BODY_TOO_LARGE: { kind: 'payload_too_large', summary: 'the request body exceeds the configured limit' },
   BUNDLE_INVALID: { kind: 'invalid_argument', summary: 'a model bundle failed validation (file and field named)' },
   CONFIG_INVALID: { kind: 'invalid_argument', summary: 'the server configuration failed validation' },

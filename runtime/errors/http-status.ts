@@ -9,6 +9,8 @@ const STATUS_BY_KIND: Record<ErrorKind, number> = {
   unsupported: 501,
   unavailable: 503,
   deadline_exceeded: 504,
+  // nginx's 499 "client closed request": nobody reads it, but logs and metrics stay truthful.
+  cancelled: 499,
   internal: 500,
 };
 

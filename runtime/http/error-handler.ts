@@ -29,6 +29,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       log.error('internal error', { code: error.code, route: req.route?.path ?? req.path, error: cause.message.split('\n')[0], stack: cause.stack?.split('\n').slice(1, 6).join(' | ') });
     }
     if (res.headersSent) return void res.end();
+    if (error.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.retryAfterSeconds));
     res.status(status).json({ error: error.message, code: error.code });
   };
 }

@@ -55,6 +55,12 @@ export class Metrics {
     labelNames: ['model', 'version'] as const,
     registers: [this.registry],
   });
+  readonly rejections = new Counter({
+    name: 'clinfer_inference_rejections_total',
+    help: 'Requests accepted by the protocol layer but never executed, by reason (queue_full, deadline_exceeded, cancelled)',
+    labelNames: ['model', 'version', 'reason'] as const,
+    registers: [this.registry],
+  });
   readonly modelState = new Gauge({
     name: 'clinfer_model_state',
     help: 'Lifecycle state of each model version: 1 for its current state, 0 for the others',

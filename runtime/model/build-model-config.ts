@@ -13,6 +13,9 @@ export interface GraphInfo {
 }
 
 export interface ConfigDefaults {
+  readonly maxQueueSize: number;
+  /** Server override of every bundle's max_queue_delay_us. */
+  readonly maxQueueDelayUs: number | undefined;
   /** max_batch_size auto-filled for a graph whose inputs and outputs all have a dynamic first dimension. */
   readonly autofillMaxBatchSize: number;
   readonly instances: number;
@@ -66,6 +69,12 @@ export function buildModelConfig(
     unsupportedOutputs,
     maxBatchSize,
     instances: bundle?.execution.instances ?? defaults.instances,
+    scheduling: {
+      maxQueueDelayMs: (defaults.maxQueueDelayUs ?? bundle?.scheduling.max_queue_delay_us ?? 0) / 1000,
+      preferredBatchSizes: [...(bundle?.scheduling.preferred_batch_sizes ?? [])].filter((n) => n <= Math.max(1, maxBatchSize)).sort((a, b) => a - b),
+      maxQueueSize: bundle?.scheduling.max_queue_size ?? defaults.maxQueueSize,
+      defaultTimeoutMs: (bundle?.scheduling.default_timeout_us ?? 0) / 1000,
+    },
     provider: graph.provider,
     source: bundle ? 'bundle' : 'autofill',
     bundle,

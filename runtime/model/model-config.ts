@@ -15,12 +15,28 @@ export interface ModelConfig {
   /** 0 or 1: no batching. Otherwise the first dimension of every input and output is the batch. */
   readonly maxBatchSize: number;
   readonly instances: number;
+  readonly scheduling: SchedulingPolicy;
   /** The execution provider ONNX Runtime actually uses for this version. */
   readonly provider: string;
   /** Where the metadata came from: a bundle.json, or auto-filled from the graph. */
   readonly source: 'bundle' | 'autofill';
   readonly bundle: Bundle | undefined;
 }
+
+/** How the model's scheduler queues and batches (bundle settings, server defaults and override applied). */
+export interface SchedulingPolicy {
+  readonly maxQueueDelayMs: number;
+  /** Ascending; empty means only maxBatchSize counts as "full". */
+  readonly preferredBatchSizes: readonly number[];
+  readonly maxQueueSize: number;
+  /** 0 means requests without a timeout wait as long as it takes. */
+  readonly defaultTimeoutMs: number;
+}
+
+/** Priority levels (Triton's: 1 is the highest). 0 in a request means the default. */
+export const PRIORITY = { STAT: 1, ROUTINE: 2 } as const;
+export const PRIORITY_LEVELS = 2;
+export const DEFAULT_PRIORITY = PRIORITY.ROUTINE;
 
 export function batchingEnabled(config: Pick<ModelConfig, 'maxBatchSize'>): boolean {
   return config.maxBatchSize > 1;

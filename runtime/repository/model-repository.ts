@@ -164,6 +164,8 @@ export class ModelRepository {
       if (report.warmupError) throw new ClinferError('BUNDLE_INVALID', `${dir}: warm-up run failed: ${report.warmupError}`);
       const config = buildModelConfig({ name, version, bundleFile: join(dir, BUNDLE_FILE) }, report, bundle, {
         autofillMaxBatchSize: this.#config.autofillMaxBatchSize,
+        maxQueueSize: this.#config.maxQueueSize,
+        maxQueueDelayUs: this.#config.maxQueueDelayUs,
         instances: this.#pool.size,
       });
       next.config = config;

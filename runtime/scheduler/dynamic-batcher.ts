@@ -1,6 +1,6 @@
 import { ClinferError } from '../errors/index.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { ModelConfig } from '../model/model-config.js';
+import { PRIORITY_LEVELS, type ModelConfig } from '../model/model-config.js';
 import type { SessionSpec } from '../pool/messages.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -11,29 +11,49 @@ interface Pending {
   readonly request: ScheduledRequest;
   readonly rows: number;
   readonly key: string;
+  readonly priority: number;
   readonly enqueuedAt: number;
+  deadlineTimer?: NodeJS.Timeout;
+  onAbort?: () => void;
   resolve(result: ScheduledResult): void;
   reject(error: unknown): void;
-  onAbort?: () => void;
 }
 
+type RejectReason = 'queue_full' | 'deadline_exceeded' | 'cancelled';
+
 /**
- * Triton's dynamic batcher, without added delay: at most `instances` batches execute at once; while
- * they do, requests queue, and the next free instance takes the oldest request together with every
- * later queued request that has the same non-batch shapes, up to `maxBatchSize` rows.
- * With maxBatchSize <= 1 each batch is one request: the no-batching mode is the same code path.
+ * Triton's dynamic batcher with its queue policy, one per model version.
+ *
+ * - At most `instances` batches of this model execute at once; the rest wait in one FIFO per priority
+ *   level. A free instance serves the highest level first (1 = STAT), and batches its oldest request with
+ *   later queued requests of the same level and the same non-batch shapes, up to `maxBatchSize` rows.
+ *   With maxBatchSize <= 1 every batch is one request: no batching is the same code path.
+ * - With `maxQueueDelayMs` > 0 a batch smaller than the max (or a preferred size) waits for company until
+ *   its oldest request has waited that long. The default is 0: only requests that queue behind busy
+ *   instances are merged, so batching never adds latency.
+ * - A request whose timeout passes while queued is answered DEADLINE_EXCEEDED and never executed; one
+ *   whose client went away is dropped. Neither is retried.
+ * - The queue holds at most `maxQueueSize` requests: past it QUEUE_FULL (429 with Retry-After) at once,
+ *   except that a request may displace the newest queued request of a lower priority level.
+ *
+ * Contract: every enqueued request settles exactly once.
  */
 export class DynamicBatcher implements Scheduler {
-  readonly #queue: Pending[] = [];
+  readonly #levels: Pending[][] = Array.from({ length: PRIORITY_LEVELS }, () => []);
   readonly #model: ModelConfig;
   readonly #spec: SessionSpec;
   readonly #pool: WorkerPool;
   readonly #metrics: Metrics;
   readonly #labels: { model: string; version: string };
+  #queued = 0;
   #executing = 0;
   #inflight = 0;
   #stopped = false;
   #drained: (() => void) | undefined;
+  #delayTimer: NodeJS.Timeout | undefined;
+  /** Moving averages for the Retry-After estimate. */
+  #batchSeconds = 0.01;
+  #batchRows = 1;
 
   constructor(model: ModelConfig, spec: SessionSpec, pool: WorkerPool, metrics: Metrics) {
     this.#model = model;
@@ -47,25 +67,40 @@ export class DynamicBatcher implements Scheduler {
     return this.#inflight;
   }
 
+  get queuedCount(): number {
+    return this.#queued;
+  }
+
   enqueue(request: ScheduledRequest): Promise<ScheduledResult> {
     if (this.#stopped) {
       return Promise.reject(new ClinferError('MODEL_NOT_READY', `model '${this.#model.name}' version ${this.#model.version} is unloading`));
     }
-    if (request.signal?.aborted) return Promise.reject(abortError());
+    if (request.signal?.aborted) return Promise.reject(this.#rejection('cancelled'));
+    const level = Math.min(Math.max(request.priority, 1), PRIORITY_LEVELS);
+    if (this.#queued >= this.#model.scheduling.maxQueueSize && !this.#displaceLowerThan(level)) {
+      return Promise.reject(this.#rejection('queue_full'));
+    }
     return new Promise<ScheduledResult>((resolve, reject) => {
-      const rows = this.#model.maxBatchSize > 1 ? request.inputs[0]!.shape[0]! : 1;
       const entry: Pending = {
-        request, rows, key: batchKey(request.inputs, request.fetches), enqueuedAt: performance.now(),
+        request, priority: level,
+        rows: this.#model.maxBatchSize > 1 ? request.inputs[0]!.shape[0]! : 1,
+        key: batchKey(request.inputs, request.fetches),
+        enqueuedAt: performance.now(),
         resolve: (r) => { this.#settle(); resolve(r); },
         reject: (e) => { this.#settle(); reject(e); },
       };
+      const timeoutMs = request.timeoutMs ?? (this.#model.scheduling.defaultTimeoutMs || undefined);
+      if (timeoutMs !== undefined) {
+        entry.deadlineTimer = setTimeout(() => this.#drop(entry, 'deadline_exceeded'), timeoutMs);
+      }
       if (request.signal) {
-        entry.onAbort = () => this.#cancel(entry);
+        entry.onAbort = () => this.#drop(entry, 'cancelled');
         request.signal.addEventListener('abort', entry.onAbort, { once: true });
       }
       this.#inflight++;
+      this.#queued++;
       this.#metrics.pending.inc(this.#labels);
-      this.#queue.push(entry);
+      this.#levels[level - 1]!.push(entry);
       this.#dispatch();
     });
   }
@@ -82,16 +117,63 @@ export class DynamicBatcher implements Scheduler {
     if (this.#inflight === 0) this.#drained?.();
   }
 
-  #cancel(entry: Pending): void {
-    const at = this.#queue.indexOf(entry);
-    if (at < 0) return; // already executing: it runs to completion
-    this.#queue.splice(at, 1);
-    entry.reject(abortError());
+  #rejection(reason: RejectReason): ClinferError {
+    this.#metrics.rejections.inc({ ...this.#labels, reason });
+    const what = `model '${this.#model.name}' version ${this.#model.version}`;
+    switch (reason) {
+      case 'queue_full': {
+        const batchesAhead = Math.max(1, this.#queued / Math.max(1, this.#batchRows)) / this.#model.instances;
+        const retryAfterSeconds = Math.max(1, Math.ceil(batchesAhead * this.#batchSeconds));
+        return new ClinferError('QUEUE_FULL', `${what}: ${this.#queued} requests are queued (max_queue_size ${this.#model.scheduling.maxQueueSize}); retry after ${retryAfterSeconds} s`, { retryAfterSeconds });
+      }
+      case 'deadline_exceeded':
+        return new ClinferError('DEADLINE_EXCEEDED', `${what}: the request's timeout passed while it was queued; it was not executed`);
+      case 'cancelled':
+        return new ClinferError('REQUEST_CANCELLED', `${what}: the client closed the connection while the request was queued; it was not executed`);
+    }
+  }
+
+  /** Removes a still-queued request and answers it; a request already executing runs to completion. */
+  #drop(entry: Pending, reason: RejectReason): void {
+    const queue = this.#levels[entry.priority - 1]!;
+    const at = queue.indexOf(entry);
+    if (at < 0) return;
+    queue.splice(at, 1);
+    this.#queued--;
+    this.#release(entry);
+    entry.reject(this.#rejection(reason));
+  }
+
+  /** Queue full: a request may take the place of the newest queued one of a lower level (larger number). */
+  #displaceLowerThan(level: number): boolean {
+    for (let lower = PRIORITY_LEVELS; lower > level; lower--) {
+      const victim = this.#levels[lower - 1]!.at(-1);
+      if (victim) {
+        this.#drop(victim, 'queue_full');
+        return true;
+      }
+    }
+    return false;
+  }
+
+  #release(entry: Pending): void {
+    clearTimeout(entry.deadlineTimer);
+    if (entry.onAbort) entry.request.signal?.removeEventListener('abort', entry.onAbort);
   }
 
   #dispatch(): void {
-    while (this.#executing < this.#model.instances && this.#queue.length > 0) {
-      const batch = this.#takeBatch();
+    clearTimeout(this.#delayTimer);
+    this.#delayTimer = undefined;
+    while (this.#executing < this.#model.instances && this.#queued > 0) {
+      const queue = this.#levels.find((q) => q.length > 0)!;
+      const batch = this.#gather(queue);
+      const waitMs = this.#delayRemaining(batch);
+      if (waitMs > 0) {
+        this.#delayTimer = setTimeout(() => this.#dispatch(), waitMs);
+        return;
+      }
+      for (const p of batch) queue.splice(queue.indexOf(p), 1);
+      this.#queued -= batch.length;
       this.#executing++;
       void this.#execute(batch).finally(() => {
         this.#executing--;
@@ -100,30 +182,37 @@ export class DynamicBatcher implements Scheduler {
     }
   }
 
-  /** The oldest request plus later compatible ones, in arrival order, within maxBatchSize rows. */
-  #takeBatch(): Pending[] {
-    const first = this.#queue.shift()!;
+  /** The oldest request of the queue plus later compatible ones, in arrival order, within maxBatchSize rows. */
+  #gather(queue: Pending[]): Pending[] {
+    const first = queue[0]!;
     const batch = [first];
     if (this.#model.maxBatchSize > 1) {
       let rows = first.rows;
-      for (let i = 0; i < this.#queue.length && rows < this.#model.maxBatchSize; ) {
-        const candidate = this.#queue[i]!;
+      for (let i = 1; i < queue.length && rows < this.#model.maxBatchSize; i++) {
+        const candidate = queue[i]!;
         if (candidate.key === first.key && rows + candidate.rows <= this.#model.maxBatchSize) {
-          this.#queue.splice(i, 1);
           batch.push(candidate);
           rows += candidate.rows;
-        } else {
-          i++;
         }
       }
     }
     return batch;
   }
 
+  /** How much longer a batch should wait for company (0: dispatch now). */
+  #delayRemaining(batch: Pending[]): number {
+    const { maxQueueDelayMs, preferredBatchSizes } = this.#model.scheduling;
+    if (maxQueueDelayMs <= 0 || this.#model.maxBatchSize <= 1) return 0;
+    const rows = batch.reduce((n, p) => n + p.rows, 0);
+    const full = rows >= this.#model.maxBatchSize || preferredBatchSizes.includes(rows) || (preferredBatchSizes.length > 0 && rows >= preferredBatchSizes.at(-1)!);
+    if (full) return 0;
+    return Math.max(0, batch[0]!.enqueuedAt + maxQueueDelayMs - performance.now());
+  }
+
   async #execute(batch: Pending[]): Promise<void> {
     const started = performance.now();
     for (const p of batch) {
-      if (p.onAbort) p.request.signal?.removeEventListener('abort', p.onAbort);
+      this.#release(p);
       this.#metrics.queueDuration.observe(this.#labels, (started - p.enqueuedAt) / 1000);
     }
     const rows = batch.reduce((n, p) => n + p.rows, 0);
@@ -135,6 +224,8 @@ export class DynamicBatcher implements Scheduler {
         : first.inputs.map((input) => concatBatch(batch.map((p) => p.request.inputs.find((t) => t.name === input.name)!)));
       const { outputs, computeSeconds } = await this.#pool.infer(this.#spec, inputs, first.fetches);
       this.#metrics.computeDuration.observe(this.#labels, computeSeconds);
+      this.#batchSeconds = 0.8 * this.#batchSeconds + 0.2 * computeSeconds;
+      this.#batchRows = 0.8 * this.#batchRows + 0.2 * batch.length;
       const perRequest = this.#split(outputs, batch, rows);
       batch.forEach((p, i) => p.resolve({
         outputs: perRequest[i]!, batchSize: rows, computeSeconds,
@@ -156,8 +247,4 @@ export class DynamicBatcher implements Scheduler {
     }
     return byRequest;
   }
-}
-
-function abortError(): ClinferError {
-  return new ClinferError('INVALID_REQUEST', 'the client closed the connection before the request ran');
 }

@@ -7,6 +7,10 @@ export interface ScheduledRequest {
   readonly fetches: readonly string[];
   /** Aborted when the caller goes away: queued work is then dropped, not run. */
   readonly signal?: AbortSignal;
+  /** 1 (STAT) is dispatched before any queued request of a lower level (larger number). */
+  readonly priority: number;
+  /** Give up if not started within this many ms; undefined: the model's default timeout. */
+  readonly timeoutMs: number | undefined;
 }
 
 export interface ScheduledResult {

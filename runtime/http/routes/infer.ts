@@ -2,6 +2,7 @@ import express, { Router, type Request, type Response } from 'express';
 import { isClinferError } from '../../errors/index.js';
 import { encodeInferResponse } from '../../protocol/infer-response.js';
 import { parseInferRequest } from '../../protocol/infer-request.js';
+import { PRIORITY_HEADER, readSchedulingParameters, TIMEOUT_HEADER } from '../../protocol/scheduling-parameters.js';
 import type { AppContext } from '../app-context.js';
 import { requireReady, resolveVersion } from './model-metadata.js';
 
@@ -22,7 +23,8 @@ export function inferRoutes(ctx: AppContext): Router {
       res.on('close', () => {
         if (!res.writableFinished) abort.abort();
       });
-      const result = await v.scheduler.enqueue({ inputs: request.inputs, fetches: request.outputs.map((o) => o.name), signal: abort.signal });
+      const scheduling = readSchedulingParameters(request.parameters, { priority: req.get(PRIORITY_HEADER), timeout: req.get(TIMEOUT_HEADER) });
+      const result = await v.scheduler.enqueue({ inputs: request.inputs, fetches: request.outputs.map((o) => o.name), signal: abort.signal, ...scheduling });
       const encoded = encodeInferResponse(v.config, request.id, result.outputs, request.outputs);
       res.status(200).type(encoded.contentType);
       if (encoded.headerLength !== undefined) res.set('Inference-Header-Content-Length', String(encoded.headerLength));

@@ -6,9 +6,10 @@ import { ClinferError, ERROR_CODES, httpStatusFromError } from '../../../runtime
 describe('error codes', () => {
   it('are the pinned list', () => {
     expect(Object.keys(ERROR_CODES).sort()).toEqual([
-      'BODY_TOO_LARGE', 'BUNDLE_INVALID', 'CONFIG_INVALID', 'INFERENCE_FAILED', 'INTERNAL', 'INVALID_INPUT',
-      'INVALID_OUTPUT', 'INVALID_PARAMETER', 'INVALID_REQUEST', 'MODEL_NOT_FOUND', 'MODEL_NOT_READY',
-      'ROUTE_NOT_FOUND', 'SERVER_SHUTTING_DOWN', 'UNSUPPORTED_DATATYPE', 'VERSION_NOT_FOUND', 'WORKER_EXITED',
+      'BODY_TOO_LARGE', 'BUNDLE_INVALID', 'CONFIG_INVALID', 'DEADLINE_EXCEEDED', 'INFERENCE_FAILED', 'INTERNAL',
+      'INVALID_INPUT', 'INVALID_OUTPUT', 'INVALID_PARAMETER', 'INVALID_REQUEST', 'MODEL_NOT_FOUND', 'MODEL_NOT_READY',
+      'QUEUE_FULL', 'REQUEST_CANCELLED', 'ROUTE_NOT_FOUND', 'SERVER_SHUTTING_DOWN', 'UNSUPPORTED_DATATYPE',
+      'VERSION_NOT_FOUND', 'WORKER_EXITED',
     ]);
   });
 
@@ -26,6 +27,8 @@ describe('error codes', () => {
     expect(httpStatusFromError(new ClinferError('MODEL_NOT_READY', 'x'))).toBe(503);
     expect(httpStatusFromError(new ClinferError('UNSUPPORTED_DATATYPE', 'x'))).toBe(501);
     expect(httpStatusFromError(new ClinferError('BODY_TOO_LARGE', 'x'))).toBe(413);
+    expect(httpStatusFromError(new ClinferError('QUEUE_FULL', 'x'))).toBe(429);
+    expect(httpStatusFromError(new ClinferError('DEADLINE_EXCEEDED', 'x'))).toBe(504);
     expect(httpStatusFromError(new Error('boom'))).toBe(500);
   });
 });

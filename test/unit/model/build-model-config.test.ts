@@ -8,7 +8,7 @@ const graph = {
   outputs: [{ name: 'y', isTensor: true, type: 'float32', shape: ['batch', 2] }, { name: 'zip', isTensor: false }, { name: 'q', isTensor: true, type: 'int4', shape: [1] }],
 };
 const id = { name: 'm', version: '1', bundleFile: '/r/m/1/bundle.json' };
-const defaults = { autofillMaxBatchSize: 32, instances: 2 };
+const defaults = { autofillMaxBatchSize: 32, instances: 2, maxQueueSize: 100, maxQueueDelayUs: undefined };
 const bundle = (patch: object) => bundleSchema.parse({ schema_version: 1, name: 'm', version: '1', task: 'other', model: { file: 'model.onnx', sha256: 'a'.repeat(64) }, ...patch });
 
 describe('buildModelConfig', () => {
@@ -25,6 +25,13 @@ describe('buildModelConfig', () => {
     const c = buildModelConfig(id, graph, bundle({ inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 3, 28, 28] }], max_batch_size: 8, execution: { providers: ['cpu'], instances: 1 } }), defaults);
     expect(c.inputs[0]!.shape).toEqual([-1, 3, 28, 28]);
     expect(c).toMatchObject({ maxBatchSize: 8, instances: 1, source: 'bundle' });
+  });
+
+  it('fills the scheduling policy from the bundle, the server defaults and the server override', () => {
+    const b = bundle({ max_batch_size: 8, scheduling: { max_queue_delay_us: 2000, preferred_batch_sizes: [8, 4, 16], max_queue_size: 5, default_timeout_us: 1_500_000 } });
+    expect(buildModelConfig(id, graph, b, defaults).scheduling).toEqual({ maxQueueDelayMs: 2, preferredBatchSizes: [4, 8], maxQueueSize: 5, defaultTimeoutMs: 1500 });
+    expect(buildModelConfig(id, graph, b, { ...defaults, maxQueueDelayUs: 0 }).scheduling.maxQueueDelayMs).toBe(0);
+    expect(buildModelConfig(id, graph, undefined, defaults).scheduling).toEqual({ maxQueueDelayMs: 0, preferredBatchSizes: [], maxQueueSize: 100, defaultTimeoutMs: 0 });
   });
 
   it.each([

@@ -1,0 +1,47 @@
+/**
+ * The "naive server": what someone would write in an afternoon to put an ONNX model behind HTTP.
+ * Express 5, express.json(), one InferenceSession created with default options (ONNX Runtime picks
+ * its own thread count) and run in the main thread, no batching, no workers. It speaks the same
+ * OIP v2 JSON as clinfer so that both receive byte-identical requests.
+ * (Its only concession is logSeverityLevel 3, to keep ONNX Runtime's graph warnings off the report.)
+ */
+import express from 'express';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as ort from 'onnxruntime-node';
+
+export interface NaiveServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export async function startNaiveServer(modelPath: string): Promise<NaiveServer> {
+  const session = await ort.InferenceSession.create(modelPath, { logSeverityLevel: 3 });
+  const app = express();
+  app.use(express.json({ limit: '100mb' }));
+
+  app.post('/v2/models/:model/infer', async (req, res) => {
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const input of req.body.inputs as { name: string; shape: number[]; data: unknown[] }[]) {
+      feeds[input.name] = new ort.Tensor('float32', Float32Array.from(input.data.flat(Infinity) as number[]), input.shape);
+    }
+    const results = await session.run(feeds);
+    res.json({
+      model_name: req.params.model,
+      outputs: Object.entries(results).map(([name, t]) => ({ name, datatype: 'FP32', shape: t.dims, data: Array.from(t.data as Float32Array) })),
+    });
+  });
+
+  const server = createServer(app);
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      const closed = new Promise((r) => server.close(r));
+      server.closeAllConnections();
+      await closed;
+      await session.release();
+    },
+  };
+}
