@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { parseConfig } from '../../runtime/config/load-config.js';
 import type { ConfigInput } from '../../runtime/config/config-schema.js';
 import { startServer, type ClinferServer } from '../../runtime/server.js';
+import { createLogger } from '../../runtime/log/logger.js';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 export const FIXTURES = join(ROOT, 'test/fixtures');
@@ -47,9 +48,9 @@ export class TempRepository {
   }
 }
 
-export async function startTestServer(models: string, overrides: Partial<ConfigInput> = {}): Promise<ClinferServer> {
-  const config = parseConfig({ models, host: '127.0.0.1', port: 0, workers: 2, logLevel: 'silent', ...overrides });
-  return startServer(config);
+export async function startTestServer(models: string, overrides: Partial<ConfigInput> = {}, logLines?: string[]): Promise<ClinferServer> {
+  const config = parseConfig({ models, host: '127.0.0.1', port: 0, workers: 2, logLevel: logLines ? 'debug' : 'silent', ...overrides });
+  return startServer(config, logLines ? { log: createLogger(config.logLevel, (line) => logLines.push(line)) } : {});
 }
 
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
