@@ -14,7 +14,7 @@ export interface RawWorkerData {
   readonly dims: readonly number[];
 }
 
-export type RawWorkerReply = { kind: 'ready' } | { kind: 'done'; id: number; output: Float32Array } | { kind: 'error'; id: number; message: string };
+export type RawWorkerReply = { kind: 'ready' } | { kind: 'done'; id: number; output: Float32Array; computeMs: number } | { kind: 'error'; id: number; message: string };
 
 const data = workerData as RawWorkerData;
 const port = parentPort!;
@@ -28,10 +28,12 @@ void ort.InferenceSession.create(data.modelPath, {
 }).then((session) => {
   port.on('message', async (msg: { id: number; input: Float32Array }) => {
     try {
+      const started = performance.now();
       const results = await session.run({ [data.input]: new ort.Tensor('float32', msg.input, [...data.dims]) }, [data.output]);
+      const computeMs = performance.now() - started;
       const output = (results[data.output]!.data as Float32Array).slice();
       for (const t of Object.values(results)) t.dispose();
-      port.postMessage({ kind: 'done', id: msg.id, output } satisfies RawWorkerReply, [output.buffer]);
+      port.postMessage({ kind: 'done', id: msg.id, output, computeMs } satisfies RawWorkerReply, [output.buffer]);
     } catch (error) {
       port.postMessage({ kind: 'error', id: msg.id, message: error instanceof Error ? error.message : String(error) } satisfies RawWorkerReply);
     }

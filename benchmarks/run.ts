@@ -6,7 +6,8 @@
  * Everything runs on loopback (127.0.0.1) and is bounded in requests and in time.
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { arch, availableParallelism, cpus, platform, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -36,6 +37,7 @@ const { values: opts } = parseArgs({
     'heavy-requests': { type: 'string' },
     workers: { type: 'string', default: '2' },
     instances: { type: 'string' },
+    'autofill-max-batch-size': { type: 'string' },
     client: { type: 'string', default: 'http' },
     out: { type: 'string', default: join(ROOT, 'benchmarks/results/latest.json') },
     help: { type: 'boolean', default: false },
@@ -44,13 +46,15 @@ const { values: opts } = parseArgs({
 
 if (opts.help) {
   console.log(`usage: npm run bench -- [options]
-  --quick                 about one minute instead of about five
+  --quick                 about one minute instead of about two
   --models a,b            chest-xray-pneumonia, heart-disease-risk, super-resolution (default: all)
   --concurrency 1,16,64   closed-loop clients (default 1,16,64; super-resolution: 1,16)
-  --requests N            measured requests per configuration, small models (default 2000, quick 400)
-  --heavy-requests N      measured requests per configuration, super-resolution (default 48, quick 16)
+  --requests N            measured requests per configuration, small models (default 2000, quick 500)
+  --heavy-requests N      measured requests per configuration, super-resolution (default 48, quick 12)
   --workers N             clinfer workers, and raw ONNX Runtime sessions (default 2)
   --instances N           override the demo bundles' execution.instances (default: as bundled)
+  --autofill-max-batch-size N
+                          clinfer's max_batch_size for bare models (super-resolution; default 32)
   --client http|fetch     load generator client: node:http keep-alive agent, or fetch (undici)
   --out FILE              JSON results (default benchmarks/results/latest.json)`);
   process.exit(0);
@@ -60,6 +64,7 @@ const QUICK = opts.quick;
 const WORKERS = positiveInt(opts.workers, 'workers');
 const CLIENT = opts.client === 'fetch' ? 'fetch' : opts.client === 'http' ? 'http' : fail(`--client must be http or fetch, not ${opts.client}`);
 const INSTANCES = opts.instances === undefined ? undefined : positiveInt(opts.instances, 'instances');
+const AUTOFILL_MAX_BATCH = opts['autofill-max-batch-size'] === undefined ? undefined : positiveInt(opts['autofill-max-batch-size'], 'autofill-max-batch-size');
 const CONCURRENCY = opts.concurrency?.split(',').map((c) => positiveInt(c, 'concurrency'));
 
 function positiveInt(text: string, what: string): number {
@@ -87,16 +92,18 @@ interface BenchModel {
   readonly outputElements: number;
   readonly sample: Float32Array;
   readonly requests: number;
-  readonly warmup: number;
+  /** Warm-up requests before each measurement (at least one per client for the small models). */
+  readonly warmup: (concurrency: number) => number;
   readonly concurrency: readonly number[];
   /** Time budget of one measured phase (and of one warm-up), seconds. */
   readonly maxSeconds: number;
   readonly requestTimeoutMs: number;
 }
 
-const smallRequests = opts.requests ? positiveInt(opts.requests, 'requests') : QUICK ? 400 : 2000;
-const heavyRequests = opts['heavy-requests'] ? positiveInt(opts['heavy-requests'], 'heavy-requests') : QUICK ? 16 : 48;
+const smallRequests = opts.requests ? positiveInt(opts.requests, 'requests') : QUICK ? 500 : 2000;
+const heavyRequests = opts['heavy-requests'] ? positiveInt(opts['heavy-requests'], 'heavy-requests') : QUICK ? 12 : 48;
 
+const smallWarmup = (concurrency: number) => Math.max(Math.min(300, Math.ceil(smallRequests / 5)), concurrency);
 const image = (n: number) => Float32Array.from({ length: n }, (_, i) => ((i * 37) % 255) / 255 - 0.5);
 
 const ALL_MODELS: BenchModel[] = [
@@ -106,7 +113,7 @@ const ALL_MODELS: BenchModel[] = [
     modelPath: join(ROOT, 'models/chest-xray-pneumonia/1/model.onnx'),
     input: 'image', output: 'logits', dims: [1, 1, 28, 28], outputElements: 2,
     sample: image(28 * 28),
-    requests: smallRequests, warmup: Math.min(300, Math.ceil(smallRequests / 5)),
+    requests: smallRequests, warmup: smallWarmup,
     concurrency: CONCURRENCY ?? [1, 16, 64], maxSeconds: QUICK ? 20 : 60, requestTimeoutMs: 30_000,
   },
   {
@@ -115,7 +122,7 @@ const ALL_MODELS: BenchModel[] = [
     modelPath: join(ROOT, 'models/heart-disease-risk/1/model.onnx'),
     input: 'features', output: 'probability', dims: [1, 13], outputElements: 1,
     sample: Float32Array.from([63, 1, 1, 145, 233, 1, 2, 150, 0, 2.3, 3, 0, 6]),
-    requests: smallRequests, warmup: Math.min(300, Math.ceil(smallRequests / 5)),
+    requests: smallRequests, warmup: smallWarmup,
     concurrency: CONCURRENCY ?? [1, 16, 64], maxSeconds: QUICK ? 20 : 60, requestTimeoutMs: 30_000,
   },
   {
@@ -124,7 +131,7 @@ const ALL_MODELS: BenchModel[] = [
     modelPath: join(ROOT, 'test/fixtures/third-party/super_resolution/model.onnx'),
     input: 'input', output: 'output', dims: [1, 1, 224, 224], outputElements: 672 * 672,
     sample: image(224 * 224),
-    requests: heavyRequests, warmup: QUICK ? 2 : 4,
+    requests: heavyRequests, warmup: () => (QUICK ? 2 : 4),
     concurrency: CONCURRENCY ?? [1, 16], maxSeconds: QUICK ? 40 : 90, requestTimeoutMs: 120_000,
   },
 ];
@@ -188,12 +195,20 @@ interface Row extends Partial<LatencySummary> {
   otherCpuPct?: number;
   /** CPU stolen by the hypervisor meanwhile, % of one core. */
   stealCpuPct?: number;
+  /** raw-ort: mean session.run time per request (batch 1), ms. */
+  rawComputeMs?: number;
   /** From clinfer's /metrics, measured phase only. */
   clinfer?: { batches: number; meanBatchSize: number; meanComputeMs: number; meanQueueMs: number };
   vsRaw?: number;
   vsNaive?: number;
   failed?: string;
+  /** Measured twice because other processes were busy; the row kept is the one they disturbed least. */
+  remeasured?: boolean;
 }
+
+/** A row during which the rest of the machine used more than this (% of a core) is measured again. */
+const OTHER_RETRY_PCT = 25;
+let retriesLeft = 12;
 
 const rows: Row[] = [];
 
@@ -235,6 +250,8 @@ function cpuMeter(): (clientMs?: number) => CpuSpent {
 
 interface RawPool {
   run(): Promise<void>;
+  /** Mean session.run time (ms) since the last call, and resets it. */
+  takeMeanComputeMs(): number;
   close(): Promise<void>;
 }
 
@@ -251,12 +268,18 @@ async function startRawPool(model: BenchModel, sessions: number): Promise<RawPoo
   const queue: { id: number; input: Float32Array }[] = [];
   const pending = new Map<number, { ok: () => void; no: (e: Error) => void }>();
   let nextId = 0;
+  let computeSum = 0;
+  let computeCount = 0;
   const post = (w: Worker, job: { id: number; input: Float32Array }) => w.postMessage(job, [job.input.buffer as ArrayBuffer]);
   for (const w of workers) {
     w.on('message', (m: RawWorkerReply) => {
       if (m.kind === 'ready') return;
       const p = pending.get(m.id);
       pending.delete(m.id);
+      if (m.kind === 'done') {
+        computeSum += m.computeMs;
+        computeCount++;
+      }
       if (m.kind === 'done' && m.output.length === model.outputElements) p?.ok();
       else p?.no(new Error(m.kind === 'error' ? m.message : `output holds ${m.output.length} elements`));
       const next = queue.shift();
@@ -274,6 +297,11 @@ async function startRawPool(model: BenchModel, sessions: number): Promise<RawPoo
         else queue.push(job);
       });
     },
+    takeMeanComputeMs() {
+      const mean = computeSum / computeCount;
+      computeSum = computeCount = 0;
+      return mean;
+    },
     async close() {
       await Promise.all(workers.map((w) => w.terminate()));
     },
@@ -281,11 +309,14 @@ async function startRawPool(model: BenchModel, sessions: number): Promise<RawPoo
 }
 
 async function measureRaw(model: BenchModel, pool: RawPool, concurrency: number): Promise<Row> {
-  const warm = await closedLoop(() => pool.run(), concurrency, Math.max(model.warmup, concurrency), model.maxSeconds);
+  const warm = await closedLoop(() => pool.run(), concurrency, model.warmup(concurrency), model.maxSeconds);
   if (warm.errors > 0) throw new Error(`warm-up: ${warm.firstError}`);
+  pool.takeMeanComputeMs();
   const stop = cpuMeter();
   const loop = await closedLoop(() => pool.run(), concurrency, model.requests, model.maxSeconds);
-  return rowFrom(model, 'raw-ort', concurrency, loop, stop());
+  const row = rowFrom(model, 'raw-ort', concurrency, loop, stop());
+  row.rawComputeMs = pool.takeMeanComputeMs();
+  return row;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -336,7 +367,7 @@ async function measureHttp(loadgen: Loadgen, model: BenchModel, system: System, 
   let before = clinfer ? await scrape(clinfer, model.name) : undefined;
   const result = await loadgen.run({
     url: baseUrl + payload.path, headers: payload.headers, body: payload.body,
-    concurrency, warmup: Math.max(model.warmup, concurrency), count: model.requests,
+    concurrency, warmup: model.warmup(concurrency), count: model.requests,
     maxSeconds: model.maxSeconds, requestTimeoutMs: model.requestTimeoutMs, check: payload.check, client: CLIENT,
   }, async () => {
     if (clinfer) before = await scrape(clinfer, model.name);
@@ -398,6 +429,13 @@ function machine() {
       return 'unknown';
     }
   };
+  // The runtime may hold uncommitted changes: this names the exact runtime/ tree that was measured.
+  const runtimeHash = createHash('sha256');
+  const files = (readdirSync(join(ROOT, 'runtime'), { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[])
+    .filter((d) => d.isFile())
+    .map((d) => join(d.parentPath ?? d.path, d.name))
+    .sort();
+  for (const f of files) runtimeHash.update(f.slice(ROOT.length)).update('\0').update(readFileSync(f)).update('\0');
   return {
     node: process.version,
     cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
@@ -408,6 +446,7 @@ function machine() {
     express: packageVersion('node_modules/express/package.json'),
     clinfer: packageVersion('package.json'),
     gitRevision,
+    runtimeSha256: runtimeHash.digest('hex').slice(0, 16),
   };
 }
 
@@ -438,11 +477,12 @@ function failedRow(model: BenchModel, system: System, concurrency: number, error
 function report(startedAt: Date, totalSeconds: number, info: ReturnType<typeof machine>, background: number | undefined): string {
   const out: string[] = [];
   out.push(`# clinfer benchmark ${QUICK ? '(quick)' : ''}`.trim(), '');
-  out.push(`${startedAt.toISOString()} · ${info.cpuModel} · ${info.cores} cores · ${info.memoryGiB} GiB · ${info.os} · Node ${info.node} · onnxruntime-node ${info.onnxruntimeNode} · clinfer ${info.clinfer} (${info.gitRevision}) · ${Math.round(totalSeconds)} s`);
-  out.push('', `clinfer: ${WORKERS} workers, intraOpThreads 1${INSTANCES !== undefined ? `, execution.instances overridden to ${INSTANCES}` : ''}. Raw ORT: ${WORKERS} sessions (one per worker thread, intraOpNumThreads 1). Naive: one session, ORT default threads, main thread. Load: closed loop, batch 1 per request, ${CLIENT === 'http' ? 'node:http keep-alive agent' : 'fetch (undici)'}, one connection per client, loopback; load generator and servers share the same ${info.cores} cores.`);
-  const busy = rows.filter((r) => (r.otherCpuPct ?? 0) > 20);
-  if ((background ?? 0) > 20 || busy.length > 0) {
-    out.push('', `⚠ The machine was not quiet: other processes used ${fmt(background)} % of a core before the run${busy.length ? `, and over 20 % during ${busy.length} of ${rows.length} rows (column "other")` : ''}. Those figures understate every system; rerun on an idle machine.`);
+  out.push(`${startedAt.toISOString()} · ${info.cpuModel} · ${info.cores} cores · ${info.memoryGiB} GiB · ${info.os} · Node ${info.node} · onnxruntime-node ${info.onnxruntimeNode} · clinfer ${info.clinfer} (${info.gitRevision}, runtime/ ${info.runtimeSha256}) · ${Math.round(totalSeconds)} s`);
+  out.push('', `clinfer: ${WORKERS} workers, intraOpThreads 1${INSTANCES !== undefined ? `, execution.instances overridden to ${INSTANCES}` : ''}${AUTOFILL_MAX_BATCH !== undefined ? `, autofillMaxBatchSize ${AUTOFILL_MAX_BATCH}` : ''}. Raw ORT: ${WORKERS} sessions (one per worker thread, intraOpNumThreads 1). Naive: one session, ORT default threads, main thread. Load: closed loop, batch 1 per request, ${CLIENT === 'http' ? 'node:http keep-alive agent' : 'fetch (undici)'}, one connection per client, loopback; load generator and servers share the same ${info.cores} cores.`);
+  const busy = rows.filter((r) => (r.otherCpuPct ?? 0) > OTHER_RETRY_PCT);
+  out.push('', `Other processes used ${fmt(background)} % of a core in the 2 s before the run.`);
+  if (busy.length > 0) {
+    out.push('', `⚠ The machine was not quiet: other processes used over ${OTHER_RETRY_PCT} % of a core during ${busy.length} of ${rows.length} rows even after a second try (column "other"). Those rows understate the system measured; rerun on an idle machine.`);
   }
   for (const m of MODELS) {
     out.push('', `## ${m.name} (input ${m.dims.join('x')}, ${m.requests} requests per row)`, '');
@@ -452,17 +492,17 @@ function report(startedAt: Date, totalSeconds: number, info: ReturnType<typeof m
         const r = rows.find((x) => x.model === m.name && x.concurrency === c && x.system === s);
         if (!r) continue;
         const cpu = [fmt(r.serverCpuPct), r.clientCpuPct !== undefined ? fmt(r.clientCpuPct) : '–', fmt(r.otherCpuPct)].join(' / ');
-        const note = r.failed ? ` ⚠ ${r.errors ? `${r.errors} errors` : 'failed'}` : r.truncated ? ' ⚠ time budget' : '';
+        const note = r.failed ? ` ⚠ ${r.errors ? `${r.errors} errors` : 'failed'}` : r.truncated ? ' ⚠ time budget' : r.remeasured ? ' ↻' : '';
         table.push([
           String(c), s + note, fmt(r.reqPerSec), fmt(r.p50Ms), fmt(r.p99Ms),
           r.vsRaw !== undefined ? fmt(r.vsRaw) : '', r.vsNaive !== undefined ? fmt(r.vsNaive) : '',
-          r.clinfer ? fmt(r.clinfer.meanBatchSize) : '', r.clinfer ? fmt(r.clinfer.meanComputeMs) : '', cpu,
+          r.clinfer ? fmt(r.clinfer.meanBatchSize) : '', r.clinfer ? fmt(r.clinfer.meanComputeMs) : r.rawComputeMs !== undefined ? fmt(r.rawComputeMs) : '', cpu,
         ]);
       }
     }
     out.push(markdownTable(['C', 'system', 'req/s', 'p50 ms', 'p99 ms', '× raw', '× naive', 'mean batch', 'batch compute ms', 'CPU % server / client / other'], table));
   }
-  out.push('', '× raw, × naive: throughput ratio. mean batch: clinfer_inference_batch_size_sum / _count over the measured phase; batch compute ms: mean ONNX Runtime time per batch (clinfer_inference_compute_duration_seconds). CPU %: of one core (200 % = both cores), server = the benchmark process (servers, worker threads, ONNX Runtime), client = the load generator process, other = everything else on the machine (other processes, kernel) during the row.');
+  out.push('', `× raw, × naive: throughput ratio. mean batch: clinfer_inference_batch_size_sum / _count over the measured phase; batch compute ms: mean ONNX Runtime time per batch (clinfer: clinfer_inference_compute_duration_seconds; raw-ort: session.run, batch 1). CPU %: of one core (200 % = both cores), server = the benchmark process (servers, worker threads, ONNX Runtime), client = the load generator process, other = everything else on the machine (other processes, kernel) during the row. ↻: measured twice because other processes used over ${OTHER_RETRY_PCT} % of a core during the first try; the less disturbed try is shown.`);
   return out.join('\n');
 }
 
@@ -470,6 +510,11 @@ async function main(): Promise<number> {
   const startedAt = new Date();
   const t0 = performance.now();
   const info = machine();
+  // Sampled before anything of ours starts (the load generator's own start-up would count).
+  const background = await backgroundCpu(2);
+  if (background !== undefined && background > 20) {
+    process.stderr.write(`warning: other processes use ${fmt(background)} % of a core right now; the figures will be low and noisy\n`);
+  }
   const repo = makeRepository();
   const loadgen = new Loadgen();
   let clinfer: ClinferServer | undefined;
@@ -483,13 +528,12 @@ async function main(): Promise<number> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const background = await backgroundCpu(2);
-  if (background !== undefined && background > 20) {
-    process.stderr.write(`warning: other processes use ${fmt(background)} % of a core right now; the figures will be low and noisy\n`);
-  }
   try {
     process.stderr.write(`starting clinfer (${WORKERS} workers) on ${MODELS.map((m) => m.name).join(', ')}\n`);
-    clinfer = await startServer(parseConfig({ models: repo, host: '127.0.0.1', port: 0, workers: WORKERS, logLevel: 'silent' }));
+    clinfer = await startServer(parseConfig({
+      models: repo, host: '127.0.0.1', port: 0, workers: WORKERS, logLevel: 'silent',
+      ...(AUTOFILL_MAX_BATCH !== undefined ? { autofillMaxBatchSize: AUTOFILL_MAX_BATCH } : {}),
+    }));
     for (const model of MODELS) {
       const raw = await startRawPool(model, WORKERS);
       const naive = await startNaiveServer(model.modelPath);
@@ -504,9 +548,18 @@ async function main(): Promise<number> {
             ['clinfer-binary', () => measureHttp(loadgen, model, 'clinfer-binary', clinfer!.url, binary, c, clinfer)],
           ];
           for (const [system, measure] of attempts) {
-            const row = await measure().catch((error: unknown) => failedRow(model, system, c, error));
-            rows.push(row);
+            let row = await measure().catch((error: unknown) => failedRow(model, system, c, error));
             progress(row);
+            // Another process took a large share of the CPU during the row: measure it again, once.
+            if ((row.otherCpuPct ?? 0) > OTHER_RETRY_PCT && retriesLeft > 0) {
+              retriesLeft--;
+              process.stderr.write(`    other processes used ${fmt(row.otherCpuPct)} % of a core during that row: measuring it again\n`);
+              const again = await measure().catch((error: unknown) => failedRow(model, system, c, error));
+              progress(again);
+              if (!again.failed && (again.otherCpuPct ?? 0) < (row.otherCpuPct ?? 0)) row = again;
+              row.remeasured = true;
+            }
+            rows.push(row);
           }
           const base = (s: System) => rows.find((r) => r.model === model.name && r.concurrency === c && r.system === s && !r.failed)?.reqPerSec;
           for (const r of rows.filter((x) => x.model === model.name && x.concurrency === c)) {
@@ -535,8 +588,11 @@ async function main(): Promise<number> {
     durationSeconds: Math.round(totalSeconds),
     machine: { ...info, backgroundCpuPctBeforeRun: background ?? null },
     settings: {
-      workers: WORKERS, instancesOverride: INSTANCES ?? null, client: CLIENT,
-      models: MODELS.map((m) => ({ name: m.name, input: m.input, dims: m.dims, requests: m.requests, warmup: m.warmup, concurrency: m.concurrency, maxSeconds: m.maxSeconds })),
+      workers: WORKERS, instancesOverride: INSTANCES ?? null, autofillMaxBatchSize: AUTOFILL_MAX_BATCH ?? null, client: CLIENT,
+      models: MODELS.map((m) => ({
+        name: m.name, input: m.input, dims: m.dims, requests: m.requests,
+        warmup: Object.fromEntries(m.concurrency.map((c) => [c, m.warmup(c)])), concurrency: m.concurrency, maxSeconds: m.maxSeconds,
+      })),
     },
     results: rows,
   };

@@ -49,24 +49,11 @@ FEATURES = ["age", "sex", "cp", "trestbps", "chol", "fbs", "restecg",
 ZERO_MEANS_MISSING = ("trestbps", "chol")
 C_GRID = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0]
 
-# Input declaration for bundle.json (UCUM units; codes as in heart-disease.names).
-FEATURE_SPEC = [
-    {"name": "age", "type": "number", "unit": "a", "range": [18, 110]},
-    {"name": "sex", "type": "category", "values": [0, 1]},                 # 0 female, 1 male
-    {"name": "cp", "type": "category", "values": [1, 2, 3, 4]},            # 1 typical angina, 2 atypical, 3 non-anginal, 4 asymptomatic
-    {"name": "trestbps", "type": "number", "unit": "mm[Hg]", "range": [50, 250]},
-    {"name": "chol", "type": "number", "unit": "mg/dL", "range": [50, 700]},
-    {"name": "fbs", "type": "category", "values": [0, 1]},                 # fasting blood sugar > 120 mg/dL
-    {"name": "restecg", "type": "category", "values": [0, 1, 2]},          # 0 normal, 1 ST-T abnormality, 2 LVH
-    {"name": "thalach", "type": "number", "unit": "/min", "range": [40, 250]},
-    {"name": "exang", "type": "category", "values": [0, 1]},               # exercise-induced angina
-    {"name": "oldpeak", "type": "number", "unit": "mm", "range": [-3, 10]},  # exercise ST depression
-    {"name": "slope", "type": "category", "values": [1, 2, 3]},            # 1 up, 2 flat, 3 down
-    {"name": "ca", "type": "category", "values": [0, 1, 2, 3]},            # major vessels on fluoroscopy
-    {"name": "thal", "type": "category", "values": [3, 6, 7]},             # 3 normal, 6 fixed, 7 reversible
-]
-for _f in FEATURE_SPEC:
-    _f["missing"] = "impute_in_graph"
+# Feature declarations for bundle.json (UCUM units, FHIR sources, labels; codes as in heart-disease.names),
+# kept in one JSON file beside this script so that the server's FHIR mapping and the recipe agree.
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "heart_disease_features.json"), encoding="utf-8") as _f:
+    FEATURE_FILE = json.load(_f)
+FEATURE_SPEC = FEATURE_FILE["features"]
 assert [f["name"] for f in FEATURE_SPEC] == FEATURES
 
 
@@ -230,6 +217,8 @@ def main():
         "postprocessing": {
             "kind": "sigmoid_probability",
             "output": "probability",
+            "outcome": FEATURE_FILE["outcome"],
+            "threshold": FEATURE_FILE["threshold"],
             "linear_model": {
                 "intercept": as_f32(intercept),
                 "coefficients": {c: as_f32(v) for c, v in zip(FEATURES, coef)},
@@ -275,7 +264,8 @@ def main():
             "recipe": RECIPE,
             "created": args.created,
         },
-        "execution": {"providers": ["cpu"], "intra_op_threads": 1, "instances": 1},
+        "cds_hooks": FEATURE_FILE["cds_hooks"],
+        "execution": {"providers": ["cpu"], "intra_op_threads": 1},
     }
     with open(os.path.join(args.out, "bundle.json"), "w") as f:
         json.dump(bundle, f, indent=2, ensure_ascii=False)

@@ -256,7 +256,7 @@ def main():
             "recipe": RECIPE,
             "created": args.created,
         },
-        "execution": {"providers": ["cpu"], "intra_op_threads": 1, "instances": 1},
+        "execution": {"providers": ["cpu"], "intra_op_threads": 1},
     }
     with open(os.path.join(args.out, "bundle.json"), "w") as f:
         json.dump(bundle, f, indent=2, ensure_ascii=False)

@@ -41,6 +41,8 @@ export const bundleSchema = z.strictObject({
       licence: z.string().optional(),
     })
     .default({}),
+  /** CDS Hooks service declaration (tabular bundles); read by the CDS Hooks adapter. */
+  cds_hooks: z.looseObject({ id: z.string().regex(/^[A-Za-z0-9_.-]+$/), hook: z.string().min(1) }).optional(),
   scheduling: z
     .strictObject({
       /** Longest wait for more requests to batch with (Triton's max_queue_delay_microseconds); 0 = none. */

@@ -12,6 +12,7 @@ export type ErrorKind =
   | 'resource_exhausted'
   | 'deadline_exceeded'
   | 'cancelled'
+  | 'unsupported_media_type'
   | 'internal';
 
 export const ERROR_CODES = {
@@ -29,6 +30,8 @@ export const ERROR_CODES = {
   QUEUE_FULL: { kind: 'resource_exhausted', summary: "the model's queue is full; retry after the Retry-After delay" },
   DEADLINE_EXCEEDED: { kind: 'deadline_exceeded', summary: 'the request timeout passed while it was queued; it was not executed' },
   REQUEST_CANCELLED: { kind: 'cancelled', summary: 'the client went away while the request was queued; it was not executed' },
+  UNSUPPORTED_MEDIA_TYPE: { kind: 'unsupported_media_type', summary: 'the Content-Type is not one this endpoint reads for this model' },
+  NOT_A_TABULAR_MODEL: { kind: 'invalid_argument', summary: 'records or FHIR were sent to a model whose bundle declares no tabular features' },
   BODY_TOO_LARGE: { kind: 'payload_too_large', summary: 'the request body exceeds the configured limit' },
   BUNDLE_INVALID: { kind: 'invalid_argument', summary: 'a model bundle failed validation (file and field named)' },
   CONFIG_INVALID: { kind: 'invalid_argument', summary: 'the server configuration failed validation' },

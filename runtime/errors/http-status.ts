@@ -7,6 +7,7 @@ const STATUS_BY_KIND: Record<ErrorKind, number> = {
   payload_too_large: 413,
   resource_exhausted: 429,
   unsupported: 501,
+  unsupported_media_type: 415,
   unavailable: 503,
   deadline_exceeded: 504,
   // nginx's 499 "client closed request": nobody reads it, but logs and metrics stay truthful.

@@ -5,6 +5,7 @@ import { healthRoutes } from './routes/health.js';
 import { inferRoutes } from './routes/infer.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { modelMetadataRoutes } from './routes/model-metadata.js';
+import { predictRoutes } from './routes/predict.js';
 import { repositoryRoutes } from './routes/repository.js';
 
 /** The HTTP API: OIP v2 (KServe / Triton) plus /metrics. No route logs a body. */
@@ -19,6 +20,7 @@ export function createApp(ctx: AppContext): Express {
   app.use(healthRoutes(ctx));
   app.use(modelMetadataRoutes(ctx));
   app.use(inferRoutes(ctx));
+  app.use(predictRoutes(ctx));
   app.use(repositoryRoutes(ctx));
   app.use(metricsRoutes(ctx));
   app.use(notFoundHandler);

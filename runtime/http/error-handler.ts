@@ -1,12 +1,20 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { ClinferError, httpStatusFromError, toClinferError } from '../errors/index.js';
+import { ClinferError, httpStatusFromError, toClinferError, type ErrorKind } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
+
+const FHIR_ISSUE_TYPE: Record<ErrorKind, string> = {
+  invalid_argument: 'invalid', not_found: 'not-found', unavailable: 'transient', unsupported: 'not-supported',
+  unsupported_media_type: 'not-supported', payload_too_large: 'too-costly', resource_exhausted: 'throttled',
+  deadline_exceeded: 'timeout', cancelled: 'incomplete', internal: 'exception',
+};
 
 /** Errors raised by express's body parser (http-errors), by `type`. */
 function fromBodyParser(error: { type?: string; limit?: number; message?: string }): ClinferError | undefined {
   switch (error.type) {
     case 'entity.too.large':
       return new ClinferError('BODY_TOO_LARGE', `the request body exceeds the limit of ${error.limit} bytes`);
+    case 'entity.parse.failed':
+      return new ClinferError('INVALID_REQUEST', `the request body is not valid JSON (${(error.message ?? '').slice(0, 120)})`);
     case 'request.aborted':
       return new ClinferError('INVALID_REQUEST', 'the client aborted the request body');
     case 'request.size.invalid':
@@ -22,7 +30,7 @@ function fromBodyParser(error: { type?: string; limit?: number; message?: string
 /** Answers every error as {"error": message, "code": CODE}; only real faults are 500, and logged. */
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (raw, req, res, _next) => {
-    const error = (raw && typeof raw === 'object' && fromBodyParser(raw)) || toClinferError(raw);
+    const error: ClinferError = (raw && typeof raw === 'object' && fromBodyParser(raw)) || toClinferError(raw);
     const status = httpStatusFromError(error);
     if (status >= 500 && error.kind === 'internal') {
       const cause = error.cause instanceof Error ? error.cause : error;
@@ -30,6 +38,14 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     }
     if (res.headersSent) return void res.end();
     if (error.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.retryAfterSeconds));
+    if (req.is('application/fhir+json')) {
+      // A FHIR client gets a FHIR answer: an OperationOutcome with the same status, code and message.
+      res.status(status).type('application/fhir+json').send(JSON.stringify({
+        resourceType: 'OperationOutcome',
+        issue: [{ severity: 'error', code: FHIR_ISSUE_TYPE[error.kind], details: { text: error.code }, diagnostics: error.message }],
+      }));
+      return;
+    }
     res.status(status).json({ error: error.message, code: error.code });
   };
 }

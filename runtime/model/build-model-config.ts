@@ -1,3 +1,4 @@
+import { parseTabularSpec, type TabularSpec } from '../../adapters/tabular/tabular-spec.js';
 import type { Bundle } from '../bundle/bundle-schema.js';
 import { ClinferError } from '../errors/index.js';
 import type { ValueInfo } from '../pool/messages.js';
@@ -60,6 +61,16 @@ export function buildModelConfig(
   }
   if (maxBatchSize === 1) maxBatchSize = 0;
 
+  let tabular: TabularSpec | undefined;
+  if (bundle?.preprocessing.kind === 'tabular') {
+    try {
+      tabular = parseTabularSpec(bundle.preprocessing, inputs.find((i) => i.name === bundle.preprocessing.input));
+    } catch (error) {
+      const [field, ...rest] = (error as Error).message.split(': ');
+      throw fail(field!, rest.join(': '));
+    }
+  }
+
   return deepFreeze({
     name: id.name,
     version: id.version,
@@ -78,6 +89,7 @@ export function buildModelConfig(
     provider: graph.provider,
     source: bundle ? 'bundle' : 'autofill',
     bundle,
+    tabular,
   } satisfies ModelConfig);
 }
 

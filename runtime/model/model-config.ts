@@ -1,3 +1,4 @@
+import type { TabularSpec } from '../../adapters/tabular/tabular-spec.js';
 import type { Bundle } from '../bundle/bundle-schema.js';
 import type { TensorSpec, UnsupportedValueSpec } from './tensor-spec.js';
 
@@ -21,6 +22,8 @@ export interface ModelConfig {
   /** Where the metadata came from: a bundle.json, or auto-filled from the graph. */
   readonly source: 'bundle' | 'autofill';
   readonly bundle: Bundle | undefined;
+  /** The bundle's tabular feature declarations, parsed at load time (tabular models only). */
+  readonly tabular: TabularSpec | undefined;
 }
 
 /** How the model's scheduler queues and batches (bundle settings, server defaults and override applied). */

@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import type { Contribution } from '../tabular/explain.js';
+import type { LocatedIssue } from './extract-patients.js';
+
+export interface ModelIdentity {
+  readonly name: string;
+  readonly version: string;
+  readonly description: string;
+}
+
+export interface PatientPrediction {
+  readonly reference: string;
+  readonly probability: number;
+  readonly basis: readonly string[];
+  readonly outcomeText: string;
+  readonly contributions: readonly Contribution[];
+}
+
+export interface OutcomeCoding {
+  readonly system: string;
+  readonly code: string;
+  readonly display?: string;
+}
+
+/** The code system under which clinfer names the model that produced a RiskAssessment. */
+export const MODEL_SYSTEM = 'urn:clinfer:model';
+
+/** One FHIR R4 RiskAssessment (status final, method naming the model and version, basis, prediction). */
+export function riskAssessment(model: ModelIdentity, p: PatientPrediction, outcome: OutcomeCoding | undefined, occurrence: string): Record<string, unknown> {
+  const top = p.contributions.map((c) => `${c.feature} ${c.contribution >= 0 ? '+' : ''}${c.contribution.toFixed(2)}${c.imputed ? ' (imputed)' : ''}`).join(', ');
+  return {
+    resourceType: 'RiskAssessment',
+    id: randomUUID(),
+    status: 'final',
+    subject: { reference: p.reference },
+    occurrenceDateTime: occurrence,
+    method: {
+      coding: [{ system: MODEL_SYSTEM, code: model.name, version: model.version, display: `${model.name} version ${model.version}` }],
+      text: `clinfer model ${model.name} version ${model.version}${model.description ? `: ${model.description}` : ''}`,
+    },
+    basis: p.basis.map((reference) => ({ reference })),
+    prediction: [{
+      outcome: { ...(outcome ? { coding: [{ system: outcome.system, code: outcome.code, ...(outcome.display ? { display: outcome.display } : {}) }] } : {}), text: p.outcomeText },
+      probabilityDecimal: roundProbability(p.probability),
+    }],
+    ...(top ? { note: [{ text: `Largest contributions to the log-odds (relative to the training average): ${top}.` }] } : {}),
+  };
+}
+
+export function operationOutcome(issues: readonly LocatedIssue[]): Record<string, unknown> {
+  return {
+    resourceType: 'OperationOutcome',
+    id: randomUUID(),
+    issue: issues.map((i) => ({
+      severity: i.severity,
+      code: i.code,
+      diagnostics: i.message,
+      ...(i.expression ? { expression: [i.expression] } : {}),
+    })),
+  };
+}
+
+/** The answer: a collection Bundle of the RiskAssessments, then an OperationOutcome when there is anything to say. */
+export function resultBundle(resources: readonly Record<string, unknown>[], timestamp: string): Record<string, unknown> {
+  return {
+    resourceType: 'Bundle',
+    id: randomUUID(),
+    type: 'collection',
+    timestamp,
+    entry: resources.map((resource) => ({ fullUrl: `urn:uuid:${resource.id as string}`, resource })),
+  };
+}
+
+function roundProbability(p: number): number {
+  return Math.min(1, Math.max(0, Math.round(p * 1e6) / 1e6));
+}

@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { validateUnit } from './units.js';
+
+/**
+ * The `preprocessing` of a tabular bundle: one declaration per model input column, in column order.
+ * Parsed once when the bundle loads (a mistake makes that version UNAVAILABLE, naming the field).
+ */
+const coding = z.strictObject({ system: z.string().min(1), code: z.string().min(1) });
+const translations = z.record(z.string(), z.string());
+
+const fhirSource = z.discriminatedUnion('source', [
+  z.strictObject({ source: z.literal('patient_age') }),
+  z.strictObject({ source: z.literal('patient_gender'), map: z.record(z.string(), z.number()).default({ female: 0, male: 1 }) }),
+  z.strictObject({
+    source: z.literal('observation'),
+    /** Observation.code (or a component's code) matching any of these. */
+    codes: z.array(coding).min(1),
+    pick: z.enum(['latest', 'mean', 'min', 'max']).default('latest'),
+    lookback_days: z.number().positive().default(365),
+    /** Turns the value into 1 when above (or 0), after conversion to `threshold_unit`. */
+    threshold: z.strictObject({ above: z.number(), unit: z.string() }).optional(),
+  }),
+  z.strictObject({ source: z.enum(['condition', 'medication']), codes: z.array(coding).min(1), present: z.number().default(1), absent: z.number().default(0) }),
+]);
+
+const feature = z.strictObject({
+  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/),
+  type: z.enum(['number', 'boolean', 'category']),
+  /** UCUM unit the model was trained in (numbers). */
+  unit: z.string().optional(),
+  range: z.tuple([z.number(), z.number()]).optional(),
+  /** g/mol of the measured substance: converts between mass and substance units (mg/dL <-> mmol/L). */
+  molecular_weight: z.number().positive().optional(),
+  /** Category codes the model accepts, and names a caller may use for them. */
+  values: z.array(z.number()).optional(),
+  encoding: z.record(z.string(), z.number()).optional(),
+  /** impute_in_graph: NaN goes in, the ONNX graph imputes; required: absence is an error; or a value to use. */
+  missing: z.union([z.enum(['impute_in_graph', 'required']), z.strictObject({ impute: z.number() })]).default('required'),
+  /** Standardisation to apply when the graph does not include it. */
+  scaling: z.strictObject({ mean: z.number(), std: z.number().positive() }).optional(),
+  label: translations.optional(),
+  fhir: fhirSource.optional(),
+});
+
+export const tabularSpecSchema = z.strictObject({
+  kind: z.literal('tabular'),
+  input: z.string().min(1),
+  features: z.array(feature).min(1),
+});
+
+export type TabularSpec = z.infer<typeof tabularSpecSchema>;
+export type FeatureSpec = TabularSpec['features'][number];
+export type FhirSource = NonNullable<FeatureSpec['fhir']>;
+
+/**
+ * Validates a tabular preprocessing declaration against the model input it feeds
+ * (one column per feature) and the UCUM units. Throws Error('field: message').
+ */
+export function parseTabularSpec(raw: unknown, input: { name: string; shape: readonly number[] } | undefined): TabularSpec {
+  const parsed = tabularSpecSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`preprocessing.${issue.path.join('.')}: ${issue.message}`);
+  }
+  const spec = parsed.data;
+  if (!input || input.name !== spec.input) throw new Error(`preprocessing.input: '${spec.input}' is not the model's input`);
+  const columns = input.shape[input.shape.length - 1];
+  if (input.shape.length !== 2 || (columns !== -1 && columns !== spec.features.length)) {
+    throw new Error(`preprocessing.features: ${spec.features.length} features declared, input '${input.name}' has shape [${input.shape.join(',')}]`);
+  }
+  spec.features.forEach((f, i) => {
+    const at = `preprocessing.features[${i}]`;
+    for (const unit of [f.unit, f.fhir?.source === 'observation' ? f.fhir.threshold?.unit : undefined]) {
+      if (unit !== undefined && !validateUnit(unit)) throw new Error(`${at}: '${unit}' is not a valid UCUM unit`);
+    }
+    if (f.range && f.range[0] > f.range[1]) throw new Error(`${at}.range: minimum above maximum`);
+  });
+  const names = new Set(spec.features.map((f) => f.name));
+  if (names.size !== spec.features.length) throw new Error('preprocessing.features: a feature name is used twice');
+  return spec;
+}

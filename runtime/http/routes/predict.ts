@@ -1,0 +1,111 @@
+import express, { Router, type Request, type Response } from 'express';
+import { extractPatients, FhirInputError } from '../../../adapters/fhir/extract-patients.js';
+import { operationOutcome, resultBundle, riskAssessment, type OutcomeCoding } from '../../../adapters/fhir/risk-assessment.js';
+import { pickLanguage, translate } from '../../../adapters/tabular/language.js';
+import { recordsToRows, RecordsError } from '../../../adapters/tabular/records.js';
+import { ClinferError, isClinferError } from '../../errors/index.js';
+import type { ModelConfig } from '../../model/model-config.js';
+import { predictRows } from '../../predict/tabular-predictor.js';
+import { PRIORITY_HEADER, readSchedulingParameters, TIMEOUT_HEADER } from '../../protocol/scheduling-parameters.js';
+import type { AppContext } from '../app-context.js';
+import { requireReady, resolveVersion } from './model-metadata.js';
+
+const FHIR_JSON = 'application/fhir+json';
+
+/**
+ * POST /v1/models/{m}[/versions/{v}]/predict: domain input in, domain answer out.
+ * application/json {"records": [...]} -> predictions; application/fhir+json Bundle -> RiskAssessments.
+ */
+export function predictRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const json = express.json({ type: ['application/json', FHIR_JSON], limit: ctx.config.maxBodyBytes, strict: true });
+
+  const predict = async (req: Request, res: Response) => {
+    const started = performance.now();
+    let labels = { model: '_unknown', version: '' };
+    try {
+      const v = requireReady(resolveVersion(ctx, req));
+      labels = { model: v.name, version: v.version };
+      const model = v.config;
+      if (!req.is(['application/json', FHIR_JSON])) {
+        throw new ClinferError('UNSUPPORTED_MEDIA_TYPE', `Content-Type '${(req.get('content-type') ?? 'none').slice(0, 60)}' is not read here; send application/json {"records": [...]} or application/fhir+json (a FHIR Bundle)`);
+      }
+      if (!model.tabular) {
+        throw new ClinferError('NOT_A_TABULAR_MODEL', `model '${model.name}' declares no tabular features in its bundle; call /v2/models/${model.name}/infer with tensors instead`);
+      }
+      const tabularModel = model as ModelConfig & { tabular: NonNullable<ModelConfig['tabular']> };
+      const scheduling = readSchedulingParameters({}, { priority: req.get(PRIORITY_HEADER), timeout: req.get(TIMEOUT_HEADER) });
+      const language = pickLanguage(req.get('accept-language'));
+      const abort = new AbortController();
+      res.on('close', () => { if (!res.writableFinished) abort.abort(); });
+      const options = { ...scheduling, language, signal: abort.signal };
+
+      if (req.is(FHIR_JSON)) {
+        const at = referenceTime(req);
+        let patients;
+        try {
+          patients = extractPatients(tabularModel.tabular, req.body, at);
+        } catch (error) {
+          if (error instanceof FhirInputError) throw new ClinferError('INVALID_REQUEST', error.message);
+          throw error;
+        }
+        const usable = patients.filter((p) => !p.row.issues.some((i) => i.severity === 'error'));
+        const predictions = usable.length ? await predictRows(tabularModel, v.scheduler, usable.map((p) => p.row), options) : [];
+        const post = (model.bundle?.postprocessing ?? {}) as { outcome?: OutcomeCoding };
+        const positive = model.bundle?.labels.at(-1);
+        const occurrence = at.toISOString();
+        const resources = usable.map((p, i) => riskAssessment(
+          { name: model.name, version: model.version, description: model.bundle?.description ?? '' },
+          { reference: p.reference, probability: predictions[i]!.value, basis: p.basis, contributions: predictions[i]!.contributions ?? [], outcomeText: translate(positive?.text, language, positive?.id ?? 'outcome') },
+          post.outcome,
+          occurrence,
+        ));
+        const issues = patients.flatMap((p) => p.row.issues.map((i) => ({ ...i, message: `${p.reference}: ${i.message}` })));
+        if (issues.length) resources.push(operationOutcome(issues));
+        res.status(200).type(FHIR_JSON).send(JSON.stringify(resultBundle(resources, new Date().toISOString())));
+      } else {
+        let rows;
+        try {
+          rows = recordsToRows(tabularModel.tabular, req.body);
+        } catch (error) {
+          if (error instanceof RecordsError) throw new ClinferError('INVALID_INPUT', error.message);
+          throw error;
+        }
+        const predictions = await predictRows(tabularModel, v.scheduler, rows, options);
+        res.json({
+          model_name: model.name,
+          model_version: model.version,
+          language,
+          predictions: predictions.map((p, i) => ({
+            ...(model.bundle?.task === 'classification' ? { probability: p.value } : { value: p.value }),
+            ...(p.scores ? { scores: p.scores } : {}),
+            ...(p.label ? { label: p.label } : {}),
+            ...(p.contributions ? { contributions: p.contributions.map((c) => ({ ...c, value: round(c.value), contribution: round(c.contribution) })) } : {}),
+            imputed: tabularModel.tabular.features.filter((_, k) => rows[i]!.imputed[k]).map((f) => f.name),
+          })),
+          ...(predictions.some((p) => p.contributions) ? { contributions_method: 'exact: coefficient x standardised value, in log-odds, relative to the training mean' } : {}),
+        });
+      }
+      ctx.metrics.requests.inc({ ...labels, outcome: 'success' });
+    } catch (error) {
+      ctx.metrics.requests.inc({ ...labels, outcome: isClinferError(error) ? error.code : 'INTERNAL' });
+      throw error;
+    } finally {
+      ctx.metrics.requestDuration.observe(labels, (performance.now() - started) / 1000);
+    }
+  };
+  router.post('/v1/models/:model/predict', json, predict);
+  router.post('/v1/models/:model/versions/:version/predict', json, predict);
+  return router;
+}
+
+/** `?reference_time=` (ISO 8601) fixes "now" for ages and look-back windows; default: the current time. */
+function referenceTime(req: Request): Date {
+  const raw = req.query.reference_time;
+  if (raw === undefined) return new Date();
+  const at = typeof raw === 'string' ? new Date(raw) : new Date(Number.NaN);
+  if (Number.isNaN(at.getTime())) throw new ClinferError('INVALID_PARAMETER', `reference_time must be an ISO 8601 date-time, got '${String(raw).slice(0, 40)}'`);
+  return at;
+}
+
+const round = (v: number) => Math.round(v * 1e6) / 1e6;

@@ -1,0 +1,80 @@
+import { linearContributions, readLinearModel, topContributions, type Contribution } from '../../adapters/tabular/explain.js';
+import { translate, type Language } from '../../adapters/tabular/language.js';
+import type { RecordRow } from '../../adapters/tabular/records.js';
+import type { TabularSpec } from '../../adapters/tabular/tabular-spec.js';
+import { ClinferError } from '../errors/index.js';
+import type { ModelConfig } from '../model/model-config.js';
+import type { Scheduler } from '../scheduler/scheduler.js';
+import type { RequestScheduling } from '../protocol/scheduling-parameters.js';
+
+export interface TabularPrediction {
+  /** P(positive class) for a binary classifier; the model's value for a regression. */
+  readonly value: number;
+  readonly scores: number[] | undefined;
+  readonly label: { id: string; text: string } | undefined;
+  readonly contributions: Contribution[] | undefined;
+}
+
+/**
+ * Runs feature rows through the model's scheduler (same queue, batching and metrics as the OIP path)
+ * and reads the outputs as the bundle's postprocessing says.
+ */
+export async function predictRows(
+  model: ModelConfig & { tabular: TabularSpec },
+  scheduler: Scheduler,
+  rows: readonly RecordRow[],
+  options: RequestScheduling & { language: Language; signal?: AbortSignal },
+): Promise<TabularPrediction[]> {
+  const spec = model.tabular;
+  const post = (model.bundle?.postprocessing ?? { kind: 'none' }) as Record<string, unknown> & { kind: string };
+  const outputName = typeof post.output === 'string' ? post.output : model.outputs[0]!.name;
+  const columns = spec.features.length;
+  const data = new Float32Array(rows.length * columns);
+  rows.forEach((r, i) => data.set(r.values, i * columns));
+  const result = await scheduler.enqueue({
+    inputs: [{ name: spec.input, datatype: 'FP32', shape: [rows.length, columns], data }],
+    fetches: [outputName],
+    priority: options.priority,
+    timeoutMs: options.timeoutMs,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  const out = result.outputs[0]!;
+  if (!(out.data instanceof Float32Array || out.data instanceof Float64Array)) {
+    throw new ClinferError('INFERENCE_FAILED', `output '${out.name}' is ${out.datatype}; a tabular prediction needs FP32 or FP64`);
+  }
+  const outputs = out.data;
+  const perRow = outputs.length / rows.length;
+  const linear = readLinearModel(post);
+  const threshold = typeof post.threshold === 'number' ? post.threshold : 0.5;
+  const labels = model.bundle?.labels ?? [];
+  return rows.map((row, i) => {
+    const raw = Array.from(outputs.subarray(i * perRow, (i + 1) * perRow));
+    let value: number;
+    let scores: number[] | undefined;
+    let classIndex: number | undefined;
+    if (post.kind === 'softmax') {
+      scores = softmax(raw);
+      classIndex = scores.indexOf(Math.max(...scores));
+      value = scores[scores.length - 1]!;
+    } else if (post.kind === 'sigmoid_probability' || post.kind === 'probability') {
+      value = raw[0]!;
+      classIndex = value >= threshold ? 1 : 0;
+    } else {
+      value = raw[0]!;
+    }
+    const l = classIndex === undefined ? undefined : labels[classIndex];
+    return {
+      value,
+      scores,
+      label: l ? { id: l.id, text: translate(l.text, options.language, l.id) } : undefined,
+      contributions: linear ? topContributions(linearContributions(spec, linear, row.values, row.imputed)) : undefined,
+    };
+  });
+}
+
+function softmax(values: number[]): number[] {
+  const max = Math.max(...values);
+  const exps = values.map((v) => Math.exp(v - max));
+  const sum = exps.reduce((a, b) => a + b, 0);
+  return exps.map((e) => e / sum);
+}
