@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { linearContributions, readLinearModel } from '../../../adapters/tabular/explain.js';
+import { pickLanguage } from '../../../adapters/tabular/language.js';
+import { recordsToRows } from '../../../adapters/tabular/records.js';
+import { parseTabularSpec, type TabularSpec } from '../../../adapters/tabular/tabular-spec.js';
+import { convertUnit } from '../../../adapters/tabular/units.js';
+
+const bundle = JSON.parse(readFileSync(new URL('../../../models/heart-disease-risk/1/bundle.json', import.meta.url), 'utf8'));
+const spec = parseTabularSpec(bundle.preprocessing, { name: 'features', shape: [-1, 13] });
+
+describe('tabular spec', () => {
+  it('parses the demo bundle and checks it against the model input', () => {
+    expect(spec.features.map((f) => f.name)).toHaveLength(13);
+    expect(() => parseTabularSpec(bundle.preprocessing, { name: 'features', shape: [-1, 12] })).toThrow(/13 features declared, input 'features' has shape \[-1,12\]/);
+    const badUnit = structuredClone(bundle.preprocessing);
+    badUnit.features[3].unit = 'mmHg';
+    expect(() => parseTabularSpec(badUnit, { name: 'features', shape: [-1, 13] })).toThrow("preprocessing.features[3]: 'mmHg' is not a valid UCUM unit");
+    const badMissing = structuredClone(bundle.preprocessing);
+    badMissing.features[0].missing = 'sometimes';
+    expect(() => parseTabularSpec(badMissing, { name: 'features', shape: [-1, 13] })).toThrow(/preprocessing\.features\.0\.missing/);
+  });
+});
+
+describe('records', () => {
+  const required: TabularSpec = { ...spec, features: spec.features.map((f, i) => (i === 0 ? { ...f, missing: 'required' as const } : f)) };
+  it('refuses a required feature that is absent, and imputes a declared value', () => {
+    expect(() => recordsToRows(required, { records: [{ sex: 1 }] })).toThrow('records[0].age: required, but no value was given');
+    const imputing: TabularSpec = { ...spec, features: spec.features.map((f, i) => (i === 0 ? { ...f, missing: { impute: 50 } } : f)) };
+    const [row] = recordsToRows(imputing, { records: [{}] });
+    expect(row!.values[0]).toBe(50);
+    expect(row!.imputed[0]).toBe(true);
+    expect(Number.isNaN(row!.values[1])).toBe(true);
+  });
+});
+
+describe('linear contributions', () => {
+  it('add up with the intercept to the log-odds the ONNX graph computes', async () => {
+    const model = readLinearModel(bundle.postprocessing)!;
+    const [row] = recordsToRows(spec, { records: [{ age: 63, sex: 1, cp: 1, trestbps: 145, chol: 233, fbs: 1, restecg: 2, thalach: 150, exang: 0, oldpeak: 2.3, slope: 3, ca: 0 }] });
+    const all = linearContributions(spec, model, row!.values, row!.imputed);
+    const logit = model.intercept + all.reduce((s, c) => s + c.contribution, 0);
+    // thal was missing: the graph imputes the training median, and so does the explanation.
+    expect(all.find((c) => c.feature === 'thal')).toMatchObject({ imputed: true, value: model.medians!.thal });
+    const session = await ort.InferenceSession.create(new URL('../../../models/heart-disease-risk/1/model.onnx', import.meta.url).pathname);
+    const out = await session.run({ features: new ort.Tensor('float32', Float32Array.from(row!.values), [1, 13]) });
+    await session.release();
+    expect(1 / (1 + Math.exp(-logit))).toBeCloseTo((out.probability!.data as Float32Array)[0]!, 5);
+  });
+});
+
+describe('units and languages', () => {
+  it('converts with UCUM, mass to substance with a molecular weight', () => {
+    expect(convertUnit(200, 'mg/dL', 'mmol/L', 386.65)).toMatchObject({ ok: true, value: expect.closeTo(5.1726, 3) });
+    expect(convertUnit(16, 'kPa', 'mm[Hg]')).toMatchObject({ ok: true, value: expect.closeTo(120.01, 1) });
+    expect(convertUnit(5, 'mmol/L', 'mg/dL')).toMatchObject({ ok: false, reason: expect.stringMatching(/molecular weight/) });
+    expect(convertUnit(5, 'mg/dL', 'mm[Hg]').ok).toBe(false);
+  });
+
+  it('picks en, fr or de from Accept-Language', () => {
+    expect(pickLanguage(undefined)).toBe('en');
+    expect(pickLanguage('fr-CH, fr;q=0.9, en;q=0.8')).toBe('fr');
+    expect(pickLanguage('it, de;q=0.5')).toBe('de');
+    expect(pickLanguage('ja')).toBe('en');
+    expect(pickLanguage('de;q=0, fr;q=0.1')).toBe('fr');
+  });
+});
