@@ -208,7 +208,8 @@ interface Row extends Partial<LatencySummary> {
 
 /** A row during which the rest of the machine used more than this (% of a core) is measured again. */
 const OTHER_RETRY_PCT = 25;
-let retriesLeft = 12;
+/** No row is measured again after this point (ms since start): it bounds the whole run's time. */
+const retryDeadline = performance.now() + (QUICK ? 70 : 240) * 1000;
 
 const rows: Row[] = [];
 
@@ -502,7 +503,7 @@ function report(startedAt: Date, totalSeconds: number, info: ReturnType<typeof m
     }
     out.push(markdownTable(['C', 'system', 'req/s', 'p50 ms', 'p99 ms', '× raw', '× naive', 'mean batch', 'batch compute ms', 'CPU % server / client / other'], table));
   }
-  out.push('', `× raw, × naive: throughput ratio. mean batch: clinfer_inference_batch_size_sum / _count over the measured phase; batch compute ms: mean ONNX Runtime time per batch (clinfer: clinfer_inference_compute_duration_seconds; raw-ort: session.run, batch 1). CPU %: of one core (200 % = both cores), server = the benchmark process (servers, worker threads, ONNX Runtime), client = the load generator process, other = everything else on the machine (other processes, kernel) during the row. ↻: measured twice because other processes used over ${OTHER_RETRY_PCT} % of a core during the first try; the less disturbed try is shown.`);
+  out.push('', `× raw, × naive: throughput ratio. mean batch: clinfer_inference_batch_size_sum / _count over the measured phase; batch compute ms: mean ONNX Runtime time per batch (clinfer: clinfer_inference_compute_duration_seconds; raw-ort: session.run, batch 1). CPU %: of one core (200 % = both cores), server = the benchmark process (servers, worker threads, ONNX Runtime), client = the load generator process, other = everything else on the machine (other processes, kernel) during the row. ↻: measured again (at most twice) because other processes used over ${OTHER_RETRY_PCT} % of a core during the first try; the least disturbed try is shown.`);
   return out.join('\n');
 }
 
@@ -550,9 +551,9 @@ async function main(): Promise<number> {
           for (const [system, measure] of attempts) {
             let row = await measure().catch((error: unknown) => failedRow(model, system, c, error));
             progress(row);
-            // Another process took a large share of the CPU during the row: measure it again, once.
-            if ((row.otherCpuPct ?? 0) > OTHER_RETRY_PCT && retriesLeft > 0) {
-              retriesLeft--;
+            // Another process took a large share of the CPU during the row: measure it again, at most
+            // twice, and only while the run is within its retry time budget.
+            for (let retry = 0; retry < 2 && (row.otherCpuPct ?? 0) > OTHER_RETRY_PCT && performance.now() < retryDeadline; retry++) {
               process.stderr.write(`    other processes used ${fmt(row.otherCpuPct)} % of a core during that row: measuring it again\n`);
               const again = await measure().catch((error: unknown) => failedRow(model, system, c, error));
               progress(again);

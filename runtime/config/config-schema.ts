@@ -24,9 +24,19 @@ export const configSchema = z.strictObject({
   maxQueueSize: z.number().int().min(1).default(2048),
   /** Overrides every bundle's max_queue_delay_us when set. */
   maxQueueDelayUs: z.number().int().min(0).max(10_000_000).optional(),
+  /** The URL clients use to reach this server (behind a proxy); default: from each request's Host. */
+  publicUrl: z.string().url().optional(),
+  /** CDS Hooks client authentication: a JWKS file of the EHRs' public keys. Unset: no authentication. */
+  cdsHooksJwksFile: z.string().min(1).optional(),
+  /** Accepted `iss` values of CDS Hooks client tokens (required when cdsHooksJwksFile is set). */
+  cdsHooksIssuers: z.array(z.string().min(1)).default([]),
   maxBodyBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
+
+/** Cross-field rules that the field schemas cannot express. */
+export const configRules = (c: z.infer<typeof configSchema>): [string, string] | undefined =>
+  c.cdsHooksJwksFile && c.cdsHooksIssuers.length === 0 ? ['cdsHooksIssuers', 'list the accepted token issuers when cdsHooksJwksFile is set'] : undefined;
 export type ConfigInput = z.input<typeof configSchema>;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ClinferError } from '../errors/index.js';
 import { deepFreeze } from '../util/deep-freeze.js';
-import { configSchema, type Config, type ConfigInput } from './config-schema.js';
+import { configRules, configSchema, type Config, type ConfigInput } from './config-schema.js';
 
 /** Environment variable -> config key, with how to read the string. */
 const ENVIRONMENT: Record<string, [keyof ConfigInput, (v: string) => unknown]> = {
@@ -13,6 +13,9 @@ const ENVIRONMENT: Record<string, [keyof ConfigInput, (v: string) => unknown]> =
   CLINFER_PROVIDERS: ['providers', (v) => v.split(',').map((s) => s.trim()).filter(Boolean)],
   CLINFER_MAX_BODY_BYTES: ['maxBodyBytes', toNumber],
   CLINFER_MAX_QUEUE_SIZE: ['maxQueueSize', toNumber],
+  CLINFER_PUBLIC_URL: ['publicUrl', String],
+  CLINFER_CDS_HOOKS_JWKS_FILE: ['cdsHooksJwksFile', String],
+  CLINFER_CDS_HOOKS_ISSUERS: ['cdsHooksIssuers', (v) => v.split(',').map((s) => s.trim()).filter(Boolean)],
   CLINFER_MAX_QUEUE_DELAY_US: ['maxQueueDelayUs', toNumber],
   CLINFER_WORKER_MAX_HEAP_MB: ['workerMaxHeapMb', toNumber],
   CLINFER_LOG_LEVEL: ['logLevel', String],
@@ -43,6 +46,8 @@ export function parseConfig(input: unknown): Config {
     const issue = parsed.error.issues[0]!;
     throw new ClinferError('CONFIG_INVALID', `configuration field '${issue.path.join('.') || '(top level)'}': ${issue.message}`);
   }
+  const broken = configRules(parsed.data);
+  if (broken) throw new ClinferError('CONFIG_INVALID', `configuration field '${broken[0]}': ${broken[1]}`);
   return deepFreeze(parsed.data);
 }
 

@@ -13,6 +13,8 @@ export type ErrorKind =
   | 'deadline_exceeded'
   | 'cancelled'
   | 'unsupported_media_type'
+  | 'precondition_failed'
+  | 'unauthenticated'
   | 'internal';
 
 export const ERROR_CODES = {
@@ -32,6 +34,9 @@ export const ERROR_CODES = {
   REQUEST_CANCELLED: { kind: 'cancelled', summary: 'the client went away while the request was queued; it was not executed' },
   UNSUPPORTED_MEDIA_TYPE: { kind: 'unsupported_media_type', summary: 'the Content-Type is not one this endpoint reads for this model' },
   NOT_A_TABULAR_MODEL: { kind: 'invalid_argument', summary: 'records or FHIR were sent to a model whose bundle declares no tabular features' },
+  CDS_SERVICE_NOT_FOUND: { kind: 'not_found', summary: 'no CDS Hooks service with that id' },
+  PREFETCH_UNAVAILABLE: { kind: 'precondition_failed', summary: 'CDS Hooks: a prefetch key is missing and no FHIR server was given (or it could not be read)' },
+  UNAUTHENTICATED: { kind: 'unauthenticated', summary: 'the bearer token is missing or does not verify' },
   BODY_TOO_LARGE: { kind: 'payload_too_large', summary: 'the request body exceeds the configured limit' },
   BUNDLE_INVALID: { kind: 'invalid_argument', summary: 'a model bundle failed validation (file and field named)' },
   CONFIG_INVALID: { kind: 'invalid_argument', summary: 'the server configuration failed validation' },

@@ -8,6 +8,8 @@ const STATUS_BY_KIND: Record<ErrorKind, number> = {
   resource_exhausted: 429,
   unsupported: 501,
   unsupported_media_type: 415,
+  precondition_failed: 412,
+  unauthenticated: 401,
   unavailable: 503,
   deadline_exceeded: 504,
   // nginx's 499 "client closed request": nobody reads it, but logs and metrics stay truthful.

@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import type { AppContext } from './app-context.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
+import { cdsHooksRoutes } from './routes/cds-hooks.js';
 import { healthRoutes } from './routes/health.js';
 import { inferRoutes } from './routes/infer.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -21,6 +22,7 @@ export function createApp(ctx: AppContext): Express {
   app.use(modelMetadataRoutes(ctx));
   app.use(inferRoutes(ctx));
   app.use(predictRoutes(ctx));
+  app.use(cdsHooksRoutes(ctx));
   app.use(repositoryRoutes(ctx));
   app.use(metricsRoutes(ctx));
   app.use(notFoundHandler);

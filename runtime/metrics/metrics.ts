@@ -61,6 +61,12 @@ export class Metrics {
     labelNames: ['model', 'version', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly cdsFeedback = new Counter({
+    name: 'clinfer_cds_feedback_total',
+    help: 'CDS Hooks card feedback received, by service and outcome (accepted, overridden)',
+    labelNames: ['service', 'outcome'] as const,
+    registers: [this.registry],
+  });
   readonly modelState = new Gauge({
     name: 'clinfer_model_state',
     help: 'Lifecycle state of each model version: 1 for its current state, 0 for the others',

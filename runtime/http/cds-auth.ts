@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet } from 'jose';
+import type { Config } from '../config/config-schema.js';
+import { ClinferError } from '../errors/index.js';
+
+export type CdsTokenVerifier = (authorization: string | undefined, audience: string) => Promise<void>;
+
+/**
+ * CDS Hooks client authentication (2.0): a bearer JWT signed ES384 or RS384 by a key of the configured
+ * JWKS, `iss` among the accepted issuers, `aud` the service URL, unexpired, with a `jti` not seen before
+ * (replays refused while the token is valid). Undefined when authentication is off.
+ */
+export function createCdsTokenVerifier(config: Config): CdsTokenVerifier | undefined {
+  if (!config.cdsHooksJwksFile) return undefined;
+  let jwks: JSONWebKeySet;
+  try {
+    jwks = JSON.parse(readFileSync(config.cdsHooksJwksFile, 'utf8')) as JSONWebKeySet;
+    if (!Array.isArray(jwks.keys)) throw new Error('no "keys" array');
+  } catch (error) {
+    throw new ClinferError('CONFIG_INVALID', `cdsHooksJwksFile ${config.cdsHooksJwksFile} is not a JWKS (${(error as Error).message.slice(0, 80)})`);
+  }
+  const keys = createLocalJWKSet(jwks);
+  const seen = new Map<string, number>();
+  return async (authorization, audience) => {
+    const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+    if (!token) throw new ClinferError('UNAUTHENTICATED', 'CDS Hooks requests need an Authorization: Bearer <JWT> header');
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, keys, {
+        issuer: config.cdsHooksIssuers, audience, algorithms: ['ES384', 'RS384'],
+        requiredClaims: ['iss', 'aud', 'exp', 'iat', 'jti'], clockTolerance: 5,
+      }));
+    } catch (error) {
+      const reason = error instanceof errors.JWTClaimValidationFailed ? `claim '${error.claim}' ${error.reason === 'missing' ? 'is missing' : 'is not accepted'}`
+        : error instanceof errors.JWTExpired ? 'the token has expired'
+        : error instanceof errors.JOSEError ? error.code : 'the token is malformed';
+      throw new ClinferError('UNAUTHENTICATED', `the bearer token was refused: ${reason}`);
+    }
+    const now = Date.now() / 1000;
+    for (const [jti, exp] of seen) if (exp < now) seen.delete(jti);
+    const jti = String(payload.jti);
+    if (seen.has(jti)) throw new ClinferError('UNAUTHENTICATED', "the bearer token was refused: its 'jti' was already used");
+    if (seen.size < 100_000) seen.set(jti, payload.exp ?? now + 300);
+  };
+}

@@ -1,0 +1,110 @@
+import express, { Router, type Request } from 'express';
+import { cdsHooksDeclaration, describeService, type CdsHooksDeclaration } from '../../../adapters/cds-hooks/cds-service.js';
+import { riskCard } from '../../../adapters/cds-hooks/cards.js';
+import { CdsRequestError, gatherResources, PrefetchUnavailable, readHookRequest } from '../../../adapters/cds-hooks/gather-resources.js';
+import { extractPatients, FhirInputError } from '../../../adapters/fhir/extract-patients.js';
+import { isObject } from '../../../adapters/fhir/fhir-json.js';
+import { pickLanguage, translate } from '../../../adapters/tabular/language.js';
+import { ClinferError } from '../../errors/index.js';
+import type { ModelConfig } from '../../model/model-config.js';
+import { predictRows } from '../../predict/tabular-predictor.js';
+import type { ModelVersion } from '../../repository/model-version.js';
+import type { AppContext } from '../app-context.js';
+import { createCdsTokenVerifier } from '../cds-auth.js';
+
+type Service = { version: ModelVersion & { config: ModelConfig & { tabular: NonNullable<ModelConfig['tabular']> } }; declaration: CdsHooksDeclaration };
+
+/** CDS Hooks 2.0: discovery, one service per READY tabular bundle that declares a hook, and feedback. */
+export function cdsHooksRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const json = express.json({ limit: ctx.config.maxBodyBytes });
+  const verify = createCdsTokenVerifier(ctx.config);
+  const baseUrl = (req: Request) => (ctx.config.publicUrl ?? `${req.protocol}://${req.get('host')}`).replace(/\/$/, '');
+  const authenticate = async (req: Request, path: string) => {
+    if (verify) await verify(req.get('authorization'), `${baseUrl(req)}${path}`);
+  };
+
+  const services = (): Service[] => {
+    const found = new Map<string, Service>();
+    for (const name of new Set(ctx.repository.index().map((e) => e.name))) {
+      let v: ModelVersion;
+      try {
+        v = ctx.repository.resolve(name);
+      } catch {
+        continue;
+      }
+      const raw = v.config?.bundle?.cds_hooks;
+      if (v.state !== 'READY' || !v.config?.tabular || !raw) continue;
+      const parsed = cdsHooksDeclaration.safeParse(raw);
+      if (!parsed.success || found.has(parsed.data.id)) continue;
+      found.set(parsed.data.id, { version: v as Service['version'], declaration: parsed.data });
+    }
+    return [...found.values()];
+  };
+  const service = (id: string) => {
+    const s = services().find((x) => x.declaration.id === id);
+    if (!s) throw new ClinferError('CDS_SERVICE_NOT_FOUND', `no CDS Hooks service '${id.slice(0, 60)}'; GET /cds-services lists them`);
+    return s;
+  };
+
+  router.get('/cds-services', async (req, res) => {
+    await authenticate(req, '/cds-services');
+    res.json({ services: services().map((s) => describeService(s.declaration, s.version.config.tabular)) });
+  });
+
+  router.post('/cds-services/:id', json, async (req, res) => {
+    const { version, declaration } = service(req.params.id as string);
+    await authenticate(req, `/cds-services/${declaration.id}`);
+    const model = version.config;
+    const labels = { model: model.name, version: model.version };
+    try {
+      const request = readHookRequest(req.body, declaration.hook);
+      const templates = describeService(declaration, model.tabular).prefetch;
+      const resources = await gatherResources(request, templates);
+      const hasPatient = (resources.entry as { resource?: { resourceType?: string } }[]).some((e) => e.resource?.resourceType === 'Patient');
+      // The EHR has no such patient (prefetch null, or 404 from its server): nothing to say.
+      const patient = hasPatient ? extractPatients(model.tabular, resources, new Date()).find((p) => p.reference === `Patient/${request.context.patientId}`) : undefined;
+      if (!patient) {
+        res.json({ cards: [] });
+        return;
+      }
+      const language = pickLanguage(req.get('accept-language'));
+      const errors = patient.row.issues.filter((i) => i.severity === 'error');
+      if (errors.length) {
+        res.json({ cards: [{ summary: translate({ en: 'Risk not computed: a recorded value cannot be used', fr: 'Risque non calculé : une valeur du dossier est inutilisable', de: 'Risiko nicht berechnet: ein Wert der Akte ist unbrauchbar' }, language, ''), detail: errors.map((e) => `- ${e.message}`).join('\n'), indicator: 'info', source: { label: `clinfer ${model.name} v${model.version}` } }] });
+        ctx.metrics.requests.inc({ ...labels, outcome: 'INVALID_INPUT' });
+        return;
+      }
+      const [prediction] = await predictRows(model, version.scheduler!, [patient.row], { priority: 2, timeoutMs: undefined, language });
+      const positive = model.bundle?.labels.at(-1);
+      const card = riskCard({
+        declaration, spec: model.tabular, language,
+        model: { name: model.name, version: model.version, cardUrl: `${baseUrl(req)}/v2/models/${model.name}/versions/${model.version}` },
+        probability: prediction!.value, outcomeText: translate(positive?.text, language, positive?.id ?? 'risk'),
+        contributions: prediction!.contributions ?? [],
+        imputed: model.tabular.features.filter((_, k) => patient.row.imputed[k]).map((f) => f.name),
+      });
+      ctx.metrics.requests.inc({ ...labels, outcome: 'success' });
+      res.json({ cards: [card] });
+    } catch (error) {
+      if (error instanceof PrefetchUnavailable) throw new ClinferError('PREFETCH_UNAVAILABLE', error.message);
+      if (error instanceof CdsRequestError || error instanceof FhirInputError) throw new ClinferError('INVALID_REQUEST', error.message);
+      throw error;
+    }
+  });
+
+  router.post('/cds-services/:id/feedback', json, async (req, res) => {
+    const { declaration } = service(req.params.id as string);
+    await authenticate(req, `/cds-services/${declaration.id}/feedback`);
+    const items = isObject(req.body) && Array.isArray(req.body.feedback) ? req.body.feedback : undefined;
+    if (!items || items.length === 0) throw new ClinferError('INVALID_REQUEST', "the body must be {\"feedback\": [{\"card\", \"outcome\", \"outcomeTimestamp\"}, ...]}");
+    items.forEach((item: unknown, i: number) => {
+      if (!isObject(item) || typeof item.card !== 'string' || (item.outcome !== 'accepted' && item.outcome !== 'overridden') || typeof item.outcomeTimestamp !== 'string') {
+        throw new ClinferError('INVALID_REQUEST', `feedback[${i}] needs 'card' (the card uuid), 'outcome' (accepted or overridden) and 'outcomeTimestamp'`);
+      }
+    });
+    for (const item of items as { outcome: string }[]) ctx.metrics.cdsFeedback.inc({ service: declaration.id, outcome: item.outcome });
+    res.status(200).json({});
+  });
+  return router;
+}
