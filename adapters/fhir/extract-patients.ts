@@ -68,11 +68,12 @@ export function extractPatients(spec: TabularSpec, bundle: unknown, at: Date): P
       const found = findFeature(feature, context);
       found.used.forEach((u) => basis.add(u));
       located.push(...found.issues);
-      return found.issue ? { raw: found.raw, absentBecause: found.absentBecause, issue: found.issue } : { raw: found.raw, ...(found.absentBecause ? { absentBecause: found.absentBecause } : {}) };
+      return { raw: found.raw, ...(found.absentBecause ? { absentBecause: found.absentBecause } : {}) };
     });
     const where = `Bundle.entry[${p.index}].resource`;
-    const issues: LocatedIssue[] = [...located, ...row.issues.filter((i) => !located.includes(i as LocatedIssue)).map((i) => ({ ...i, expression: where }))];
-    return { reference: p.reference, row: { ...row, issues }, basis: [p.reference, ...basis] };
+    // Issues about reading a resource point at it; issues about the feature's value point at the Patient.
+    const issues: LocatedIssue[] = [...located, ...row.issues.map((i) => ({ ...i, expression: where }))];
+    return { reference: p.reference, row: { ...row, issues }, basis: [p.reference, ...[...basis].filter((b) => b !== p.reference)] };
   });
 }
 
@@ -81,7 +82,6 @@ interface Found {
   absentBecause?: string;
   used: string[];
   issues: LocatedIssue[];
-  issue?: LocatedIssue;
 }
 
 interface Context {
