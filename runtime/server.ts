@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type { Config } from './config/config-schema.js';
+import { startGrpcServer, type GrpcEndpoint } from './grpc/grpc-server.js';
 import { createApp } from './http/app.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { Metrics } from './metrics/metrics.js';
@@ -12,6 +13,8 @@ import { ModelRepository } from './repository/model-repository.js';
 export interface ClinferServer {
   /** http://host:port, with the port actually bound (for --port 0). */
   readonly url: string;
+  /** host:port of the gRPC endpoint, undefined when it is off. */
+  readonly grpcAddress: string | undefined;
   readonly repository: ModelRepository;
   readonly pool: WorkerPool;
   readonly metrics: Metrics;
@@ -31,7 +34,8 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   const pool = new WorkerPool({ workers: config.workers, maxHeapMb: config.workerMaxHeapMb });
   const repository = new ModelRepository({ root: resolve(config.models), pool, metrics, log, config });
   let shuttingDown = false;
-  const app = createApp({ config, repository, metrics, log, version: PACKAGE_VERSION, isShuttingDown: () => shuttingDown });
+  const context = { config, repository, metrics, log, version: PACKAGE_VERSION, isShuttingDown: () => shuttingDown };
+  const app = createApp(context);
 
   const http: Server = createServer(app);
   http.keepAliveTimeout = 65_000;
@@ -45,10 +49,13 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   const { port } = http.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
+  let grpc: GrpcEndpoint | undefined;
   try {
+    if (config.grpcPort >= 0) grpc = await startGrpcServer(context, config.host, config.grpcPort);
     await repository.loadAll();
   } catch (error) {
     await new Promise((r) => http.close(r));
+    await grpc?.close();
     await pool.close();
     throw error;
   }
@@ -59,12 +66,14 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
       shuttingDown = true;
       const stopped = new Promise((r) => http.close(r));
       http.closeIdleConnections();
+      const grpcStopped = grpc?.close();
       await repository.close();
+      await grpcStopped;
       await pool.close();
       http.closeAllConnections();
       await stopped;
     })();
     return closing;
   };
-  return { url, repository, pool, metrics, close };
+  return { url, grpcAddress: grpc?.address, repository, pool, metrics, close };
 }

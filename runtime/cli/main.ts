@@ -3,11 +3,12 @@ import { loadConfig } from '../config/load-config.js';
 import { ClinferError, isClinferError } from '../errors/index.js';
 import { startServer } from '../server.js';
 
-const USAGE = `usage: clinfer serve [--models DIR] [--host H] [--port P] [--workers N] [--config FILE]
+const USAGE = `usage: clinfer serve [--models DIR] [--host H] [--port P] [--grpc-port P] [--workers N] [--config FILE]
 
   --models DIR    model repository (env CLINFER_MODELS, default ./models)
   --host H        address to bind (env CLINFER_HOST, default 127.0.0.1)
   --port P        port, 0 for a free one (env CLINFER_PORT, default 8080)
+  --grpc-port P   gRPC port, 0 for a free one, -1 for none (env CLINFER_GRPC_PORT, default 8081)
   --workers N     worker threads (env CLINFER_WORKERS, default: one per core)
   --config FILE   JSON file with any of the settings (docs/configuration.md)`;
 
@@ -27,7 +28,7 @@ export async function main(argv: string[]): Promise<number> {
     ({ values } = parseArgs({
       args: rest,
       options: {
-        models: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' },
+        models: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, 'grpc-port': { type: 'string' },
         workers: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -47,11 +48,13 @@ export async function main(argv: string[]): Promise<number> {
       flags: {
         models: values.models, host: values.host,
         port: values.port === undefined ? undefined : numberFlag('--port', values.port),
+        grpcPort: values['grpc-port'] === undefined ? undefined : values['grpc-port'] === '-1' ? -1 : numberFlag('--grpc-port', values['grpc-port']),
         workers: values.workers === undefined ? undefined : numberFlag('--workers', values.workers),
       },
     });
     const server = await startServer(config);
     process.stdout.write(`listening on ${server.url}\n`);
+    if (server.grpcAddress) process.stdout.write(`grpc listening on ${server.grpcAddress}\n`);
     for (const e of server.repository.index()) {
       process.stdout.write(`model ${e.name}${e.version ? ` version ${e.version}` : ''}: ${e.state}${e.reason ? ` (${e.reason})` : ''}\n`);
     }

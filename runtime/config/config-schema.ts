@@ -11,6 +11,8 @@ export const configSchema = z.strictObject({
   models: z.string().min(1).default('./models'),
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(8080),
+  /** Port of the gRPC endpoint (inference.GRPCInferenceService); 0 = any free port, -1 = off. */
+  grpcPort: z.number().int().min(-1).max(65535).default(8081),
   /** Worker threads; with intraOpThreads 1 one per core measured fastest on 2 cores. */
   workers: z.number().int().min(1).max(256).default(() => Math.max(1, availableParallelism())),
   intraOpThreads: z.number().int().min(1).max(256).default(1),

@@ -8,6 +8,7 @@ const ENVIRONMENT: Record<string, [keyof ConfigInput, (v: string) => unknown]> =
   CLINFER_MODELS: ['models', String],
   CLINFER_HOST: ['host', String],
   CLINFER_PORT: ['port', toNumber],
+  CLINFER_GRPC_PORT: ['grpcPort', toNumber],
   CLINFER_WORKERS: ['workers', toNumber],
   CLINFER_INTRA_OP_THREADS: ['intraOpThreads', toNumber],
   CLINFER_PROVIDERS: ['providers', (v) => v.split(',').map((s) => s.trim()).filter(Boolean)],

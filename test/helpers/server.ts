@@ -49,7 +49,7 @@ export class TempRepository {
 }
 
 export async function startTestServer(models: string, overrides: Partial<ConfigInput> = {}, logLines?: string[]): Promise<ClinferServer> {
-  const config = parseConfig({ models, host: '127.0.0.1', port: 0, workers: 2, logLevel: logLines ? 'debug' : 'silent', ...overrides });
+  const config = parseConfig({ models, host: '127.0.0.1', port: 0, grpcPort: 0, workers: 2, logLevel: logLines ? 'debug' : 'silent', ...overrides });
   return startServer(config, logLines ? { log: createLogger(config.logLevel, (line) => logLines.push(line)) } : {});
 }
 

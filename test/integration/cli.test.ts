@@ -7,7 +7,7 @@ import { DEMO_MODELS, ROOT } from '../helpers/server.js';
 const BIN = join(ROOT, 'bin/clinfer.mjs');
 
 function run(args: string[], env: Record<string, string> = {}): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, [BIN, ...args], { env: { ...process.env, CLINFER_LOG_LEVEL: 'silent', CLINFER_WORKERS: '1', ...env } });
+  return spawn(process.execPath, [BIN, ...args], { env: { ...process.env, CLINFER_LOG_LEVEL: 'silent', CLINFER_WORKERS: '1', CLINFER_GRPC_PORT: '0', ...env } });
 }
 
 function collect(child: ChildProcessWithoutNullStreams) {
@@ -33,6 +33,7 @@ describe('clinfer serve', () => {
     await until(() => /heart-disease-risk/.test(out.stdout), 'the model lines');
     const url = out.stdout.match(/^listening on (http:\/\/127\.0\.0\.1:\d+)$/m)?.[1];
     expect(url).toBeDefined();
+    expect(out.stdout).toMatch(/^grpc listening on 127\.0\.0\.1:\d+$/m);
     expect(out.stdout).toMatch(/^model chest-xray-pneumonia version 1: READY$/m);
     expect(out.stdout).toMatch(/^model heart-disease-risk version 1: READY$/m);
     expect((await fetch(`${url}/v2/health/ready`)).status).toBe(200);

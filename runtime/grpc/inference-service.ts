@@ -1,0 +1,115 @@
+import type { sendUnaryData, ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { ClinferError, isClinferError } from '../errors/index.js';
+import { grpcStatusFromError } from '../errors/grpc-status.js';
+import type { AppContext } from '../http/app-context.js';
+import { encodeBinaryData } from '../protocol/binary-tensor.js';
+import { parseInferRequest } from '../protocol/infer-request.js';
+import { readSchedulingParameters } from '../protocol/scheduling-parameters.js';
+import type { ModelVersion } from '../repository/model-version.js';
+import { DATATYPES, isDatatype } from '../tensor/datatypes.js';
+import { contentsToBytes, type TensorContents } from './tensor-contents.js';
+
+type Parameter = { bool_param?: boolean; int64_param?: string | number; string_param?: string; parameter_choice?: string };
+interface InferInput { name: string; datatype: string; shape: (string | number)[]; parameters?: Record<string, Parameter>; contents?: TensorContents }
+interface ModelInferRequest {
+  model_name: string; model_version: string; id: string;
+  parameters?: Record<string, Parameter>;
+  inputs: InferInput[];
+  outputs?: { name: string }[];
+  raw_input_contents?: Buffer[];
+}
+
+const paramValue = (p: Parameter | undefined): unknown => {
+  if (!p) return undefined;
+  if (p.parameter_choice === 'int64_param' || p.int64_param !== undefined) return Number(p.int64_param);
+  if (p.parameter_choice === 'bool_param' || p.bool_param !== undefined) return p.bool_param;
+  return p.string_param;
+};
+
+/**
+ * inference.GRPCInferenceService: the Open Inference Protocol over gRPC, through the same repository,
+ * request validation, scheduler, metrics and errors as the HTTP API.
+ */
+export function inferenceService(ctx: AppContext): UntypedServiceImplementation {
+  const unary = <Req, Res>(work: (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res> | Res) =>
+    (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+      Promise.resolve()
+        .then(() => work(call.request, call))
+        .then((res) => callback(null, res))
+        .catch((error: unknown) => {
+          const known = isClinferError(error) ? error : new ClinferError('INTERNAL', 'internal error', { cause: error });
+          if (!isClinferError(error)) ctx.log.error('internal error', { route: 'grpc', error: (error as Error)?.message?.split('\n')[0] });
+          callback({ code: grpcStatusFromError(known), details: known.message, name: known.code, message: known.message });
+        });
+    };
+
+  const resolve = (name: string, version: string): ModelVersion => ctx.repository.resolve(name, version === '' ? undefined : version);
+  const ready = (v: ModelVersion) => {
+    if (v.state !== 'READY' || !v.config || !v.scheduler) {
+      throw new ClinferError('MODEL_NOT_READY', `model '${v.name}' version ${v.version} is ${v.state}${v.reason ? `: ${v.reason}` : ''}`);
+    }
+    return v as Required<Pick<ModelVersion, 'config' | 'scheduler'>> & ModelVersion;
+  };
+
+  return {
+    ServerLive: unary(() => ({ live: true })),
+    ServerReady: unary(() => ({ ready: ctx.repository.ready && !ctx.isShuttingDown() })),
+    ModelReady: unary((req: { name: string; version: string }) => ({ ready: resolve(req.name, req.version).state === 'READY' })),
+    ServerMetadata: unary(() => ({ name: 'clinfer', version: ctx.version, extensions: ['binary_tensor_data', 'model_repository'] })),
+    ModelMetadata: unary((req: { name: string; version: string }) => {
+      const c = ready(resolve(req.name, req.version)).config;
+      return { name: c.name, versions: ctx.repository.versionsOf(c.name), platform: c.platform, inputs: c.inputs, outputs: c.outputs };
+    }),
+    ModelInfer: unary(async (req: ModelInferRequest, call) => {
+      const started = performance.now();
+      let labels = { model: '_unknown', version: '' };
+      try {
+        const v = ready(resolve(req.model_name, req.model_version));
+        labels = { model: v.name, version: v.version };
+        const raw = req.raw_input_contents ?? [];
+        if (raw.length > 0 && raw.length !== req.inputs.length) {
+          throw new ClinferError('INVALID_REQUEST', `raw_input_contents holds ${raw.length} entries for ${req.inputs.length} inputs: give one per input, in order, or none`);
+        }
+        // Re-express the request in the binary tensor data extension and parse it with the HTTP code.
+        const chunks = req.inputs.map((input, i) => {
+          if (!raw.length) return contentsToBytes(input.name, input.datatype, input.shape.map(Number), input.contents);
+          const size = isDatatype(input.datatype) ? DATATYPES[input.datatype].size : 0;
+          const needed = size * input.shape.map(Number).reduce((a, b) => a * b, 1);
+          if (size > 0 && raw[i]!.byteLength !== needed) {
+            throw new ClinferError('INVALID_INPUT', `input '${input.name}': raw_input_contents[${i}] holds ${raw[i]!.byteLength} bytes, shape [${input.shape.join(',')}] of ${input.datatype} needs ${needed}`);
+          }
+          return raw[i]!;
+        });
+        const header = Buffer.from(JSON.stringify({
+          ...(req.id ? { id: req.id } : {}),
+          inputs: req.inputs.map((input, i) => ({ name: input.name, datatype: input.datatype, shape: input.shape.map(Number), parameters: { binary_data_size: chunks[i]!.byteLength } })),
+          ...(req.outputs?.length ? { outputs: req.outputs.map((o) => ({ name: o.name })) } : {}),
+        }));
+        const request = parseInferRequest(Buffer.concat([header, ...chunks]), String(header.byteLength), v.config);
+        const params = req.parameters ?? {};
+        const grpcDeadline = call.getDeadline();
+        const deadlineMs = grpcDeadline instanceof Date ? grpcDeadline.getTime() - Date.now() : Number.isFinite(grpcDeadline) ? Number(grpcDeadline) - Date.now() : undefined;
+        const scheduling = readSchedulingParameters({ priority: paramValue(params.priority), timeout: paramValue(params.timeout) }, {});
+        const abort = new AbortController();
+        call.on('cancelled', () => abort.abort());
+        const result = await v.scheduler.enqueue({
+          inputs: request.inputs, fetches: request.outputs.map((o) => o.name), signal: abort.signal,
+          priority: scheduling.priority,
+          timeoutMs: scheduling.timeoutMs ?? (deadlineMs !== undefined && deadlineMs > 0 ? deadlineMs : undefined),
+        });
+        const outputs = request.outputs.map((r) => result.outputs.find((o) => o.name === r.name)!);
+        ctx.metrics.requests.inc({ ...labels, outcome: 'success' });
+        return {
+          model_name: v.name, model_version: v.version, id: req.id,
+          outputs: outputs.map((o) => ({ name: o.name, datatype: o.datatype, shape: o.shape })),
+          raw_output_contents: outputs.map((o) => encodeBinaryData(o.datatype, o.data)),
+        };
+      } catch (error) {
+        ctx.metrics.requests.inc({ ...labels, outcome: isClinferError(error) ? error.code : 'INTERNAL' });
+        throw error;
+      } finally {
+        ctx.metrics.requestDuration.observe(labels, (performance.now() - started) / 1000);
+      }
+    }),
+  };
+}

@@ -1,0 +1,53 @@
+import { invalidInput } from '../errors/index.js';
+import { DATATYPES, isDatatype, type Datatype, type NumericArray } from '../tensor/datatypes.js';
+
+/** InferTensorContents as @grpc/proto-loader decodes it (longs as strings, bytes as Buffers). */
+export interface TensorContents {
+  bool_contents?: boolean[];
+  int_contents?: number[];
+  int64_contents?: (string | number)[];
+  uint_contents?: number[];
+  uint64_contents?: (string | number)[];
+  fp32_contents?: number[];
+  fp64_contents?: number[];
+  bytes_contents?: Buffer[];
+}
+
+const FIELD: Record<Exclude<Datatype, 'FP16'>, keyof TensorContents> = {
+  BOOL: 'bool_contents', INT8: 'int_contents', INT16: 'int_contents', INT32: 'int_contents', INT64: 'int64_contents',
+  UINT8: 'uint_contents', UINT16: 'uint_contents', UINT32: 'uint_contents', UINT64: 'uint64_contents',
+  FP32: 'fp32_contents', FP64: 'fp64_contents', BYTES: 'bytes_contents',
+};
+
+/**
+ * Turns typed `contents` into the bytes of the binary tensor data extension, so that gRPC requests go
+ * through the very same validation and decoding as HTTP ones. Range checks happen by the typed array's
+ * own conversion being compared back to the value.
+ */
+export function contentsToBytes(name: string, datatype: string, shape: readonly number[], contents: TensorContents | undefined): Buffer {
+  if (!isDatatype(datatype)) return Buffer.alloc(0); // the shared validation names the bad datatype
+  if (datatype === 'FP16') throw invalidInput(`input '${name}': FP16 has no typed contents field; send it in raw_input_contents`);
+  const values = (contents?.[FIELD[datatype]] ?? []) as unknown[];
+  const expected = shape.reduce((a, b) => a * b, 1);
+  if (values.length !== expected) {
+    throw invalidInput(`input '${name}': contents.${FIELD[datatype]} holds ${values.length} elements, shape [${shape.join(',')}] needs ${expected}`);
+  }
+  if (datatype === 'BYTES') {
+    return Buffer.concat((values as Buffer[]).flatMap((b) => {
+      const n = Buffer.alloc(4);
+      n.writeUInt32LE(b.byteLength);
+      return [n, Buffer.from(b)];
+    }));
+  }
+  const out = DATATYPES[datatype].make(values.length) as NumericArray;
+  const big = out instanceof BigInt64Array || out instanceof BigUint64Array;
+  values.forEach((v, i) => {
+    const value = big ? BigInt(v as string) : datatype === 'BOOL' ? (v ? 1 : 0) : Number(v);
+    (out as unknown as (number | bigint)[])[i] = value;
+    if (!big && datatype !== 'FP32' && datatype !== 'FP64' && datatype !== 'BOOL' && out[i] !== value) {
+      throw invalidInput(`input '${name}': element ${i} (${String(v)}) is out of ${datatype} range`);
+    }
+    if (big && out[i] !== value) throw invalidInput(`input '${name}': element ${i} (${String(v)}) is out of ${datatype} range`);
+  });
+  return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+}
