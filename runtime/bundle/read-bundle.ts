@@ -21,7 +21,7 @@ const bundleError = (file: string, message: string) => new ClinferError('BUNDLE_
  * Reads `<dir>/bundle.json` (validated, defaults filled, frozen) and checks the model file's sha256,
  * or finds a bare model.onnx / model.ort. Every failure names the file and the field.
  */
-export async function readVersionFolder(dir: string, expected: { name: string; version: string }): Promise<VersionFolder> {
+export async function readVersionFolder(dir: string, expected: { name: string; version: string } | undefined): Promise<VersionFolder> {
   const bundlePath = join(dir, BUNDLE_FILE);
   const raw = await readFile(bundlePath, 'utf8').catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return undefined;
@@ -42,10 +42,11 @@ export async function readVersionFolder(dir: string, expected: { name: string; v
     throw bundleError(bundlePath, `field '${field}': ${issue.message}`);
   }
   const bundle = parsed.data;
-  if (bundle.name !== expected.name) {
+  // Folder names are checked in Triton's layout; a flat KServe folder is served under the name it is given.
+  if (expected && bundle.name !== expected.name) {
     throw bundleError(bundlePath, `field 'name': '${bundle.name}' does not match the model folder '${expected.name}'`);
   }
-  if (bundle.version !== expected.version) {
+  if (expected && bundle.version !== expected.version) {
     throw bundleError(bundlePath, `field 'version': '${bundle.version}' does not match the version folder '${expected.version}'`);
   }
   const modelPath = join(dir, bundle.model.file);

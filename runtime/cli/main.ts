@@ -3,9 +3,11 @@ import { loadConfig } from '../config/load-config.js';
 import { ClinferError, isClinferError } from '../errors/index.js';
 import { startServer } from '../server.js';
 
-const USAGE = `usage: clinfer serve [--models DIR] [--host H] [--port P] [--grpc-port P] [--workers N] [--config FILE]
+const USAGE = `usage: clinfer serve [--models DIR] [--model-name N] [--host H] [--port P] [--grpc-port P] [--workers N] [--config FILE]
 
   --models DIR    model repository (env CLINFER_MODELS, default ./models)
+  --model-name N  name of the model when DIR holds a single model directly, as KServe's /mnt/models
+                  (env CLINFER_MODEL_NAME, default model)
   --host H        address to bind (env CLINFER_HOST, default 127.0.0.1)
   --port P        port, 0 for a free one (env CLINFER_PORT, default 8080)
   --grpc-port P   gRPC port, 0 for a free one, -1 for none (env CLINFER_GRPC_PORT, default 8081)
@@ -28,7 +30,7 @@ export async function main(argv: string[]): Promise<number> {
     ({ values } = parseArgs({
       args: rest,
       options: {
-        models: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, 'grpc-port': { type: 'string' },
+        models: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, 'grpc-port': { type: 'string' }, 'model-name': { type: 'string' },
         workers: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -46,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
       ...(values.config ? { file: values.config } : {}),
       env: process.env,
       flags: {
-        models: values.models, host: values.host,
+        models: values.models, host: values.host, modelName: values['model-name'],
         port: values.port === undefined ? undefined : numberFlag('--port', values.port),
         grpcPort: values['grpc-port'] === undefined ? undefined : values['grpc-port'] === '-1' ? -1 : numberFlag('--grpc-port', values['grpc-port']),
         workers: values.workers === undefined ? undefined : numberFlag('--workers', values.workers),

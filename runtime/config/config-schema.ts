@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { defaultProviders } from './default-providers.js';
 
 const providers = z.array(z.enum(['cpu', 'cuda', 'tensorrt', 'openvino', 'dml', 'coreml'])).min(1);
 
@@ -16,8 +17,10 @@ export const configSchema = z.strictObject({
   /** Worker threads; with intraOpThreads 1 one per core measured fastest on 2 cores. */
   workers: z.number().int().min(1).max(256).default(() => Math.max(1, availableParallelism())),
   intraOpThreads: z.number().int().min(1).max(256).default(1),
-  /** Execution providers for models whose bundle does not say (bare model.onnx folders). */
-  providers: providers.default(['cpu']),
+  /** Execution providers for models whose bundle does not say: CUDA then CPU when CUDA is installed. */
+  providers: providers.default(() => defaultProviders()),
+  /** The name of the one model of a single-model repository (KServe's /mnt/models layout). */
+  modelName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, _ . -').default('model'),
   /** max_batch_size given to a bare model whose first dimension is dynamic. */
   autofillMaxBatchSize: z.number().int().min(0).max(65536).default(32),
   /** Cap on each worker's JavaScript heap (MiB); a worker over it dies, its requests get WORKER_EXITED. */

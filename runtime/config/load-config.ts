@@ -7,6 +7,7 @@ import { configRules, configSchema, type Config, type ConfigInput } from './conf
 const ENVIRONMENT: Record<string, [keyof ConfigInput, (v: string) => unknown]> = {
   CLINFER_MODELS: ['models', String],
   CLINFER_HOST: ['host', String],
+  CLINFER_MODEL_NAME: ['modelName', String],
   CLINFER_PORT: ['port', toNumber],
   CLINFER_GRPC_PORT: ['grpcPort', toNumber],
   CLINFER_WORKERS: ['workers', toNumber],

@@ -13,6 +13,12 @@ import type { IndexEntry, ModelVersion } from './model-version.js';
 import { readVersionPolicy, selectVersions } from './version-policy.js';
 
 const VERSION_DIR = /^[1-9][0-9]*$/;
+const MODEL_FILES = [BUNDLE_FILE, 'model.onnx', 'model.ort'];
+
+async function holdsModel(dir: string): Promise<boolean> {
+  for (const file of MODEL_FILES) if ((await stat(join(dir, file)).catch(() => undefined))?.isFile()) return true;
+  return false;
+}
 const MODEL_DIR = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 /**
@@ -32,6 +38,8 @@ export class ModelRepository {
   readonly #locks = new Map<string, Promise<unknown>>();
   #generation = 0;
   #initialLoadDone = false;
+  /** Set when the root itself holds one model (KServe's /mnt/models): its name from the config. */
+  #singleModel: string | undefined;
 
   constructor(options: { root: string; pool: WorkerPool; metrics: Metrics; log: Logger; config: Config }) {
     this.#root = options.root;
@@ -46,8 +54,13 @@ export class ModelRepository {
     const entries = await readdir(this.#root, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
       throw new ClinferError('CONFIG_INVALID', `model repository ${this.#root} cannot be read (${e.code ?? e.message})`);
     });
-    for (const entry of entries) {
-      if (entry.isDirectory() && MODEL_DIR.test(entry.name)) await this.load(entry.name).catch(() => undefined);
+    if (await holdsModel(this.#root)) {
+      this.#singleModel = this.#config.modelName;
+      await this.load(this.#singleModel).catch(() => undefined);
+    } else {
+      for (const entry of entries) {
+        if (entry.isDirectory() && MODEL_DIR.test(entry.name)) await this.load(entry.name).catch(() => undefined);
+      }
     }
     this.#initialLoadDone = true;
   }
@@ -108,15 +121,21 @@ export class ModelRepository {
   }
 
   async #load(name: string): Promise<void> {
-    if (!MODEL_DIR.test(name)) throw modelNotFound(name);
-    const dir = join(this.#root, name);
+    if (!MODEL_DIR.test(name) || (this.#singleModel !== undefined && name !== this.#singleModel)) throw modelNotFound(name);
+    const dir = this.#singleModel === name ? this.#root : join(this.#root, name);
     const info = await stat(dir).catch(() => undefined);
     if (!info?.isDirectory()) throw modelNotFound(name);
     this.#modelErrors.delete(name);
     let selected: string[];
+    // A model folder holding the model itself, without version folders, is version 1 (KServe's layout).
+    let flat = false;
     try {
       const policy = await readVersionPolicy(dir);
-      const folders = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory() && VERSION_DIR.test(e.name)).map((e) => e.name);
+      let folders = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory() && VERSION_DIR.test(e.name)).map((e) => e.name);
+      if (folders.length === 0 && (await holdsModel(dir))) {
+        flat = true;
+        folders = ['1'];
+      }
       if (folders.length === 0) throw new ClinferError('BUNDLE_INVALID', `${dir}: holds no version folder (expected ${dir}/1/${BUNDLE_FILE} or ${dir}/1/model.onnx)`);
       selected = selectVersions(folders, policy);
       if (selected.length === 0) throw new ClinferError('BUNDLE_INVALID', `${dir}: the version policy selects none of the versions ${folders.join(', ')}`);
@@ -131,12 +150,12 @@ export class ModelRepository {
     for (const old of [...versions.values()]) {
       if (!selected.includes(old.version)) await this.#unloadVersion(old);
     }
-    const results = await Promise.allSettled(selected.map((v) => this.#loadVersion(name, v, join(dir, v), versions)));
+    const results = await Promise.allSettled(selected.map((v) => this.#loadVersion(name, v, flat ? dir : join(dir, v), versions, !flat)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
 
-  async #loadVersion(name: string, version: string, dir: string, versions: Map<string, ModelVersion>): Promise<void> {
+  async #loadVersion(name: string, version: string, dir: string, versions: Map<string, ModelVersion>, checkNames: boolean): Promise<void> {
     const started = performance.now();
     const previous = versions.get(version);
     const next: ModelVersion = { name, version, state: 'LOADING', reason: '' };
@@ -147,7 +166,7 @@ export class ModelRepository {
     }
     let spec: SessionSpec | undefined;
     try {
-      const folder = await readVersionFolder(dir, { name, version });
+      const folder = await readVersionFolder(dir, checkNames ? { name, version } : undefined);
       const bundle = folder.bundle;
       spec = {
         key: `${name}/${version}#${++this.#generation}`,
