@@ -5,10 +5,18 @@ import { resolve } from 'node:path';
 import type { Config } from './config/config-schema.js';
 import { startGrpcServer, type GrpcEndpoint } from './grpc/grpc-server.js';
 import { createApp } from './http/app.js';
+import { createTlsServer } from './http/tls.js';
+import { createAuthenticator } from './auth/authenticator.js';
+import { RateLimiter } from './auth/rate-limiter.js';
+import { ClinferError } from './errors/index.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { Metrics } from './metrics/metrics.js';
 import { WorkerPool } from './pool/worker-pool.js';
 import { ModelRepository } from './repository/model-repository.js';
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
 
 export interface ClinferServer {
   /** http://host:port, with the port actually bound (for --port 0). */
@@ -34,10 +42,25 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   const pool = new WorkerPool({ workers: config.workers, maxHeapMb: config.workerMaxHeapMb });
   const repository = new ModelRepository({ root: resolve(config.models), pool, metrics, log, config });
   let shuttingDown = false;
-  const context = { config, repository, metrics, log, version: PACKAGE_VERSION, isShuttingDown: () => shuttingDown };
+  const auth = createAuthenticator(config);
+  if (!auth.enabled && !config.insecure && !isLoopback(config.host)) {
+    await pool.close();
+    throw new ClinferError('CONFIG_INVALID', `refusing to serve ${config.host} without authentication: anyone on the network could call the models and read their metadata. Configure apiKeys, oidc or tlsClientCaFile (docs/security.md), or pass --insecure (CLINFER_INSECURE=1) to accept the risk`);
+  }
+  if (!isLoopback(config.host) && !config.tlsCertFile) log.warn('serving without TLS on a non-loopback address: credentials and data cross the network in clear', { host: config.host });
+  const rateLimiter = config.rateLimit ? new RateLimiter(config.rateLimit) : undefined;
+  const context = { config, repository, metrics, log, version: PACKAGE_VERSION, isShuttingDown: () => shuttingDown, auth, rateLimiter };
   const app = createApp(context);
 
-  const http: Server = createServer(app);
+  let stopWatching = () => {};
+  let http: Server;
+  if (config.tlsCertFile) {
+    const tls = createTlsServer(config, app, log);
+    http = tls.server;
+    stopWatching = tls.stopWatching;
+  } else {
+    http = createServer(app);
+  }
   http.keepAliveTimeout = 65_000;
   await new Promise<void>((ok, fail) => {
     http.once('error', fail);
@@ -48,7 +71,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   });
   const { port } = http.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `http://${host}:${port}`;
+  const url = `${config.tlsCertFile ? 'https' : 'http'}://${host}:${port}`;
   let grpc: GrpcEndpoint | undefined;
   try {
     if (config.grpcPort >= 0) grpc = await startGrpcServer(context, config.host, config.grpcPort);
@@ -64,6 +87,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   const close = () => {
     closing ??= (async () => {
       shuttingDown = true;
+      stopWatching();
       const stopped = new Promise((r) => http.close(r));
       http.closeIdleConnections();
       const grpcStopped = grpc?.close();

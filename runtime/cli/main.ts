@@ -1,4 +1,6 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { SCOPES } from '../auth/identity.js';
 import { loadConfig } from '../config/load-config.js';
 import { ClinferError, isClinferError } from '../errors/index.js';
 import { startServer } from '../server.js';
@@ -12,7 +14,11 @@ const USAGE = `usage: clinfer serve [--models DIR] [--model-name N] [--host H] [
   --port P        port, 0 for a free one (env CLINFER_PORT, default 8080)
   --grpc-port P   gRPC port, 0 for a free one, -1 for none (env CLINFER_GRPC_PORT, default 8081)
   --workers N     worker threads (env CLINFER_WORKERS, default: one per core)
-  --config FILE   JSON file with any of the settings (docs/configuration.md)`;
+  --insecure      allow a non-loopback --host without authentication (env CLINFER_INSECURE=1)
+  --config FILE   JSON file with any of the settings (docs/configuration.md)
+
+       clinfer key create --name NAME [--scopes infer,metrics,deploy,admin]
+                  prints a new API key once, and the apiKeys entry (its SHA-256) for the configuration`;
 
 /** `clinfer serve`: returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -21,6 +27,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return command === undefined ? 2 : 0;
   }
+  if (command === 'key') return keyCommand(rest);
   if (command !== 'serve') {
     process.stderr.write(`clinfer: unknown command '${command}'\n${USAGE}\n`);
     return 2;
@@ -31,7 +38,7 @@ export async function main(argv: string[]): Promise<number> {
       args: rest,
       options: {
         models: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, 'grpc-port': { type: 'string' }, 'model-name': { type: 'string' },
-        workers: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        workers: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' }, insecure: { type: 'boolean' },
       },
       strict: true,
     }));
@@ -48,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
       ...(values.config ? { file: values.config } : {}),
       env: process.env,
       flags: {
-        models: values.models, host: values.host, modelName: values['model-name'],
+        models: values.models, host: values.host, modelName: values['model-name'], insecure: values.insecure,
         port: values.port === undefined ? undefined : numberFlag('--port', values.port),
         grpcPort: values['grpc-port'] === undefined ? undefined : values['grpc-port'] === '-1' ? -1 : numberFlag('--grpc-port', values['grpc-port']),
         workers: values.workers === undefined ? undefined : numberFlag('--workers', values.workers),
@@ -78,4 +85,30 @@ export async function main(argv: string[]): Promise<number> {
 function numberFlag(flag: string, value: string): number {
   if (!/^\d+$/.test(value)) throw new ClinferError('CONFIG_INVALID', `${flag} must be a non-negative integer, got '${value.slice(0, 40)}'`);
   return Number(value);
+}
+
+/** `clinfer key create`: a random 256-bit key, shown once; the configuration stores only its digest. */
+function keyCommand(args: string[]): number {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: args.slice(1), options: { name: { type: 'string' }, scopes: { type: 'string' } }, strict: true }));
+  } catch (error) {
+    process.stderr.write(`clinfer key: ${(error as Error).message}\n`);
+    return 2;
+  }
+  if (args[0] !== 'create' || !values.name) {
+    process.stderr.write('usage: clinfer key create --name NAME [--scopes infer,metrics,deploy,admin]\n');
+    return 2;
+  }
+  const scopes = (values.scopes ?? 'infer').split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
+  if (unknown.length) {
+    process.stderr.write(`clinfer key: unknown scope ${unknown.join(', ')} (scopes: ${SCOPES.join(', ')})\n`);
+    return 2;
+  }
+  const key = `clk_${randomBytes(32).toString('base64url')}`;
+  const sha256 = createHash('sha256').update(key).digest('hex');
+  process.stdout.write(`key (shown once; give it to the caller): ${key}\n`);
+  process.stdout.write(`apiKeys entry: ${JSON.stringify({ name: values.name, sha256, scopes })}\n`);
+  return 0;
 }

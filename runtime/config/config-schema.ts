@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { SCOPES } from '../auth/identity.js';
 import { defaultProviders } from './default-providers.js';
 
 const providers = z.array(z.enum(['cpu', 'cuda', 'tensorrt', 'openvino', 'dml', 'coreml'])).min(1);
@@ -35,6 +36,41 @@ export const configSchema = z.strictObject({
   cdsHooksJwksFile: z.string().min(1).optional(),
   /** Accepted `iss` values of CDS Hooks client tokens (required when cdsHooksJwksFile is set). */
   cdsHooksIssuers: z.array(z.string().min(1)).default([]),
+  /** Bearer API keys: only their SHA-256 digests are stored (`clinfer key create` makes one). */
+  apiKeys: z.array(z.strictObject({
+    name: z.string().min(1).max(100),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lowercase hex characters (the SHA-256 of the key)'),
+    scopes: z.array(z.enum(SCOPES)).min(1),
+  })).default([]),
+  /** OIDC / JWT bearer tokens (e.g. the hospital's Keycloak): issuer, its JWKS, how claims map to scopes. */
+  oidc: z.strictObject({
+    issuer: z.string().url(),
+    jwksUri: z.string().url().optional(),
+    jwksFile: z.string().min(1).optional(),
+    audience: z.string().min(1).optional(),
+    /** Claim holding scopes (space-separated string) or roles (list); dots reach nested claims. */
+    scopeClaim: z.string().min(1).default('scope'),
+    /** Role or scope names in tokens -> clinfer scopes. */
+    roleScopes: z.record(z.string(), z.array(z.enum(SCOPES))).default({}),
+  }).refine((o) => (o.jwksUri === undefined) !== (o.jwksFile === undefined), 'give exactly one of jwksUri and jwksFile').optional(),
+  /** TLS: certificate and key (PEM), reloaded when the files change. */
+  tlsCertFile: z.string().min(1).optional(),
+  tlsKeyFile: z.string().min(1).optional(),
+  /** Mutual TLS: client certificates must chain to this CA bundle; the subject CN becomes the identity. */
+  tlsClientCaFile: z.string().min(1).optional(),
+  tlsClientScopes: z.array(z.enum(SCOPES)).default(['infer']),
+  /** Paths that need no credentials (probes). */
+  publicPaths: z.array(z.string().startsWith('/')).default(['/v2/health/live', '/v2/health/ready']),
+  /** Accept serving a non-loopback address without authentication. */
+  insecure: z.boolean().default(false),
+  /** Per-identity limits; unset: none. */
+  rateLimit: z.strictObject({
+    requestsPerSecond: z.number().positive(),
+    burst: z.number().int().min(1),
+    maxConcurrent: z.number().int().min(1).default(64),
+  }).optional(),
+  /** Origins allowed to call the API from a browser (CORS); empty: none. */
+  corsOrigins: z.array(z.string().url()).default([]),
   maxBodyBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
@@ -42,6 +78,12 @@ export const configSchema = z.strictObject({
 export type Config = Readonly<z.infer<typeof configSchema>>;
 
 /** Cross-field rules that the field schemas cannot express. */
-export const configRules = (c: z.infer<typeof configSchema>): [string, string] | undefined =>
-  c.cdsHooksJwksFile && c.cdsHooksIssuers.length === 0 ? ['cdsHooksIssuers', 'list the accepted token issuers when cdsHooksJwksFile is set'] : undefined;
+export const configRules = (c: z.infer<typeof configSchema>): [string, string] | undefined => {
+  if (c.cdsHooksJwksFile && c.cdsHooksIssuers.length === 0) return ['cdsHooksIssuers', 'list the accepted token issuers when cdsHooksJwksFile is set'];
+  if ((c.tlsCertFile === undefined) !== (c.tlsKeyFile === undefined)) return ['tlsKeyFile', 'TLS needs both tlsCertFile and tlsKeyFile'];
+  if (c.tlsClientCaFile && !c.tlsCertFile) return ['tlsClientCaFile', 'mutual TLS needs tlsCertFile and tlsKeyFile too'];
+  const names = new Set(c.apiKeys.map((k) => k.name));
+  if (names.size !== c.apiKeys.length) return ['apiKeys', 'two keys have the same name'];
+  return undefined;
+};
 export type ConfigInput = z.input<typeof configSchema>;

@@ -21,7 +21,36 @@ const ENVIRONMENT: Record<string, [keyof ConfigInput, (v: string) => unknown]> =
   CLINFER_MAX_QUEUE_DELAY_US: ['maxQueueDelayUs', toNumber],
   CLINFER_WORKER_MAX_HEAP_MB: ['workerMaxHeapMb', toNumber],
   CLINFER_LOG_LEVEL: ['logLevel', String],
+  CLINFER_INSECURE: ['insecure', (v) => (v === '1' || v.toLowerCase() === 'true' ? true : v === '0' || v.toLowerCase() === 'false' ? false : v)],
+  CLINFER_TLS_CERT_FILE: ['tlsCertFile', String],
+  CLINFER_TLS_KEY_FILE: ['tlsKeyFile', String],
+  CLINFER_TLS_CLIENT_CA_FILE: ['tlsClientCaFile', String],
+  CLINFER_CORS_ORIGINS: ['corsOrigins', (v) => v.split(',').map((s) => s.trim()).filter(Boolean)],
 };
+
+/** CLINFER_API_KEYS_FILE and CLINFER_OIDC_*: structured settings from the environment. */
+function structuredFromEnv(env: NodeJS.ProcessEnv | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (env?.CLINFER_API_KEYS_FILE) out.apiKeys = readJsonFile(env.CLINFER_API_KEYS_FILE, 'CLINFER_API_KEYS_FILE');
+  if (env?.CLINFER_OIDC_ISSUER) {
+    out.oidc = {
+      issuer: env.CLINFER_OIDC_ISSUER,
+      ...(env.CLINFER_OIDC_JWKS_URI ? { jwksUri: env.CLINFER_OIDC_JWKS_URI } : {}),
+      ...(env.CLINFER_OIDC_JWKS_FILE ? { jwksFile: env.CLINFER_OIDC_JWKS_FILE } : {}),
+      ...(env.CLINFER_OIDC_AUDIENCE ? { audience: env.CLINFER_OIDC_AUDIENCE } : {}),
+      ...(env.CLINFER_OIDC_SCOPE_CLAIM ? { scopeClaim: env.CLINFER_OIDC_SCOPE_CLAIM } : {}),
+    };
+  }
+  return out;
+}
+
+function readJsonFile(path: string, what: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new ClinferError('CONFIG_INVALID', `${what} ${path} is not a readable JSON file (${(e as Error).message.slice(0, 80)})`);
+  }
+}
 
 export interface ConfigSources {
   /** Path of a JSON config file (--config). */
@@ -39,7 +68,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     const value = sources.env?.[name];
     if (value !== undefined && value !== '') fromEnv[key] = read(value);
   }
-  return parseConfig({ ...fromFile, ...fromEnv, ...definedOnly(sources.flags ?? {}) });
+  return parseConfig({ ...fromFile, ...structuredFromEnv(sources.env), ...fromEnv, ...definedOnly(sources.flags ?? {}) });
 }
 
 export function parseConfig(input: unknown): Config {

@@ -15,6 +15,7 @@ export type ErrorKind =
   | 'unsupported_media_type'
   | 'precondition_failed'
   | 'unauthenticated'
+  | 'permission_denied'
   | 'internal';
 
 export const ERROR_CODES = {
@@ -37,6 +38,8 @@ export const ERROR_CODES = {
   CDS_SERVICE_NOT_FOUND: { kind: 'not_found', summary: 'no CDS Hooks service with that id' },
   PREFETCH_UNAVAILABLE: { kind: 'precondition_failed', summary: 'CDS Hooks: a prefetch key is missing and no FHIR server was given (or it could not be read)' },
   UNAUTHENTICATED: { kind: 'unauthenticated', summary: 'the bearer token is missing or does not verify' },
+  FORBIDDEN: { kind: 'permission_denied', summary: 'the caller is authenticated but lacks the scope this endpoint needs' },
+  RATE_LIMITED: { kind: 'resource_exhausted', summary: "the caller exceeds its request rate or concurrency limit; retry after the Retry-After delay" },
   BODY_TOO_LARGE: { kind: 'payload_too_large', summary: 'the request body exceeds the configured limit' },
   BUNDLE_INVALID: { kind: 'invalid_argument', summary: 'a model bundle failed validation (file and field named)' },
   CONFIG_INVALID: { kind: 'invalid_argument', summary: 'the server configuration failed validation' },

@@ -14,6 +14,7 @@ const GRPC_BY_KIND: Record<ErrorKind, status> = {
   cancelled: status.CANCELLED,
   precondition_failed: status.FAILED_PRECONDITION,
   unauthenticated: status.UNAUTHENTICATED,
+  permission_denied: status.PERMISSION_DENIED,
   internal: status.INTERNAL,
 };
 

@@ -10,6 +10,7 @@ const STATUS_BY_KIND: Record<ErrorKind, number> = {
   unsupported_media_type: 415,
   precondition_failed: 412,
   unauthenticated: 401,
+  permission_denied: 403,
   unavailable: 503,
   deadline_exceeded: 504,
   // nginx's 499 "client closed request": nobody reads it, but logs and metrics stay truthful.

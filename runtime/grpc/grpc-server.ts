@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { loadPackageDefinition, Server, ServerCredentials, type GrpcObject, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import type { AppContext } from '../http/app-context.js';
+import { readTlsMaterial } from '../http/tls.js';
 import { inferenceService } from './inference-service.js';
 
 /** The Open Inference Protocol's proto (kserve/kserve, Apache-2.0), shipped beside this file. */
@@ -25,7 +26,14 @@ export async function startGrpcServer(ctx: AppContext, host: string, port: numbe
   });
   server.addService(loadInferenceProto().service, inferenceService(ctx));
   const bind = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-  const bound = await new Promise<number>((ok, fail) => server.bindAsync(bind, ServerCredentials.createInsecure(), (error, p) => (error ? fail(error) : ok(p))));
+  // TLS like the HTTP endpoint (certificates are read at start; a rotation needs a restart of gRPC).
+  const credentials = ctx.config.tlsCertFile
+    ? (() => {
+        const tls = readTlsMaterial(ctx.config);
+        return ServerCredentials.createSsl(tls.ca ?? null, [{ private_key: tls.key, cert_chain: tls.cert }], false);
+      })()
+    : ServerCredentials.createInsecure();
+  const bound = await new Promise<number>((ok, fail) => server.bindAsync(bind, credentials, (error, p) => (error ? fail(error) : ok(p))));
   return {
     address: host.includes(':') ? `[${host}]:${bound}` : `${host}:${bound}`,
     close: () => new Promise<void>((ok) => {

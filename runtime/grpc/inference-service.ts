@@ -1,4 +1,5 @@
 import type { sendUnaryData, ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { requirementForGrpc } from '../auth/required-scope.js';
 import { ClinferError, isClinferError } from '../errors/index.js';
 import { grpcStatusFromError } from '../errors/grpc-status.js';
 import type { AppContext } from '../http/app-context.js';
@@ -31,10 +32,20 @@ const paramValue = (p: Parameter | undefined): unknown => {
  * request validation, scheduler, metrics and errors as the HTTP API.
  */
 export function inferenceService(ctx: AppContext): UntypedServiceImplementation {
-  const unary = <Req, Res>(work: (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res> | Res) =>
+  const unary = <Req, Res>(method: string, work: (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res> | Res) =>
     (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+      let release: (() => void) | undefined;
       Promise.resolve()
+        .then(async () => {
+          // The same access rules as HTTP: health public, the rest needs 'infer', rate-limited per caller.
+          const need = requirementForGrpc(method, ctx.config.publicPaths);
+          if (need.kind !== 'scope') return;
+          const identity = await ctx.auth.authenticate({ authorization: call.metadata.get('authorization')[0]?.toString() });
+          if (!identity.scopes.has(need.scope)) throw new ClinferError('FORBIDDEN', `caller '${identity.name}' lacks the '${need.scope}' scope that ${method} needs`);
+          if (ctx.rateLimiter && ctx.auth.enabled) release = ctx.rateLimiter.admit(identity.name);
+        })
         .then(() => work(call.request, call))
+        .finally(() => release?.())
         .then((res) => callback(null, res))
         .catch((error: unknown) => {
           const known = isClinferError(error) ? error : new ClinferError('INTERNAL', 'internal error', { cause: error });
@@ -52,15 +63,15 @@ export function inferenceService(ctx: AppContext): UntypedServiceImplementation 
   };
 
   return {
-    ServerLive: unary(() => ({ live: true })),
-    ServerReady: unary(() => ({ ready: ctx.repository.ready && !ctx.isShuttingDown() })),
-    ModelReady: unary((req: { name: string; version: string }) => ({ ready: resolve(req.name, req.version).state === 'READY' })),
-    ServerMetadata: unary(() => ({ name: 'clinfer', version: ctx.version, extensions: ['binary_tensor_data', 'model_repository'] })),
-    ModelMetadata: unary((req: { name: string; version: string }) => {
+    ServerLive: unary('ServerLive', () => ({ live: true })),
+    ServerReady: unary('ServerReady', () => ({ ready: ctx.repository.ready && !ctx.isShuttingDown() })),
+    ModelReady: unary('ModelReady', (req: { name: string; version: string }) => ({ ready: resolve(req.name, req.version).state === 'READY' })),
+    ServerMetadata: unary('ServerMetadata', () => ({ name: 'clinfer', version: ctx.version, extensions: ['binary_tensor_data', 'model_repository'] })),
+    ModelMetadata: unary('ModelMetadata', (req: { name: string; version: string }) => {
       const c = ready(resolve(req.name, req.version)).config;
       return { name: c.name, versions: ctx.repository.versionsOf(c.name), platform: c.platform, inputs: c.inputs, outputs: c.outputs };
     }),
-    ModelInfer: unary(async (req: ModelInferRequest, call) => {
+    ModelInfer: unary('ModelInfer', async (req: ModelInferRequest, call) => {
       const started = performance.now();
       let labels = { model: '_unknown', version: '' };
       try {

@@ -1,3 +1,5 @@
+import type { Authenticator } from '../auth/authenticator.js';
+import type { RateLimiter } from '../auth/rate-limiter.js';
 import type { Config } from '../config/config-schema.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -12,4 +14,6 @@ export interface AppContext {
   readonly version: string;
   /** True once shutdown began: readiness turns false and new work is refused. */
   readonly isShuttingDown: () => boolean;
+  readonly auth: Authenticator;
+  readonly rateLimiter: RateLimiter | undefined;
 }

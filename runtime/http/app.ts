@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
 import type { AppContext } from './app-context.js';
+import { authMiddleware, corsMiddleware } from './auth-middleware.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { cdsHooksRoutes } from './routes/cds-hooks.js';
 import { healthRoutes } from './routes/health.js';
@@ -18,6 +19,8 @@ export function createApp(ctx: AppContext): Express {
     res.set('X-Content-Type-Options', 'nosniff');
     next();
   });
+  app.use(corsMiddleware(ctx.config.corsOrigins));
+  app.use(authMiddleware(ctx.config, ctx.auth, ctx.rateLimiter));
   app.use(healthRoutes(ctx));
   app.use(modelMetadataRoutes(ctx));
   app.use(inferRoutes(ctx));

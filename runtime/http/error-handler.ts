@@ -6,7 +6,7 @@ const FHIR_ISSUE_TYPE: Record<ErrorKind, string> = {
   invalid_argument: 'invalid', not_found: 'not-found', unavailable: 'transient', unsupported: 'not-supported',
   unsupported_media_type: 'not-supported', payload_too_large: 'too-costly', resource_exhausted: 'throttled',
   deadline_exceeded: 'timeout', cancelled: 'incomplete', internal: 'exception', precondition_failed: 'not-found',
-  unauthenticated: 'login',
+  unauthenticated: 'login', permission_denied: 'forbidden',
 };
 
 /** Errors raised by express's body parser (http-errors), by `type`. */
@@ -39,6 +39,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     }
     if (res.headersSent) return void res.end();
     if (error.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.retryAfterSeconds));
+    if (error.code === 'UNAUTHENTICATED') res.set('WWW-Authenticate', 'Bearer realm="clinfer"');
     if (req.is('application/fhir+json')) {
       // A FHIR client gets a FHIR answer: an OperationOutcome with the same status, code and message.
       res.status(status).type('application/fhir+json').send(JSON.stringify({

@@ -91,6 +91,10 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
+  forgetState(model: string, version: string): void {
+    for (const s of MODEL_STATES) this.modelState.remove({ model, version, state: s });
+  }
+
   setState(model: string, version: string, state: ModelState): void {
     for (const s of MODEL_STATES) this.modelState.set({ model, version, state: s }, s === state ? 1 : 0);
   }

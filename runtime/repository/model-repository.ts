@@ -125,7 +125,7 @@ export class ModelRepository {
     const dir = this.#singleModel === name ? this.#root : join(this.#root, name);
     const info = await stat(dir).catch(() => undefined);
     if (!info?.isDirectory()) throw modelNotFound(name);
-    this.#modelErrors.delete(name);
+    if (this.#modelErrors.delete(name)) this.#metrics.forgetState(name, '');
     let selected: string[];
     // A model folder holding the model itself, without version folders, is version 1 (KServe's layout).
     let flat = false;
@@ -142,6 +142,8 @@ export class ModelRepository {
     } catch (error) {
       const reason = (error as Error).message;
       this.#modelErrors.set(name, reason);
+      // A broken model folder has no version: it shows as version "" so that alerts see it too.
+      this.#metrics.setState(name, '', 'UNAVAILABLE');
       this.#log.warn('model unavailable', { model: name, reason });
       throw error;
     }
