@@ -45,7 +45,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   const auth = createAuthenticator(config);
   if (!auth.enabled && !config.insecure && !isLoopback(config.host)) {
     await pool.close();
-    throw new ClinferError('CONFIG_INVALID', `refusing to serve ${config.host} without authentication: anyone on the network could call the models and read their metadata. Configure apiKeys, oidc or tlsClientCaFile (docs/security.md), or pass --insecure (CLINFER_INSECURE=1) to accept the risk`);
+    throw new ClinferError('CONFIG_INVALID', `refusing to serve ${config.host} without authentication: anyone on the network could call the models and read their metadata. Configure apiKeys, oidc or tlsClientCaFile (SECURITY.md), or pass --insecure (CLINFER_INSECURE=1) to accept the risk`);
   }
   if (!isLoopback(config.host) && !config.tlsCertFile) log.warn('serving without TLS on a non-loopback address: credentials and data cross the network in clear', { host: config.host });
   const rateLimiter = config.rateLimit ? new RateLimiter(config.rateLimit) : undefined;

@@ -6,9 +6,9 @@ import { ClinferError, ERROR_CODES, httpStatusFromError } from '../../../runtime
 describe('error codes', () => {
   it('are the pinned list', () => {
     expect(Object.keys(ERROR_CODES).sort()).toEqual([
-      'BODY_TOO_LARGE', 'BUNDLE_INVALID', 'CDS_SERVICE_NOT_FOUND', 'CONFIG_INVALID', 'DEADLINE_EXCEEDED',
+      'BODY_TOO_LARGE', 'BUNDLE_INVALID', 'CDS_SERVICE_NOT_FOUND', 'CONFIG_INVALID', 'DEADLINE_EXCEEDED', 'FORBIDDEN',
       'INFERENCE_FAILED', 'INTERNAL', 'INVALID_INPUT', 'INVALID_OUTPUT', 'INVALID_PARAMETER', 'INVALID_REQUEST',
-      'MODEL_NOT_FOUND', 'MODEL_NOT_READY', 'NOT_A_TABULAR_MODEL', 'PREFETCH_UNAVAILABLE', 'QUEUE_FULL',
+      'MODEL_NOT_FOUND', 'MODEL_NOT_READY', 'NOT_A_TABULAR_MODEL', 'PREFETCH_UNAVAILABLE', 'QUEUE_FULL', 'RATE_LIMITED',
       'REQUEST_CANCELLED', 'ROUTE_NOT_FOUND', 'SERVER_SHUTTING_DOWN', 'UNAUTHENTICATED', 'UNSUPPORTED_DATATYPE',
       'UNSUPPORTED_MEDIA_TYPE', 'VERSION_NOT_FOUND', 'WORKER_EXITED',
     ]);
@@ -28,8 +28,8 @@ describe('error codes', () => {
     expect(httpStatusFromError(new ClinferError('MODEL_NOT_READY', 'x'))).toBe(503);
     expect(httpStatusFromError(new ClinferError('UNSUPPORTED_DATATYPE', 'x'))).toBe(501);
     expect(httpStatusFromError(new ClinferError('BODY_TOO_LARGE', 'x'))).toBe(413);
-    expect(httpStatusFromError(new ClinferError('QUEUE_FULL', 'x'))).toBe(429);
-    expect(httpStatusFromError(new ClinferError('DEADLINE_EXCEEDED', 'x'))).toBe(504);
+    expect(httpStatusFromError(new ClinferError('QUEUE_FULL', 'RATE_LIMITED', 'x'))).toBe(429);
+    expect(httpStatusFromError(new ClinferError('DEADLINE_EXCEEDED', 'FORBIDDEN', 'x'))).toBe(504);
     expect(httpStatusFromError(new Error('boom'))).toBe(500);
   });
 });
