@@ -2,6 +2,7 @@ import type { sendUnaryData, ServerUnaryCall, UntypedServiceImplementation } fro
 import { requirementForGrpc } from '../auth/required-scope.js';
 import { ClinferError, isClinferError } from '../errors/index.js';
 import { grpcStatusFromError } from '../errors/grpc-status.js';
+import { countRequest } from '../metrics/count-request.js';
 import type { AppContext } from '../http/app-context.js';
 import { encodeBinaryData } from '../protocol/binary-tensor.js';
 import { parseInferRequest } from '../protocol/infer-request.js';
@@ -71,12 +72,9 @@ export function inferenceService(ctx: AppContext): UntypedServiceImplementation 
       const c = ready(resolve(req.name, req.version)).config;
       return { name: c.name, versions: ctx.repository.versionsOf(c.name), platform: c.platform, inputs: c.inputs, outputs: c.outputs };
     }),
-    ModelInfer: unary('ModelInfer', async (req: ModelInferRequest, call) => {
-      const started = performance.now();
-      let labels = { model: '_unknown', version: '' };
-      try {
+    ModelInfer: unary('ModelInfer', (req: ModelInferRequest, call) => countRequest(ctx.metrics, async (label) => {
         const v = ready(resolve(req.model_name, req.model_version));
-        labels = { model: v.name, version: v.version };
+        label({ model: v.name, version: v.version });
         const raw = req.raw_input_contents ?? [];
         if (raw.length > 0 && raw.length !== req.inputs.length) {
           throw new ClinferError('INVALID_REQUEST', `raw_input_contents holds ${raw.length} entries for ${req.inputs.length} inputs: give one per input, in order, or none`);
@@ -109,18 +107,11 @@ export function inferenceService(ctx: AppContext): UntypedServiceImplementation 
           timeoutMs: scheduling.timeoutMs ?? (deadlineMs !== undefined && deadlineMs > 0 ? deadlineMs : undefined),
         });
         const outputs = request.outputs.map((r) => result.outputs.find((o) => o.name === r.name)!);
-        ctx.metrics.requests.inc({ ...labels, outcome: 'success' });
         return {
           model_name: v.name, model_version: v.version, id: req.id,
           outputs: outputs.map((o) => ({ name: o.name, datatype: o.datatype, shape: o.shape })),
           raw_output_contents: outputs.map((o) => encodeBinaryData(o.datatype, o.data)),
         };
-      } catch (error) {
-        ctx.metrics.requests.inc({ ...labels, outcome: isClinferError(error) ? error.code : 'INTERNAL' });
-        throw error;
-      } finally {
-        ctx.metrics.requestDuration.observe(labels, (performance.now() - started) / 1000);
-      }
-    }),
+    })),
   };
 }

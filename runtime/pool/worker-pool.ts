@@ -30,6 +30,8 @@ export class WorkerPool {
   #broadcastChain: Promise<unknown> = Promise.resolve();
 
   constructor(options: WorkerPoolOptions) {
+    // Workers copy the environment when they start: no ONNX Runtime telemetry from any of them.
+    process.env.ORT_DISABLE_TELEMETRY ??= '1';
     this.#size = options.workers;
     this.#piscina = new Piscina({
       filename: fileURLToPath(WORKER_URL),

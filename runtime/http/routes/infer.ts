@@ -1,5 +1,5 @@
 import express, { Router, type Request, type Response } from 'express';
-import { isClinferError } from '../../errors/index.js';
+import { countRequest } from '../../metrics/count-request.js';
 import { encodeInferResponse } from '../../protocol/infer-response.js';
 import { parseInferRequest } from '../../protocol/infer-request.js';
 import { PRIORITY_HEADER, readSchedulingParameters, TIMEOUT_HEADER } from '../../protocol/scheduling-parameters.js';
@@ -11,32 +11,22 @@ export function inferRoutes(ctx: AppContext): Router {
   const router = Router();
   const body = express.raw({ type: () => true, limit: ctx.config.maxBodyBytes });
 
-  const infer = async (req: Request, res: Response) => {
-    const started = performance.now();
-    let labels = { model: '_unknown', version: '' };
-    try {
-      const v = requireReady(resolveVersion(ctx, req));
-      labels = { model: v.name, version: v.version };
-      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const request = parseInferRequest(raw, req.get('inference-header-content-length'), v.config);
-      const abort = new AbortController();
-      res.on('close', () => {
-        if (!res.writableFinished) abort.abort();
-      });
-      const scheduling = readSchedulingParameters(request.parameters, { priority: req.get(PRIORITY_HEADER), timeout: req.get(TIMEOUT_HEADER) });
-      const result = await v.scheduler.enqueue({ inputs: request.inputs, fetches: request.outputs.map((o) => o.name), signal: abort.signal, ...scheduling });
-      const encoded = encodeInferResponse(v.config, request.id, result.outputs, request.outputs);
-      res.status(200).type(encoded.contentType);
-      if (encoded.headerLength !== undefined) res.set('Inference-Header-Content-Length', String(encoded.headerLength));
-      res.end(encoded.body);
-      ctx.metrics.requests.inc({ ...labels, outcome: 'success' });
-    } catch (error) {
-      ctx.metrics.requests.inc({ ...labels, outcome: isClinferError(error) ? error.code : 'INTERNAL' });
-      throw error;
-    } finally {
-      ctx.metrics.requestDuration.observe(labels, (performance.now() - started) / 1000);
-    }
-  };
+  const infer = (req: Request, res: Response) => countRequest(ctx.metrics, async (label) => {
+    const v = requireReady(resolveVersion(ctx, req));
+    label({ model: v.name, version: v.version });
+    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const request = parseInferRequest(raw, req.get('inference-header-content-length'), v.config);
+    const abort = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    const scheduling = readSchedulingParameters(request.parameters, { priority: req.get(PRIORITY_HEADER), timeout: req.get(TIMEOUT_HEADER) });
+    const result = await v.scheduler.enqueue({ inputs: request.inputs, fetches: request.outputs.map((o) => o.name), signal: abort.signal, ...scheduling });
+    const encoded = encodeInferResponse(v.config, request.id, result.outputs, request.outputs);
+    res.status(200).type(encoded.contentType);
+    if (encoded.headerLength !== undefined) res.set('Inference-Header-Content-Length', String(encoded.headerLength));
+    res.end(encoded.body);
+  });
   router.post('/v2/models/:model/infer', body, infer);
   router.post('/v2/models/:model/versions/:version/infer', body, infer);
   return router;

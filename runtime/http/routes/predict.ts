@@ -3,7 +3,8 @@ import { extractPatients, FhirInputError } from '../../../adapters/fhir/extract-
 import { operationOutcome, resultBundle, riskAssessment, type OutcomeCoding } from '../../../adapters/fhir/risk-assessment.js';
 import { pickLanguage, translate } from '../../../adapters/tabular/language.js';
 import { recordsToRows, RecordsError } from '../../../adapters/tabular/records.js';
-import { ClinferError, isClinferError } from '../../errors/index.js';
+import { ClinferError } from '../../errors/index.js';
+import { countRequest } from '../../metrics/count-request.js';
 import type { ModelConfig } from '../../model/model-config.js';
 import { predictRows } from '../../predict/tabular-predictor.js';
 import { PRIORITY_HEADER, readSchedulingParameters, TIMEOUT_HEADER } from '../../protocol/scheduling-parameters.js';
@@ -20,12 +21,9 @@ export function predictRoutes(ctx: AppContext): Router {
   const router = Router();
   const json = express.json({ type: ['application/json', FHIR_JSON], limit: ctx.config.maxBodyBytes, strict: true });
 
-  const predict = async (req: Request, res: Response) => {
-    const started = performance.now();
-    let labels = { model: '_unknown', version: '' };
-    try {
+  const predict = (req: Request, res: Response) => countRequest(ctx.metrics, async (label) => {
       const v = requireReady(resolveVersion(ctx, req));
-      labels = { model: v.name, version: v.version };
+      label({ model: v.name, version: v.version });
       const model = v.config;
       if (!req.is(['application/json', FHIR_JSON])) {
         throw new ClinferError('UNSUPPORTED_MEDIA_TYPE', `Content-Type '${(req.get('content-type') ?? 'none').slice(0, 60)}' is not read here; send application/json {"records": [...]} or application/fhir+json (a FHIR Bundle)`);
@@ -86,14 +84,7 @@ export function predictRoutes(ctx: AppContext): Router {
           ...(predictions.some((p) => p.contributions) ? { contributions_method: 'exact: coefficient x standardised value, in log-odds, relative to the training mean' } : {}),
         });
       }
-      ctx.metrics.requests.inc({ ...labels, outcome: 'success' });
-    } catch (error) {
-      ctx.metrics.requests.inc({ ...labels, outcome: isClinferError(error) ? error.code : 'INTERNAL' });
-      throw error;
-    } finally {
-      ctx.metrics.requestDuration.observe(labels, (performance.now() - started) / 1000);
-    }
-  };
+  });
   router.post('/v1/models/:model/predict', json, predict);
   router.post('/v1/models/:model/versions/:version/predict', json, predict);
   return router;

@@ -28,8 +28,8 @@ describe('error codes', () => {
     expect(httpStatusFromError(new ClinferError('MODEL_NOT_READY', 'x'))).toBe(503);
     expect(httpStatusFromError(new ClinferError('UNSUPPORTED_DATATYPE', 'x'))).toBe(501);
     expect(httpStatusFromError(new ClinferError('BODY_TOO_LARGE', 'x'))).toBe(413);
-    expect(httpStatusFromError(new ClinferError('QUEUE_FULL', 'RATE_LIMITED', 'x'))).toBe(429);
-    expect(httpStatusFromError(new ClinferError('DEADLINE_EXCEEDED', 'FORBIDDEN', 'x'))).toBe(504);
+    expect(httpStatusFromError(new ClinferError('QUEUE_FULL', 'x'))).toBe(429);
+    expect(httpStatusFromError(new ClinferError('DEADLINE_EXCEEDED', 'x'))).toBe(504);
     expect(httpStatusFromError(new Error('boom'))).toBe(500);
   });
 });
