@@ -6,6 +6,8 @@ export interface ModelIdentity {
   readonly name: string;
   readonly version: string;
   readonly description: string;
+  /** sha256 of the exact bundle files that produced the result. */
+  readonly digest?: string;
 }
 
 export interface PatientPrediction {
@@ -36,7 +38,7 @@ export function riskAssessment(model: ModelIdentity, p: PatientPrediction, outco
     occurrenceDateTime: occurrence,
     method: {
       coding: [{ system: MODEL_SYSTEM, code: model.name, version: model.version, display: `${model.name} version ${model.version}` }],
-      text: `clinfer model ${model.name} version ${model.version}${model.description ? `: ${model.description}` : ''}`,
+      text: `clinfer model ${model.name} version ${model.version}${model.digest ? ` (bundle sha256 ${model.digest})` : ''}${model.description ? `: ${model.description}` : ''}`,
     },
     basis: p.basis.map((reference) => ({ reference })),
     prediction: [{

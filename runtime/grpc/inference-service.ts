@@ -109,6 +109,7 @@ export function inferenceService(ctx: AppContext): UntypedServiceImplementation 
         const outputs = request.outputs.map((r) => result.outputs.find((o) => o.name === r.name)!);
         return {
           model_name: v.name, model_version: v.version, id: req.id,
+          parameters: { bundle_digest: { string_param: v.config.digest } },
           outputs: outputs.map((o) => ({ name: o.name, datatype: o.datatype, shape: o.shape })),
           raw_output_contents: outputs.map((o) => encodeBinaryData(o.datatype, o.data)),
         };

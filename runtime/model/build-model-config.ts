@@ -27,7 +27,7 @@ export interface ConfigDefaults {
  * The bundle may narrow a dynamic dimension, never contradict the graph. Failures name the field.
  */
 export function buildModelConfig(
-  id: { name: string; version: string; bundleFile: string },
+  id: { name: string; version: string; bundleFile: string; digest: string },
   graph: GraphInfo,
   bundle: Bundle | undefined,
   defaults: ConfigDefaults,
@@ -87,6 +87,7 @@ export function buildModelConfig(
       defaultTimeoutMs: (bundle?.scheduling.default_timeout_us ?? 0) / 1000,
     },
     provider: graph.provider,
+    digest: id.digest,
     source: bundle ? 'bundle' : 'autofill',
     bundle,
     tabular,

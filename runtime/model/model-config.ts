@@ -19,6 +19,8 @@ export interface ModelConfig {
   readonly scheduling: SchedulingPolicy;
   /** The execution provider ONNX Runtime actually uses for this version. */
   readonly provider: string;
+  /** sha256 naming the exact files served (see runtime/bundle/signature.ts bundleDigest). */
+  readonly digest: string;
   /** Where the metadata came from: a bundle.json, or auto-filled from the graph. */
   readonly source: 'bundle' | 'autofill';
   readonly bundle: Bundle | undefined;

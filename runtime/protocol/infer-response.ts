@@ -21,7 +21,8 @@ export function encodeInferResponse(model: ModelConfig, id: string | undefined, 
     chunks.push(bytes);
     return { ...base, parameters: { binary_data_size: bytes.byteLength } };
   });
-  const json = Buffer.from(JSON.stringify({ model_name: model.name, model_version: model.version, ...(id !== undefined ? { id } : {}), outputs: entries }));
+  // parameters.bundle_digest: which exact files answered (traceability; plain OIP clients ignore it).
+  const json = Buffer.from(JSON.stringify({ model_name: model.name, model_version: model.version, ...(id !== undefined ? { id } : {}), parameters: { bundle_digest: model.digest }, outputs: entries }));
   if (chunks.length === 0) return { body: json, contentType: 'application/json', headerLength: undefined };
   return { body: Buffer.concat([json, ...chunks]), contentType: 'application/octet-stream', headerLength: json.byteLength };
 }

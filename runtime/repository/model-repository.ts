@@ -1,6 +1,9 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { BUNDLE_FILE, readVersionFolder } from '../bundle/read-bundle.js';
+import { bundleDigest, fileDigests, verifyFolder } from '../bundle/signature.js';
 import type { Config } from '../config/config-schema.js';
 import { ClinferError, modelNotFound, versionNotFound } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
@@ -14,6 +17,17 @@ import { readVersionPolicy, selectVersions } from './version-policy.js';
 
 const VERSION_DIR = /^[1-9][0-9]*$/;
 const MODEL_FILES = [BUNDLE_FILE, 'model.onnx', 'model.ort'];
+
+function readTrustedKey(path: string): KeyObject {
+  let key: KeyObject;
+  try {
+    key = createPublicKey(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ClinferError('CONFIG_INVALID', `trustedKeys: ${path} is not a readable PEM public key (${(error as Error).message.slice(0, 60)})`);
+  }
+  if (key.asymmetricKeyType !== 'ed25519') throw new ClinferError('CONFIG_INVALID', `trustedKeys: ${path} is a ${key.asymmetricKeyType} key; bundles are signed with Ed25519`);
+  return key;
+}
 
 async function holdsModel(dir: string): Promise<boolean> {
   for (const file of MODEL_FILES) if ((await stat(join(dir, file)).catch(() => undefined))?.isFile()) return true;
@@ -41,12 +55,15 @@ export class ModelRepository {
   /** Set when the root itself holds one model (KServe's /mnt/models): its name from the config. */
   #singleModel: string | undefined;
 
+  readonly #trustedKeys: KeyObject[];
+
   constructor(options: { root: string; pool: WorkerPool; metrics: Metrics; log: Logger; config: Config }) {
     this.#root = options.root;
     this.#pool = options.pool;
     this.#metrics = options.metrics;
     this.#log = options.log;
     this.#config = options.config;
+    this.#trustedKeys = options.config.trustedKeys.map(readTrustedKey);
   }
 
   /** Loads every model folder under the root; never throws for a broken model. */
@@ -149,10 +166,16 @@ export class ModelRepository {
     }
     const versions = this.#models.get(name) ?? new Map<string, ModelVersion>();
     this.#models.set(name, versions);
-    for (const old of [...versions.values()]) {
-      if (!selected.includes(old.version)) await this.#unloadVersion(old);
-    }
+    // New versions load and warm up while the old ones serve; the old ones drain only once a selected
+    // version is READY, so a swap never leaves the model without a READY version, and a failed load
+    // leaves the old one serving.
     const results = await Promise.allSettled(selected.map((v) => this.#loadVersion(name, v, flat ? dir : join(dir, v), versions, !flat)));
+    const retiring = [...versions.values()].filter((v) => !selected.includes(v.version) && v.state === 'READY');
+    if (selected.some((v) => versions.get(v)?.state === 'READY')) {
+      await Promise.all(retiring.map((old) => this.#unloadVersion(old)));
+    } else if (retiring.length) {
+      this.#log.warn('no selected version loaded; previous versions keep serving', { model: name, serving: retiring.map((v) => v.version) });
+    }
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
@@ -168,6 +191,10 @@ export class ModelRepository {
     }
     let spec: SessionSpec | undefined;
     try {
+      // Trusted keys configured: nothing is read from the folder before its signature verifies.
+      const digest = this.#trustedKeys.length
+        ? (await verifyFolder(dir, this.#trustedKeys, checkNames ? { name, version } : undefined)).digest
+        : bundleDigest(await fileDigests(dir, false));
       const folder = await readVersionFolder(dir, checkNames ? { name, version } : undefined);
       const bundle = folder.bundle;
       spec = {
@@ -183,7 +210,7 @@ export class ModelRepository {
         this.#log.warn('execution provider fallback', { model: name, version, provider: report.provider, failed: report.fallbacks });
       }
       if (report.warmupError) throw new ClinferError('BUNDLE_INVALID', `${dir}: warm-up run failed: ${report.warmupError}`);
-      const config = buildModelConfig({ name, version, bundleFile: join(dir, BUNDLE_FILE) }, report, bundle, {
+      const config = buildModelConfig({ name, version, bundleFile: join(dir, BUNDLE_FILE), digest }, report, bundle, {
         autofillMaxBatchSize: this.#config.autofillMaxBatchSize,
         maxQueueSize: this.#config.maxQueueSize,
         maxQueueDelayUs: this.#config.maxQueueDelayUs,

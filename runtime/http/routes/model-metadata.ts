@@ -34,6 +34,7 @@ export function modelMetadataRoutes(ctx: AppContext): Router {
       state: v.state,
       max_batch_size: c.maxBatchSize,
       execution_provider: c.provider,
+      bundle_digest: c.digest,
       metadata_source: c.source,
       unsupported_outputs: c.unsupportedOutputs,
       ...(b ? { bundle: { description: b.description, task: b.task, labels: b.labels, intended_use: b.intended_use, provenance: b.provenance, preprocessing: b.preprocessing, postprocessing: b.postprocessing } } : {}),

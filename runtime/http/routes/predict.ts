@@ -53,7 +53,7 @@ export function predictRoutes(ctx: AppContext): Router {
         const positive = model.bundle?.labels.at(-1);
         const occurrence = at.toISOString();
         const resources = usable.map((p, i) => riskAssessment(
-          { name: model.name, version: model.version, description: model.bundle?.description ?? '' },
+          { name: model.name, version: model.version, description: model.bundle?.description ?? '', digest: model.digest },
           { reference: p.reference, probability: predictions[i]!.value, basis: p.basis, contributions: predictions[i]!.contributions ?? [], outcomeText: translate(positive?.text, language, positive?.id ?? 'outcome') },
           post.outcome,
           occurrence,
@@ -73,6 +73,7 @@ export function predictRoutes(ctx: AppContext): Router {
         res.json({
           model_name: model.name,
           model_version: model.version,
+          model_digest: model.digest,
           language,
           predictions: predictions.map((p, i) => ({
             ...(model.bundle?.task === 'classification' ? { probability: p.value } : { value: p.value }),

@@ -7,7 +7,7 @@ const graph = {
   inputs: [{ name: 'x', isTensor: true, type: 'float32', shape: ['batch', 3, 'h', 'w'] }],
   outputs: [{ name: 'y', isTensor: true, type: 'float32', shape: ['batch', 2] }, { name: 'zip', isTensor: false }, { name: 'q', isTensor: true, type: 'int4', shape: [1] }],
 };
-const id = { name: 'm', version: '1', bundleFile: '/r/m/1/bundle.json' };
+const id = { name: 'm', version: '1', bundleFile: '/r/m/1/bundle.json', digest: 'd'.repeat(64) };
 const defaults = { autofillMaxBatchSize: 32, instances: 2, maxQueueSize: 100, maxQueueDelayUs: undefined };
 const bundle = (patch: object) => bundleSchema.parse({ schema_version: 1, name: 'm', version: '1', task: 'other', model: { file: 'model.onnx', sha256: 'a'.repeat(64) }, ...patch });
 

@@ -7,7 +7,7 @@ const model: ModelConfig = {
   name: 'm', version: '1', platform: 'onnxruntime_onnx',
   inputs: [{ name: 'a', datatype: 'FP32', shape: [-1, 2] }, { name: 's', datatype: 'BYTES', shape: [-1, 1] }],
   outputs: [{ name: 'y', datatype: 'FP32', shape: [-1, 1] }],
-  unsupportedOutputs: [], maxBatchSize: 4, instances: 1,
+  unsupportedOutputs: [], maxBatchSize: 4, instances: 1, digest: 'd'.repeat(64),
   scheduling: { maxQueueDelayMs: 0, preferredBatchSizes: [], maxQueueSize: 10, defaultTimeoutMs: 0 }, provider: 'cpu', source: 'autofill', bundle: undefined, tabular: undefined,
 };
 const single: ModelConfig = { ...model, inputs: [{ name: 'a', datatype: 'FP32', shape: [-1, 2] }] };
@@ -77,7 +77,7 @@ describe('encodeInferResponse', () => {
     const out = [{ name: 'y', datatype: 'FP32' as const, shape: [2, 1], data: new Float32Array([1, 2]) }];
     const enc = encodeInferResponse(model, 'i', out, [{ name: 'y', binary: true }]);
     const header = JSON.parse(enc.body.subarray(0, enc.headerLength).toString());
-    expect(header).toEqual({ model_name: 'm', model_version: '1', id: 'i', outputs: [{ name: 'y', datatype: 'FP32', shape: [2, 1], parameters: { binary_data_size: 8 } }] });
+    expect(header).toEqual({ model_name: 'm', model_version: '1', id: 'i', parameters: { bundle_digest: 'd'.repeat(64) }, outputs: [{ name: 'y', datatype: 'FP32', shape: [2, 1], parameters: { binary_data_size: 8 } }] });
     expect(enc.body.byteLength).toBe(enc.headerLength! + 8);
     const plain = encodeInferResponse(model, undefined, out, [{ name: 'y', binary: false }]);
     expect(plain.headerLength).toBeUndefined();
