@@ -6,5 +6,10 @@ import { register } from 'tsx/esm/api';
 process.env.ORT_DISABLE_TELEMETRY ??= '1';
 
 register();
+// `clinfer bundle inspect ... | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 const { main } = await import('../runtime/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -11,7 +11,9 @@ export function requirementFor(method: string, path: string, publicPaths: readon
   if (publicPaths.includes(path)) return { kind: 'public' };
   if (path.startsWith('/cds-services')) return cdsHooksOwnAuth ? { kind: 'cds-hooks' } : { kind: 'scope', scope: 'infer' };
   if (path === '/metrics') return { kind: 'scope', scope: 'metrics' };
-  if (path.startsWith('/v2/repository')) return { kind: 'scope', scope: method === 'PUT' || method === 'DELETE' ? 'deploy' : 'admin' };
+  if (path.startsWith('/v2/repository')) {
+    return { kind: 'scope', scope: method === 'PUT' || method === 'DELETE' || path.endsWith('/rollback') ? 'deploy' : 'admin' };
+  }
   return { kind: 'scope', scope: 'infer' };
 }
 

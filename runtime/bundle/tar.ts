@@ -1,3 +1,4 @@
+import { constants } from 'node:buffer';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { ClinferError } from '../errors/index.js';
 
@@ -51,7 +52,7 @@ const refuse = (message: string) => new ClinferError('BUNDLE_INVALID', `bundle a
 export function unpack(archive: Buffer, limits: UnpackLimits): TarFile[] {
   let tar: Buffer;
   try {
-    tar = gunzipSync(archive, { maxOutputLength: limits.maxTotalBytes + 64 * BLOCK });
+    tar = gunzipSync(archive, { maxOutputLength: Math.min(limits.maxTotalBytes + 64 * BLOCK, constants.MAX_LENGTH) });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw refuse(code === 'ERR_BUFFER_TOO_LARGE' ? `unpacks to more than ${limits.maxTotalBytes} bytes` : 'is not a gzip-compressed tar file');

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { SCOPES } from '../auth/identity.js';
+import { bundleCommand } from './bundle-command.js';
 import { loadConfig } from '../config/load-config.js';
 import { ClinferError, isClinferError } from '../errors/index.js';
 import { startServer } from '../server.js';
@@ -17,6 +18,7 @@ const USAGE = `usage: clinfer serve [--models DIR] [--model-name N] [--host H] [
   --insecure      allow a non-loopback --host without authentication (env CLINFER_INSECURE=1)
   --config FILE   JSON file with any of the settings (docs/configuration.md)
 
+       clinfer bundle init|validate|pack|keygen|sign|verify|inspect ...   (clinfer bundle for details)
        clinfer key create --name NAME [--scopes infer,metrics,deploy,admin]
                   prints a new API key once, and the apiKeys entry (its SHA-256) for the configuration`;
 
@@ -28,6 +30,7 @@ export async function main(argv: string[]): Promise<number> {
     return command === undefined ? 2 : 0;
   }
   if (command === 'key') return keyCommand(rest);
+  if (command === 'bundle') return bundleCommand(rest);
   if (command !== 'serve') {
     process.stderr.write(`clinfer: unknown command '${command}'\n${USAGE}\n`);
     return 2;

@@ -16,6 +16,7 @@ export type ErrorKind =
   | 'precondition_failed'
   | 'unauthenticated'
   | 'permission_denied'
+  | 'conflict'
   | 'internal';
 
 export const ERROR_CODES = {
@@ -40,6 +41,7 @@ export const ERROR_CODES = {
   UNAUTHENTICATED: { kind: 'unauthenticated', summary: 'the bearer token is missing or does not verify' },
   FORBIDDEN: { kind: 'permission_denied', summary: 'the caller is authenticated but lacks the scope this endpoint needs' },
   RATE_LIMITED: { kind: 'resource_exhausted', summary: "the caller exceeds its request rate or concurrency limit; retry after the Retry-After delay" },
+  VERSION_EXISTS: { kind: 'conflict', summary: 'a deployment names a version that already exists; versions are immutable' },
   BODY_TOO_LARGE: { kind: 'payload_too_large', summary: 'the request body exceeds the configured limit' },
   BUNDLE_INVALID: { kind: 'invalid_argument', summary: 'a model bundle failed validation (file and field named)' },
   CONFIG_INVALID: { kind: 'invalid_argument', summary: 'the server configuration failed validation' },

@@ -15,6 +15,7 @@ const GRPC_BY_KIND: Record<ErrorKind, status> = {
   precondition_failed: status.FAILED_PRECONDITION,
   unauthenticated: status.UNAUTHENTICATED,
   permission_denied: status.PERMISSION_DENIED,
+  conflict: status.ALREADY_EXISTS,
   internal: status.INTERNAL,
 };
 

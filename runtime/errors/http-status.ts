@@ -11,6 +11,7 @@ const STATUS_BY_KIND: Record<ErrorKind, number> = {
   precondition_failed: 412,
   unauthenticated: 401,
   permission_denied: 403,
+  conflict: 409,
   unavailable: 503,
   deadline_exceeded: 504,
   // nginx's 499 "client closed request": nobody reads it, but logs and metrics stay truthful.

@@ -1,4 +1,5 @@
-import { readdir, stat } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -51,6 +52,8 @@ export class ModelRepository {
   readonly #modelErrors = new Map<string, string>();
   readonly #locks = new Map<string, Promise<unknown>>();
   #generation = 0;
+  /** Versions pinned by a rollback, over the version policy, until the next load or deploy. */
+  readonly #pins = new Map<string, string>();
   #initialLoadDone = false;
   /** Set when the root itself holds one model (KServe's /mnt/models): its name from the config. */
   #singleModel: string | undefined;
@@ -84,7 +87,10 @@ export class ModelRepository {
 
   /** Triton's load: (re)reads the model folder and serves the versions its policy selects. */
   load(name: string): Promise<void> {
-    return this.#serialised(name, () => this.#load(name));
+    return this.#serialised(name, () => {
+      this.#pins.delete(name);
+      return this.#load(name);
+    });
   }
 
   /** Triton's unload: drains and unloads every version; they stay listed as UNAVAILABLE ('unloaded'). */
@@ -93,6 +99,81 @@ export class ModelRepository {
       const versions = this.#models.get(name);
       if (!versions && !this.#modelErrors.has(name)) throw modelNotFound(name);
       await Promise.all([...(versions?.values() ?? [])].map((v) => this.#unloadVersion(v)));
+    });
+  }
+
+  /**
+   * Stores an uploaded bundle as `<root>/<name>/<version>/` atomically (written and checked in a staging
+   * folder on the same file system, then renamed), then loads the model: the new version warms up while the
+   * old one serves. Versions are immutable: an existing one is refused.
+   */
+  deploy(name: string, version: string, files: readonly { name: string; data: Buffer }[]): Promise<ModelVersion> {
+    return this.#serialised(name, async () => {
+      if (this.#singleModel !== undefined) throw new ClinferError('INVALID_REQUEST', 'this repository holds a single model (KServe layout): deploy by replacing the mounted model');
+      if (!MODEL_DIR.test(name)) throw new ClinferError('INVALID_REQUEST', `model name '${name.slice(0, 60)}' must be letters, digits, _ . - (starting with a letter or digit)`);
+      if (!VERSION_DIR.test(version)) throw new ClinferError('INVALID_REQUEST', `version '${version.slice(0, 20)}' must be a positive integer`);
+      const target = join(this.#root, name, version);
+      if (await stat(target).catch(() => undefined)) throw new ClinferError('VERSION_EXISTS', `model '${name}' already has a version ${version}; versions are immutable, deploy it as a new version`);
+      const staging = join(this.#root, `.staging-${randomUUID()}`);
+      await mkdir(staging);
+      try {
+        for (const f of files) await writeFile(join(staging, f.name), f.data);
+        if (this.#trustedKeys.length) await verifyFolder(staging, this.#trustedKeys, { name, version });
+        await readVersionFolder(staging, { name, version });
+        await mkdir(join(this.#root, name), { recursive: true });
+        await rename(staging, target);
+      } catch (error) {
+        await rm(staging, { recursive: true, force: true });
+        throw error;
+      }
+      this.#log.info('bundle deployed', { model: name, version, files: files.length });
+      this.#pins.delete(name);
+      await this.#load(name).catch(() => undefined);
+      return this.resolve(name, version);
+    });
+  }
+
+  /** Unloads a version (it drains) and deletes its folder. */
+  remove(name: string, version: string): Promise<void> {
+    return this.#serialised(name, async () => {
+      if (this.#singleModel !== undefined) throw new ClinferError('INVALID_REQUEST', 'this repository holds a single model (KServe layout)');
+      const v = this.#models.get(name)?.get(version);
+      const dir = join(this.#root, name, version);
+      if (!MODEL_DIR.test(name) || !VERSION_DIR.test(version) || (!v && !(await stat(dir).catch(() => undefined)))) throw versionNotFound(name, version);
+      if (v) {
+        await this.#unloadVersion(v);
+        this.#models.get(name)?.delete(version);
+        this.#metrics.forgetState(name, version);
+      }
+      const trash = join(this.#root, `.trash-${randomUUID()}`);
+      await rename(dir, trash);
+      await rm(trash, { recursive: true, force: true });
+      this.#log.info('version deleted', { model: name, version });
+    });
+  }
+
+  /**
+   * Serves the version before the one now serving, in one call: it loads, warms up, takes the traffic,
+   * and the current one drains. The choice holds (over the version policy) until the next load or deploy.
+   */
+  rollback(name: string): Promise<ModelVersion> {
+    return this.#serialised(name, async () => {
+      const current = this.resolve(name);
+      if (current.state !== 'READY') throw new ClinferError('MODEL_NOT_READY', `model '${name}' has no READY version to roll back from`);
+      const dir = this.#singleModel === name ? this.#root : join(this.#root, name);
+      const older = (await readdir(dir, { withFileTypes: true }).catch(() => []))
+        .filter((e) => e.isDirectory() && VERSION_DIR.test(e.name) && Number(e.name) < Number(current.version))
+        .map((e) => e.name).sort((a, b) => Number(b) - Number(a));
+      if (older.length === 0) throw new ClinferError('INVALID_REQUEST', `model '${name}' has no version older than ${current.version} to roll back to`);
+      this.#pins.set(name, older[0]!);
+      await this.#load(name).catch(() => undefined);
+      const now = this.resolve(name);
+      if (now.version !== older[0] || now.state !== 'READY') {
+        this.#pins.delete(name);
+        throw new ClinferError('BUNDLE_INVALID', `rollback of '${name}' to version ${older[0]} failed (${now.reason || now.state}); version ${current.version} keeps serving`);
+      }
+      this.#log.info('rolled back', { model: name, from: current.version, to: now.version });
+      return now;
     });
   }
 
@@ -154,7 +235,8 @@ export class ModelRepository {
         folders = ['1'];
       }
       if (folders.length === 0) throw new ClinferError('BUNDLE_INVALID', `${dir}: holds no version folder (expected ${dir}/1/${BUNDLE_FILE} or ${dir}/1/model.onnx)`);
-      selected = selectVersions(folders, policy);
+      const pinned = this.#pins.get(name);
+      selected = pinned && folders.includes(pinned) ? [pinned] : selectVersions(folders, policy);
       if (selected.length === 0) throw new ClinferError('BUNDLE_INVALID', `${dir}: the version policy selects none of the versions ${folders.join(', ')}`);
     } catch (error) {
       const reason = (error as Error).message;

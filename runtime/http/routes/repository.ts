@@ -1,9 +1,17 @@
-import { Router } from 'express';
+import express, { Router } from 'express';
+import { unpack } from '../../bundle/tar.js';
+import { ClinferError } from '../../errors/index.js';
 import type { AppContext } from '../app-context.js';
 
-/** Triton's model repository extension: index, load, unload. */
+/**
+ * Triton's model repository extension (index, load, unload), and clinfer's deployment API: upload a
+ * packed bundle as a new version (PUT), delete a version (DELETE), roll back to the previous one.
+ */
 export function repositoryRoutes(ctx: AppContext): Router {
   const router = Router();
+  const archive = express.raw({ type: () => true, limit: ctx.config.maxBundleBytes });
+  const caller = (locals: Record<string, unknown>) => (locals.identity as { name?: string } | undefined)?.name ?? 'anonymous';
+
   router.post('/v2/repository/index', (_req, res) => {
     res.json(ctx.repository.index());
   });
@@ -14,6 +22,32 @@ export function repositoryRoutes(ctx: AppContext): Router {
   router.post('/v2/repository/models/:model/unload', async (req, res) => {
     await ctx.repository.unload(req.params.model);
     res.status(200).json({});
+  });
+  router.put('/v2/repository/models/:model/versions/:version', archive, async (req, res) => {
+    const { model, version } = req.params as { model: string; version: string };
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    if (body.byteLength === 0) throw new ClinferError('INVALID_REQUEST', 'the body must be a bundle packed with `clinfer bundle pack` (a .tar.gz)');
+    const files = unpack(body, { maxTotalBytes: ctx.config.maxBundleBytes, maxFiles: 64 });
+    const deployed = await ctx.repository.deploy(model, version, files);
+    if (deployed.state !== 'READY') {
+      // Checked but unable to serve (e.g. the warm-up failed): take it away again, the old version serves on.
+      const reason = deployed.reason;
+      await ctx.repository.remove(model, version).catch(() => undefined);
+      throw new ClinferError('BUNDLE_INVALID', `model '${model}' version ${version} did not load: ${reason}`);
+    }
+    ctx.log.info('deployment', { caller: caller(res.locals), model, version, digest: deployed.config?.digest });
+    res.status(201).json({ name: model, version, state: deployed.state, bundle_digest: deployed.config?.digest });
+  });
+  router.delete('/v2/repository/models/:model/versions/:version', async (req, res) => {
+    const { model, version } = req.params as { model: string; version: string };
+    await ctx.repository.remove(model, version);
+    ctx.log.info('deletion', { caller: caller(res.locals), model, version });
+    res.status(200).json({});
+  });
+  router.post('/v2/repository/models/:model/rollback', async (req, res) => {
+    const now = await ctx.repository.rollback(req.params.model);
+    ctx.log.info('rollback', { caller: caller(res.locals), model: now.name, version: now.version });
+    res.status(200).json({ name: now.name, version: now.version, state: now.state });
   });
   return router;
 }
