@@ -8,6 +8,7 @@ import { createApp } from './http/app.js';
 import { createTlsServer } from './http/tls.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import { RateLimiter } from './auth/rate-limiter.js';
+import { AuditLog } from './audit/audit-log.js';
 import { ClinferError } from './errors/index.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { Metrics } from './metrics/metrics.js';
@@ -49,7 +50,8 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   }
   if (!isLoopback(config.host) && !config.tlsCertFile) log.warn('serving without TLS on a non-loopback address: credentials and data cross the network in clear', { host: config.host });
   const rateLimiter = config.rateLimit ? new RateLimiter(config.rateLimit) : undefined;
-  const context = { config, repository, metrics, log, version: PACKAGE_VERSION, isShuttingDown: () => shuttingDown, auth, rateLimiter };
+  const audit = config.auditLog ? new AuditLog(config.auditLog) : undefined;
+  const context = { config, repository, metrics, log, version: PACKAGE_VERSION, isShuttingDown: () => shuttingDown, auth, rateLimiter, audit };
   const app = createApp(context);
 
   let stopWatching = () => {};

@@ -25,6 +25,7 @@ const ENVIRONMENT: Record<string, [keyof ConfigInput, (v: string) => unknown]> =
   CLINFER_TLS_CERT_FILE: ['tlsCertFile', String],
   CLINFER_TLS_KEY_FILE: ['tlsKeyFile', String],
   CLINFER_TLS_CLIENT_CA_FILE: ['tlsClientCaFile', String],
+  CLINFER_AUDIT_LOG: ['auditLog', String],
   CLINFER_TRUSTED_KEYS: ['trustedKeys', (v) => v.split(',').map((s) => s.trim()).filter(Boolean)],
   CLINFER_CORS_ORIGINS: ['corsOrigins', (v) => v.split(',').map((s) => s.trim()).filter(Boolean)],
 };

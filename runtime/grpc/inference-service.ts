@@ -33,6 +33,7 @@ const paramValue = (p: Parameter | undefined): unknown => {
  * request validation, scheduler, metrics and errors as the HTTP API.
  */
 export function inferenceService(ctx: AppContext): UntypedServiceImplementation {
+  const callers = new WeakMap<object, string>();
   const unary = <Req, Res>(method: string, work: (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res> | Res) =>
     (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
       let release: (() => void) | undefined;
@@ -43,6 +44,7 @@ export function inferenceService(ctx: AppContext): UntypedServiceImplementation 
           if (need.kind !== 'scope') return;
           const identity = await ctx.auth.authenticate({ authorization: call.metadata.get('authorization')[0]?.toString() });
           if (!identity.scopes.has(need.scope)) throw new ClinferError('FORBIDDEN', `caller '${identity.name}' lacks the '${need.scope}' scope that ${method} needs`);
+          callers.set(call, identity.name);
           if (ctx.rateLimiter && ctx.auth.enabled) release = ctx.rateLimiter.admit(identity.name);
         })
         .then(() => work(call.request, call))
@@ -72,9 +74,9 @@ export function inferenceService(ctx: AppContext): UntypedServiceImplementation 
       const c = ready(resolve(req.name, req.version)).config;
       return { name: c.name, versions: ctx.repository.versionsOf(c.name), platform: c.platform, inputs: c.inputs, outputs: c.outputs };
     }),
-    ModelInfer: unary('ModelInfer', (req: ModelInferRequest, call) => countRequest(ctx.metrics, async (label) => {
+    ModelInfer: unary('ModelInfer', (req: ModelInferRequest, call) => countRequest(ctx, callers.get(call) ?? 'anonymous', undefined, async (note) => {
         const v = ready(resolve(req.model_name, req.model_version));
-        label({ model: v.name, version: v.version });
+        note({ model: v.name, version: v.version, bundleDigest: v.config.digest, requestId: req.id || undefined });
         const raw = req.raw_input_contents ?? [];
         if (raw.length > 0 && raw.length !== req.inputs.length) {
           throw new ClinferError('INVALID_REQUEST', `raw_input_contents holds ${raw.length} entries for ${req.inputs.length} inputs: give one per input, in order, or none`);

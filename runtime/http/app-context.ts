@@ -1,3 +1,4 @@
+import type { AuditLog } from '../audit/audit-log.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { RateLimiter } from '../auth/rate-limiter.js';
 import type { Config } from '../config/config-schema.js';
@@ -16,4 +17,5 @@ export interface AppContext {
   readonly isShuttingDown: () => boolean;
   readonly auth: Authenticator;
   readonly rateLimiter: RateLimiter | undefined;
+  readonly audit: AuditLog | undefined;
 }

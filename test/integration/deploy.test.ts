@@ -46,7 +46,8 @@ describe('sign and verify', () => {
       const copy = join(work, `tamper-${file}`);
       cpSync(dir, copy, { recursive: true });
       const bytes = readFileSync(join(copy, file));
-      bytes[Math.floor(bytes.length / 2)] ^= 0x01;
+      const at = Math.floor(bytes.length / 2);
+      bytes[at] = bytes[at]! ^ 0x01;
       writeFileSync(join(copy, file), bytes);
       lines.length = 0;
       expect(await cli('verify', copy, '--key', join(work, 'signer.pub')), file).toBe(1);

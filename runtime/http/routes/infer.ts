@@ -1,5 +1,6 @@
 import express, { Router, type Request, type Response } from 'express';
 import { countRequest } from '../../metrics/count-request.js';
+import { callerOf } from '../caller.js';
 import { encodeInferResponse } from '../../protocol/infer-response.js';
 import { parseInferRequest } from '../../protocol/infer-request.js';
 import { PRIORITY_HEADER, readSchedulingParameters, TIMEOUT_HEADER } from '../../protocol/scheduling-parameters.js';
@@ -11,11 +12,13 @@ export function inferRoutes(ctx: AppContext): Router {
   const router = Router();
   const body = express.raw({ type: () => true, limit: ctx.config.maxBodyBytes });
 
-  const infer = (req: Request, res: Response) => countRequest(ctx.metrics, async (label) => {
-    const v = requireReady(resolveVersion(ctx, req));
-    label({ model: v.name, version: v.version });
+  const infer = (req: Request, res: Response) => {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    return countRequest(ctx, callerOf(res), raw, async (note) => {
+    const v = requireReady(resolveVersion(ctx, req));
+    note({ model: v.name, version: v.version, bundleDigest: v.config.digest });
     const request = parseInferRequest(raw, req.get('inference-header-content-length'), v.config);
+    note({ requestId: request.id });
     const abort = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) abort.abort();
@@ -26,7 +29,8 @@ export function inferRoutes(ctx: AppContext): Router {
     res.status(200).type(encoded.contentType);
     if (encoded.headerLength !== undefined) res.set('Inference-Header-Content-Length', String(encoded.headerLength));
     res.end(encoded.body);
-  });
+    });
+  };
   router.post('/v2/models/:model/infer', body, infer);
   router.post('/v2/models/:model/versions/:version/infer', body, infer);
   return router;

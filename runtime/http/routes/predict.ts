@@ -5,6 +5,7 @@ import { pickLanguage, translate } from '../../../adapters/tabular/language.js';
 import { recordsToRows, RecordsError } from '../../../adapters/tabular/records.js';
 import { ClinferError } from '../../errors/index.js';
 import { countRequest } from '../../metrics/count-request.js';
+import { callerOf } from '../caller.js';
 import type { ModelConfig } from '../../model/model-config.js';
 import { predictRows } from '../../predict/tabular-predictor.js';
 import { PRIORITY_HEADER, readSchedulingParameters, TIMEOUT_HEADER } from '../../protocol/scheduling-parameters.js';
@@ -19,11 +20,13 @@ const FHIR_JSON = 'application/fhir+json';
  */
 export function predictRoutes(ctx: AppContext): Router {
   const router = Router();
-  const json = express.json({ type: ['application/json', FHIR_JSON], limit: ctx.config.maxBodyBytes, strict: true });
+  // The raw bytes are kept for the audit log's input digest (the parsed body is what is used).
+  const rawBodies = new WeakMap<Request, Buffer>();
+  const json = express.json({ type: ['application/json', FHIR_JSON], limit: ctx.config.maxBodyBytes, strict: true, verify: (req, _res, buf) => { rawBodies.set(req as Request, buf); } });
 
-  const predict = (req: Request, res: Response) => countRequest(ctx.metrics, async (label) => {
+  const predict = (req: Request, res: Response) => countRequest(ctx, callerOf(res), rawBodies.get(req), async (note) => {
       const v = requireReady(resolveVersion(ctx, req));
-      label({ model: v.name, version: v.version });
+      note({ model: v.name, version: v.version, bundleDigest: v.config.digest });
       const model = v.config;
       if (!req.is(['application/json', FHIR_JSON])) {
         throw new ClinferError('UNSUPPORTED_MEDIA_TYPE', `Content-Type '${(req.get('content-type') ?? 'none').slice(0, 60)}' is not read here; send application/json {"records": [...]} or application/fhir+json (a FHIR Bundle)`);

@@ -1,7 +1,9 @@
 import express, { Router } from 'express';
 import { unpack } from '../../bundle/tar.js';
 import { ClinferError } from '../../errors/index.js';
+import type { AuditEntry } from '../../audit/audit-log.js';
 import type { AppContext } from '../app-context.js';
+import { callerOf } from '../caller.js';
 
 /**
  * Triton's model repository extension (index, load, unload), and clinfer's deployment API: upload a
@@ -10,43 +12,59 @@ import type { AppContext } from '../app-context.js';
 export function repositoryRoutes(ctx: AppContext): Router {
   const router = Router();
   const archive = express.raw({ type: () => true, limit: ctx.config.maxBundleBytes });
-  const caller = (locals: Record<string, unknown>) => (locals.identity as { name?: string } | undefined)?.name ?? 'anonymous';
+  const audit = (res: import('express').Response, entry: Omit<AuditEntry, 'caller'>) => ctx.audit?.append({ ...entry, caller: callerOf(res) });
 
   router.post('/v2/repository/index', (_req, res) => {
     res.json(ctx.repository.index());
   });
   router.post('/v2/repository/models/:model/load', async (req, res) => {
-    await ctx.repository.load(req.params.model);
+    try {
+      await ctx.repository.load(req.params.model);
+      audit(res, { action: 'load', model: req.params.model, version: '', outcome: 'success' });
+    } catch (error) {
+      audit(res, { action: 'load', model: req.params.model, version: '', outcome: (error as { code?: string }).code ?? 'INTERNAL' });
+      throw error;
+    }
     res.status(200).json({});
   });
   router.post('/v2/repository/models/:model/unload', async (req, res) => {
     await ctx.repository.unload(req.params.model);
+    audit(res, { action: 'unload', model: req.params.model, version: '', outcome: 'success' });
     res.status(200).json({});
   });
   router.put('/v2/repository/models/:model/versions/:version', archive, async (req, res) => {
     const { model, version } = req.params as { model: string; version: string };
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     if (body.byteLength === 0) throw new ClinferError('INVALID_REQUEST', 'the body must be a bundle packed with `clinfer bundle pack` (a .tar.gz)');
-    const files = unpack(body, { maxTotalBytes: ctx.config.maxBundleBytes, maxFiles: 64 });
-    const deployed = await ctx.repository.deploy(model, version, files);
-    if (deployed.state !== 'READY') {
-      // Checked but unable to serve (e.g. the warm-up failed): take it away again, the old version serves on.
-      const reason = deployed.reason;
-      await ctx.repository.remove(model, version).catch(() => undefined);
-      throw new ClinferError('BUNDLE_INVALID', `model '${model}' version ${version} did not load: ${reason}`);
+    let deployed;
+    try {
+      const files = unpack(body, { maxTotalBytes: ctx.config.maxBundleBytes, maxFiles: 64 });
+      deployed = await ctx.repository.deploy(model, version, files);
+      if (deployed.state !== 'READY') {
+        // Checked but unable to serve (e.g. the warm-up failed): take it away again, the old version serves on.
+        const reason = deployed.reason;
+        await ctx.repository.remove(model, version).catch(() => undefined);
+        throw new ClinferError('BUNDLE_INVALID', `model '${model}' version ${version} did not load: ${reason}`);
+      }
+    } catch (error) {
+      audit(res, { action: 'deploy', model, version, outcome: (error as { code?: string }).code ?? 'INTERNAL' });
+      throw error;
     }
-    ctx.log.info('deployment', { caller: caller(res.locals), model, version, digest: deployed.config?.digest });
+    audit(res, { action: 'deploy', model, version, bundle_digest: deployed.config?.digest, outcome: 'success' });
+    ctx.log.info('deployment', { caller: callerOf(res), model, version, digest: deployed.config?.digest });
     res.status(201).json({ name: model, version, state: deployed.state, bundle_digest: deployed.config?.digest });
   });
   router.delete('/v2/repository/models/:model/versions/:version', async (req, res) => {
     const { model, version } = req.params as { model: string; version: string };
     await ctx.repository.remove(model, version);
-    ctx.log.info('deletion', { caller: caller(res.locals), model, version });
+    audit(res, { action: 'delete', model, version, outcome: 'success' });
+    ctx.log.info('deletion', { caller: callerOf(res), model, version });
     res.status(200).json({});
   });
   router.post('/v2/repository/models/:model/rollback', async (req, res) => {
     const now = await ctx.repository.rollback(req.params.model);
-    ctx.log.info('rollback', { caller: caller(res.locals), model: now.name, version: now.version });
+    audit(res, { action: 'rollback', model: now.name, version: now.version, bundle_digest: now.config?.digest, outcome: 'success' });
+    ctx.log.info('rollback', { caller: callerOf(res), model: now.name, version: now.version });
     res.status(200).json({ name: now.name, version: now.version, state: now.state });
   });
   return router;
