@@ -195,6 +195,22 @@ def main():
 
     r4 = lambda v: round(float(v), 4)
     as_f32 = lambda v: float(np.float32(v))  # exactly the values baked into the graph
+
+    # Drift reference: the distribution of each raw feature and of the output on TRAIN, as histograms
+    # (bin edges at the deciles of the observed values, proportions per bin, share missing). The server
+    # compares live traffic against these (population stability index) without keeping any input.
+    def histogram(values):
+        v = values[~np.isnan(values)]
+        edges = sorted(set(float(e) for e in np.quantile(v, np.linspace(0.1, 0.9, 9))))
+        counts = np.bincount(np.searchsorted(edges, v, side="right"), minlength=len(edges) + 1)
+        return {"edges": [r4(e) for e in edges], "proportions": [r4(c / len(v)) for c in counts],
+                "missing": r4(np.isnan(values).mean())}
+    p_tr = clf.predict_proba(prep(x_tr))[:, 1]
+    monitoring = {"drift_reference": {
+        "source": f"training split (n={len(y_tr)})",
+        "features": {c: histogram(x_tr[:, j]) for j, c in enumerate(FEATURES)},
+        "output": histogram(p_tr),
+    }}
     n_pos = lambda a: int(a.sum())
     bundle = {
         "schema_version": 1,
@@ -265,6 +281,7 @@ def main():
             "created": args.created,
         },
         "cds_hooks": FEATURE_FILE["cds_hooks"],
+        "monitoring": monitoring,
         "execution": {"providers": ["cpu"], "intra_op_threads": 1},
     }
     with open(os.path.join(args.out, "bundle.json"), "w") as f:

@@ -42,6 +42,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   const metrics = new Metrics();
   const pool = new WorkerPool({ workers: config.workers, maxHeapMb: config.workerMaxHeapMb });
   const repository = new ModelRepository({ root: resolve(config.models), pool, metrics, log, config });
+  metrics.driftSource = () => repository.readyVersions().filter((v) => v.drift).map((v) => ({ model: v.name, version: v.version, values: v.drift!.psi().values }));
   let shuttingDown = false;
   const auth = createAuthenticator(config);
   if (!auth.enabled && !config.insecure && !isLoopback(config.host)) {

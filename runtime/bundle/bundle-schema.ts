@@ -41,6 +41,8 @@ export const bundleSchema = z.strictObject({
       licence: z.string().optional(),
     })
     .default({}),
+  /** Monitoring references (drift), read by runtime/monitoring. */
+  monitoring: z.looseObject({ drift_reference: z.unknown().optional() }).optional(),
   /** CDS Hooks service declaration (tabular bundles); read by the CDS Hooks adapter. */
   cds_hooks: z.looseObject({ id: z.string().regex(/^[A-Za-z0-9_.-]+$/), hook: z.string().min(1) }).optional(),
   scheduling: z

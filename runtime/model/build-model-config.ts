@@ -1,5 +1,6 @@
 import { parseTabularSpec, type TabularSpec } from '../../adapters/tabular/tabular-spec.js';
 import type { Bundle } from '../bundle/bundle-schema.js';
+import { driftReferenceSchema, type DriftReference } from '../monitoring/drift-monitor.js';
 import { ClinferError } from '../errors/index.js';
 import type { ValueInfo } from '../pool/messages.js';
 import { datatypeFromOrt } from '../tensor/datatypes.js';
@@ -71,6 +72,16 @@ export function buildModelConfig(
     }
   }
 
+  let driftReference: DriftReference | undefined;
+  if (bundle?.monitoring?.drift_reference !== undefined) {
+    const parsed = driftReferenceSchema.safeParse(bundle.monitoring.drift_reference);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw fail(`monitoring.drift_reference.${issue.path.join('.')}`, issue.message);
+    }
+    driftReference = parsed.data;
+  }
+
   return deepFreeze({
     name: id.name,
     version: id.version,
@@ -91,6 +102,7 @@ export function buildModelConfig(
     source: bundle ? 'bundle' : 'autofill',
     bundle,
     tabular,
+    driftReference,
   } satisfies ModelConfig);
 }
 

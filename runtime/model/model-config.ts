@@ -1,5 +1,6 @@
 import type { TabularSpec } from '../../adapters/tabular/tabular-spec.js';
 import type { Bundle } from '../bundle/bundle-schema.js';
+import type { DriftReference } from '../monitoring/drift-monitor.js';
 import type { TensorSpec, UnsupportedValueSpec } from './tensor-spec.js';
 
 /**
@@ -24,6 +25,8 @@ export interface ModelConfig {
   /** Where the metadata came from: a bundle.json, or auto-filled from the graph. */
   readonly source: 'bundle' | 'autofill';
   readonly bundle: Bundle | undefined;
+  /** Training distributions for drift monitoring, when the bundle carries them. */
+  readonly driftReference: DriftReference | undefined;
   /** The bundle's tabular feature declarations, parsed at load time (tabular models only). */
   readonly tabular: TabularSpec | undefined;
 }

@@ -4,6 +4,7 @@ import type { RecordRow } from '../../adapters/tabular/records.js';
 import type { TabularSpec } from '../../adapters/tabular/tabular-spec.js';
 import { ClinferError } from '../errors/index.js';
 import type { ModelConfig } from '../model/model-config.js';
+import type { DriftMonitor } from '../monitoring/drift-monitor.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import type { RequestScheduling } from '../protocol/scheduling-parameters.js';
 
@@ -23,7 +24,7 @@ export async function predictRows(
   model: ModelConfig & { tabular: TabularSpec },
   scheduler: Scheduler,
   rows: readonly RecordRow[],
-  options: RequestScheduling & { language: Language; signal?: AbortSignal },
+  options: RequestScheduling & { language: Language; signal?: AbortSignal; drift?: DriftMonitor | undefined },
 ): Promise<TabularPrediction[]> {
   const spec = model.tabular;
   const post = (model.bundle?.postprocessing ?? { kind: 'none' }) as Record<string, unknown> & { kind: string };
@@ -31,6 +32,7 @@ export async function predictRows(
   const columns = spec.features.length;
   const data = new Float32Array(rows.length * columns);
   rows.forEach((r, i) => data.set(r.values, i * columns));
+  options.drift?.observeInputs(data, rows.length);
   const result = await scheduler.enqueue({
     inputs: [{ name: spec.input, datatype: 'FP32', shape: [rows.length, columns], data }],
     fetches: [outputName],
@@ -44,6 +46,7 @@ export async function predictRows(
   }
   const outputs = out.data;
   const perRow = outputs.length / rows.length;
+  options.drift?.observeOutputs(outputs, rows.length);
   const linear = readLinearModel(post);
   const threshold = typeof post.threshold === 'number' ? post.threshold : 0.5;
   const labels = model.bundle?.labels ?? [];

@@ -13,6 +13,7 @@ import { buildModelConfig } from '../model/build-model-config.js';
 import type { SessionSpec } from '../pool/messages.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
 import { DynamicBatcher } from '../scheduler/dynamic-batcher.js';
+import { DriftMonitor } from '../monitoring/drift-monitor.js';
 import type { IndexEntry, ModelVersion } from './model-version.js';
 import { readVersionPolicy, selectVersions } from './version-policy.js';
 
@@ -203,6 +204,11 @@ export class ModelRepository {
     return out.sort((a, b) => a.name.localeCompare(b.name) || Number(a.version) - Number(b.version));
   }
 
+  /** Every READY version (for metrics that look at each, like drift). */
+  readyVersions(): ModelVersion[] {
+    return [...this.#models.values()].flatMap((m) => [...m.values()]).filter((v) => v.state === 'READY');
+  }
+
   /** Model names whose folder is being served (for metadata listings). */
   versionsOf(name: string): string[] {
     return [...(this.#models.get(name)?.keys() ?? [])].sort((a, b) => Number(a) - Number(b));
@@ -301,6 +307,7 @@ export class ModelRepository {
       next.config = config;
       next.spec = spec;
       next.scheduler = new DynamicBatcher(config, spec, this.#pool, this.#metrics);
+      if (config.driftReference && config.tabular) next.drift = new DriftMonitor(config.driftReference, config.tabular.features.map((f) => f.name));
       versions.set(version, next);
       this.#setState(next, 'READY');
       this.#metrics.loadDuration.observe({ model: name, version }, (performance.now() - started) / 1000);
@@ -325,6 +332,7 @@ export class ModelRepository {
     v.config = undefined;
     v.spec = undefined;
     v.scheduler = undefined;
+    v.drift = undefined;
     v.reason = 'unloaded';
     this.#setState(v, 'UNAVAILABLE');
   }

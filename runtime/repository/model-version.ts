@@ -2,6 +2,7 @@ import type { ModelConfig } from '../model/model-config.js';
 import type { ModelState } from '../metrics/metrics.js';
 import type { SessionSpec } from '../pool/messages.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
+import type { DriftMonitor } from '../monitoring/drift-monitor.js';
 
 /**
  * One version of one model and where it is in its lifecycle:
@@ -16,6 +17,8 @@ export interface ModelVersion {
   config?: ModelConfig;
   spec?: SessionSpec;
   scheduler?: Scheduler;
+  /** Rolling input and output distributions against the bundle's training reference. */
+  drift?: DriftMonitor;
 }
 
 export interface IndexEntry {

@@ -24,7 +24,13 @@ export function inferRoutes(ctx: AppContext): Router {
       if (!res.writableFinished) abort.abort();
     });
     const scheduling = readSchedulingParameters(request.parameters, { priority: req.get(PRIORITY_HEADER), timeout: req.get(TIMEOUT_HEADER) });
+    // Drift: tabular inputs are observed before their buffers travel to a worker.
+    const tabularInput = v.drift && request.inputs.find((t) => t.name === v.config.tabular?.input);
+    if (tabularInput) v.drift!.observeInputs(tabularInput.data as Float32Array, tabularInput.shape[0] ?? 0);
     const result = await v.scheduler.enqueue({ inputs: request.inputs, fetches: request.outputs.map((o) => o.name), signal: abort.signal, ...scheduling });
+    const postOutput = (v.config.bundle?.postprocessing as { output?: string } | undefined)?.output;
+    const observed = tabularInput && result.outputs.find((o) => o.name === postOutput);
+    if (observed) v.drift!.observeOutputs(observed.data as Float32Array, tabularInput.shape[0] ?? 0);
     const encoded = encodeInferResponse(v.config, request.id, result.outputs, request.outputs);
     res.status(200).type(encoded.contentType);
     if (encoded.headerLength !== undefined) res.set('Inference-Header-Content-Length', String(encoded.headerLength));

@@ -1,5 +1,6 @@
 import { Router, type Request } from 'express';
 import { ClinferError } from '../../errors/index.js';
+import { PSI_BANDS } from '../../monitoring/drift-monitor.js';
 import type { ModelVersion } from '../../repository/model-version.js';
 import type { AppContext } from '../app-context.js';
 
@@ -45,6 +46,20 @@ export function modelMetadataRoutes(ctx: AppContext): Router {
     const isReady = v.state === 'READY';
     res.status(isReady ? 200 : 400).json({ name: v.name, version: v.version, ready: isReady, state: v.state, ...(v.reason ? { reason: v.reason } : {}) });
   };
+  const drift = (req: Request, res: import('express').Response) => {
+    const v = requireReady(resolveVersion(ctx, req));
+    if (!v.drift) throw new ClinferError('INVALID_REQUEST', `model '${v.name}' version ${v.version} carries no drift reference (bundle monitoring.drift_reference) or is not tabular`);
+    const { observed, values } = v.drift.psi();
+    res.json({
+      name: v.name, version: v.version, window: 1000, observed,
+      psi: values,
+      bands: { stable: `< ${PSI_BANDS.moderate}`, moderate: `${PSI_BANDS.moderate} to ${PSI_BANDS.significant}`, significant: `> ${PSI_BANDS.significant}` },
+      shifted: Object.entries(values).filter(([, p]) => p > PSI_BANDS.significant).map(([f]) => f),
+      note: observed < 100 ? 'fewer than 100 rows observed: no index computed yet' : undefined,
+    });
+  };
+  router.get('/v1/models/:model/drift', drift);
+  router.get('/v1/models/:model/versions/:version/drift', drift);
   router.get('/v2/models/:model', metadata);
   router.get('/v2/models/:model/versions/:version', metadata);
   router.get('/v2/models/:model/ready', ready);

@@ -39,7 +39,7 @@ export function predictRoutes(ctx: AppContext): Router {
       const language = pickLanguage(req.get('accept-language'));
       const abort = new AbortController();
       res.on('close', () => { if (!res.writableFinished) abort.abort(); });
-      const options = { ...scheduling, language, signal: abort.signal };
+      const options = { ...scheduling, language, signal: abort.signal, drift: v.drift };
 
       if (req.is(FHIR_JSON)) {
         const at = referenceTime(req);
