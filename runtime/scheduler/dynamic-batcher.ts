@@ -26,7 +26,8 @@ type RejectReason = 'queue_full' | 'deadline_exceeded' | 'cancelled';
  *
  * - At most `instances` batches of this model execute at once; the rest wait in one FIFO per priority
  *   level. A free instance serves the highest level first (1 = STAT), and batches its oldest request with
- *   later queued requests of the same level and the same non-batch shapes, up to `maxBatchSize` rows.
+ *   later queued requests of the same level and the same non-batch shapes, up to `maxBatchSize` rows and
+ *   (without a queue delay) an even share of the queue per instance.
  *   With maxBatchSize <= 1 every batch is one request: no batching is the same code path.
  * - With `maxQueueDelayMs` > 0 a batch smaller than the max (or a preferred size) waits for company until
  *   its oldest request has waited that long. The default is 0: only requests that queue behind busy
@@ -182,15 +183,23 @@ export class DynamicBatcher implements Scheduler {
     }
   }
 
-  /** The oldest request of the queue plus later compatible ones, in arrival order, within maxBatchSize rows. */
+  /**
+   * The oldest request of the queue plus later compatible ones, in arrival order, within maxBatchSize rows
+   * and within an even share of the queue per instance: one instance that frees up first must not take
+   * the whole queue while the next one, free a moment later, finds nothing (a long tail for heavy models).
+   */
   #gather(queue: Pending[]): Pending[] {
     const first = queue[0]!;
     const batch = [first];
     if (this.#model.maxBatchSize > 1) {
+      // With a queue delay the bundle asks for full batches; without one, share the queue out.
+      const compatibleRows = queue.reduce((n, p) => (p.key === first.key ? n + p.rows : n), 0);
+      const share = this.#model.scheduling.maxQueueDelayMs > 0 ? Number.POSITIVE_INFINITY : Math.ceil(compatibleRows / this.#model.instances);
+      const limit = Math.min(this.#model.maxBatchSize, Math.max(first.rows, share));
       let rows = first.rows;
-      for (let i = 1; i < queue.length && rows < this.#model.maxBatchSize; i++) {
+      for (let i = 1; i < queue.length && rows < limit; i++) {
         const candidate = queue[i]!;
-        if (candidate.key === first.key && rows + candidate.rows <= this.#model.maxBatchSize) {
+        if (candidate.key === first.key && rows + candidate.rows <= limit) {
           batch.push(candidate);
           rows += candidate.rows;
         }
