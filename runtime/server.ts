@@ -41,7 +41,8 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   const log = options.log ?? createLogger(config.logLevel);
   const metrics = new Metrics();
   const pool = new WorkerPool({ workers: config.workers, maxHeapMb: config.workerMaxHeapMb });
-  const repository = new ModelRepository({ root: resolve(config.models), pool, metrics, log, config });
+  const audit = config.auditLog ? new AuditLog(config.auditLog) : undefined;
+  const repository = new ModelRepository({ root: resolve(config.models), pool, metrics, log, config, audit });
   metrics.driftSource = () => repository.readyVersions().filter((v) => v.drift).map((v) => ({ model: v.name, version: v.version, values: v.drift!.psi().values }));
   let shuttingDown = false;
   const auth = createAuthenticator(config);
@@ -51,7 +52,6 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   }
   if (!isLoopback(config.host) && !config.tlsCertFile) log.warn('serving without TLS on a non-loopback address: credentials and data cross the network in clear', { host: config.host });
   const rateLimiter = config.rateLimit ? new RateLimiter(config.rateLimit) : undefined;
-  const audit = config.auditLog ? new AuditLog(config.auditLog) : undefined;
   const context = { config, repository, metrics, log, version: PACKAGE_VERSION, isShuttingDown: () => shuttingDown, auth, rateLimiter, audit };
   const app = createApp(context);
 

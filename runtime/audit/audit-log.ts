@@ -3,7 +3,7 @@ import { appendFileSync, closeSync, existsSync, fstatSync, openSync, readFileSyn
 
 /** One line of the audit log. No patient data: the input is only a digest. */
 export interface AuditEntry {
-  readonly action: 'predict' | 'deploy' | 'delete' | 'rollback' | 'load' | 'unload';
+  readonly action: 'predict' | 'deploy' | 'delete' | 'rollback' | 'load' | 'unload' | 'shadow' | 'candidate';
   readonly caller: string;
   readonly model: string;
   readonly version: string;

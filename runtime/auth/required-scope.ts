@@ -12,7 +12,7 @@ export function requirementFor(method: string, path: string, publicPaths: readon
   if (path.startsWith('/cds-services')) return cdsHooksOwnAuth ? { kind: 'cds-hooks' } : { kind: 'scope', scope: 'infer' };
   if (path === '/metrics') return { kind: 'scope', scope: 'metrics' };
   if (path.startsWith('/v2/repository')) {
-    return { kind: 'scope', scope: method === 'PUT' || method === 'DELETE' || path.endsWith('/rollback') ? 'deploy' : 'admin' };
+    return { kind: 'scope', scope: method === 'PUT' || method === 'DELETE' || path.endsWith('/rollback') || path.endsWith('/candidate') ? 'deploy' : 'admin' };
   }
   return { kind: 'scope', scope: 'infer' };
 }

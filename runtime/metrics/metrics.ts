@@ -61,6 +61,19 @@ export class Metrics {
     labelNames: ['model', 'version', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly shadowComparisons = new Counter({
+    name: 'clinfer_shadow_comparisons_total',
+    help: 'Shadow mode: rows compared between the serving version and the candidate (result: agree, disagree, compared, failed)',
+    labelNames: ['model', 'version', 'candidate_version', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly shadowDifference = new Histogram({
+    name: 'clinfer_shadow_mean_abs_difference',
+    help: 'Shadow mode, non-classifiers: mean absolute difference between the serving and the candidate outputs per request',
+    labelNames: ['model', 'version', 'candidate_version'] as const,
+    buckets: [1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.05, 0.1, 0.5, 1, 10],
+    registers: [this.registry],
+  });
   readonly cdsFeedback = new Counter({
     name: 'clinfer_cds_feedback_total',
     help: 'CDS Hooks card feedback received, by service and outcome (accepted, overridden)',

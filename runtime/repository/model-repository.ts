@@ -13,9 +13,18 @@ import { buildModelConfig } from '../model/build-model-config.js';
 import type { SessionSpec } from '../pool/messages.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
 import { DynamicBatcher } from '../scheduler/dynamic-batcher.js';
+import { ShadowScheduler } from '../scheduler/shadow-scheduler.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import { DriftMonitor } from '../monitoring/drift-monitor.js';
 import type { IndexEntry, ModelVersion } from './model-version.js';
 import { readVersionPolicy, selectVersions } from './version-policy.js';
+
+export interface Candidate {
+  readonly version: string;
+  readonly mode: 'shadow' | 'canary';
+  /** canary: the share of requests without an explicit version that the candidate answers. */
+  readonly percent: number;
+}
 
 const VERSION_DIR = /^[1-9][0-9]*$/;
 const MODEL_FILES = [BUNDLE_FILE, 'model.onnx', 'model.ort'];
@@ -53,6 +62,8 @@ export class ModelRepository {
   readonly #modelErrors = new Map<string, string>();
   readonly #locks = new Map<string, Promise<unknown>>();
   #generation = 0;
+  /** A candidate version per model: evaluated in shadow, or answering a share of traffic (canary). */
+  readonly #candidates = new Map<string, Candidate>();
   /** Versions pinned by a rollback, over the version policy, until the next load or deploy. */
   readonly #pins = new Map<string, string>();
   #initialLoadDone = false;
@@ -61,13 +72,16 @@ export class ModelRepository {
 
   readonly #trustedKeys: KeyObject[];
 
-  constructor(options: { root: string; pool: WorkerPool; metrics: Metrics; log: Logger; config: Config }) {
+  readonly #audit: AuditLog | undefined;
+
+  constructor(options: { root: string; pool: WorkerPool; metrics: Metrics; log: Logger; config: Config; audit?: AuditLog | undefined }) {
     this.#root = options.root;
     this.#pool = options.pool;
     this.#metrics = options.metrics;
     this.#log = options.log;
     this.#config = options.config;
     this.#trustedKeys = options.config.trustedKeys.map(readTrustedKey);
+    this.#audit = options.audit;
   }
 
   /** Loads every model folder under the root; never throws for a broken model. */
@@ -190,8 +204,11 @@ export class ModelRepository {
       if (!found) throw versionNotFound(name, version);
       return found;
     }
-    const ordered = [...versions.values()].sort((a, b) => Number(b.version) - Number(a.version));
-    return ordered.find((v) => v.state === 'READY') ?? ordered[0]!;
+    const c = this.#candidates.get(name);
+    const cand = c ? versions.get(c.version) : undefined;
+    if (c?.mode === 'canary' && cand?.state === 'READY' && Math.random() * 100 < c.percent) return cand;
+    const ordered = [...versions.values()].filter((v) => v !== cand).sort((a, b) => Number(b.version) - Number(a.version));
+    return ordered.find((v) => v.state === 'READY') ?? ordered[0] ?? cand!;
   }
 
   /** Every known model version with its state and reason (the repository index). */
@@ -242,7 +259,9 @@ export class ModelRepository {
       }
       if (folders.length === 0) throw new ClinferError('BUNDLE_INVALID', `${dir}: holds no version folder (expected ${dir}/1/${BUNDLE_FILE} or ${dir}/1/model.onnx)`);
       const pinned = this.#pins.get(name);
-      selected = pinned && folders.includes(pinned) ? [pinned] : selectVersions(folders, policy);
+      const candidate = this.#candidates.get(name)?.version;
+      const policyFolders = folders.filter((f) => f !== candidate);
+      selected = pinned && folders.includes(pinned) ? [pinned] : selectVersions(policyFolders, policy);
       if (selected.length === 0) throw new ClinferError('BUNDLE_INVALID', `${dir}: the version policy selects none of the versions ${folders.join(', ')}`);
     } catch (error) {
       const reason = (error as Error).message;
@@ -257,15 +276,73 @@ export class ModelRepository {
     // New versions load and warm up while the old ones serve; the old ones drain only once a selected
     // version is READY, so a swap never leaves the model without a READY version, and a failed load
     // leaves the old one serving.
-    const results = await Promise.allSettled(selected.map((v) => this.#loadVersion(name, v, flat ? dir : join(dir, v), versions, !flat)));
-    const retiring = [...versions.values()].filter((v) => !selected.includes(v.version) && v.state === 'READY');
+    const candidate = this.#candidates.get(name)?.version;
+    const toLoad = candidate && !selected.includes(candidate) && versions.get(candidate)?.state !== 'READY' ? [...selected, candidate] : selected;
+    const results = await Promise.allSettled(toLoad.map((v) => this.#loadVersion(name, v, flat ? dir : join(dir, v), versions, !flat)));
+    const retiring = [...versions.values()].filter((v) => !selected.includes(v.version) && v.version !== candidate && v.state === 'READY');
     if (selected.some((v) => versions.get(v)?.state === 'READY')) {
       await Promise.all(retiring.map((old) => this.#unloadVersion(old)));
     } else if (retiring.length) {
       this.#log.warn('no selected version loaded; previous versions keep serving', { model: name, serving: retiring.map((v) => v.version) });
     }
+    this.#wire(name);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
+  }
+
+  /** Puts each READY version's scheduler in place: its batcher, wrapped for shadowing when a shadow candidate is READY. */
+  #wire(name: string): void {
+    const versions = this.#models.get(name);
+    if (!versions) return;
+    const c = this.#candidates.get(name);
+    const cand = c ? versions.get(c.version) : undefined;
+    for (const v of versions.values()) {
+      if (v.state !== 'READY' || !v.batcher) continue;
+      v.scheduler = c?.mode === 'shadow' && cand?.state === 'READY' && cand.batcher && v !== cand
+        ? new ShadowScheduler(v.batcher, { model: name, servingVersion: v.version, candidateVersion: cand.version, candidate: cand.batcher, compare: v.config?.bundle?.task === 'classification' ? 'argmax' : 'difference' }, this.#metrics, this.#audit)
+        : v.batcher;
+    }
+  }
+
+  /**
+   * Attaches a candidate version: in `shadow` mode it gets a copy of every request and its results are
+   * only compared and recorded; in `canary` mode it answers `percent` % of the requests that name no
+   * version. It loads beside the serving version, outside the version policy, until cleared.
+   */
+  setCandidate(name: string, candidate: Candidate): Promise<ModelVersion> {
+    return this.#serialised(name, async () => {
+      if (!this.#models.has(name)) throw modelNotFound(name);
+      const dir = this.#singleModel === name ? this.#root : join(this.#root, name);
+      if (!(await stat(join(dir, candidate.version)).catch(() => undefined))?.isDirectory()) throw versionNotFound(name, candidate.version);
+      this.#candidates.set(name, candidate);
+      await this.#load(name).catch(() => undefined);
+      const v = this.#models.get(name)!.get(candidate.version)!;
+      if (v.state !== 'READY') {
+        this.#candidates.delete(name);
+        this.#wire(name);
+        throw new ClinferError('BUNDLE_INVALID', `candidate '${name}' version ${candidate.version} did not load: ${v.reason}`);
+      }
+      this.#log.info('candidate attached', { model: name, version: candidate.version, mode: candidate.mode, percent: candidate.percent });
+      return v;
+    });
+  }
+
+  /** Detaches the candidate and unloads it; the serving version keeps serving. */
+  clearCandidate(name: string): Promise<void> {
+    return this.#serialised(name, async () => {
+      const c = this.#candidates.get(name);
+      if (!c) throw new ClinferError('INVALID_REQUEST', `model '${name}' has no candidate`);
+      // Ending an evaluation must not promote the candidate: the serving version stays pinned until the
+      // next load or deploy (a load then applies the version policy, which is how a candidate is promoted).
+      const serving = this.resolve(name);
+      this.#candidates.delete(name);
+      if (serving.state === 'READY' && serving.version !== c.version) this.#pins.set(name, serving.version);
+      await this.#load(name).catch(() => undefined);
+    });
+  }
+
+  candidateOf(name: string): Candidate | undefined {
+    return this.#candidates.get(name);
   }
 
   async #loadVersion(name: string, version: string, dir: string, versions: Map<string, ModelVersion>, checkNames: boolean): Promise<void> {
@@ -306,7 +383,8 @@ export class ModelRepository {
       });
       next.config = config;
       next.spec = spec;
-      next.scheduler = new DynamicBatcher(config, spec, this.#pool, this.#metrics);
+      next.batcher = new DynamicBatcher(config, spec, this.#pool, this.#metrics);
+      next.scheduler = next.batcher;
       if (config.driftReference && config.tabular) next.drift = new DriftMonitor(config.driftReference, config.tabular.features.map((f) => f.name));
       versions.set(version, next);
       this.#setState(next, 'READY');
@@ -332,6 +410,7 @@ export class ModelRepository {
     v.config = undefined;
     v.spec = undefined;
     v.scheduler = undefined;
+    v.batcher = undefined;
     v.drift = undefined;
     v.reason = 'unloaded';
     this.#setState(v, 'UNAVAILABLE');

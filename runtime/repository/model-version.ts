@@ -17,6 +17,8 @@ export interface ModelVersion {
   config?: ModelConfig;
   spec?: SessionSpec;
   scheduler?: Scheduler;
+  /** The version's own batcher; `scheduler` wraps it when a shadow candidate is attached. */
+  batcher?: Scheduler;
   /** Rolling input and output distributions against the bundle's training reference. */
   drift?: DriftMonitor;
 }

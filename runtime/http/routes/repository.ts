@@ -67,5 +67,20 @@ export function repositoryRoutes(ctx: AppContext): Router {
     ctx.log.info('rollback', { caller: callerOf(res), model: now.name, version: now.version });
     res.status(200).json({ name: now.name, version: now.version, state: now.state });
   });
+  router.post('/v2/repository/models/:model/candidate', express.json({ limit: '16kb' }), async (req, res) => {
+    const body = (req.body ?? {}) as { version?: unknown; mode?: unknown; percent?: unknown };
+    if (typeof body.version !== 'string' || !/^[1-9][0-9]*$/.test(body.version)) throw new ClinferError('INVALID_REQUEST', "'version' must be the candidate's version, as a string of digits");
+    if (body.mode !== 'shadow' && body.mode !== 'canary') throw new ClinferError('INVALID_REQUEST', "'mode' must be 'shadow' (a copy of the traffic, never answered) or 'canary' (a share of the traffic, answered)");
+    const percent = body.mode === 'canary' ? body.percent : 0;
+    if (typeof percent !== 'number' || percent < 0 || percent > 100) throw new ClinferError('INVALID_REQUEST', "'percent' (canary) must be a number from 0 to 100");
+    const v = await ctx.repository.setCandidate(req.params.model, { version: body.version, mode: body.mode, percent });
+    audit(res, { action: 'candidate', model: v.name, version: v.version, bundle_digest: v.config?.digest, outcome: `${body.mode}${body.mode === 'canary' ? ` ${percent}%` : ''}` });
+    res.status(200).json({ name: v.name, version: v.version, mode: body.mode, percent, state: v.state });
+  });
+  router.delete('/v2/repository/models/:model/candidate', async (req, res) => {
+    await ctx.repository.clearCandidate(req.params.model);
+    audit(res, { action: 'candidate', model: req.params.model, version: '', outcome: 'cleared' });
+    res.status(200).json({});
+  });
   return router;
 }
