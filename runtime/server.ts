@@ -14,6 +14,7 @@ import { createLogger, type Logger } from './log/logger.js';
 import { Metrics } from './metrics/metrics.js';
 import { WorkerPool } from './pool/worker-pool.js';
 import { ModelRepository } from './repository/model-repository.js';
+import { RepositoryWatcher } from './repository/repository-watcher.js';
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
@@ -72,6 +73,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
       ok();
     });
   });
+  const watcher = config.watch ? new RepositoryWatcher(resolve(config.models), repository, log) : undefined;
   const { port } = http.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `${config.tlsCertFile ? 'https' : 'http'}://${host}:${port}`;
@@ -79,6 +81,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   try {
     if (config.grpcPort >= 0) grpc = await startGrpcServer(context, config.host, config.grpcPort);
     await repository.loadAll();
+    watcher?.start();
   } catch (error) {
     await new Promise((r) => http.close(r));
     await grpc?.close();
@@ -91,6 +94,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     closing ??= (async () => {
       shuttingDown = true;
       stopWatching();
+      watcher?.stop();
       const stopped = new Promise((r) => http.close(r));
       http.closeIdleConnections();
       const grpcStopped = grpc?.close();

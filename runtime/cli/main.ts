@@ -16,6 +16,7 @@ const USAGE = `usage: clinfer serve [--models DIR] [--model-name N] [--host H] [
   --port P        port, 0 for a free one (env CLINFER_PORT, default 8080)
   --grpc-port P   gRPC port, 0 for a free one, -1 for none (env CLINFER_GRPC_PORT, default 8081)
   --workers N     worker threads (env CLINFER_WORKERS, default: one per core)
+  --watch         load a model again when its folder changes (a version copied in), once complete
   --insecure      allow a non-loopback --host without authentication (env CLINFER_INSECURE=1)
   --config FILE   JSON file with any of the settings (docs/configuration.md)
 
@@ -44,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
       args: rest,
       options: {
         models: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, 'grpc-port': { type: 'string' }, 'model-name': { type: 'string' },
-        workers: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' }, insecure: { type: 'boolean' },
+        workers: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' }, insecure: { type: 'boolean' }, watch: { type: 'boolean' },
       },
       strict: true,
     }));
@@ -61,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
       ...(values.config ? { file: values.config } : {}),
       env: process.env,
       flags: {
-        models: values.models, host: values.host, modelName: values['model-name'], insecure: values.insecure,
+        models: values.models, host: values.host, modelName: values['model-name'], insecure: values.insecure, watch: values.watch,
         port: values.port === undefined ? undefined : numberFlag('--port', values.port),
         grpcPort: values['grpc-port'] === undefined ? undefined : values['grpc-port'] === '-1' ? -1 : numberFlag('--grpc-port', values['grpc-port']),
         workers: values.workers === undefined ? undefined : numberFlag('--workers', values.workers),
