@@ -7,7 +7,7 @@ import type { CdsHooksDeclaration } from './cds-service.js';
 export interface CardInput {
   readonly declaration: CdsHooksDeclaration;
   readonly spec: TabularSpec;
-  readonly model: { name: string; version: string; cardUrl: string };
+  readonly model: { name: string; version: string; cardUrl: string; digest?: string };
   readonly probability: number;
   readonly outcomeText: string;
   readonly contributions: readonly Contribution[];
@@ -40,6 +40,7 @@ export function riskCard(input: CardInput): Record<string, unknown> {
     ...(rows.length ? [`${TEXT.contributions[language]}:`, '', `| ${TEXT.feature[language]} | ${TEXT.value[language]} | ${TEXT.effect[language]} |`, '|---|---|---|', ...rows, ''] : []),
     ...(input.imputed.length ? [`\\* ${TEXT.imputed[language]}: ${input.imputed.map(label).join(', ')}`, ''] : []),
     TEXT.notDevice[language],
+    ...(input.model.digest ? ['', `<sub>bundle sha256 ${input.model.digest}</sub>`] : []),
   ].join('\n');
   return {
     uuid: randomUUID(),
