@@ -200,6 +200,22 @@ def main():
     onnx.checker.check_model(m)
 
     r4 = lambda v: round(float(v), 4)
+
+    # Drift reference: the intensity histogram of the (normalised) training images as the model sees them,
+    # and of the model's P(pneumonia) on them (bin edges at deciles). The server compares live traffic
+    # against these (population stability index) without keeping any image.
+    def histogram(values):
+        values = np.asarray(values, dtype=np.float64).ravel()
+        edges = sorted(set(float(e) for e in np.quantile(values, np.linspace(0.1, 0.9, 9))))
+        counts = np.bincount(np.searchsorted(edges, values, side="right"), minlength=len(edges) + 1)
+        return {"edges": [r4(e) for e in edges], "proportions": [r4(c / len(values)) for c in counts], "missing": 0.0}
+    train_prob = torch.softmax(predict_logits(model, x_tr), dim=1)[:, 1].numpy()
+    monitoring = {"drift_reference": {
+        "source": f"training split (n={len(y_tr)})",
+        "input_intensity": histogram(x_tr.numpy()),
+        "output": histogram(train_prob),
+    }}
+
     bundle = {
         "schema_version": 1,
         "name": NAME,
@@ -256,6 +272,7 @@ def main():
             "recipe": RECIPE,
             "created": args.created,
         },
+        "monitoring": monitoring,
         "execution": {"providers": ["cpu"], "intra_op_threads": 1},
     }
     with open(os.path.join(args.out, "bundle.json"), "w") as f:

@@ -9,6 +9,8 @@ const histogram = z.strictObject({
 /** `monitoring.drift_reference` of a bundle: training distributions of the input features and the output. */
 export const driftReferenceSchema = z.looseObject({
   features: z.record(z.string(), histogram).default({}),
+  /** Images: the histogram of the input tensor's values (intensities after preprocessing). */
+  input_intensity: histogram.optional(),
   output: histogram.optional(),
 });
 export type DriftReference = z.infer<typeof driftReferenceSchema>;
@@ -17,6 +19,29 @@ type Histogram = z.infer<typeof histogram>;
 /** Below 0.1 stable, 0.1 to 0.25 moderate shift, above 0.25 significant shift (the usual PSI reading). */
 export const PSI_BANDS = { moderate: 0.1, significant: 0.25 } as const;
 const EPSILON = 1e-4;
+const INTENSITY_SAMPLES = 256;
+const INTENSITY_WINDOW = 65536;
+
+/**
+ * One number per row to compare with the output reference: P(last class) for softmax models, else the
+ * row's first value (a sigmoid probability, a regression value).
+ */
+export function outputSummary(postprocessingKind: string | undefined, values: ArrayLike<number>, rows: number): Float64Array {
+  const width = rows > 0 ? values.length / rows : 0;
+  const out = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    if (postprocessingKind === 'softmax' && width > 1) {
+      let max = -Infinity;
+      for (let k = 0; k < width; k++) max = Math.max(max, values[r * width + k]!);
+      let sum = 0;
+      for (let k = 0; k < width; k++) sum += Math.exp(values[r * width + k]! - max);
+      out[r] = Math.exp(values[r * width + width - 1]! - max) / sum;
+    } else {
+      out[r] = values[r * width]!;
+    }
+  }
+  return out;
+}
 
 /**
  * Rolling population stability index per feature and for the output, over the last `window` rows.
@@ -35,6 +60,20 @@ export class DriftMonitor {
     for (const name of [...columns.filter((c) => reference.features[c]), ...(reference.output ? ['_output'] : [])]) {
       this.#rings.set(name, { bins: new Int16Array(window), next: 0, filled: 0 });
     }
+    if (reference.input_intensity) this.#rings.set('_intensity', { bins: new Int16Array(INTENSITY_WINDOW), next: 0, filled: 0 });
+  }
+
+  /** Images: samples up to 256 values of the input tensor, evenly spaced, into the intensity histogram. */
+  observeIntensity(values: ArrayLike<number>): void {
+    const ref = this.#reference.input_intensity;
+    const ring = this.#rings.get('_intensity');
+    if (!ref || !ring) return;
+    const step = Math.max(1, Math.floor(values.length / INTENSITY_SAMPLES));
+    for (let i = 0; i < values.length; i += step) {
+      ring.bins[ring.next] = binOf(ref.edges, values[i]!);
+      ring.next = (ring.next + 1) % ring.bins.length;
+      ring.filled = Math.min(ring.filled + 1, ring.bins.length);
+    }
   }
 
   /** Feeds input rows (row-major, one column per feature; NaN = missing), before they are sent away. */
@@ -45,10 +84,9 @@ export class DriftMonitor {
     }
   }
 
-  /** Feeds the model's output, one value per row (e.g. the probability). */
-  observeOutputs(values: ArrayLike<number>, rowCount: number): void {
-    const stride = rowCount > 0 ? values.length / rowCount : 1;
-    if (this.#reference.output) for (let r = 0; r < rowCount; r++) this.#push('_output', this.#reference.output, values[r * stride]!);
+  /** Feeds one summary value per row of the model's output (see outputSummary). */
+  observeOutputs(summaries: ArrayLike<number>): void {
+    if (this.#reference.output) for (let r = 0; r < summaries.length; r++) this.#push('_output', this.#reference.output, summaries[r]!);
   }
 
   /** PSI per feature (and `_output`), once `minRows` rows have been seen. */
@@ -58,7 +96,7 @@ export class DriftMonitor {
     for (const [name, ring] of this.#rings) {
       observed = Math.max(observed, ring.filled);
       if (ring.filled < minRows) continue;
-      const ref = name === '_output' ? this.#reference.output! : this.#reference.features[name]!;
+      const ref = name === '_output' ? this.#reference.output! : name === '_intensity' ? this.#reference.input_intensity! : this.#reference.features[name]!;
       const bins = ref.proportions.length;
       const counts = new Array<number>(bins + 1).fill(0);
       for (let i = 0; i < ring.filled; i++) counts[ring.bins[i]!]! += 1;

@@ -4,7 +4,7 @@ import type { RecordRow } from '../../adapters/tabular/records.js';
 import type { TabularSpec } from '../../adapters/tabular/tabular-spec.js';
 import { ClinferError } from '../errors/index.js';
 import type { ModelConfig } from '../model/model-config.js';
-import type { DriftMonitor } from '../monitoring/drift-monitor.js';
+import { outputSummary, type DriftMonitor } from '../monitoring/drift-monitor.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import type { RequestScheduling } from '../protocol/scheduling-parameters.js';
 
@@ -46,7 +46,7 @@ export async function predictRows(
   }
   const outputs = out.data;
   const perRow = outputs.length / rows.length;
-  options.drift?.observeOutputs(outputs, rows.length);
+  options.drift?.observeOutputs(outputSummary(post.kind, outputs, rows.length));
   const linear = readLinearModel(post);
   const threshold = typeof post.threshold === 'number' ? post.threshold : 0.5;
   const labels = model.bundle?.labels ?? [];

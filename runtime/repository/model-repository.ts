@@ -385,7 +385,7 @@ export class ModelRepository {
       next.spec = spec;
       next.batcher = new DynamicBatcher(config, spec, this.#pool, this.#metrics);
       next.scheduler = next.batcher;
-      if (config.driftReference && config.tabular) next.drift = new DriftMonitor(config.driftReference, config.tabular.features.map((f) => f.name));
+      if (config.driftReference) next.drift = new DriftMonitor(config.driftReference, config.tabular?.features.map((f) => f.name) ?? []);
       versions.set(version, next);
       this.#setState(next, 'READY');
       this.#metrics.loadDuration.observe({ model: name, version }, (performance.now() - started) / 1000);

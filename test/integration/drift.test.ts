@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClinferServer } from '../../runtime/server.js';
 import { metricValue } from '../helpers/metrics.js';
-import { getJson, postJson, startTestServer, TempRepository } from '../helpers/server.js';
+import { DEMO_MODELS, getJson, postJson, startTestServer, TempRepository } from '../helpers/server.js';
 
 /**
  * Drift monitoring: live inputs and outputs against the training distributions the bundle carries.
@@ -81,13 +81,31 @@ describe('drift', () => {
     expect((await getJson(`${server.url}/v1/models/heart-disease-risk/drift`)).json.observed).toBe(1000);
   });
 
-  it('answers 400 for a model without a drift reference', async () => {
-    const other = new TempRepository().addDemo('chest-xray-pneumonia');
+  it('tracks the intensity histogram of images, and answers 400 for a model without a reference', async () => {
+    const other = new TempRepository().addDemo('chest-xray-pneumonia').add('bare', '1', { 'model.onnx': { copy: `${DEMO_MODELS}/heart-disease-risk/1/model.onnx` } });
     const s = await startTestServer(other.root);
+    const intensity = JSON.parse(readFileSync(`${other.root}/chest-xray-pneumonia/1/bundle.json`, 'utf8')).monitoring.drift_reference.input_intensity;
+    // Images whose pixels follow the training intensity distribution, then over-exposed ones (+0.6).
+    const image = (shift: number) => Array.from({ length: 784 }, () => {
+      let u = random();
+      let bin = 0;
+      while (bin < intensity.proportions.length - 1 && u > intensity.proportions[bin]) u -= intensity.proportions[bin++];
+      const lo = bin === 0 ? -1 : intensity.edges[bin - 1];
+      const hi = bin === intensity.edges.length ? 1 : intensity.edges[bin];
+      return lo + (hi - lo) * random() + shift;
+    });
+    const post = (shift: number) => postJson(`${s.url}/v2/models/chest-xray-pneumonia/infer`, { inputs: [{ name: 'image', shape: [4, 1, 28, 28], datatype: 'FP32', data: [image(shift), image(shift), image(shift), image(shift)].flat() }] });
     try {
-      const res = await getJson(`${s.url}/v1/models/chest-xray-pneumonia/drift`);
-      expect(res.status).toBe(400);
-      expect(res.json.error).toMatch(/carries no drift reference/);
+      for (let i = 0; i < 260; i++) expect((await post(0)).status).toBe(200);
+      const calm = (await getJson(`${s.url}/v1/models/chest-xray-pneumonia/drift`)).json;
+      expect(calm.psi._intensity).toBeLessThan(0.1);
+      for (let i = 0; i < 260; i++) await post(0.6);
+      const bright = (await getJson(`${s.url}/v1/models/chest-xray-pneumonia/drift`)).json;
+      expect(bright.psi._intensity).toBeGreaterThan(0.25);
+      expect(typeof bright.psi._output).toBe('number');
+      const none = await getJson(`${s.url}/v1/models/bare/drift`);
+      expect(none.status).toBe(400);
+      expect(none.json.error).toMatch(/carries no drift reference/);
     } finally {
       await s.close();
       other.remove();

@@ -1,5 +1,6 @@
 import express, { Router, type Request, type Response } from 'express';
 import { countRequest } from '../../metrics/count-request.js';
+import { outputSummary } from '../../monitoring/drift-monitor.js';
 import { callerOf } from '../caller.js';
 import { encodeInferResponse } from '../../protocol/infer-response.js';
 import { parseInferRequest } from '../../protocol/infer-request.js';
@@ -24,13 +25,18 @@ export function inferRoutes(ctx: AppContext): Router {
       if (!res.writableFinished) abort.abort();
     });
     const scheduling = readSchedulingParameters(request.parameters, { priority: req.get(PRIORITY_HEADER), timeout: req.get(TIMEOUT_HEADER) });
-    // Drift: tabular inputs are observed before their buffers travel to a worker.
-    const tabularInput = v.drift && request.inputs.find((t) => t.name === v.config.tabular?.input);
-    if (tabularInput) v.drift!.observeInputs(tabularInput.data as Float32Array, tabularInput.shape[0] ?? 0);
+    // Drift: inputs are observed before their buffers travel to a worker (feature columns for tabular
+    // models, sampled intensities for the others).
+    const monitored = v.drift ? (v.config.tabular ? request.inputs.find((t) => t.name === v.config.tabular!.input) : request.inputs[0]) : undefined;
+    const monitoredRows = monitored && v.config.maxBatchSize > 1 ? monitored.shape[0] ?? 1 : 1;
+    if (monitored && !Array.isArray(monitored.data)) {
+      if (v.config.tabular) v.drift!.observeInputs(monitored.data as Float32Array, monitoredRows);
+      else v.drift!.observeIntensity(monitored.data as Float32Array);
+    }
     const result = await v.scheduler.enqueue({ inputs: request.inputs, fetches: request.outputs.map((o) => o.name), signal: abort.signal, ...scheduling });
-    const postOutput = (v.config.bundle?.postprocessing as { output?: string } | undefined)?.output;
-    const observed = tabularInput && result.outputs.find((o) => o.name === postOutput);
-    if (observed) v.drift!.observeOutputs(observed.data as Float32Array, tabularInput.shape[0] ?? 0);
+    const post = v.config.bundle?.postprocessing as { kind?: string; output?: string } | undefined;
+    const observed = monitored && result.outputs.find((o) => o.name === (post?.output ?? v.config.outputs[0]!.name));
+    if (observed && !Array.isArray(observed.data)) v.drift!.observeOutputs(outputSummary(post?.kind, observed.data as Float32Array, monitoredRows));
     const encoded = encodeInferResponse(v.config, request.id, result.outputs, request.outputs);
     res.status(200).type(encoded.contentType);
     if (encoded.headerLength !== undefined) res.set('Inference-Header-Content-Length', String(encoded.headerLength));

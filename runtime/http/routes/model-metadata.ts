@@ -48,7 +48,7 @@ export function modelMetadataRoutes(ctx: AppContext): Router {
   };
   const drift = (req: Request, res: import('express').Response) => {
     const v = requireReady(resolveVersion(ctx, req));
-    if (!v.drift) throw new ClinferError('INVALID_REQUEST', `model '${v.name}' version ${v.version} carries no drift reference (bundle monitoring.drift_reference) or is not tabular`);
+    if (!v.drift) throw new ClinferError('INVALID_REQUEST', `model '${v.name}' version ${v.version} carries no drift reference (bundle monitoring.drift_reference)`);
     const { observed, values } = v.drift.psi();
     res.json({
       name: v.name, version: v.version, window: 1000, observed,
