@@ -27,22 +27,33 @@ const FIELD: Record<Exclude<Datatype, 'FP16'>, keyof TensorContents> = {
 export function contentsToBytes(name: string, datatype: string, shape: readonly number[], contents: TensorContents | undefined): Buffer {
   if (!isDatatype(datatype)) return Buffer.alloc(0); // the shared validation names the bad datatype
   if (datatype === 'FP16') throw invalidInput(`input '${name}': FP16 has no typed contents field; send it in raw_input_contents`);
-  const values = (contents?.[FIELD[datatype]] ?? []) as unknown[];
+  const raw = contents?.[FIELD[datatype]];
+  const values = (Array.isArray(raw) ? raw : []) as unknown[];
   const expected = shape.reduce((a, b) => a * b, 1);
   if (values.length !== expected) {
     throw invalidInput(`input '${name}': contents.${FIELD[datatype]} holds ${values.length} elements, shape [${shape.join(',')}] needs ${expected}`);
   }
   if (datatype === 'BYTES') {
-    return Buffer.concat((values as Buffer[]).flatMap((b) => {
+    return Buffer.concat(values.flatMap((b, i) => {
+      if (!(b instanceof Uint8Array) && typeof b !== 'string') throw invalidInput(`input '${name}': bytes_contents element ${i} is not bytes`);
+      const bytes = Buffer.from(b as Uint8Array);
       const n = Buffer.alloc(4);
-      n.writeUInt32LE(b.byteLength);
-      return [n, Buffer.from(b)];
+      n.writeUInt32LE(bytes.byteLength);
+      return [n, bytes];
     }));
   }
   const out = DATATYPES[datatype].make(values.length) as NumericArray;
   const big = out instanceof BigInt64Array || out instanceof BigUint64Array;
   values.forEach((v, i) => {
-    const value = big ? BigInt(v as string) : datatype === 'BOOL' ? (v ? 1 : 0) : Number(v);
+    let value: number | bigint;
+    try {
+      value = big ? BigInt(v as string) : datatype === 'BOOL' ? (v ? 1 : 0) : Number(v);
+    } catch {
+      throw invalidInput(`input '${name}': element ${i} is not an integer for ${datatype}`);
+    }
+    if (typeof value === 'number' && Number.isNaN(value) && datatype !== 'FP32' && datatype !== 'FP64') {
+      throw invalidInput(`input '${name}': element ${i} is not a number for ${datatype}`);
+    }
     (out as unknown as (number | bigint)[])[i] = value;
     if (!big && datatype !== 'FP32' && datatype !== 'FP64' && datatype !== 'BOOL' && out[i] !== value) {
       throw invalidInput(`input '${name}': element ${i} (${String(v)}) is out of ${datatype} range`);

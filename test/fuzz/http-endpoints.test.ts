@@ -1,0 +1,45 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClinferServer } from '../../runtime/server.js';
+import { DEMO_MODELS, startTestServer } from '../helpers/server.js';
+
+/** Hostile bodies against the live server: whatever arrives, the answer is never a 5xx and never hangs. */
+let server: ClinferServer;
+beforeAll(async () => {
+  server = await startTestServer(DEMO_MODELS);
+});
+afterAll(() => server?.close());
+
+const targets = [
+  { path: '/v2/models/heart-disease-risk/infer', type: 'application/json' },
+  { path: '/v2/models/chest-xray-pneumonia/infer', type: 'application/octet-stream', binary: true },
+  { path: '/v1/models/heart-disease-risk/predict', type: 'application/json' },
+  { path: '/v1/models/heart-disease-risk/predict', type: 'application/fhir+json' },
+  { path: '/cds-services/heart-disease-risk', type: 'application/json' },
+  { path: '/cds-services/heart-disease-risk/feedback', type: 'application/json' },
+  { path: '/v2/repository/models/heart-disease-risk/versions/9', type: 'application/gzip', method: 'PUT' },
+];
+
+describe('fuzzing the HTTP endpoints', () => {
+  it('answers every hostile request with a 2xx or 4xx', async () => {
+    const statuses = new Map<number, number>();
+    await fc.assert(fc.asyncProperty(
+      fc.constantFrom(...targets), fc.oneof(fc.jsonValue({ maxDepth: 4 }).map((j) => JSON.stringify(j) ?? 'null'), fc.string({ maxLength: 200 }), fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b))),
+      fc.option(fc.oneof(fc.nat({ max: 400 }).map(String), fc.string({ maxLength: 5 }))),
+      async (target, body, headerLength) => {
+        const res = await fetch(`${server.url}${target.path}`, {
+          method: target.method ?? 'POST', body,
+          headers: { 'content-type': target.type, ...(target.binary && headerLength !== null ? { 'inference-header-content-length': headerLength } : {}) },
+          signal: AbortSignal.timeout(10_000),
+        });
+        await res.arrayBuffer();
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        expect(res.status, `${target.path} ${String(body).slice(0, 80)}`).toBeLessThan(500);
+      },
+    ), { numRuns: 600 });
+    // The refusals dominate, and the server still answers a normal request.
+    expect([...statuses.keys()].some((s) => s >= 400)).toBe(true);
+    const ok = await fetch(`${server.url}/v2/models/heart-disease-risk/infer`, { method: 'POST', body: JSON.stringify({ inputs: [{ name: 'features', shape: [1, 13], datatype: 'FP32', data: new Array(13).fill(1) }] }) });
+    expect(ok.status).toBe(200);
+  });
+});
