@@ -121,6 +121,19 @@ describe('a server with trusted keys and a deploy credential', () => {
     expect((await infer('heart')).status).toBe(200);
   });
 
+  it('refuses a signed bundle that cannot load, removes it, and keeps the old version serving', async () => {
+    const dir = await bundleDir('heart', '2', undefined);
+    const b = JSON.parse(readFileSync(join(dir, 'bundle.json'), 'utf8'));
+    // Valid schema and sha256, but the declared input contradicts the graph: it can never serve.
+    writeFileSync(join(dir, 'bundle.json'), JSON.stringify({ ...b, inputs: [{ name: 'features', datatype: 'FP32', shape: [-1, 12] }] }));
+    expect(await cli('sign', dir, '--key', join(work, 'signer.key'))).toBe(0);
+    const res = await put('heart', '2', await packed(dir));
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as any).error).toMatch(/did not load: .*(warm-up run failed: Got invalid dimensions for input: features|dimension 1 is 12)/);
+    expect(existsSync(join(repo, 'heart', '2'))).toBe(false);
+    expect(((await (await infer('heart')).json()) as any).model_version).toBe('1');
+  });
+
   it('hot-swaps to a new version under continuous load without failing a request', async () => {
     const bundle = await packed(await bundleDir('heart', '2', join(work, 'signer.key')));
     const versions: string[] = [];
