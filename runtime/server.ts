@@ -98,8 +98,12 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
       const stopped = new Promise((r) => http.close(r));
       http.closeIdleConnections();
       const grpcStopped = grpc?.close();
-      await repository.close();
-      await grpcStopped;
+      // Accepted requests finish (each version drains) within the grace period; then the workers stop.
+      let graceTimer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<void>((r) => { graceTimer = setTimeout(() => { log.warn('shutdown grace period over with requests still running', { graceMs: config.shutdownGraceMs }); r(); }, config.shutdownGraceMs); });
+      await Promise.race([repository.close(), graceOver]);
+      clearTimeout(graceTimer);
+      await Promise.race([grpcStopped, graceOver]);
       await pool.close();
       http.closeAllConnections();
       await stopped;

@@ -61,6 +61,8 @@ export const configSchema = z.strictObject({
   tlsClientScopes: z.array(z.enum(SCOPES)).default(['infer']),
   /** Paths that need no credentials (probes). */
   publicPaths: z.array(z.string().startsWith('/')).default(['/v2/health/live', '/v2/health/ready']),
+  /** On SIGTERM/SIGINT: how long accepted requests may take to finish before the workers are stopped. */
+  shutdownGraceMs: z.number().int().min(0).default(30_000),
   /** Watch the repository folder and load a model whose folder changed, once its files are complete. */
   watch: z.boolean().default(false),
   /** Append-only, tamper-evident audit log (JSON lines) of every prediction and deployment; unset: none. */

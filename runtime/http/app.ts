@@ -1,4 +1,5 @@
 import express, { type Express } from 'express';
+import { ClinferError } from '../errors/index.js';
 import type { AppContext } from './app-context.js';
 import { authMiddleware, corsMiddleware } from './auth-middleware.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
@@ -15,8 +16,13 @@ export function createApp(ctx: AppContext): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use((_req, res, next) => {
+  app.use((req, res, next) => {
     res.set('X-Content-Type-Options', 'nosniff');
+    if (ctx.isShuttingDown()) {
+      // Draining: clients move to another replica; probes still answer (readiness says false).
+      res.set('Connection', 'close');
+      if (!req.path.startsWith('/v2/health')) return next(new ClinferError('SERVER_SHUTTING_DOWN', 'the server is shutting down; send the request to another replica or retry shortly'));
+    }
     next();
   });
   app.use(corsMiddleware(ctx.config.corsOrigins));
