@@ -61,6 +61,8 @@ export const configSchema = z.strictObject({
   tlsClientScopes: z.array(z.enum(SCOPES)).default(['infer']),
   /** Paths that need no credentials (probes). */
   publicPaths: z.array(z.string().startsWith('/')).default(['/v2/health/live', '/v2/health/ready']),
+  /** A version whose sessions are not created and warmed up within this time is UNAVAILABLE. */
+  loadTimeoutMs: z.number().int().min(1000).default(300_000),
   /** On SIGTERM/SIGINT: how long accepted requests may take to finish before the workers are stopped. */
   shutdownGraceMs: z.number().int().min(0).default(30_000),
   /** Watch the repository folder and load a model whose folder changed, once its files are complete. */

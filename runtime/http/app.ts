@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import { ClinferError } from '../errors/index.js';
 import type { AppContext } from './app-context.js';
@@ -18,6 +19,10 @@ export function createApp(ctx: AppContext): Express {
   app.set('etag', false);
   app.use((req, res, next) => {
     res.set('X-Content-Type-Options', 'nosniff');
+    // A request id ties a caller's request to the server's log lines (taken from the caller when sane).
+    const given = req.get('x-request-id');
+    res.locals.requestId = given && /^[A-Za-z0-9._:-]{1,100}$/.test(given) ? given : randomUUID();
+    res.set('X-Request-Id', res.locals.requestId as string);
     if (ctx.isShuttingDown()) {
       // Draining: clients move to another replica; probes still answer (readiness says false).
       res.set('Connection', 'close');

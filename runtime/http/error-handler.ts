@@ -35,7 +35,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     const status = httpStatusFromError(error);
     if (status >= 500 && error.kind === 'internal') {
       const cause = error.cause instanceof Error ? error.cause : error;
-      log.error('internal error', { code: error.code, route: req.route?.path ?? req.path, error: cause.message.split('\n')[0], stack: cause.stack?.split('\n').slice(1, 6).join(' | ') });
+      log.error('internal error', { code: error.code, request_id: res.locals.requestId, route: req.route?.path ?? req.path, error: cause.message.split('\n')[0], stack: cause.stack?.split('\n').slice(1, 6).join(' | ') });
     }
     if (res.headersSent) return void res.end();
     if (error.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.retryAfterSeconds));

@@ -369,7 +369,11 @@ export class ModelRepository {
         intraOpThreads: bundle?.execution.intra_op_threads || this.#config.intraOpThreads,
         warmupShapes: Object.fromEntries((bundle?.inputs ?? []).map((t) => [t.name, t.shape.map((d, i) => (d >= 0 ? d : i === 0 ? 1 : 32))])),
       };
-      const reports = await this.#pool.load(spec);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new ClinferError('BUNDLE_INVALID', `${dir}: loading and warm-up took longer than ${this.#config.loadTimeoutMs} ms (loadTimeoutMs)`)), this.#config.loadTimeoutMs);
+      });
+      const reports = await Promise.race([this.#pool.load(spec), timeout]).finally(() => clearTimeout(timer));
       const report = reports[0]!;
       if (report.fallbacks.length > 0) {
         this.#log.warn('execution provider fallback', { model: name, version, provider: report.provider, failed: report.fallbacks });

@@ -21,9 +21,23 @@ describe('logs', () => {
     await postJson(url, { id: marker, inputs: [{ name: marker, shape: [1, 13], datatype: 'FP32', data: [] }] });
     await fetch(url, { method: 'POST', body: `{"id": "${marker}", "inputs": [` });
     await postJson(`${server.url}/v2/models/${marker}/infer`, { inputs: [] });
+    // FHIR: a named patient with an identifier, valid and broken.
+    const fhir = { resourceType: 'Bundle', type: 'collection', entry: [
+      { resource: { resourceType: 'Patient', id: 'p1', name: [{ family: 'Doe', given: ['Jane'] }], identifier: [{ system: 'urn:oid:2.16.756.5.32', value: marker }], birthDate: '1975-03-14', gender: 'female' } },
+      { resource: { resourceType: 'Observation', id: 'o1', status: 'final', subject: { reference: 'Patient/p1' }, code: { coding: [{ system: 'http://loinc.org', code: '2093-3' }] }, effectiveDateTime: '2026-10-01', valueQuantity: { value: value, unit: 'furlong', system: 'http://unitsofmeasure.org', code: 'furlong' } } },
+    ] };
+    const predict = `${server.url}/v1/models/heart-disease-risk/predict?reference_time=2026-11-15T00:00:00Z`;
+    expect((await fetch(predict, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(fhir) })).status).toBe(200);
+    await fetch(predict, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify({ ...fhir, entry: fhir.entry.slice(1) }) });
+    await fetch(predict, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ records: [{ age: value, name: marker }] }) });
     expect(log.length).toBeGreaterThan(0);
     const all = log.join('\n');
     expect(all).not.toContain(marker);
     expect(all).not.toContain(String(value));
+    expect(all).not.toMatch(/Jane|Doe|1975-03-14/);
+    // Nor in metric labels.
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).not.toContain(marker);
+    expect(metrics).not.toMatch(/Jane|Doe/);
   });
 });
