@@ -154,7 +154,7 @@ describe('a server with trusted keys and a deploy credential', () => {
     expect(deployed.status).toBe(201);
     expect(await deployed.json()).toMatchObject({ name: 'heart', version: '2', state: 'READY', bundle_digest: expect.stringMatching(/^[0-9a-f]{64}$/) });
     // Keep the load on until a few thousand requests have crossed the swap.
-    for (let i = 0; i < 900 && versions.length < before + 3000; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 450 && versions.length < before + 3000; i++) await new Promise((r) => setTimeout(r, 100));
     stop = true;
     await Promise.all(clients);
     expect(failures).toEqual([]);
