@@ -1,46 +1,41 @@
-/** The closed loop shared by the HTTP load generator and the in-process raw ONNX Runtime baseline. */
+/** The closed loop shared by the HTTP load generator (benchmarks/loadgen.ts). */
 
 export interface LoopResult {
   /** Latency of each successful request in milliseconds, in completion order. */
   readonly latencies: Float64Array;
+  /** From the first request issued to the last answer received. */
   readonly wallMs: number;
   readonly errors: number;
   readonly firstError: string | undefined;
-  /** True when the time budget ran out before `count` requests were issued. */
-  readonly truncated: boolean;
 }
 
 /**
- * `concurrency` clients each issue a request, wait for its answer and issue the next, until `count`
- * requests have been issued in total or `maxSeconds` have passed. `send` resolves on success and
- * rejects on failure (an HTTP status other than 200 is a failure).
+ * `concurrency` clients each issue a request, wait for its answer and issue the next, until `seconds`
+ * have passed (or `maxRequests` were issued); requests in flight at the deadline are waited for and
+ * counted, so every client sends at least one. `send` resolves on success and rejects on failure (an
+ * HTTP status other than 200 is a failure). Time-bounded rows keep the whole run's duration fixed
+ * whatever the speed of the system measured.
  */
-export async function closedLoop(send: () => Promise<unknown>, concurrency: number, count: number, maxSeconds: number): Promise<LoopResult> {
-  const latencies = new Float64Array(count);
+export async function closedLoop(send: () => Promise<unknown>, concurrency: number, seconds: number, maxRequests = Number.POSITIVE_INFINITY): Promise<LoopResult> {
+  const latencies: number[] = [];
   let issued = 0;
-  let done = 0;
   let errors = 0;
   let firstError: string | undefined;
-  let truncated = false;
   const started = performance.now();
-  const deadline = started + maxSeconds * 1000;
+  const deadline = started + seconds * 1000;
   const client = async () => {
-    while (issued < count) {
-      if (performance.now() > deadline) {
-        truncated = true;
-        return;
-      }
+    do {
       issued++;
       const t0 = performance.now();
       try {
         await send();
-        latencies[done++] = performance.now() - t0;
+        latencies.push(performance.now() - t0);
       } catch (error) {
         errors++;
         firstError ??= error instanceof Error ? error.message : String(error);
       }
-    }
+    } while (performance.now() < deadline && issued < maxRequests);
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, client));
-  return { latencies: latencies.slice(0, done), wallMs: performance.now() - started, errors, firstError, truncated };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, maxRequests)) }, client));
+  return { latencies: Float64Array.from(latencies), wallMs: performance.now() - started, errors, firstError };
 }

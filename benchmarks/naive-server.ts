@@ -4,6 +4,7 @@
  * its own thread count) and run in the main thread, no batching, no workers. It speaks the same
  * OIP v2 JSON as clinfer so that both receive byte-identical requests.
  * (Its only concession is logSeverityLevel 3, to keep ONNX Runtime's graph warnings off the report.)
+ * Also here: the HTTP floor, a server that answers without doing anything.
  */
 import express from 'express';
 import { createServer } from 'node:http';
@@ -42,6 +43,32 @@ export async function startNaiveServer(modelPath: string): Promise<NaiveServer> 
       server.closeAllConnections();
       await closed;
       await session.release();
+    },
+  };
+}
+
+/**
+ * The floor of the HTTP path: node:http, reads the whole body, answers a fixed OIP JSON response
+ * (`elements` zeros in `output`) without parsing or inference. What the load generator, loopback and
+ * Node's HTTP stack cost per request on this machine.
+ */
+export async function startHttpFloorServer(output: string, elements: number): Promise<NaiveServer> {
+  const answer = Buffer.from(JSON.stringify({ model_name: 'floor', outputs: [{ name: output, datatype: 'FP32', shape: [1, elements], data: new Array(elements).fill(0) }] }));
+  const server = createServer((req, res) => {
+    req.on('data', () => undefined);
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': answer.byteLength });
+      res.end(answer);
+    });
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      const closed = new Promise((r) => server.close(r));
+      server.closeAllConnections();
+      await closed;
     },
   };
 }

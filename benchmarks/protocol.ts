@@ -1,26 +1,28 @@
-/** Messages between benchmarks/run.ts and the load generator child process (benchmarks/loadgen.ts). */
+/** Messages between benchmarks/run.ts and its child processes (loadgen.ts, server-child.ts). */
 
-/** How the load generator checks one response so that a benchmark of error pages cannot pass. */
-export interface ResponseCheck {
-  /** 'json': OIP JSON response; 'binary': JSON header + raw bytes (Inference-Header-Content-Length). */
-  readonly format: 'json' | 'binary';
-  readonly output: string;
-  /** Elements the output must hold (batch 1). */
-  readonly elements: number;
-}
+/** How the load generator checks a response, so that a benchmark of error pages cannot pass. */
+export type ResponseCheck =
+  /** OIP v2 JSON response: the output holds `elements` numbers. */
+  | { readonly format: 'json'; readonly output: string; readonly elements: number }
+  /** Binary tensor data extension: JSON header + raw bytes (Inference-Header-Content-Length). */
+  | { readonly format: 'binary'; readonly output: string; readonly elements: number }
+  /** /v1 predict with application/json: `predictions` holds one entry per record, each a probability. */
+  | { readonly format: 'predict'; readonly predictions: number }
+  /** /v1 predict with application/fhir+json: a Bundle holding `riskAssessments` RiskAssessments. */
+  | { readonly format: 'fhir'; readonly riskAssessments: number };
 
 export interface LoadJob {
   readonly type: 'run';
   readonly id: number;
-  /** Loopback only: the load generator refuses any other host. */
+  /** Loopback only: the load generator refuses any other host. Path and query string are sent. */
   readonly url: string;
   readonly headers: Record<string, string>;
   readonly body: Uint8Array;
   readonly concurrency: number;
-  readonly warmup: number;
-  readonly count: number;
-  /** Wall-clock budget of the measured phase; clients stop issuing once it is spent. */
-  readonly maxSeconds: number;
+  /** Warm-up at the same concurrency before measuring (every client sends at least one request). */
+  readonly warmupSeconds: number;
+  /** Length of the measured phase: clients stop issuing after it and the answers in flight are awaited. */
+  readonly seconds: number;
   /** Per-request timeout. */
   readonly requestTimeoutMs: number;
   readonly check: ResponseCheck;
@@ -35,8 +37,6 @@ export interface LoadResult {
   readonly wallMs: number;
   readonly errors: number;
   readonly firstError: string | undefined;
-  /** True when the time budget ran out before `count` requests. */
-  readonly truncated: boolean;
   /** CPU time (user + system) the load generator used during the measured phase, in ms. */
   readonly cpuMs: number;
 }
@@ -59,3 +59,12 @@ export interface LoadGo {
 }
 
 export type FromLoadgen = LoadWarm | LoadResult | LoadFailure;
+
+/** What benchmarks/server-child.ts serves: clinfer with a config, the naive server for one model, or the HTTP floor. */
+export type ServerSpec =
+  | { readonly kind: 'clinfer'; readonly config: Record<string, unknown>; readonly readyModels: readonly string[] }
+  | { readonly kind: 'naive'; readonly modelPath: string }
+  | { readonly kind: 'floor'; readonly output: string; readonly elements: number };
+
+export type ToServer = { readonly type: 'start'; readonly spec: ServerSpec } | { readonly type: 'stop' };
+export type FromServer = { readonly type: 'ready'; readonly url: string } | { readonly type: 'error'; readonly message: string } | { readonly type: 'stopped' };

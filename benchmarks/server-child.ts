@@ -1,0 +1,60 @@
+/**
+ * A server under test in its own process (started by benchmarks/run.ts): clinfer through its public
+ * `startServer`, the naive express server, or the HTTP floor (fixed answer, no inference). Its own process means its CPU time, and its main
+ * thread's, can be read from /proc, and that it can be started under `node --cpu-prof`: on 'stop'
+ * it closes the server and exits normally, which is when Node writes the profile.
+ */
+import { parseConfig } from '../runtime/config/load-config.js';
+import { startServer } from '../runtime/server.js';
+import { startHttpFloorServer, startNaiveServer } from './naive-server.js';
+import type { FromServer, ServerSpec, ToServer } from './protocol.js';
+
+let close: (() => Promise<void>) | undefined;
+
+function send(msg: FromServer): void {
+  if (process.connected) process.send!(msg);
+}
+
+async function start(spec: ServerSpec): Promise<void> {
+  if (spec.kind === 'floor') {
+    const floor = await startHttpFloorServer(spec.output, spec.elements);
+    close = () => floor.close();
+    send({ type: 'ready', url: floor.url });
+    return;
+  }
+  if (spec.kind === 'naive') {
+    const naive = await startNaiveServer(spec.modelPath);
+    close = () => naive.close();
+    send({ type: 'ready', url: naive.url });
+    return;
+  }
+  const server = await startServer(parseConfig(spec.config));
+  close = () => server.close();
+  for (const model of spec.readyModels) {
+    const res = await fetch(`${server.url}/v2/models/${model}/ready`);
+    if (res.status !== 200) {
+      const meta = await fetch(`${server.url}/v2/models/${model}`).then((r) => r.text()).catch(() => '');
+      throw new Error(`model ${model} is not ready (HTTP ${res.status}): ${meta.slice(0, 400)}`);
+    }
+  }
+  send({ type: 'ready', url: server.url });
+}
+
+async function stop(code: number): Promise<never> {
+  await close?.().catch(() => undefined);
+  send({ type: 'stopped' });
+  // A normal exit: --cpu-prof writes the main thread's profile now.
+  process.exit(code);
+}
+
+process.on('message', (msg: ToServer) => {
+  if (msg.type === 'start') {
+    start(msg.spec).catch((error: unknown) => {
+      send({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+      void stop(1);
+    });
+  } else if (msg.type === 'stop') {
+    void stop(0);
+  }
+});
+process.on('disconnect', () => void stop(0));
