@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
-import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { tokenRefused } from './token-refusal.js';
 import type { Config } from '../config/config-schema.js';
 import { ClinferError } from '../errors/index.js';
 import { ANONYMOUS_ALL, SCOPES, type Identity, type Scope } from './identity.js';
@@ -54,10 +55,7 @@ export function createAuthenticator(config: Config): Authenticator {
       });
       return { name: `${oidc.issuer}#${String(payload.sub)}`, kind: 'jwt', scopes: scopesFromClaims(payload as Record<string, unknown>, oidc.scopeClaim, oidc.roleScopes) };
     } catch (error) {
-      const reason = error instanceof errors.JWTClaimValidationFailed ? `claim '${error.claim}' ${error.reason === 'missing' ? 'is missing' : 'is not accepted'}`
-        : error instanceof errors.JWTExpired ? 'the token has expired'
-        : error instanceof errors.JOSEError ? error.code : 'the token is malformed';
-      throw unauthenticated(`the bearer token was refused: ${reason}`);
+      throw tokenRefused(error);
     }
   };
 

@@ -7,7 +7,7 @@ import type { AppContext } from '../http/app-context.js';
 import { encodeBinaryData } from '../protocol/binary-tensor.js';
 import { parseInferRequest } from '../protocol/infer-request.js';
 import { readSchedulingParameters } from '../protocol/scheduling-parameters.js';
-import type { ModelVersion } from '../repository/model-version.js';
+import { requireReady, type ModelVersion } from '../repository/model-version.js';
 import { DATATYPES, isDatatype } from '../tensor/datatypes.js';
 import { contentsToBytes, type TensorContents } from './tensor-contents.js';
 
@@ -58,12 +58,6 @@ export function inferenceService(ctx: AppContext): UntypedServiceImplementation 
     };
 
   const resolve = (name: string, version: string): ModelVersion => ctx.repository.resolve(name, version === '' ? undefined : version);
-  const ready = (v: ModelVersion) => {
-    if (v.state !== 'READY' || !v.config || !v.scheduler) {
-      throw new ClinferError('MODEL_NOT_READY', `model '${v.name}' version ${v.version} is ${v.state}${v.reason ? `: ${v.reason}` : ''}`);
-    }
-    return v as Required<Pick<ModelVersion, 'config' | 'scheduler'>> & ModelVersion;
-  };
 
   return {
     ServerLive: unary('ServerLive', () => ({ live: true })),
@@ -71,11 +65,11 @@ export function inferenceService(ctx: AppContext): UntypedServiceImplementation 
     ModelReady: unary('ModelReady', (req: { name: string; version: string }) => ({ ready: resolve(req.name, req.version).state === 'READY' })),
     ServerMetadata: unary('ServerMetadata', () => ({ name: 'clinfer', version: ctx.version, extensions: ['binary_tensor_data', 'model_repository'] })),
     ModelMetadata: unary('ModelMetadata', (req: { name: string; version: string }) => {
-      const c = ready(resolve(req.name, req.version)).config;
+      const c = requireReady(resolve(req.name, req.version)).config;
       return { name: c.name, versions: ctx.repository.versionsOf(c.name), platform: c.platform, inputs: c.inputs, outputs: c.outputs };
     }),
     ModelInfer: unary('ModelInfer', (req: ModelInferRequest, call) => countRequest(ctx, callers.get(call) ?? 'anonymous', undefined, async (note) => {
-        const v = ready(resolve(req.model_name, req.model_version));
+        const v = requireReady(resolve(req.model_name, req.model_version));
         note({ model: v.name, version: v.version, bundleDigest: v.config.digest, requestId: req.id || undefined });
         const raw = req.raw_input_contents ?? [];
         if (raw.length > 0 && raw.length !== req.inputs.length) {

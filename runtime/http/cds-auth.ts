@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet } from 'jose';
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { tokenRefused } from '../auth/token-refusal.js';
 import type { Config } from '../config/config-schema.js';
 import { ClinferError } from '../errors/index.js';
 
@@ -31,10 +32,7 @@ export function createCdsTokenVerifier(config: Config): CdsTokenVerifier | undef
         requiredClaims: ['iss', 'aud', 'exp', 'iat', 'jti'], clockTolerance: 5,
       }));
     } catch (error) {
-      const reason = error instanceof errors.JWTClaimValidationFailed ? `claim '${error.claim}' ${error.reason === 'missing' ? 'is missing' : 'is not accepted'}`
-        : error instanceof errors.JWTExpired ? 'the token has expired'
-        : error instanceof errors.JOSEError ? error.code : 'the token is malformed';
-      throw new ClinferError('UNAUTHENTICATED', `the bearer token was refused: ${reason}`);
+      throw tokenRefused(error);
     }
     const now = Date.now() / 1000;
     for (const [jti, exp] of seen) if (exp < now) seen.delete(jti);

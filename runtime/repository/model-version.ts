@@ -1,3 +1,4 @@
+import { ClinferError } from '../errors/index.js';
 import type { ModelConfig } from '../model/model-config.js';
 import type { ModelState } from '../metrics/metrics.js';
 import type { SessionSpec } from '../pool/messages.js';
@@ -28,4 +29,14 @@ export interface IndexEntry {
   version: string;
   state: ModelState;
   reason: string;
+}
+
+export type ReadyVersion = ModelVersion & Required<Pick<ModelVersion, 'config' | 'scheduler'>>;
+
+/** The version if it can take requests, else MODEL_NOT_READY with its state and reason (HTTP and gRPC). */
+export function requireReady(v: ModelVersion): ReadyVersion {
+  if (v.state !== 'READY' || !v.config || !v.scheduler) {
+    throw new ClinferError('MODEL_NOT_READY', `model '${v.name}' version ${v.version} is ${v.state}${v.reason ? `: ${v.reason}` : ''}`);
+  }
+  return v as ReadyVersion;
 }

@@ -6,7 +6,8 @@ import { encodeInferResponse } from '../../protocol/infer-response.js';
 import { parseInferRequest } from '../../protocol/infer-request.js';
 import { PRIORITY_HEADER, readSchedulingParameters, TIMEOUT_HEADER } from '../../protocol/scheduling-parameters.js';
 import type { AppContext } from '../app-context.js';
-import { requireReady, resolveVersion } from './model-metadata.js';
+import { requireReady } from '../../repository/model-version.js';
+import { resolveVersion } from './model-metadata.js';
 
 /** POST /v2/models/{m}[/versions/{v}]/infer: JSON or binary tensor data, through the model's scheduler. */
 export function inferRoutes(ctx: AppContext): Router {

@@ -1,7 +1,7 @@
 import { Router, type Request } from 'express';
 import { ClinferError } from '../../errors/index.js';
 import { PSI_BANDS } from '../../monitoring/drift-monitor.js';
-import type { ModelVersion } from '../../repository/model-version.js';
+import { requireReady, type ModelVersion } from '../../repository/model-version.js';
 import type { AppContext } from '../app-context.js';
 
 export function resolveVersion(ctx: AppContext, req: Request): ModelVersion {
@@ -9,13 +9,6 @@ export function resolveVersion(ctx: AppContext, req: Request): ModelVersion {
   return ctx.repository.resolve(model, version);
 }
 
-export function requireReady(v: ModelVersion): Required<Pick<ModelVersion, 'config' | 'scheduler'>> & ModelVersion {
-  if (v.state !== 'READY' || !v.config || !v.scheduler) {
-    const why = v.reason ? `: ${v.reason}` : '';
-    throw new ClinferError('MODEL_NOT_READY', `model '${v.name}' version ${v.version} is ${v.state}${why}`);
-  }
-  return v as Required<Pick<ModelVersion, 'config' | 'scheduler'>> & ModelVersion;
-}
 
 /** OIP model metadata and model readiness, with or without a version in the path. */
 export function modelMetadataRoutes(ctx: AppContext): Router {

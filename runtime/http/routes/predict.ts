@@ -10,7 +10,8 @@ import type { ModelConfig } from '../../model/model-config.js';
 import { predictRows } from '../../predict/tabular-predictor.js';
 import { PRIORITY_HEADER, readSchedulingParameters, TIMEOUT_HEADER } from '../../protocol/scheduling-parameters.js';
 import type { AppContext } from '../app-context.js';
-import { requireReady, resolveVersion } from './model-metadata.js';
+import { requireReady } from '../../repository/model-version.js';
+import { resolveVersion } from './model-metadata.js';
 
 const FHIR_JSON = 'application/fhir+json';
 
