@@ -38,7 +38,10 @@ describe('the audit log', () => {
     expect(refused).toMatchObject({ action: 'predict', outcome: 'INVALID_REQUEST' });
     expect(records).toMatchObject({ action: 'predict', model: 'heart-disease-risk', outcome: 'success' });
     expect(load).toMatchObject({ action: 'load', caller: 'pacs-router', model: 'chest-xray-pneumonia', outcome: 'success' });
-    expect(readFileSync(logFile, 'utf8')).not.toMatch(/233|2\.3|145/);
+    // The input values must not appear. Digests, times and latencies may hold any digits by chance: leave them out.
+    const chance = new Set(['time', 'latency_ms', 'bundle_digest', 'input_digest', 'prev', 'hash']);
+    const rest = lines().map((line) => Object.fromEntries(Object.entries(line).filter(([k]) => !chance.has(k))));
+    expect(JSON.stringify(rest)).not.toMatch(/233|2\.3|145/);
     expect(verifyAuditLog(logFile)).toEqual({ ok: true, lines: 4 });
   });
 
