@@ -48,9 +48,12 @@ export function parseImageSpec(raw: unknown, input: { name: string; shape: reado
     if (values.length !== 1 && values.length !== channels) throw new Error(`preprocessing.${field}: give 1 or ${channels} values for color '${spec.color}', got ${values.length}`);
   }
   if (!input) throw new Error(`preprocessing.input: the model has no input named '${spec.input}'`);
-  const expected = spec.layout === 'NCHW' ? [channels, spec.height, spec.width] : [spec.height, spec.width, channels];
-  const tail = input.shape.slice(-3);
-  const fits = tail.length === 3 && tail.every((d, i) => d === -1 || d === expected[i]);
-  if (!fits) throw new Error(`preprocessing: input '${input.name}' has shape [${input.shape.join(', ')}], which does not end in [${expected.join(', ')}] (${spec.layout}, ${spec.color} ${spec.width}x${spec.height})`);
+  if (spec.frames === 'volume' && spec.layout !== 'NCHW') throw new Error(`preprocessing.layout: a volume (frames 'volume') is laid out [N, C, D, H, W]; layout must be 'NCHW'`);
+  const expected = spec.frames === 'volume' ? [channels, -1, spec.height, spec.width]
+    : spec.layout === 'NCHW' ? [channels, spec.height, spec.width] : [spec.height, spec.width, channels];
+  const tail = input.shape.slice(-expected.length);
+  const fits = input.shape.length === expected.length + 1 && tail.every((d, i) => d === -1 || expected[i] === -1 || d === expected[i]);
+  const shown = expected.map((d) => (d === -1 ? 'D' : d)).join(', ');
+  if (!fits) throw new Error(`preprocessing: input '${input.name}' has shape [${input.shape.join(', ')}]; expected [N, ${shown}] (${spec.frames === 'volume' ? 'volume' : spec.layout}, ${spec.color} ${spec.width}x${spec.height})`);
   return spec;
 }

@@ -1,4 +1,5 @@
 import { linearContributions, readLinearModel, topContributions, type Contribution } from '../../adapters/tabular/explain.js';
+import { softmax } from '../../adapters/prediction/classify.js';
 import { translate, type Language } from '../../adapters/tabular/language.js';
 import type { RecordRow } from '../../adapters/tabular/records.js';
 import type { TabularSpec } from '../../adapters/tabular/tabular-spec.js';
@@ -73,11 +74,4 @@ export async function predictRows(
       contributions: linear ? topContributions(linearContributions(spec, linear, row.values, row.imputed)) : undefined,
     };
   });
-}
-
-function softmax(values: number[]): number[] {
-  const max = Math.max(...values);
-  const exps = values.map((v) => Math.exp(v - max));
-  const sum = exps.reduce((a, b) => a + b, 0);
-  return exps.map((e) => e / sum);
 }
