@@ -4,7 +4,7 @@ import { imageSpecSchema, parseImageSpec } from '../../../adapters/imaging/image
 import { rasterImage } from '../../../adapters/imaging/raster.js';
 import { resize } from '../../../adapters/imaging/resize.js';
 import { imagesToTensor } from '../../../adapters/imaging/to-tensor.js';
-import { classify, classScores } from '../../../adapters/prediction/classify.js';
+import { classify, classScores, type LabelDeclaration } from '../../../adapters/prediction/classify.js';
 
 const ramp = (w: number, h: number) => rasterImage(w, h, 1, Float32Array.from({ length: w * h }, (_, i) => i));
 
@@ -96,7 +96,7 @@ describe('the image preprocessing declaration', () => {
 
 describe('classification', () => {
   it('reads softmax, sigmoid and probability rows and labels them in the language asked for', () => {
-    const labels = [{ id: 'normal', text: { en: 'Normal', fr: 'Normal' } }, { id: 'pneumonia', text: { en: 'Pneumonia', de: 'Pneumonie' } }];
+    const labels: LabelDeclaration[] = [{ id: 'normal', text: { en: 'Normal', fr: 'Normal' } }, { id: 'pneumonia', text: { en: 'Pneumonia', de: 'Pneumonie' } }];
     const scores = classScores('softmax', [0, Math.log(3)]);
     expect(scores[1]).toBeCloseTo(0.75, 10);
     expect(classify(scores, labels, 'de')).toMatchObject({ label: { id: 'pneumonia', text: 'Pneumonie' }, score: scores[1] });
