@@ -12,6 +12,7 @@ import { AuditLog } from './audit/audit-log.js';
 import { ClinferError } from './errors/index.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { Metrics } from './metrics/metrics.js';
+import { ImagingPool } from './imaging/imaging-pool.js';
 import { WorkerPool } from './pool/worker-pool.js';
 import { ModelRepository } from './repository/model-repository.js';
 import { RepositoryWatcher } from './repository/repository-watcher.js';
@@ -53,7 +54,9 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   }
   if (!isLoopback(config.host) && !config.tlsCertFile) log.warn('serving without TLS on a non-loopback address: credentials and data cross the network in clear', { host: config.host });
   const rateLimiter = config.rateLimit ? new RateLimiter(config.rateLimit) : undefined;
-  const context = { config, repository, metrics, log, version: PACKAGE_VERSION, isShuttingDown: () => shuttingDown, auth, rateLimiter, audit };
+  const imagingPool = new ImagingPool({ threads: config.imagingThreads, maxQueue: config.maxQueueSize });
+  const imaging = { pool: imagingPool, limits: { maxImagePixels: config.maxImagePixels, maxFrames: config.maxFrames, maxDecodedBytes: config.maxDecodedBytes } };
+  const context = { config, repository, metrics, log, version: PACKAGE_VERSION, isShuttingDown: () => shuttingDown, auth, rateLimiter, audit, imaging };
   const app = createApp(context);
 
   let stopWatching = () => {};
@@ -86,6 +89,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     await new Promise((r) => http.close(r));
     await grpc?.close();
     await pool.close();
+    await imagingPool.close();
     throw error;
   }
 
@@ -105,6 +109,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
       clearTimeout(graceTimer);
       await Promise.race([grpcStopped, graceOver]);
       await pool.close();
+      await imagingPool.close();
       http.closeAllConnections();
       await stopped;
     })();

@@ -84,6 +84,16 @@ export const configSchema = z.strictObject({
   /** Origins allowed to call the API from a browser (CORS); empty: none. */
   corsOrigins: z.array(z.string().url()).default([]),
   maxBodyBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+  /** Threads that decode and preprocess images (DICOM codecs, sharp), apart from the inference workers. */
+  imagingThreads: z.number().int().min(1).max(64).default(() => Math.max(1, Math.floor(availableParallelism() / 2))),
+  /** Largest image or DICOM frame accepted, in pixels (rows x columns), checked from the header. */
+  maxImagePixels: z.number().int().min(1).default(8192 * 8192),
+  /** Most frames accepted in one DICOM instance. */
+  maxFrames: z.number().int().min(1).default(2000),
+  /** Largest decoded pixel data of one DICOM instance (guards deflate and codec bombs). */
+  maxDecodedBytes: z.number().int().min(1024).default(1024 * 1024 * 1024),
+  /** Most parts in one multipart/related body (STOW-RS, multi-instance predict). */
+  maxParts: z.number().int().min(1).default(1000),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 

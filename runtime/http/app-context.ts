@@ -4,6 +4,7 @@ import type { RateLimiter } from '../auth/rate-limiter.js';
 import type { Config } from '../config/config-schema.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { ImagingService } from '../predict/image-predictor.js';
 import type { ModelRepository } from '../repository/model-repository.js';
 
 /** What the HTTP routes depend on; built once in server.ts. */
@@ -18,4 +19,6 @@ export interface AppContext {
   readonly auth: Authenticator;
   readonly rateLimiter: RateLimiter | undefined;
   readonly audit: AuditLog | undefined;
+  /** Image decoding threads and limits. */
+  readonly imaging: ImagingService;
 }

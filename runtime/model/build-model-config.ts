@@ -1,3 +1,4 @@
+import { parseImageSpec, type ImageSpec } from '../../adapters/imaging/image-spec.js';
 import { parseTabularSpec, type TabularSpec } from '../../adapters/tabular/tabular-spec.js';
 import type { Bundle } from '../bundle/bundle-schema.js';
 import { driftReferenceSchema, type DriftReference } from '../monitoring/drift-monitor.js';
@@ -72,6 +73,16 @@ export function buildModelConfig(
     }
   }
 
+  let image: ImageSpec | undefined;
+  if (bundle?.preprocessing.kind === 'image') {
+    try {
+      image = parseImageSpec(bundle.preprocessing, inputs.find((i) => i.name === bundle.preprocessing.input));
+    } catch (error) {
+      const [field, ...rest] = (error as Error).message.split(': ');
+      throw fail(field!, rest.join(': '));
+    }
+  }
+
   let driftReference: DriftReference | undefined;
   if (bundle?.monitoring?.drift_reference !== undefined) {
     const parsed = driftReferenceSchema.safeParse(bundle.monitoring.drift_reference);
@@ -102,6 +113,7 @@ export function buildModelConfig(
     source: bundle ? 'bundle' : 'autofill',
     bundle,
     tabular,
+    image,
     driftReference,
   } satisfies ModelConfig);
 }

@@ -1,3 +1,4 @@
+import type { ImageSpec } from '../../adapters/imaging/image-spec.js';
 import type { TabularSpec } from '../../adapters/tabular/tabular-spec.js';
 import type { Bundle } from '../bundle/bundle-schema.js';
 import type { DriftReference } from '../monitoring/drift-monitor.js';
@@ -29,6 +30,8 @@ export interface ModelConfig {
   readonly driftReference: DriftReference | undefined;
   /** The bundle's tabular feature declarations, parsed at load time (tabular models only). */
   readonly tabular: TabularSpec | undefined;
+  /** The bundle's image preprocessing, parsed at load time (imaging models only). */
+  readonly image: ImageSpec | undefined;
 }
 
 /** How the model's scheduler queues and batches (bundle settings, server defaults and override applied). */

@@ -24,7 +24,7 @@ const model: ModelConfig = {
   outputs: [{ name: 'y', datatype: 'FP32', shape: [-1, 1] }],
   unsupportedOutputs: [], maxBatchSize: 8, instances: 1, digest: 'd'.repeat(64),
   scheduling: { maxQueueDelayMs: 0, preferredBatchSizes: [], maxQueueSize: 10, defaultTimeoutMs: 0 },
-  provider: 'cpu', source: 'autofill', bundle: undefined, tabular: undefined, driftReference: undefined,
+  provider: 'cpu', source: 'autofill', bundle: undefined, tabular: undefined, image: undefined, driftReference: undefined,
 };
 const heartBundle = JSON.parse(readFileSync(new URL('../../models/heart-disease-risk/1/bundle.json', import.meta.url), 'utf8'));
 const spec = parseTabularSpec(heartBundle.preprocessing, { name: 'features', shape: [-1, 13] });

@@ -12,35 +12,50 @@ import { PRIORITY_HEADER, readSchedulingParameters, TIMEOUT_HEADER } from '../..
 import type { AppContext } from '../app-context.js';
 import { requireReady } from '../../repository/model-version.js';
 import { resolveVersion } from './model-metadata.js';
+import { imagesOfBody, IMAGE_MEDIA_TYPES, isImageRequest } from '../image-body.js';
+import { predictImages, type ImagingModel } from '../../predict/image-predictor.js';
+import type { ImagePredictResponse } from '../../../adapters/imaging/image-prediction.js';
 
 const FHIR_JSON = 'application/fhir+json';
 
 /**
  * POST /v1/models/{m}[/versions/{v}]/predict: domain input in, domain answer out.
- * application/json {"records": [...]} -> predictions; application/fhir+json Bundle -> RiskAssessments.
+ * application/json {"records": [...]} -> predictions; application/fhir+json Bundle -> RiskAssessments;
+ * application/dicom, image/png|jpeg|tiff|webp or multipart/related -> per image (or frame) classifications.
  */
 export function predictRoutes(ctx: AppContext): Router {
   const router = Router();
   // The raw bytes are kept for the audit log's input digest (the parsed body is what is used).
   const rawBodies = new WeakMap<Request, Buffer>();
   const json = express.json({ type: ['application/json', FHIR_JSON], limit: ctx.config.maxBodyBytes, strict: true, verify: (req, _res, buf) => { rawBodies.set(req as Request, buf); } });
+  const raw = express.raw({ type: IMAGE_MEDIA_TYPES, limit: ctx.config.maxBodyBytes, verify: (req, _res, buf) => { rawBodies.set(req as Request, buf); } });
 
   const predict = (req: Request, res: Response) => countRequest(ctx, callerOf(res), rawBodies.get(req), async (note) => {
       const v = requireReady(resolveVersion(ctx, req));
       note({ model: v.name, version: v.version, bundleDigest: v.config.digest });
       const model = v.config;
-      if (!req.is(['application/json', FHIR_JSON])) {
-        throw new ClinferError('UNSUPPORTED_MEDIA_TYPE', `Content-Type '${(req.get('content-type') ?? 'none').slice(0, 60)}' is not read here; send application/json {"records": [...]} or application/fhir+json (a FHIR Bundle)`);
-      }
-      if (!model.tabular) {
-        throw new ClinferError('NOT_A_TABULAR_MODEL', `model '${model.name}' declares no tabular features in its bundle; call /v2/models/${model.name}/infer with tensors instead`);
-      }
-      const tabularModel = model as ModelConfig & { tabular: NonNullable<ModelConfig['tabular']> };
       const scheduling = readSchedulingParameters({}, { priority: req.get(PRIORITY_HEADER), timeout: req.get(TIMEOUT_HEADER) });
       const language = pickLanguage(req.get('accept-language'));
       const abort = new AbortController();
       res.on('close', () => { if (!res.writableFinished) abort.abort(); });
       const options = { ...scheduling, language, signal: abort.signal, drift: v.drift };
+
+      if (isImageRequest(req)) {
+        if (!model.image) {
+          throw new ClinferError('NOT_AN_IMAGING_MODEL', `model '${model.name}' declares no image preprocessing in its bundle; send it ${model.tabular ? 'records or FHIR' : `tensors at /v2/models/${model.name}/infer`}`);
+        }
+        const outcomes = await predictImages(ctx.imaging, model as ImagingModel, v.scheduler, imagesOfBody(req, ctx.config.maxParts), options);
+        const answer: ImagePredictResponse = { model_name: model.name, model_version: model.version, model_digest: model.digest, language, predictions: outcomes.flatMap((o) => o.predictions) };
+        res.json(answer);
+        return;
+      }
+      if (!req.is(['application/json', FHIR_JSON])) {
+        throw new ClinferError('UNSUPPORTED_MEDIA_TYPE', `Content-Type '${(req.get('content-type') ?? 'none').slice(0, 60)}' is not read here; send application/json {"records": [...]}, application/fhir+json (a FHIR Bundle), or an image (application/dicom, image/png, image/jpeg, multipart/related)`);
+      }
+      if (!model.tabular) {
+        throw new ClinferError('NOT_A_TABULAR_MODEL', `model '${model.name}' declares no tabular features in its bundle; call /v2/models/${model.name}/infer with tensors instead`);
+      }
+      const tabularModel = model as ModelConfig & { tabular: NonNullable<ModelConfig['tabular']> };
 
       if (req.is(FHIR_JSON)) {
         const at = referenceTime(req);
@@ -90,8 +105,8 @@ export function predictRoutes(ctx: AppContext): Router {
         });
       }
   });
-  router.post('/v1/models/:model/predict', json, predict);
-  router.post('/v1/models/:model/versions/:version/predict', json, predict);
+  router.post('/v1/models/:model/predict', json, raw, predict);
+  router.post('/v1/models/:model/versions/:version/predict', json, raw, predict);
   return router;
 }
 

@@ -1,0 +1,42 @@
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Piscina } from 'piscina';
+import { ClinferError } from '../errors/index.js';
+import type { PrepareResult, PrepareTask } from './prepare-image.js';
+
+const WORKER_URL = new URL('./imaging-worker.ts', import.meta.url);
+
+/**
+ * Threads that decode and preprocess images (DICOM codecs, sharp, resize), apart from the inference
+ * workers and off the event loop. Threads start on first use and stop after a quiet period.
+ */
+export class ImagingPool {
+  readonly #piscina: Piscina;
+
+  constructor(options: { threads: number; maxQueue: number }) {
+    this.#piscina = new Piscina({
+      filename: fileURLToPath(WORKER_URL),
+      minThreads: 0,
+      maxThreads: options.threads,
+      idleTimeout: 300_000,
+      maxQueue: options.maxQueue,
+      execArgv: ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href],
+    });
+    this.#piscina.on('error', () => undefined);
+  }
+
+  async prepare(task: PrepareTask, signal?: AbortSignal): Promise<PrepareResult> {
+    try {
+      return (await this.#piscina.run(task, signal ? { signal } : {})) as PrepareResult;
+    } catch (error) {
+      if (signal?.aborted) throw new ClinferError('REQUEST_CANCELLED', 'the client went away before its image was decoded');
+      if (error instanceof Error && /queue is full/i.test(error.message)) throw new ClinferError('QUEUE_FULL', 'too many images are waiting to be decoded; retry shortly');
+      const reason = error instanceof Error ? error.message.split('\n')[0]!.slice(0, 200) : String(error);
+      throw new ClinferError('INTERNAL', `decoding the image failed: ${reason}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#piscina.destroy();
+  }
+}

@@ -1,0 +1,95 @@
+import type { DicomInstanceInfo } from '../../adapters/imaging/dicom-info.js';
+import type { ImageSpec } from '../../adapters/imaging/image-spec.js';
+import { classifyImages, type ImagePrediction, type ImageSource } from '../../adapters/imaging/image-prediction.js';
+import { ClinferError } from '../errors/index.js';
+import type { ImagingPool } from '../imaging/imaging-pool.js';
+import type { ImagingLimits } from '../imaging/prepare-image.js';
+import type { ImageFormat } from '../imaging/sniff-format.js';
+import type { ModelConfig } from '../model/model-config.js';
+import { outputSummary, type DriftMonitor } from '../monitoring/drift-monitor.js';
+import type { RequestScheduling } from '../protocol/scheduling-parameters.js';
+import type { Scheduler } from '../scheduler/scheduler.js';
+
+export interface ImageInput {
+  readonly bytes: Uint8Array;
+  readonly format: ImageFormat;
+  /** How the caller names this image in errors, e.g. "part 2" of a multipart body. */
+  readonly label: string;
+}
+
+export interface ImagingService {
+  readonly pool: ImagingPool;
+  readonly limits: ImagingLimits;
+}
+
+export type ImagingModel = ModelConfig & { image: ImageSpec };
+
+export interface ImagePredictOptions extends RequestScheduling {
+  readonly language: string;
+  readonly signal?: AbortSignal | undefined;
+  readonly drift?: DriftMonitor | undefined;
+}
+
+/** One image's predictions, with what was read from its DICOM header (for results sent back to a PACS). */
+export interface ImageOutcome {
+  readonly predictions: ImagePrediction[];
+  readonly info: DicomInstanceInfo | undefined;
+}
+
+/**
+ * Images through the bundle's preprocessing (imaging threads), the model (the version's scheduler, so the
+ * same queue, priorities, batching and metrics as OIP requests), and its postprocessing. Images of one
+ * request go in as few batches as the model allows.
+ */
+export async function predictImages(service: ImagingService, model: ImagingModel, scheduler: Scheduler, images: readonly ImageInput[], options: ImagePredictOptions): Promise<ImageOutcome[]> {
+  const post = (model.bundle?.postprocessing ?? { kind: 'none' }) as Record<string, unknown> & { kind: string };
+  if (!['softmax', 'sigmoid', 'probability'].includes(post.kind)) {
+    throw new ClinferError('NOT_AN_IMAGING_MODEL', `model '${model.name}' declares postprocessing '${post.kind}'; image predict reads classifiers (softmax, sigmoid, probability): call /v2/models/${model.name}/infer with tensors instead`);
+  }
+  const outputName = typeof post.output === 'string' ? post.output : model.outputs[0]!.name;
+  const prepared = await Promise.all(images.map(async (image, index) => {
+    const result = await service.pool.prepare({ bytes: image.bytes, format: image.format, spec: model.image, limits: service.limits }, options.signal);
+    if (!result.ok) throw new ClinferError(result.code, images.length > 1 ? `${image.label}: ${result.message}` : result.message);
+    return { ...result, index };
+  }));
+
+  const rowShape = prepared[0]!.shape.slice(1);
+  const rowSize = rowShape.reduce((a, b) => a * b, 1);
+  const rows: { data: Float32Array; source: ImageSource; image: number }[] = [];
+  for (const p of prepared) {
+    p.frames.forEach((frame, r) => rows.push({
+      data: p.data.subarray(r * rowSize, (r + 1) * rowSize),
+      image: p.index,
+      source: {
+        index: p.index,
+        ...(frame !== undefined ? { frame } : {}),
+        ...(p.info ? { sop_instance_uid: p.info.sopInstanceUID, series_instance_uid: p.info.seriesInstanceUID, study_instance_uid: p.info.studyInstanceUID } : {}),
+      },
+    }));
+  }
+  for (const row of rows) options.drift?.observeIntensity(row.data);
+
+  // Volumes and fixed-shape models run one row at a time; batching models up to their max batch size.
+  const perBatch = Math.max(1, model.maxBatchSize);
+  const batches: (typeof rows)[] = [];
+  for (let i = 0; i < rows.length; i += perBatch) batches.push(rows.slice(i, i + perBatch));
+  const outputs = await Promise.all(batches.map(async (batch) => {
+    const data = new Float32Array(batch.length * rowSize);
+    batch.forEach((row, i) => data.set(row.data, i * rowSize));
+    const result = await scheduler.enqueue({
+      inputs: [{ name: model.image.input, datatype: 'FP32', shape: [batch.length, ...rowShape], data }],
+      fetches: [outputName],
+      priority: options.priority,
+      timeoutMs: options.timeoutMs,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const out = result.outputs[0]!;
+    if (!(out.data instanceof Float32Array || out.data instanceof Float64Array)) {
+      throw new ClinferError('INFERENCE_FAILED', `output '${out.name}' is ${out.datatype}; an image classification needs FP32 or FP64`);
+    }
+    options.drift?.observeOutputs(outputSummary(post.kind, out.data, batch.length));
+    return classifyImages(post.kind, out.data, batch.map((r) => r.source), model.bundle?.labels ?? [], options.language);
+  }));
+  const predictions = outputs.flat();
+  return prepared.map((p) => ({ predictions: predictions.filter((_, i) => rows[i]!.image === p.index), info: p.info }));
+}
