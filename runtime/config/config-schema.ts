@@ -3,6 +3,40 @@ import { z } from 'zod';
 import { SCOPES } from '../auth/identity.js';
 import { defaultProviders } from './default-providers.js';
 
+const aeTitle = z.string().regex(/^[\x20-\x5b\x5d-\x7e]{1,16}$/, 'an AE title: 1 to 16 printable ASCII characters, no backslash').refine((t) => t.trim().length > 0, 'an AE title is not blank');
+const upperList = z.array(z.string().min(1)).min(1).transform((l) => l.map((v) => v.toUpperCase()));
+const dicomRoute = z.strictObject({
+  model: z.string().min(1),
+  /** A version to pin; default: the model's serving version. */
+  version: z.string().min(1).optional(),
+  /** Each given condition must hold (a list matches any of its values, case-insensitive). */
+  modality: upperList.optional(),
+  sopClassUid: z.array(z.string().regex(/^[0-9.]{1,64}$/)).min(1).optional(),
+  bodyPart: upperList.optional(),
+  /** A regular expression tested against SeriesDescription, case-insensitive. */
+  seriesDescription: z.string().min(1).max(200).refine((r) => { try { new RegExp(r, 'i'); return true; } catch { return false; } }, 'a valid regular expression').optional(),
+});
+const dicomDestination = z.discriminatedUnion('kind', [
+  z.strictObject({
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+    kind: z.literal('stowrs'),
+    /** DICOMweb base URL; results are POSTed to {url}/studies. */
+    url: z.string().url(),
+    /** Extra request headers, e.g. Authorization. */
+    headers: z.record(z.string(), z.string()).default({}),
+  }),
+  z.strictObject({
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+    kind: z.literal('cstore'),
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535),
+    calledAeTitle: aeTitle,
+    callingAeTitle: aeTitle.default('CLINFER'),
+  }),
+]);
+export type DicomRoute = z.infer<typeof dicomRoute>;
+export type DicomDestination = z.infer<typeof dicomDestination>;
+
 const providers = z.array(z.enum(['cpu', 'cuda', 'tensorrt', 'openvino', 'dml', 'coreml'])).min(1);
 
 /**
@@ -94,6 +128,31 @@ export const configSchema = z.strictObject({
   maxDecodedBytes: z.number().int().min(1024).default(1024 * 1024 * 1024),
   /** Most parts in one multipart/related body (STOW-RS, multi-instance predict). */
   maxParts: z.number().int().min(1).default(1000),
+  /** Which imaging model runs on which DICOM instance (STOW-RS, C-STORE): every matching rule runs. */
+  dicomRoutes: z.array(dicomRoute).default([]),
+  /** DICOM C-STORE SCP (and C-ECHO): off unless configured. */
+  dicomScp: z.strictObject({
+    aeTitle: aeTitle.default('CLINFER'),
+    host: z.string().min(1).default('127.0.0.1'),
+    /** 0 = any free port (tests). */
+    port: z.number().int().min(0).max(65535).default(11112),
+    /** Calling AE titles allowed to associate; empty: any. */
+    allowedCallingAeTitles: z.array(aeTitle).default([]),
+    maxInstancesPerAssociation: z.number().int().min(1).default(5000),
+    maxBytesPerAssociation: z.number().int().min(1024).default(4 * 1024 * 1024 * 1024),
+  }).optional(),
+  /** Where DICOM results (SR) go: STOW-RS endpoints and C-STORE SCPs, each by name. */
+  dicomDestinations: z.array(dicomDestination).default([]),
+  /** Durable outbox of results not yet delivered (kept across restarts). */
+  outboxDir: z.string().min(1).default('./outbox'),
+  /** Delivery retries: exponential back-off between these bounds, for at most maxAgeMs. */
+  deliveryRetry: z.strictObject({
+    initialMs: z.number().int().min(1).default(1000),
+    maxMs: z.number().int().min(1).default(300_000),
+    maxAgeMs: z.number().int().min(1000).default(7 * 24 * 3600 * 1000),
+  }).default({ initialMs: 1000, maxMs: 300_000, maxAgeMs: 7 * 24 * 3600 * 1000 }),
+  /** Named in the results' equipment modules (IHE AIR Contributing Equipment). */
+  resultManufacturer: z.string().min(1).max(64).default('clinfer'),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 
@@ -104,6 +163,8 @@ export const configRules = (c: z.infer<typeof configSchema>): [string, string] |
   if (c.cdsHooksJwksFile && c.cdsHooksIssuers.length === 0) return ['cdsHooksIssuers', 'list the accepted token issuers when cdsHooksJwksFile is set'];
   if ((c.tlsCertFile === undefined) !== (c.tlsKeyFile === undefined)) return ['tlsKeyFile', 'TLS needs both tlsCertFile and tlsKeyFile'];
   if (c.tlsClientCaFile && !c.tlsCertFile) return ['tlsClientCaFile', 'mutual TLS needs tlsCertFile and tlsKeyFile too'];
+  const destinations = new Set(c.dicomDestinations.map((d) => d.name));
+  if (destinations.size !== c.dicomDestinations.length) return ['dicomDestinations', 'two destinations have the same name'];
   const names = new Set(c.apiKeys.map((k) => k.name));
   if (names.size !== c.apiKeys.length) return ['apiKeys', 'two keys have the same name'];
   return undefined;
