@@ -257,6 +257,7 @@ def main():
             "most non-Cleveland patients, and chol and trestbps equal to 0 in the source data were treated "
             "as missing, so 0 is not a valid value for them. Performance comes from a single held-out split "
             f"of {len(y_te)} patients from the same four sites."),
+        "regulatory_status": "Not a medical device: research and demonstration use only, not for diagnostic use",
         "provenance": {
             "training_data": {
                 "name": "UCI Heart Disease (Cleveland, Hungarian, Switzerland, VA Long Beach; 920 rows)",

@@ -229,7 +229,8 @@ def main():
         "max_batch_size": 64,
         "labels": [
             {"id": "normal", "text": {"en": "No pneumonia", "fr": "Pas de pneumonie", "de": "Keine Pneumonie"}},
-            {"id": "pneumonia", "text": {"en": "Pneumonia", "fr": "Pneumonie", "de": "Pneumonie"}},
+            {"id": "pneumonia", "text": {"en": "Pneumonia", "fr": "Pneumonie", "de": "Pneumonie"},
+             "code": {"value": "233604007", "scheme": "SCT", "meaning": "Pneumonia"}},
         ],
         "preprocessing": {"kind": "image", "input": "image", "color": "grayscale", "width": 28, "height": 28,
                           "layout": "NCHW", "scale": 1.0 / 255.0, "mean": [0.5], "std": [0.5]},
@@ -244,6 +245,7 @@ def main():
             "population. It does not distinguish bacterial from viral pneumonia, has not been evaluated "
             "on adults, other sites, other devices or lateral views, and its reported metrics come from "
             f"a single held-out split of {len(y_te)} images from the same source."),
+        "regulatory_status": "Not a medical device: research and demonstration use only, not for diagnostic use",
         "provenance": {
             "training_data": {
                 "name": "PneumoniaMNIST (MedMNIST v2)",

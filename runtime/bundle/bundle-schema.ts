@@ -14,7 +14,9 @@ const tensor = z.strictObject({
   shape: z.array(dim),
 });
 const translations = z.record(z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/, 'a language tag such as en, fr, de'), z.string());
-const label = z.strictObject({ id: z.string().min(1), text: translations.optional() });
+/** A standard code for a label (e.g. SNOMED CT), written into DICOM results; without it clinfer's private scheme is used. */
+const coded = z.strictObject({ value: z.string().min(1).max(64), scheme: z.string().min(1).max(16), meaning: z.string().min(1).max(64) });
+const label = z.strictObject({ id: z.string().min(1), text: translations.optional(), code: coded.optional() });
 const provider = z.enum(['cpu', 'cuda', 'tensorrt', 'openvino', 'dml', 'coreml', 'webgpu', 'wasm']);
 
 export const bundleSchema = z.strictObject({
@@ -34,6 +36,8 @@ export const bundleSchema = z.strictObject({
   preprocessing: z.looseObject({ kind: z.string() }).default({ kind: 'none' }),
   postprocessing: z.looseObject({ kind: z.string() }).default({ kind: 'none' }),
   intended_use: z.string().default(''),
+  /** Shown on every result (DICOM SR, the web app's model card), e.g. 'CE class IIa (MDR)' or 'Research use only'. */
+  regulatory_status: z.string().min(1).max(200).optional(),
   provenance: z
     .looseObject({
       training_data: z.unknown().optional(),
