@@ -1,0 +1,67 @@
+/** UIDs the PACS network side negotiates with (PS3.6 Annex A). */
+export const TransferSyntaxUid = {
+  ImplicitVRLittleEndian: '1.2.840.10008.1.2',
+  ExplicitVRLittleEndian: '1.2.840.10008.1.2.1',
+  DeflatedExplicitVRLittleEndian: '1.2.840.10008.1.2.1.99',
+  ExplicitVRBigEndian: '1.2.840.10008.1.2.2',
+  RleLossless: '1.2.840.10008.1.2.5',
+  JpegBaseline: '1.2.840.10008.1.2.4.50',
+  JpegExtended: '1.2.840.10008.1.2.4.51',
+  JpegLosslessProcess14: '1.2.840.10008.1.2.4.57',
+  JpegLosslessSV1: '1.2.840.10008.1.2.4.70',
+  JpegLsLossless: '1.2.840.10008.1.2.4.80',
+  JpegLsNearLossless: '1.2.840.10008.1.2.4.81',
+  Jpeg2000Lossless: '1.2.840.10008.1.2.4.90',
+  Jpeg2000: '1.2.840.10008.1.2.4.91',
+} as const;
+
+/** What the SCP accepts by default: every syntax above. Compressed ones are kept as sent and decoded later. */
+export const DEFAULT_TRANSFER_SYNTAXES: readonly string[] = Object.freeze(Object.values(TransferSyntaxUid));
+
+/** Verification accepts only the two syntaxes every SCU proposes: there is no data set to keep. */
+export const VERIFICATION_TRANSFER_SYNTAXES: readonly string[] = Object.freeze([
+  TransferSyntaxUid.ExplicitVRLittleEndian,
+  TransferSyntaxUid.ImplicitVRLittleEndian,
+]);
+
+export const VERIFICATION_SOP_CLASS = '1.2.840.10008.1.1';
+
+/** Every SOP class of the Storage Service Class lives under this root (PS3.4 Annex B.5). */
+const STORAGE_SOP_CLASS_ROOT = '1.2.840.10008.5.1.4.1.1.';
+
+export function isStorageSopClass(uid: string): boolean {
+  return uid.startsWith(STORAGE_SOP_CLASS_ROOT);
+}
+
+/** The storage classes a hospital AI edge usually sees, for sites that want a closed list instead of all. */
+export const COMMON_STORAGE_SOP_CLASSES: readonly string[] = Object.freeze([
+  '1.2.840.10008.5.1.4.1.1.2', // CT Image
+  '1.2.840.10008.5.1.4.1.1.2.1', // Enhanced CT Image
+  '1.2.840.10008.5.1.4.1.1.4', // MR Image
+  '1.2.840.10008.5.1.4.1.1.4.1', // Enhanced MR Image
+  '1.2.840.10008.5.1.4.1.1.1', // Computed Radiography Image
+  '1.2.840.10008.5.1.4.1.1.1.1', // Digital X-Ray Image - For Presentation
+  '1.2.840.10008.5.1.4.1.1.1.1.1', // Digital X-Ray Image - For Processing
+  '1.2.840.10008.5.1.4.1.1.1.2', // Digital Mammography X-Ray Image - For Presentation
+  '1.2.840.10008.5.1.4.1.1.1.2.1', // Digital Mammography X-Ray Image - For Processing
+  '1.2.840.10008.5.1.4.1.1.13.1.3', // Breast Tomosynthesis Image
+  '1.2.840.10008.5.1.4.1.1.6.1', // Ultrasound Image
+  '1.2.840.10008.5.1.4.1.1.3.1', // Ultrasound Multi-frame Image
+  '1.2.840.10008.5.1.4.1.1.7', // Secondary Capture Image
+  '1.2.840.10008.5.1.4.1.1.20', // Nuclear Medicine Image
+  '1.2.840.10008.5.1.4.1.1.128', // Positron Emission Tomography Image
+  '1.2.840.10008.5.1.4.1.1.130', // Enhanced PET Image
+  '1.2.840.10008.5.1.4.1.1.12.1', // X-Ray Angiographic Image
+  '1.2.840.10008.5.1.4.1.1.12.2', // X-Ray Radiofluoroscopic Image
+  '1.2.840.10008.5.1.4.1.1.88.11', // Basic Text SR
+  '1.2.840.10008.5.1.4.1.1.88.22', // Enhanced SR
+  '1.2.840.10008.5.1.4.1.1.88.33', // Comprehensive SR
+  '1.2.840.10008.5.1.4.1.1.66.4', // Segmentation
+]);
+
+/**
+ * Written as Implementation Class UID in the file meta of the Part 10 objects the SCP keeps
+ * (a UUID-derived UID, PS3.5 B.2, so no organisation root is needed).
+ */
+export const CLINFER_IMPLEMENTATION_CLASS_UID = '2.25.71252425559548410709267940574455677743';
+export const CLINFER_IMPLEMENTATION_VERSION = 'CLINFER_0_1';
