@@ -13,6 +13,7 @@ import { ClinferError } from './errors/index.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { Metrics } from './metrics/metrics.js';
 import { ImagingPool } from './imaging/imaging-pool.js';
+import { startDicomNode, type DicomNode } from './dicom-node/dicom-node.js';
 import { WorkerPool } from './pool/worker-pool.js';
 import { ModelRepository } from './repository/model-repository.js';
 import { RepositoryWatcher } from './repository/repository-watcher.js';
@@ -26,6 +27,8 @@ export interface ClinferServer {
   readonly url: string;
   /** host:port of the gRPC endpoint, undefined when it is off. */
   readonly grpcAddress: string | undefined;
+  /** Port of the DICOM C-STORE SCP, undefined when it is off. */
+  readonly dicomPort: number | undefined;
   readonly repository: ModelRepository;
   readonly pool: WorkerPool;
   readonly metrics: Metrics;
@@ -56,7 +59,15 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   const rateLimiter = config.rateLimit ? new RateLimiter(config.rateLimit) : undefined;
   const imagingPool = new ImagingPool({ threads: config.imagingThreads, maxQueue: config.maxQueueSize });
   const imaging = { pool: imagingPool, limits: { maxImagePixels: config.maxImagePixels, maxFrames: config.maxFrames, maxDecodedBytes: config.maxDecodedBytes } };
-  const context = { config, repository, metrics, log, version: PACKAGE_VERSION, isShuttingDown: () => shuttingDown, auth, rateLimiter, audit, imaging };
+  let dicomNode: DicomNode;
+  try {
+    dicomNode = await startDicomNode({ config, repository, imaging, metrics, audit, log });
+  } catch (error) {
+    await pool.close();
+    await imagingPool.close();
+    throw error;
+  }
+  const context = { config, repository, metrics, log, version: PACKAGE_VERSION, isShuttingDown: () => shuttingDown, auth, rateLimiter, audit, imaging, dicomNode };
   const app = createApp(context);
 
   let stopWatching = () => {};
@@ -88,6 +99,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   } catch (error) {
     await new Promise((r) => http.close(r));
     await grpc?.close();
+    await dicomNode.close();
     await pool.close();
     await imagingPool.close();
     throw error;
@@ -100,12 +112,15 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
       stopWatching();
       watcher?.stop();
       const stopped = new Promise((r) => http.close(r));
+      const dicomStopped = dicomNode.stopReceiving();
       http.closeIdleConnections();
       const grpcStopped = grpc?.close();
       // Accepted requests finish (each version drains) within the grace period; then the workers stop.
       let graceTimer: NodeJS.Timeout | undefined;
       const graceOver = new Promise<void>((r) => { graceTimer = setTimeout(() => { log.warn('shutdown grace period over with requests still running', { graceMs: config.shutdownGraceMs }); r(); }, config.shutdownGraceMs); });
+      await Promise.race([dicomStopped, graceOver]);
       await Promise.race([repository.close(), graceOver]);
+      await dicomNode.close();
       clearTimeout(graceTimer);
       await Promise.race([grpcStopped, graceOver]);
       await pool.close();
@@ -115,5 +130,5 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     })();
     return closing;
   };
-  return { url, grpcAddress: grpc?.address, repository, pool, metrics, close };
+  return { url, grpcAddress: grpc?.address, dicomPort: dicomNode.scp?.port, repository, pool, metrics, close };
 }

@@ -4,6 +4,7 @@ import type { RateLimiter } from '../auth/rate-limiter.js';
 import type { Config } from '../config/config-schema.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { DicomNode } from '../dicom-node/dicom-node.js';
 import type { ImagingService } from '../predict/image-predictor.js';
 import type { ModelRepository } from '../repository/model-repository.js';
 
@@ -21,4 +22,6 @@ export interface AppContext {
   readonly audit: AuditLog | undefined;
   /** Image decoding threads and limits. */
   readonly imaging: ImagingService;
+  /** STOW-RS and C-STORE reception, routing, and result delivery. */
+  readonly dicomNode: DicomNode;
 }

@@ -5,6 +5,7 @@ import type { AppContext } from './app-context.js';
 import { authMiddleware, corsMiddleware } from './auth-middleware.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { cdsHooksRoutes } from './routes/cds-hooks.js';
+import { dicomwebRoutes } from './routes/dicomweb.js';
 import { healthRoutes } from './routes/health.js';
 import { inferRoutes } from './routes/infer.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -37,6 +38,7 @@ export function createApp(ctx: AppContext): Express {
   app.use(inferRoutes(ctx));
   app.use(predictRoutes(ctx));
   app.use(cdsHooksRoutes(ctx));
+  app.use(dicomwebRoutes(ctx));
   app.use(repositoryRoutes(ctx));
   app.use(metricsRoutes(ctx));
   app.use(notFoundHandler);

@@ -31,8 +31,8 @@ export class ImagingPool {
     } catch (error) {
       if (signal?.aborted) throw new ClinferError('REQUEST_CANCELLED', 'the client went away before its image was decoded');
       if (error instanceof Error && /queue is full/i.test(error.message)) throw new ClinferError('QUEUE_FULL', 'too many images are waiting to be decoded; retry shortly');
-      const reason = error instanceof Error ? error.message.split('\n')[0]!.slice(0, 200) : String(error);
-      throw new ClinferError('INTERNAL', `decoding the image failed: ${reason}`);
+      // The reason may name server files: it goes to the log (as the cause), not to the caller.
+      throw new ClinferError('INTERNAL', 'decoding the image failed inside clinfer; the server log has the reason', { cause: error });
     }
   }
 

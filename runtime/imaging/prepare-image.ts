@@ -1,4 +1,5 @@
 import type { DicomInstanceInfo } from '../../adapters/imaging/dicom-info.js';
+import { decodeDicom } from '../../adapters/imaging/dicom/index.js';
 import type { ImageSpec } from '../../adapters/imaging/image-spec.js';
 import { ImagingInputError } from '../../adapters/imaging/raster.js';
 import { imagesToTensor } from '../../adapters/imaging/to-tensor.js';
@@ -39,8 +40,6 @@ export type PrepareResult =
 export async function prepareImage(task: PrepareTask): Promise<PrepareResult> {
   try {
     if (task.format === 'dicom') {
-      // Loaded on first use: a server that only sees PNG/JPEG never loads the DICOM codecs.
-      const { decodeDicom } = await import('../../adapters/imaging/dicom/index.js');
       const all = task.spec.frames !== 'first';
       const { info, frames } = await decodeDicom(task.bytes, {
         window: task.spec.window,

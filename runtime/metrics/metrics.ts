@@ -100,6 +100,31 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly dicomInstances = new Counter({
+    name: 'clinfer_dicom_instances_received_total',
+    help: 'DICOM instances received (STOW-RS or C-STORE) by what became of them: processed, unrouted, failed',
+    labelNames: ['source', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly dicomResults = new Counter({
+    name: 'clinfer_dicom_results_total',
+    help: 'DICOM result objects by destination and event: enqueued (durably on disk), delivered, failed (given up, moved to failed/)',
+    labelNames: ['destination', 'event'] as const,
+    registers: [this.registry],
+  });
+  readonly dicomDeliveryRetries = new Counter({
+    name: 'clinfer_dicom_delivery_retries_total',
+    help: 'Failed delivery attempts of DICOM results, each followed by a back-off wait',
+    labelNames: ['destination'] as const,
+    registers: [this.registry],
+  });
+  readonly dicomResultsPending = new Gauge({
+    name: 'clinfer_dicom_results_pending',
+    help: 'DICOM result objects in the outbox not yet delivered',
+    labelNames: ['destination'] as const,
+    registers: [this.registry],
+  });
+
   /** Set by the server: where the drift gauge reads its values at each scrape. */
   driftSource: (() => { model: string; version: string; values: Record<string, number> }[]) | undefined;
 

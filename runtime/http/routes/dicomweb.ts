@@ -1,0 +1,91 @@
+import express, { Router, type Request, type Response } from 'express';
+import { ClinferError } from '../../errors/index.js';
+import type { InstanceOutcome } from '../../dicom-node/process-instances.js';
+import type { AppContext } from '../app-context.js';
+import { mediaTypeParameters, parseMultipartRelated } from '../../protocol/multipart-related.js';
+import { PRIORITY_HEADER, readSchedulingParameters } from '../../protocol/scheduling-parameters.js';
+import { callerOf } from '../caller.js';
+
+const DICOM_JSON = 'application/dicom+json';
+
+/**
+ * DICOMweb STOW-RS (PS3.18 10.5): POST /dicomweb/studies[/{study}] with multipart/related;
+ * type="application/dicom". Each instance is routed to its models, which run before the answer; their
+ * results (SR) are queued durably for the configured destinations. The answer is the standard Store
+ * Instances Response (DICOM JSON): referenced instances, failed ones with a failure reason.
+ */
+export function dicomwebRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const raw = express.raw({ type: () => true, limit: ctx.config.maxBodyBytes });
+  const store = async (req: Request, res: Response) => {
+    const contentType = req.get('content-type') ?? '';
+    const { mediaType } = mediaTypeParameters(contentType);
+    if (mediaType !== 'multipart/related') {
+      throw new ClinferError('UNSUPPORTED_MEDIA_TYPE', `STOW-RS takes multipart/related; type="application/dicom", got '${contentType.slice(0, 60) || 'none'}'`);
+    }
+    const body = req.body as unknown;
+    if (!Buffer.isBuffer(body) || body.length === 0) throw new ClinferError('INVALID_REQUEST', 'the request body is empty');
+    const { type, parts } = parseMultipartRelated(contentType, body, ctx.config.maxParts);
+    if (type !== undefined && type !== 'application/dicom') {
+      throw new ClinferError('UNSUPPORTED_MEDIA_TYPE', `STOW-RS here takes type="application/dicom" (Part 10 instances), got type="${type.slice(0, 60)}"`);
+    }
+    parts.forEach((part, i) => {
+      const partType = part.contentType ? mediaTypeParameters(part.contentType).mediaType : 'application/dicom';
+      if (partType !== 'application/dicom') throw new ClinferError('UNSUPPORTED_MEDIA_TYPE', `part ${i + 1} is ${partType.slice(0, 60)}; only application/dicom parts are stored here`);
+    });
+    const scheduling = readSchedulingParameters({}, { priority: req.get(PRIORITY_HEADER), timeout: undefined });
+    const abort = new AbortController();
+    res.on('close', () => { if (!res.writableFinished) abort.abort(); });
+    const outcomes = await ctx.dicomNode.receive(parts.map((p) => p.body), callerOf(res), 'stowrs', { priority: scheduling.priority, signal: abort.signal });
+    const study = req.params.study as string | undefined;
+    const checked = outcomes.map((o) => (study && o.studyInstanceUID && o.studyInstanceUID !== study
+      ? { ...o, status: 'failed' as const, code: 'INVALID_REQUEST' as const, message: `instance belongs to study ${o.studyInstanceUID}, not ${study}` }
+      : o));
+    const failed = checked.filter((o) => o.status === 'failed');
+    const status = failed.length === 0 ? 200 : failed.length === checked.length ? 409 : 202;
+    res.status(status).type(DICOM_JSON).send(JSON.stringify(storeResponse(checked, study)));
+  };
+  router.post('/dicomweb/studies', raw, store);
+  router.post('/dicomweb/studies/:study', raw, store);
+  return router;
+}
+
+/** PS3.18 Table 10.5.3-3 Store Instances Response Module, as DICOM JSON (PS3.18 F.2). */
+function storeResponse(outcomes: readonly InstanceOutcome[], study: string | undefined) {
+  const uid = (value: string | undefined) => ({ vr: 'UI', ...(value ? { Value: [value] } : {}) });
+  const referenced = outcomes.filter((o) => o.status !== 'failed').map((o) => ({
+    '00081150': uid(o.sopClassUID),
+    '00081155': uid(o.sopInstanceUID),
+    // Warning 0xB000 on instances that no routing rule sends to a model (accepted, nothing run).
+    ...(o.status === 'unrouted' ? { '00081196': { vr: 'US', Value: [0xb000] } } : {}),
+  }));
+  const failed = outcomes.filter((o) => o.status === 'failed').map((o) => ({
+    '00081150': uid(o.sopClassUID),
+    '00081155': uid(o.sopInstanceUID),
+    '00081197': { vr: 'US', Value: [failureReason(o.code)] },
+  }));
+  return {
+    ...(study ? { '0020000D': uid(study) } : {}),
+    ...(referenced.length ? { '00081199': { vr: 'SQ', Value: referenced } } : {}),
+    ...(failed.length ? { '00081198': { vr: 'SQ', Value: failed } } : {}),
+  };
+}
+
+/** PS3.4 / PS3.18 failure reasons: A7xx out of resources, A9xx does not match, C000 cannot understand, 0110 processing failure. */
+function failureReason(code: InstanceOutcome['code']): number {
+  switch (code) {
+    case 'IMAGE_TOO_LARGE':
+    case 'QUEUE_FULL':
+    case 'BODY_TOO_LARGE':
+      return 0xa700;
+    case 'INVALID_REQUEST':
+      return 0xa900;
+    case 'INVALID_DICOM':
+    case 'NO_PIXEL_DATA':
+    case 'UNSUPPORTED_TRANSFER_SYNTAX':
+    case 'INVALID_IMAGE':
+      return 0xc000;
+    default:
+      return 0x0110;
+  }
+}
