@@ -1,6 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClinferServer } from '../../runtime/server.js';
-import { DEMO_MODELS, postJson, startTestServer } from '../helpers/server.js';
+import { storescu, StoreScp } from '../helpers/dcmtk.js';
+import { DEMO_MODELS, FIXTURES, postJson, startTestServer } from '../helpers/server.js';
 
 /** Log lines carry identifiers, states and codes: never request ids, values or bodies. */
 const log: string[] = [];
@@ -39,5 +44,36 @@ describe('logs', () => {
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).not.toContain(marker);
     expect(metrics).not.toMatch(/Jane|Doe/);
+  });
+
+  it('hold no DICOM patient tags, whether the instance came by STOW-RS, C-STORE or predict, decoded or refused', async () => {
+    const lines: string[] = [];
+    const archive = await StoreScp.start({ aeTitle: 'ARCHIVE' });
+    const dicom = await startTestServer(DEMO_MODELS, {
+      dicomRoutes: [{ model: 'chest-xray-pneumonia', modality: ['CR', 'MR'] }],
+      dicomScp: { aeTitle: 'CLINFER', port: 0 },
+      dicomDestinations: [{ name: 'archive', kind: 'cstore', host: '127.0.0.1', port: archive.port, calledAeTitle: 'ARCHIVE' }],
+      outboxDir: mkdtempSync(join(tmpdir(), 'clinfer-outbox-')),
+    }, lines);
+    try {
+      const dir = join(FIXTURES, 'dicom/pydicom');
+      // Patient "Doe^Archibald", ID 77654033 (CR); "CompressedSamples^MR1" (MR_truncated, refused).
+      const files = [join(dir, 'dicomdir_cr_ct_mr/77654033_CR1_6154'), join(dir, 'MR_truncated.dcm')];
+      const boundary = 'b';
+      const body = Buffer.concat([...files.flatMap((f) => [Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), readFileSync(f), Buffer.from('\r\n')]), Buffer.from(`--${boundary}--\r\n`)]);
+      expect((await fetch(`${dicom.url}/dicomweb/studies`, { method: 'POST', body, headers: { 'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}` } })).status).toBe(202);
+      for (const f of files) await fetch(`${dicom.url}/v1/models/chest-xray-pneumonia/predict`, { method: 'POST', body: readFileSync(f), headers: { 'content-type': 'application/dicom' } });
+      expect((await storescu({ port: dicom.dicomPort!, calledAeTitle: 'CLINFER', files: [join(dir, 'dicomdir_cr_ct_mr/77654033_CR2_6247')] })).code).toBe(0);
+      const end = Date.now() + 20_000;
+      while (archive.files().length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+      expect(archive.files().length).toBe(2);
+    } finally {
+      await dicom.close();
+      await archive.stop();
+    }
+    const all = lines.join('\n');
+    expect(all).toMatch(/pacs.delivery.delivered/);
+    expect(all).not.toMatch(/Doe|Archibald|77654033|CompressedSamples|4MR1/i);
+    expect(all).not.toMatch(/\d+\.\d+\.\d+\.\d+\.\d+\.\d+\.\d+\.\d+/);
   });
 });
