@@ -1,4 +1,5 @@
 import { classify, classScores, type ClassScore, type LabelDeclaration } from '../prediction/classify.js';
+import { encodeMask, labelFractions, labelMasks, resizeMask, type EncodedMask, type LabelMask } from './segmentation.js';
 
 /** Which image (and frame) a prediction is about. */
 export interface ImageSource {
@@ -18,13 +19,21 @@ export interface ImagePrediction {
   readonly scores: ClassScore[];
 }
 
+/** A segmentation model's answer for one image or frame: the label mask at the source's size, run-length encoded. */
+export interface ImageSegmentation {
+  readonly source: ImageSource;
+  readonly mask: EncodedMask;
+  /** Each class (background first) and the share of the image's pixels it covers. */
+  readonly segments: { readonly id: string; readonly text: string; readonly fraction: number }[];
+}
+
 /** The JSON answer of `/v1/models/{m}/predict` for images; the browser app returns the same object. */
 export interface ImagePredictResponse {
   readonly model_name: string;
   readonly model_version: string;
   readonly model_digest: string;
   readonly language: string;
-  readonly predictions: ImagePrediction[];
+  readonly predictions: (ImagePrediction | ImageSegmentation)[];
 }
 
 /**
@@ -43,5 +52,34 @@ export function classifyImages(
     const row = Array.prototype.slice.call(output, i * perRow, (i + 1) * perRow) as number[];
     const { label, score, scores } = classify(classScores(kind, row), labels, language);
     return { source, label, score, scores };
+  });
+}
+
+/**
+ * Turns a segmentation output (per row [C, H, W] class scores, or [1, H, W] thresholded) into label masks at
+ * each source's size (nearest neighbour), run-length encoded, with the share of each class.
+ */
+export function segmentImages(
+  output: ArrayLike<number>,
+  outputShape: readonly number[],
+  sources: readonly (ImageSource & { readonly width: number; readonly height: number })[],
+  labels: readonly LabelDeclaration[],
+  language: string,
+  threshold: number,
+): ImageSegmentation[] {
+  const masks = labelMasks(output, sources.length, outputShape, threshold);
+  const classes = Math.max(2, outputShape.at(-3) ?? 1);
+  return sources.map(({ width, height, ...source }, i) => {
+    const mask: LabelMask = resizeMask(masks[i]!, width, height);
+    const fractions = labelFractions(mask, classes);
+    return {
+      source,
+      mask: encodeMask(mask),
+      segments: fractions.map((fraction, k) => {
+        const label = labels[k];
+        const id = label?.id ?? String(k);
+        return { id, text: label?.text?.[language] ?? label?.text?.en ?? id, fraction };
+      }),
+    };
   });
 }

@@ -7,7 +7,7 @@ import type { ImagingService } from '../predict/image-predictor.js';
 import type { ModelRepository } from '../repository/model-repository.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { processInstances, type InstanceOutcome, type InstanceProcessorDeps, type StudyResult } from './process-instances.js';
-import { classificationReport } from './result-objects.js';
+import { resultObject } from './result-objects.js';
 
 /** How long one send to a destination may take before it counts as failed and is retried. */
 const SEND_TIMEOUT_MS = 60_000;
@@ -51,9 +51,10 @@ export async function startDicomNode(deps: { config: Config; repository: ModelRe
 
   const deliver = async (result: StudyResult) => {
     if (!queue) return;
-    const report = classificationReport(result, config.resultManufacturer);
+    const object = resultObject(result, config.resultManufacturer);
+    if (!object) return;
     const studyInstanceUID = result.sources[0]!.studyInstanceUID;
-    for (const destination of config.dicomDestinations) await queue.enqueue(destination.name, [report], { kind: 'sr', studyInstanceUID });
+    for (const destination of config.dicomDestinations) await queue.enqueue(destination.name, [object.bytes], { kind: object.kind, studyInstanceUID });
   };
   const processor: InstanceProcessorDeps = { config, repository: deps.repository, imaging: deps.imaging, counting: { metrics, audit: deps.audit }, log, deliver };
   const receive: DicomNode['receive'] = async (instances, caller, source, options) => {

@@ -1,6 +1,6 @@
 import type { DicomInstanceInfo } from '../../adapters/imaging/dicom-info.js';
 import { readDicomInfo } from '../../adapters/imaging/dicom/index.js';
-import type { ImagePrediction } from '../../adapters/imaging/image-prediction.js';
+import type { ImagePrediction, ImageSegmentation } from '../../adapters/imaging/image-prediction.js';
 import { ImagingInputError } from '../../adapters/imaging/raster.js';
 import type { Config } from '../config/config-schema.js';
 import { isClinferError, type ErrorCode } from '../errors/index.js';
@@ -28,7 +28,7 @@ export interface InstanceOutcome {
 export interface StudyResult {
   readonly version: ReadyVersion;
   readonly sources: DicomInstanceInfo[];
-  readonly findings: { readonly sourceIndex: number; readonly prediction: ImagePrediction }[];
+  readonly findings: { readonly sourceIndex: number; readonly prediction: ImagePrediction | ImageSegmentation }[];
 }
 
 export interface InstanceProcessorDeps {

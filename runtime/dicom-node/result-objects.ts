@@ -1,38 +1,57 @@
-import { buildClassificationSr } from '../../adapters/imaging/dicom-results/index.js';
-import type { ResultLabel } from '../../adapters/imaging/dicom-results/index.js';
+import { buildClassificationSr, buildSegmentation } from '../../adapters/imaging/dicom-results/index.js';
+import type { ModelIdentity, ResultLabel } from '../../adapters/imaging/dicom-results/index.js';
+import type { ImagePrediction, ImageSegmentation } from '../../adapters/imaging/image-prediction.js';
+import { decodeMask } from '../../adapters/imaging/segmentation.js';
 import type { StudyResult } from './process-instances.js';
 
 const UNDECLARED = 'Regulatory status not declared by the model bundle: not for diagnostic use';
 
 /**
- * One study's findings by one model as a DICOM Comprehensive SR (TID 1500 style, IHE AIR algorithm
- * identification), filed into the source study. Label texts in English: a PACS shows one language, and
- * the label codes carry the meaning.
+ * One study's findings by one model as DICOM: a Comprehensive SR (TID 1500 style, IHE AIR algorithm
+ * identification) for a classifier, a SEG for a segmentation model, filed into the source study. Label
+ * texts in English: a PACS shows one language, and the label codes carry the meaning.
  */
-export function classificationReport(result: StudyResult, manufacturer: string, now = new Date()): Uint8Array {
+export function resultObject(result: StudyResult, manufacturer: string, now = new Date()): { kind: 'sr' | 'seg'; bytes: Uint8Array } | undefined {
   const bundle = result.version.config.bundle;
   const labelOf = (id: string, text: string): ResultLabel => {
     const code = bundle?.labels.find((l) => l.id === id)?.code;
     return code ? { id, text, code } : { id, text };
   };
-  return buildClassificationSr({
-    sources: result.sources,
-    model: {
-      name: result.version.name,
-      version: result.version.version,
-      description: bundle?.description ?? '',
-      digest: result.version.config.digest,
-      manufacturer,
-      regulatoryStatus: bundle?.regulatory_status ?? UNDECLARED,
-    },
-    findings: result.findings.map(({ sourceIndex, prediction }) => ({
+  const model: ModelIdentity = {
+    name: result.version.name,
+    version: result.version.version,
+    description: bundle?.description ?? '',
+    digest: result.version.config.digest,
+    manufacturer,
+    regulatoryStatus: bundle?.regulatory_status ?? UNDECLARED,
+  };
+  const segmentations = result.findings.filter((f): f is { sourceIndex: number; prediction: ImageSegmentation } => 'mask' in f.prediction);
+  if (segmentations.length > 0) {
+    const masks = segmentations.map(({ sourceIndex, prediction }) => ({
       sourceIndex,
       ...(prediction.source.frame !== undefined ? { frame: prediction.source.frame } : {}),
-      label: labelOf(prediction.label.id, prediction.label.text),
-      score: prediction.score,
-      scores: prediction.scores.map((s) => ({ ...labelOf(s.id, s.text), score: s.score })),
-    })),
-    language: 'en',
-    now,
-  });
+      mask: decodeMask(prediction.mask).labels,
+    }));
+    // Nothing segmented in any frame: no SEG (an empty SEG is not a valid object).
+    if (masks.every((m) => m.mask.every((v) => v === 0))) return undefined;
+    const segments = segmentations[0]!.prediction.segments.slice(1).map((s, i) => ({ value: i + 1, label: labelOf(s.id, s.text) }));
+    return { kind: 'seg', bytes: buildSegmentation({ sources: result.sources, model, segments, masks, now }) };
+  }
+  const findings = result.findings as { sourceIndex: number; prediction: ImagePrediction }[];
+  return {
+    kind: 'sr',
+    bytes: buildClassificationSr({
+      sources: result.sources,
+      model,
+      findings: findings.map(({ sourceIndex, prediction }) => ({
+        sourceIndex,
+        ...(prediction.source.frame !== undefined ? { frame: prediction.source.frame } : {}),
+        label: labelOf(prediction.label.id, prediction.label.text),
+        score: prediction.score,
+        scores: prediction.scores.map((s) => ({ ...labelOf(s.id, s.text), score: s.score })),
+      })),
+      language: 'en',
+      now,
+    }),
+  };
 }

@@ -30,6 +30,9 @@ export type PrepareResult =
       /** Per batch row: the 1-based DICOM frame it came from (undefined for single images). */
       readonly frames: (number | undefined)[];
       readonly info: DicomInstanceInfo | undefined;
+      /** The decoded image's size (a segmentation mask is given back at this size). */
+      readonly width: number;
+      readonly height: number;
     }
   | { readonly ok: false; readonly code: ImagingInputError['code']; readonly message: string };
 
@@ -49,11 +52,11 @@ export async function prepareImage(task: PrepareTask): Promise<PrepareResult> {
       const tensor = imagesToTensor(frames, task.spec);
       const multiFrame = (info.image?.numberOfFrames ?? 1) > 1;
       const rows = task.spec.frames === 'volume' ? [undefined] : frames.map((_: unknown, i: number) => (multiFrame ? i + 1 : undefined));
-      return { ok: true, data: tensor.data, shape: tensor.shape, frames: rows, info };
+      return { ok: true, data: tensor.data, shape: tensor.shape, frames: rows, info, width: frames[0]!.width, height: frames[0]!.height };
     }
     const image = await decodeImage(task.bytes, task.format, task.limits.maxImagePixels);
     const tensor = imagesToTensor([image], task.spec);
-    return { ok: true, data: tensor.data, shape: tensor.shape, frames: [undefined], info: undefined };
+    return { ok: true, data: tensor.data, shape: tensor.shape, frames: [undefined], info: undefined, width: image.width, height: image.height };
   } catch (error) {
     if (error instanceof ImagingInputError) return { ok: false, code: error.code, message: error.message };
     throw error;

@@ -1,6 +1,6 @@
 import type { DicomInstanceInfo } from '../../adapters/imaging/dicom-info.js';
 import type { ImageSpec } from '../../adapters/imaging/image-spec.js';
-import { classifyImages, type ImagePrediction, type ImageSource } from '../../adapters/imaging/image-prediction.js';
+import { classifyImages, segmentImages, type ImagePrediction, type ImageSegmentation, type ImageSource } from '../../adapters/imaging/image-prediction.js';
 import { ClinferError } from '../errors/index.js';
 import type { ImagingPool } from '../imaging/imaging-pool.js';
 import type { ImagingLimits } from '../imaging/prepare-image.js';
@@ -32,7 +32,7 @@ export interface ImagePredictOptions extends RequestScheduling {
 
 /** One image's predictions, with what was read from its DICOM header (for results sent back to a PACS). */
 export interface ImageOutcome {
-  readonly predictions: ImagePrediction[];
+  readonly predictions: (ImagePrediction | ImageSegmentation)[];
   readonly info: DicomInstanceInfo | undefined;
 }
 
@@ -43,9 +43,10 @@ export interface ImageOutcome {
  */
 export async function predictImages(service: ImagingService, model: ImagingModel, scheduler: Scheduler, images: readonly ImageInput[], options: ImagePredictOptions): Promise<ImageOutcome[]> {
   const post = (model.bundle?.postprocessing ?? { kind: 'none' }) as Record<string, unknown> & { kind: string };
-  if (!['softmax', 'sigmoid', 'probability'].includes(post.kind)) {
-    throw new ClinferError('NOT_AN_IMAGING_MODEL', `model '${model.name}' declares postprocessing '${post.kind}'; image predict reads classifiers (softmax, sigmoid, probability): call /v2/models/${model.name}/infer with tensors instead`);
+  if (!['softmax', 'sigmoid', 'probability', 'segmentation'].includes(post.kind)) {
+    throw new ClinferError('NOT_AN_IMAGING_MODEL', `model '${model.name}' declares postprocessing '${post.kind}'; image predict reads classifiers (softmax, sigmoid, probability) and segmentation: call /v2/models/${model.name}/infer with tensors instead`);
   }
+  const segmentation = post.kind === 'segmentation';
   const outputName = typeof post.output === 'string' ? post.output : model.outputs[0]!.name;
   const prepared = await Promise.all(images.map(async (image, index) => {
     const result = await service.pool.prepare({ bytes: image.bytes, format: image.format, spec: model.image, limits: service.limits }, options.signal);
@@ -55,11 +56,13 @@ export async function predictImages(service: ImagingService, model: ImagingModel
 
   const rowShape = prepared[0]!.shape.slice(1);
   const rowSize = rowShape.reduce((a, b) => a * b, 1);
-  const rows: { data: Float32Array; source: ImageSource; image: number }[] = [];
+  const rows: { data: Float32Array; source: ImageSource; image: number; width: number; height: number }[] = [];
   for (const p of prepared) {
     p.frames.forEach((frame, r) => rows.push({
       data: p.data.subarray(r * rowSize, (r + 1) * rowSize),
       image: p.index,
+      width: p.width,
+      height: p.height,
       source: {
         index: p.index,
         ...(frame !== undefined ? { frame } : {}),
@@ -87,8 +90,14 @@ export async function predictImages(service: ImagingService, model: ImagingModel
     if (!(out.data instanceof Float32Array || out.data instanceof Float64Array)) {
       throw new ClinferError('INFERENCE_FAILED', `output '${out.name}' is ${out.datatype}; an image classification needs FP32 or FP64`);
     }
+    const labels = model.bundle?.labels ?? [];
+    if (segmentation) {
+      const threshold = typeof post.threshold === 'number' ? post.threshold : 0.5;
+      if (out.shape.length !== 4) throw new ClinferError('INFERENCE_FAILED', `segmentation output '${out.name}' has shape [${out.shape.join(', ')}]; [N, C, H, W] expected`);
+      return segmentImages(out.data, out.shape, batch.map((r) => ({ ...r.source, width: r.width, height: r.height })), labels, options.language, threshold);
+    }
     options.drift?.observeOutputs(outputSummary(post.kind, out.data, batch.length));
-    return classifyImages(post.kind, out.data, batch.map((r) => r.source), model.bundle?.labels ?? [], options.language);
+    return classifyImages(post.kind, out.data, batch.map((r) => r.source), labels, options.language);
   }));
   const predictions = outputs.flat();
   return prepared.map((p) => ({ predictions: predictions.filter((_, i) => rows[i]!.image === p.index), info: p.info }));
