@@ -45,7 +45,14 @@ const PACKAGE_VERSION: string = JSON.parse(readFileSync(new URL('../package.json
 export async function startServer(config: Config, options: { log?: Logger } = {}): Promise<ClinferServer> {
   const log = options.log ?? createLogger(config.logLevel);
   const metrics = new Metrics();
-  const pool = new WorkerPool({ workers: config.workers, maxHeapMb: config.workerMaxHeapMb });
+  const pool = new WorkerPool({
+    workers: config.workers,
+    maxHeapMb: config.workerMaxHeapMb,
+    onWorkerExit: (event) => {
+      metrics.workerExits.inc();
+      log.warn('an inference worker thread died; it is replaced and the requests it held are retried once', { threadId: event.threadId, exits: event.exits });
+    },
+  });
   const audit = config.auditLog ? new AuditLog(config.auditLog) : undefined;
   const repository = new ModelRepository({ root: resolve(config.models), pool, metrics, log, config, audit });
   metrics.driftSource = () => repository.readyVersions().filter((v) => v.drift).map((v) => ({ model: v.name, version: v.version, values: v.drift!.psi().values }));

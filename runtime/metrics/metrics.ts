@@ -100,6 +100,11 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly workerExits = new Counter({
+    name: 'clinfer_worker_exits_total',
+    help: 'Inference worker threads that died (crash, heap limit); each is replaced, the requests it held retried once',
+    registers: [this.registry],
+  });
   readonly dicomInstances = new Counter({
     name: 'clinfer_dicom_instances_received_total',
     help: 'DICOM instances received (STOW-RS or C-STORE) by what became of them: processed, unrouted, failed',

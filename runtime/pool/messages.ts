@@ -56,7 +56,11 @@ export interface BroadcastBarrier {
   workers: number;
 }
 
+/** Test-only (fault-hook.ts): the worker thread dies holding the task, before or after session.run. */
+export type TaskFault = 'crash-before-run' | 'crash-after-run';
+
 export type Task =
   | { kind: 'load'; spec: SessionSpec; barrier: BroadcastBarrier }
   | { kind: 'unload'; key: string; barrier: BroadcastBarrier }
-  | { kind: 'infer'; spec: SessionSpec; feeds: WireTensor[]; fetches: string[] };
+  /** `fault` is only ever set by an armed test hook (CLINFER_TEST_FAULTS in a test process). */
+  | { kind: 'infer'; spec: SessionSpec; feeds: WireTensor[]; fetches: string[]; fault?: TaskFault };

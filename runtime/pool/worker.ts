@@ -5,7 +5,8 @@
 import { threadId } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import type { BroadcastBarrier, InferResult, LoadResult, SessionSpec, Task, WireTensor } from './messages.js';
+import { crashWorkerThread } from './fault-hook.js';
+import type { BroadcastBarrier, InferResult, LoadResult, SessionSpec, Task, TaskFault, WireTensor } from './messages.js';
 import { createSession, describeValues, firstLine } from './session-factory.js';
 import { warmupFeeds } from './warmup.js';
 
@@ -31,7 +32,7 @@ export default async function handle(task: Task): Promise<unknown> {
       return { threadId };
     }
     case 'infer':
-      return infer(task.spec, task.feeds, task.fetches);
+      return infer(task.spec, task.feeds, task.fetches, task.fault);
   }
 }
 
@@ -67,8 +68,10 @@ async function load(spec: SessionSpec): Promise<Loaded> {
   return { session, result };
 }
 
-async function infer(spec: SessionSpec, feeds: WireTensor[], fetches: string[]) {
+async function infer(spec: SessionSpec, feeds: WireTensor[], fetches: string[], fault?: TaskFault) {
   const { session } = await ensureLoaded(spec);
+  // Test-only fault hook (fault-hook.ts): die holding the batch, never while session.run executes.
+  crashWorkerThread(fault, 'crash-before-run');
   const started = performance.now();
   const results = await session.run(toOrtFeeds(feeds), fetches);
   const computeMs = performance.now() - started;
@@ -79,6 +82,7 @@ async function infer(spec: SessionSpec, feeds: WireTensor[], fetches: string[]) 
     return { name, type: t.type as WireTensor['type'], dims: [...t.dims], data };
   });
   for (const t of Object.values(results)) t.dispose();
+  crashWorkerThread(fault, 'crash-after-run');
   const value: InferResult = { outputs, computeMs, threadId };
   const transfer = outputs.flatMap((o) => (Array.isArray(o.data) ? [] : [o.data.buffer]));
   return move({ [transferableSymbol]: transfer, [valueSymbol]: value } as never);

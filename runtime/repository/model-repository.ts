@@ -197,6 +197,8 @@ export class ModelRepository {
     const versions = this.#models.get(name);
     if (!versions) {
       if (this.#modelErrors.has(name)) throw new ClinferError('MODEL_NOT_READY', `model '${name}' is UNAVAILABLE: ${this.#modelErrors.get(name)}`);
+      // Before the first scan of the repository, an unknown name may simply not be read yet: not a 404.
+      if (!this.#initialLoadDone) throw new ClinferError('MODEL_NOT_READY', `the server is starting and has not read its model repository yet; retry shortly`);
       throw modelNotFound(name);
     }
     if (version !== undefined) {

@@ -15,6 +15,8 @@ interface Pending {
   readonly enqueuedAt: number;
   deadlineTimer?: NodeJS.Timeout;
   onAbort?: () => void;
+  /** Set when the request goes back to the queue after its worker died: it is never retried again. */
+  retried?: boolean;
   resolve(result: ScheduledResult): void;
   reject(error: unknown): void;
 }
@@ -36,6 +38,12 @@ type RejectReason = 'queue_full' | 'deadline_exceeded' | 'cancelled';
  *   whose client went away is dropped. Neither is retried.
  * - The queue holds at most `maxQueueSize` requests: past it QUEUE_FULL (429 with Retry-After) at once,
  *   except that a request may displace the newest queued request of a lower priority level.
+ * - A batch whose worker thread died (WORKER_EXITED) is not answered with that error at once: each of its
+ *   requests goes back to the front of its queue and runs once more, alone (if one request is what kills
+ *   workers, it takes no other request with it), on whichever worker is free next (piscina has started a
+ *   replacement). A request whose retry dies too is answered WORKER_EXITED. Inference has no side
+ *   effects, so running a request twice is safe. The retry is not subject to the queue deadline again
+ *   (the request already started once); a client that went away meanwhile is dropped.
  *
  * Contract: every enqueued request settles exactly once.
  */
@@ -191,7 +199,8 @@ export class DynamicBatcher implements Scheduler {
   #gather(queue: Pending[]): Pending[] {
     const first = queue[0]!;
     const batch = [first];
-    if (this.#model.maxBatchSize > 1) {
+    // A retried request runs alone, and no batch takes one in.
+    if (this.#model.maxBatchSize > 1 && !first.retried) {
       // With a queue delay the bundle asks for full batches; without one, share the queue out.
       const compatibleRows = queue.reduce((n, p) => (p.key === first.key ? n + p.rows : n), 0);
       const share = this.#model.scheduling.maxQueueDelayMs > 0 ? Number.POSITIVE_INFINITY : Math.ceil(compatibleRows / this.#model.instances);
@@ -199,7 +208,7 @@ export class DynamicBatcher implements Scheduler {
       let rows = first.rows;
       for (let i = 1; i < queue.length && rows < limit; i++) {
         const candidate = queue[i]!;
-        if (candidate.key === first.key && rows + candidate.rows <= limit) {
+        if (candidate.key === first.key && !candidate.retried && rows + candidate.rows <= limit) {
           batch.push(candidate);
           rows += candidate.rows;
         }
@@ -211,7 +220,7 @@ export class DynamicBatcher implements Scheduler {
   /** How much longer a batch should wait for company (0: dispatch now). */
   #delayRemaining(batch: Pending[]): number {
     const { maxQueueDelayMs, preferredBatchSizes } = this.#model.scheduling;
-    if (maxQueueDelayMs <= 0 || this.#model.maxBatchSize <= 1) return 0;
+    if (maxQueueDelayMs <= 0 || this.#model.maxBatchSize <= 1 || batch[0]!.retried) return 0;
     const rows = batch.reduce((n, p) => n + p.rows, 0);
     const full = rows >= this.#model.maxBatchSize || preferredBatchSizes.includes(rows) || (preferredBatchSizes.length > 0 && rows >= preferredBatchSizes.at(-1)!);
     if (full) return 0;
@@ -222,7 +231,8 @@ export class DynamicBatcher implements Scheduler {
     const started = performance.now();
     for (const p of batch) {
       this.#release(p);
-      this.#metrics.queueDuration.observe(this.#labels, (started - p.enqueuedAt) / 1000);
+      // Once per request: a retry's second start is not a second wait in the queue.
+      if (!p.retried) this.#metrics.queueDuration.observe(this.#labels, (started - p.enqueuedAt) / 1000);
     }
     const rows = batch.reduce((n, p) => n + p.rows, 0);
     this.#metrics.batchSize.observe(this.#labels, rows);
@@ -231,7 +241,10 @@ export class DynamicBatcher implements Scheduler {
       const inputs = batch.length === 1
         ? first.inputs
         : first.inputs.map((input) => concatBatch(batch.map((p) => p.request.inputs.find((t) => t.name === input.name)!)));
-      const { outputs, computeSeconds } = await this.#pool.infer(this.#spec, inputs, first.fetches);
+      // A merged batch is a fresh copy; a lone request's own buffers would be transferred to the worker,
+      // so while it may still be retried it sends a copy.
+      const preserveInputs = batch.length === 1 && !batch[0]!.retried;
+      const { outputs, computeSeconds } = await this.#pool.infer(this.#spec, inputs, first.fetches, { preserveInputs });
       this.#metrics.computeDuration.observe(this.#labels, computeSeconds);
       this.#batchSeconds = 0.8 * this.#batchSeconds + 0.2 * computeSeconds;
       this.#batchRows = 0.8 * this.#batchRows + 0.2 * batch.length;
@@ -241,7 +254,30 @@ export class DynamicBatcher implements Scheduler {
         queueSeconds: (started - p.enqueuedAt) / 1000,
       }));
     } catch (error) {
-      for (const p of batch) p.reject(error);
+      if (error instanceof ClinferError && error.code === 'WORKER_EXITED') this.#retry(batch, error);
+      else for (const p of batch) p.reject(error);
+    }
+  }
+
+  /** The worker running `batch` died: each request not yet retried goes back to the front of its queue. */
+  #retry(batch: Pending[], error: ClinferError): void {
+    const again: Pending[] = [];
+    for (const p of batch) {
+      if (p.retried) {
+        p.reject(new ClinferError('WORKER_EXITED', `model '${this.#model.name}' version ${this.#model.version}: the worker thread running this request exited, and so did the one its retry ran on; it is not retried again (the request itself may be what stops the worker)`, { cause: error }));
+      } else if (p.request.signal?.aborted) {
+        p.reject(this.#rejection('cancelled'));
+      } else {
+        p.retried = true;
+        again.push(p);
+      }
+    }
+    // Unshifted last to first: the batch keeps its order at the head of each queue. #execute's caller
+    // dispatches again as soon as this returns.
+    for (const p of again.reverse()) {
+      this.#levels[p.priority - 1]!.unshift(p);
+      this.#queued++;
+      if (p.onAbort) p.request.signal?.addEventListener('abort', p.onAbort, { once: true });
     }
   }
 
