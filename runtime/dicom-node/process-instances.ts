@@ -58,6 +58,11 @@ export async function processInstances(deps: InstanceProcessorDeps, instances: r
       outcomes[index] = failure(undefined, error);
       return;
     }
+    const missing = (['studyInstanceUID', 'seriesInstanceUID', 'sopInstanceUID', 'sopClassUID'] as const).filter((k) => !info[k]);
+    if (missing.length > 0) {
+      outcomes[index] = failure(info, new ImagingInputError('INVALID_DICOM', `the instance has no ${missing.join(', ')}: a result could not be filed with it`));
+      return;
+    }
     const rules = routesFor(info, deps.config.dicomRoutes);
     if (rules.length === 0) {
       outcomes[index] = { sopClassUID: info.sopClassUID, sopInstanceUID: info.sopInstanceUID, studyInstanceUID: info.studyInstanceUID, status: 'unrouted', models: [] };

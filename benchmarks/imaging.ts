@@ -1,0 +1,109 @@
+/**
+ * Imaging figures: decode + preprocess time per 512x512 CT slice by transfer syntax (the very code the
+ * imaging threads run), next to the demo model's compute time, and STOW-RS instances per second end to
+ * end (HTTP, routing, decode, inference, SR built and written to the outbox).
+ *
+ *   node --import tsx benchmarks/imaging.ts [--seconds 3] [--concurrency 4]
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { imageSpecSchema } from '../adapters/imaging/image-spec.js';
+import { prepareImage } from '../runtime/imaging/prepare-image.js';
+import { parseConfig } from '../runtime/config/load-config.js';
+import { startServer } from '../runtime/server.js';
+
+const args = process.argv.slice(2);
+const option = (name: string, fallback: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const seconds = option('seconds', 3);
+const concurrency = option('concurrency', 4);
+const ROOT = new URL('../', import.meta.url).pathname;
+const CT = join(ROOT, 'test/fixtures/dicom/cornerstoneWADOImageLoader');
+const SYNTAXES: [string, string][] = [
+  ['explicit VR little endian (uncompressed)', 'CTImage.dcm_LittleEndianExplicitTransferSyntax_1.2.840.10008.1.2.1.dcm'],
+  ['deflated explicit VR LE', 'CTImage.dcm_DeflatedExplicitVRLittleEndianTransferSyntax_1.2.840.10008.1.2.1.99.dcm'],
+  ['RLE lossless', 'CTImage.dcm_RLELosslessTransferSyntax_1.2.840.10008.1.2.5.dcm'],
+  ['JPEG lossless SV1 (.70)', 'CTImage.dcm_JPEGProcess14SV1TransferSyntax_1.2.840.10008.1.2.4.70.dcm'],
+  ['JPEG-LS lossless (.80)', 'CTImage.dcm_JPEGLSLosslessTransferSyntax_1.2.840.10008.1.2.4.80.dcm'],
+  ['JPEG 2000 lossless (.90)', 'CTImage.dcm_JPEG2000LosslessOnlyTransferSyntax_1.2.840.10008.1.2.4.90.dcm'],
+  ['JPEG 2000 (.91)', 'CTImage.dcm_JPEG2000TransferSyntax_1.2.840.10008.1.2.4.91.dcm'],
+];
+const spec = imageSpecSchema.parse({ kind: 'image', input: 'image', color: 'grayscale', width: 28, height: 28, mean: [0.5], std: [0.5] });
+const limits = { maxImagePixels: 8192 * 8192, maxFrames: 100, maxDecodedBytes: 1 << 30 };
+
+async function timeIt(run: () => Promise<unknown>): Promise<{ medianMs: number; n: number }> {
+  for (let i = 0; i < 3; i++) await run(); // warm-up: codecs loaded, JIT warm
+  const times: number[] = [];
+  const end = performance.now() + seconds * 1000;
+  while (performance.now() < end) {
+    const t = performance.now();
+    await run();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return { medianMs: times[Math.floor(times.length / 2)]!, n: times.length };
+}
+
+const rows: { name: string; bytes: number; medianMs: number; n: number }[] = [];
+for (const [name, file] of SYNTAXES) {
+  const bytes = new Uint8Array(readFileSync(join(CT, file)));
+  const r = await timeIt(async () => {
+    const result = await prepareImage({ bytes, format: 'dicom', spec, limits });
+    if (!result.ok) throw new Error(`${name}: ${result.message}`);
+  });
+  rows.push({ name, bytes: bytes.length, ...r });
+  process.stderr.write(`${name}: ${r.medianMs.toFixed(2)} ms\n`);
+}
+
+const session = await ort.InferenceSession.create(join(ROOT, 'models/chest-xray-pneumonia/1/model.onnx'), { intraOpNumThreads: 1 });
+const input = new ort.Tensor('float32', new Float32Array(28 * 28), [1, 1, 28, 28]);
+const compute = await timeIt(() => session.run({ image: input }));
+await session.release();
+
+// STOW-RS end to end, one instance per request, `concurrency` clients, results into a local outbox.
+const outbox = mkdtempSync(join(tmpdir(), 'clinfer-bench-outbox-'));
+const config = parseConfig({
+  models: join(ROOT, 'models'), port: 0, grpcPort: -1, logLevel: 'error',
+  dicomRoutes: [{ model: 'chest-xray-pneumonia', modality: ['CT'] }],
+  // A destination nobody listens on: results stay in the outbox (written and fsynced), as when the PACS is down.
+  dicomDestinations: [{ name: 'nowhere', kind: 'cstore', host: '127.0.0.1', port: 9, calledAeTitle: 'NOWHERE' }],
+  outboxDir: outbox, deliveryRetry: { initialMs: 600_000, maxMs: 600_000 },
+});
+const server = await startServer(config);
+const boundary = 'bench';
+const uncompressed = readFileSync(join(CT, SYNTAXES[0]![1]));
+const body = Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), uncompressed, Buffer.from(`\r\n--${boundary}--\r\n`)]);
+const stow = async () => {
+  const res = await fetch(`${server.url}/dicomweb/studies`, { method: 'POST', body, headers: { 'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}` } });
+  if (res.status !== 200) throw new Error(`STOW-RS answered ${res.status}`);
+  await res.arrayBuffer();
+};
+for (let i = 0; i < 5; i++) await stow();
+let done = 0;
+const started = performance.now();
+const until = started + seconds * 2000;
+await Promise.all(Array.from({ length: concurrency }, async () => {
+  while (performance.now() < until) {
+    await stow();
+    done++;
+  }
+}));
+const stowPerSecond = done / ((performance.now() - started) / 1000);
+await server.close();
+
+const report = [
+  `Decode + preprocess of one 512x512 CT slice (16-bit) to the demo model's 28x28 input, one thread, median of ${seconds} s per row:`,
+  '',
+  '| transfer syntax | file bytes | decode + preprocess (ms) | runs |',
+  '| --- | ---: | ---: | ---: |',
+  ...rows.map((r) => `| ${r.name} | ${r.bytes} | ${r.medianMs.toFixed(2)} | ${r.n} |`),
+  `| *model compute (chest-xray-pneumonia, batch 1, onnxruntime-node)* | | ${compute.medianMs.toFixed(3)} | ${compute.n} |`,
+  '',
+  `STOW-RS end to end (one uncompressed CT slice per request, ${concurrency} clients, SR written to the outbox): **${stowPerSecond.toFixed(1)} instances/s** (${done} in ${(seconds * 2).toFixed(0)} s).`,
+].join('\n');
+console.log(report);
+writeFileSync(join(ROOT, 'benchmarks/results/imaging.json'), JSON.stringify({ date: new Date().toISOString(), seconds, concurrency, rows, computeMs: compute.medianMs, stowPerSecond }, null, 2));
