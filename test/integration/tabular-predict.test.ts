@@ -70,9 +70,12 @@ describe('JSON records', () => {
 
   it('refuses malformed JSON, other media types, and models without tabular features', async () => {
     expect((await post('{"records": [', 'application/json')).json.code).toBe('INVALID_REQUEST');
+    const csv = await post('age,sex\n63,1', 'text/csv');
+    expect(csv.status).toBe(415);
+    expect(csv.json.code).toBe('UNSUPPORTED_MEDIA_TYPE');
     const png = await post('xx', 'image/png');
-    expect(png.status).toBe(415);
-    expect(png.json.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(png.status).toBe(400);
+    expect(png.json.code).toBe('NOT_AN_IMAGING_MODEL');
     const xray = await post({ records: [{}] }, 'application/json', {}, `${server.url}/v1/models/chest-xray-pneumonia/predict`);
     expect(xray.status).toBe(400);
     expect(xray.json.code).toBe('NOT_A_TABULAR_MODEL');
