@@ -42,4 +42,21 @@ describe('fuzzing the HTTP endpoints', () => {
     const ok = await fetch(`${server.url}/v2/models/heart-disease-risk/infer`, { method: 'POST', body: JSON.stringify({ inputs: [{ name: 'features', shape: [1, 13], datatype: 'FP32', data: new Array(13).fill(1) }] }) });
     expect(ok.status).toBe(200);
   });
+
+  it('answers JSON nested 200 000 levels deep with a 4xx naming the field, on every JSON endpoint', async () => {
+    const deepArray = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
+    const deepObject = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
+    const cases: [string, string, string][] = [
+      ['/v2/models/heart-disease-risk/infer', 'application/json', `{"inputs":[{"name":"features","shape":[1,13],"datatype":"FP32","data":${deepArray}}]}`],
+      ['/v1/models/heart-disease-risk/predict', 'application/json', `{"records":${deepArray}}`],
+      ['/v1/models/heart-disease-risk/predict', 'application/fhir+json', `{"resourceType":"Bundle","type":"collection","entry":[{"resource":${deepObject}}]}`],
+      ['/cds-services/heart-disease-risk', 'application/json', `{"hook":"patient-view","hookInstance":"x","context":${deepObject}}`],
+    ];
+    for (const [path, type, body] of cases) {
+      const res = await fetch(`${server.url}${path}`, { method: 'POST', body, headers: { 'content-type': type }, signal: AbortSignal.timeout(20_000) });
+      expect(res.status, path).toBeGreaterThanOrEqual(400);
+      expect(res.status, path).toBeLessThan(500);
+      expect(await res.text(), path).toMatch(/features|records|Bundle|context/);
+    }
+  });
 });
