@@ -29,6 +29,20 @@
 #     $TMPDIR/mat-debug-<pid>.log and $HOME/.cache/Microsoft/DeveloperTools/.onnxruntime (telemetry).
 # Not run here: `docker build` itself (FROM, COPY, USER, VOLUME), and the base image's own npm (10.x).
 
+# The clinician's web app (app/ -> app/dist), built with the dev dependencies (Vite), apart from the
+# production install; only its output reaches the final image.
+FROM node:20-bookworm-slim AS webapp
+WORKDIR /app
+ENV ONNXRUNTIME_NODE_INSTALL=skip \
+    npm_config_fund=false \
+    npm_config_audit=false \
+    npm_config_update_notifier=false
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --ignore-scripts
+COPY app ./app
+COPY adapters ./adapters
+RUN npm run build:app
+
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 # skip: no CUDA download (the CPU library ships in the npm package); the variable wins over .npmrc.
@@ -62,6 +76,7 @@ COPY package.json LICENSE ./
 COPY bin ./bin
 COPY runtime ./runtime
 COPY adapters ./adapters
+COPY --from=webapp /app/app/dist ./app/dist
 # The demo bundles; mount your model repository over /models (read-only is enough).
 COPY models /models
 VOLUME /models

@@ -115,6 +115,12 @@ export const configSchema = z.strictObject({
     burst: z.number().int().min(1),
     maxConcurrent: z.number().int().min(1).default(64),
   }).optional(),
+  /** Serve the clinician's web app at /app/ (docs/web-app.md). */
+  webApp: z.boolean().default(true),
+  /** Origins allowed to frame the web app (CSP frame-ancestors), besides the server's own. */
+  webAppFrameAncestors: z.array(z.string().regex(/^https?:\/\/[A-Za-z0-9.\-[\]:]+$/, 'an origin: scheme://host[:port]')).default([]),
+  /** COOP/COEP on /app/ so ONNX Runtime Web runs multi-threaded; off only if a proxy cannot pass them. */
+  webAppCrossOriginIsolation: z.boolean().default(true),
   /** Origins allowed to call the API from a browser (CORS); empty: none. */
   corsOrigins: z.array(z.string().url()).default([]),
   maxBodyBytes: z.number().int().min(1024).default(64 * 1024 * 1024),

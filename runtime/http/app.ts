@@ -4,6 +4,7 @@ import { ClinferError } from '../errors/index.js';
 import type { AppContext } from './app-context.js';
 import { authMiddleware, corsMiddleware } from './auth-middleware.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
+import { bundleFilesRoutes } from './routes/bundle-files.js';
 import { cdsHooksRoutes } from './routes/cds-hooks.js';
 import { dicomwebRoutes } from './routes/dicomweb.js';
 import { healthRoutes } from './routes/health.js';
@@ -12,6 +13,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { modelMetadataRoutes } from './routes/model-metadata.js';
 import { predictRoutes } from './routes/predict.js';
 import { repositoryRoutes } from './routes/repository.js';
+import { WEB_APP_DIST, webAppRoutes } from './routes/web-app.js';
 
 /** The HTTP API: OIP v2 (KServe / Triton) plus /metrics. No route logs a body. */
 export function createApp(ctx: AppContext): Express {
@@ -33,7 +35,9 @@ export function createApp(ctx: AppContext): Express {
   });
   app.use(corsMiddleware(ctx.config.corsOrigins));
   app.use(authMiddleware(ctx.config, ctx.auth, ctx.rateLimiter));
+  if (ctx.config.webApp) app.use(webAppRoutes({ distDir: WEB_APP_DIST, frameAncestors: ctx.config.webAppFrameAncestors, crossOriginIsolation: ctx.config.webAppCrossOriginIsolation }));
   app.use(healthRoutes(ctx));
+  app.use(bundleFilesRoutes(ctx));
   app.use(modelMetadataRoutes(ctx));
   app.use(inferRoutes(ctx));
   app.use(predictRoutes(ctx));

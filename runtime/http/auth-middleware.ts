@@ -15,8 +15,9 @@ export function authMiddleware(config: Config, auth: Authenticator, limiter: Rat
     const need = requirementFor(req.method, req.path, config.publicPaths, config.cdsHooksJwksFile !== undefined);
     if (need.kind !== 'scope') return next();
     const identity = await auth.authenticate({ authorization: req.get('authorization'), socket: req.socket instanceof TLSSocket ? req.socket : undefined });
-    if (!identity.scopes.has(need.scope)) {
-      throw new ClinferError('FORBIDDEN', `caller '${identity.name}' lacks the '${need.scope}' scope that ${req.method} ${req.path.slice(0, 80)} needs`);
+    if (!identity.scopes.has(need.scope) && !(need.orScope && identity.scopes.has(need.orScope))) {
+      const wanted = need.orScope ? `'${need.scope}' or '${need.orScope}' scope` : `'${need.scope}' scope`;
+      throw new ClinferError('FORBIDDEN', `caller '${identity.name}' lacks the ${wanted} that ${req.method} ${req.path.slice(0, 80)} needs`);
     }
     res.locals.identity = identity;
     if (limiter && auth.enabled) {

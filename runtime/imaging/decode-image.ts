@@ -22,6 +22,8 @@ export async function decodeImage(bytes: Uint8Array, format: Exclude<ImageFormat
   const gray = meta.channels === 1 || (meta.channels === 2 && meta.hasAlpha);
   try {
     let pipeline = image.removeAlpha();
+    // sharp widens gray to sRGB on raw output unless told to keep one band.
+    if (gray) pipeline = pipeline.toColourspace(sixteen ? 'grey16' : 'b-w');
     if (meta.space === 'cmyk') pipeline = pipeline.toColourspace('srgb');
     const { data, info } = await pipeline.raw(sixteen ? { depth: 'ushort' } : {}).toBuffer({ resolveWithObject: true });
     const channels = gray ? 1 : 3;

@@ -80,7 +80,10 @@ describe('API keys and scopes', () => {
     const metricsWithInfer = await call('/metrics', { token: KEYS.infer });
     expect(metricsWithInfer.status).toBe(403);
     expect(metricsWithInfer.json.error).toMatch(/caller 'pacs-router' lacks the 'metrics' scope/);
-    expect((await call('/v2/repository/index', { token: KEYS.infer, method: 'POST' })).status).toBe(403);
+    // The model list is readable with infer (the web app needs it); managing models is not.
+    expect((await call('/v2/repository/index', { token: KEYS.infer, method: 'POST' })).status).toBe(200);
+    expect((await call('/v2/repository/models/heart-disease-risk/load', { token: KEYS.infer, method: 'POST' })).status).toBe(403);
+    expect((await call('/v2/repository/index', { token: KEYS.metrics, method: 'POST' })).status).toBe(403);
     expect((await call('/v2/repository/index', { token: KEYS.admin, method: 'POST' })).status).toBe(200);
     expect((await call('/metrics', { token: KEYS.metrics })).status).toBe(200);
     expect((await call('/v2/models/heart-disease-risk/infer', { token: KEYS.metrics, body: row })).status).toBe(403);

@@ -1,0 +1,63 @@
+import type * as Ort from 'onnxruntime-web';
+
+export type ExecutionProvider = 'webgpu' | 'wasm';
+
+export interface RuntimeInfo {
+  readonly executionProvider: ExecutionProvider;
+  /** WASM threads: navigator.hardwareConcurrency when the page is cross-origin isolated, else 1. */
+  readonly numThreads: number;
+  readonly crossOriginIsolated: boolean;
+  readonly ortVersion: string;
+}
+
+export interface OrtRuntime {
+  readonly ort: typeof Ort;
+  readonly info: RuntimeInfo;
+}
+
+let started: Promise<OrtRuntime> | undefined;
+
+/**
+ * ONNX Runtime Web, set up once for the page: WebGPU when the browser offers an adapter (unless
+ * `preferred` says wasm), else WASM. Its files come from the app's own folder, never from a CDN.
+ */
+export function ortRuntime(preferred?: ExecutionProvider): Promise<OrtRuntime> {
+  started ??= (async () => {
+    const webgpu = preferred !== 'wasm' && (await hasWebGpu());
+    const ort = webgpu ? await import('onnxruntime-web/webgpu') : await import('onnxruntime-web/wasm');
+    const isolated = globalThis.crossOriginIsolated === true;
+    const numThreads = isolated ? Math.max(1, navigator.hardwareConcurrency || 1) : 1;
+    ort.env.wasm.wasmPaths = new URL(import.meta.env.BASE_URL + __ORT_ASSET_DIR__, location.origin).href;
+    ort.env.wasm.numThreads = numThreads;
+    ort.env.wasm.proxy = false;
+    ort.env.logLevel = 'error';
+    return { ort, info: { executionProvider: webgpu ? 'webgpu' : 'wasm', numThreads, crossOriginIsolated: isolated, ortVersion: ort.env.versions.web ?? '' } };
+  })();
+  return started;
+}
+
+async function hasWebGpu(): Promise<boolean> {
+  const gpu = (navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  if (!gpu) return false;
+  try {
+    return (await gpu.requestAdapter()) != null;
+  } catch {
+    return false;
+  }
+}
+
+export async function createSession(runtime: OrtRuntime, model: Uint8Array): Promise<Ort.InferenceSession> {
+  const providers: ExecutionProvider[] = runtime.info.executionProvider === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm'];
+  return runtime.ort.InferenceSession.create(model, { executionProviders: providers, graphOptimizationLevel: 'all' });
+}
+
+/** Runs one FP32 input through the session and returns the named output's values. */
+export async function runFloat(runtime: OrtRuntime, session: Ort.InferenceSession, input: string, data: Float32Array, shape: readonly number[], output: string): Promise<Float32Array | Float64Array> {
+  const feeds = { [input]: new runtime.ort.Tensor('float32', data, shape) };
+  const result = await session.run(feeds, [output]);
+  const tensor = result[output];
+  if (!tensor || !(tensor.data instanceof Float32Array || tensor.data instanceof Float64Array)) {
+    throw new Error(`output '${output}' is ${tensor?.type ?? 'missing'}; a prediction needs float32 or float64`);
+  }
+  return tensor.data;
+}

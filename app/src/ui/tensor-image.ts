@@ -1,0 +1,32 @@
+import type { ImageSpec } from '../../../adapters/imaging/image-spec.js';
+import type { ImageTensor } from '../../../adapters/imaging/to-tensor.js';
+
+/**
+ * Draws the first image of the model's input tensor, mapped back to 0..255 through the bundle's
+ * normalisation: what the model was given (windowed, resized, in its colour), not the file.
+ */
+export function tensorImage(tensor: ImageTensor, spec: ImageSpec): HTMLCanvasElement {
+  const { width, height } = spec;
+  const channels = spec.color === 'rgb' ? 3 : 1;
+  const plane = width * height;
+  const canvas = document.createElement('canvas');
+  canvas.width = width;
+  canvas.height = height;
+  canvas.className = 'model-view';
+  const context = canvas.getContext('2d');
+  if (!context) return canvas;
+  const pixels = context.createImageData(width, height);
+  const depth = spec.frames === 'volume' ? tensor.shape[2]! : 1;
+  const at = (c: number, p: number) => (spec.layout === 'NHWC' ? p * channels + c : c * plane * depth + p);
+  for (let p = 0; p < plane; p++) {
+    for (let k = 0; k < 3; k++) {
+      const c = channels === 3 ? k : 0;
+      const mean = spec.mean[spec.mean.length === 1 ? 0 : c]!;
+      const std = spec.std[spec.std.length === 1 ? 0 : c]!;
+      pixels.data[4 * p + k] = (tensor.data[at(c, p)]! * std + mean) / spec.scale;
+    }
+    pixels.data[4 * p + 3] = 255;
+  }
+  context.putImageData(pixels, 0, 0);
+  return canvas;
+}

@@ -1,0 +1,80 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join, sep } from 'node:path';
+import express, { Router, type Response } from 'express';
+
+/** Where `npm run build:app` (vite build -c app/vite.config.ts) writes the web app. */
+export const WEB_APP_DIST = fileURLToPath(new URL('../../../app/dist', import.meta.url));
+
+export interface WebAppOptions {
+  /** The built app (index.html, sw.js, assets/). */
+  readonly distDir: string;
+  /** Origins allowed to frame the app (CSP frame-ancestors), besides the server's own. */
+  readonly frameAncestors: readonly string[];
+  /**
+   * COOP same-origin + COEP require-corp, so the page is cross-origin isolated and ONNX Runtime runs
+   * on several threads. Off: one thread, for a deployment whose proxy cannot pass these headers.
+   */
+  readonly crossOriginIsolation: boolean;
+}
+
+/** An origin as CSP takes it: scheme://host[:port], nothing that could end the directive. */
+const ORIGIN = /^https?:\/\/[A-Za-z0-9.\-[\]:]+$/;
+
+/**
+ * The clinician's web app under /app/ (issue 6). It runs the models in the browser: the page fetches
+ * itself, the model list, metadata and bundle files, and sends nothing else. The headers lock it to
+ * its own origin (CSP, CORP), make it cross-origin isolated for threaded WASM, and let only the
+ * configured hosts frame it. index.html and sw.js are revalidated on every load; assets/ holds hashed
+ * or versioned names, cached for good.
+ */
+export function webAppRoutes(options: WebAppOptions): Router {
+  const router = Router();
+  const ancestors = ["'self'", ...options.frameAncestors.filter((o) => ORIGIN.test(o))].join(' ');
+  const csp = [
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    "worker-src 'self'",
+    "connect-src 'self'",
+    "img-src 'self' blob: data:",
+    "style-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'none'",
+    `frame-ancestors ${ancestors}`,
+  ].join('; ');
+  const assets = join(options.distDir, 'assets') + sep;
+  const files = express.static(options.distDir, {
+    index: 'index.html',
+    redirect: false,
+    dotfiles: 'ignore',
+    fallthrough: true,
+    setHeaders: (res: Response, path: string) => {
+      res.set('Cache-Control', path.startsWith(assets) ? 'public, max-age=31536000, immutable' : 'no-cache');
+    },
+  });
+
+  router.get('/app', (req, res, next) => {
+    // Routing ignores a trailing slash: only the bare /app is redirected (relative URLs need the slash).
+    const query = req.originalUrl.indexOf('?');
+    if ((query >= 0 ? req.originalUrl.slice(0, query) : req.originalUrl) !== '/app') return next();
+    res.redirect(301, `/app/${query >= 0 ? req.originalUrl.slice(query) : ''}`);
+  });
+  router.use('/app', (req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+    res.set({
+      'Content-Security-Policy': csp,
+      'Cross-Origin-Resource-Policy': 'same-origin',
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+      ...(options.crossOriginIsolation ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {}),
+    });
+    if (!existsSync(join(options.distDir, 'index.html'))) {
+      res.status(503).type('text/plain').set('Cache-Control', 'no-store')
+        .send('the web app is not built: run npm run build:app (it writes app/dist), then reload this page\n');
+      return;
+    }
+    files(req, res, next);
+  });
+  return router;
+}
