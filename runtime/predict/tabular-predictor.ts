@@ -1,6 +1,5 @@
-import { linearContributions, readLinearModel, topContributions, type Contribution } from '../../adapters/tabular/explain.js';
-import { softmax } from '../../adapters/prediction/classify.js';
-import { translate, type Language } from '../../adapters/tabular/language.js';
+import type { Language } from '../../adapters/tabular/language.js';
+import { readTabularOutputs, type TabularPrediction } from '../../adapters/tabular/read-outputs.js';
 import type { RecordRow } from '../../adapters/tabular/records.js';
 import type { TabularSpec } from '../../adapters/tabular/tabular-spec.js';
 import { ClinferError } from '../errors/index.js';
@@ -9,13 +8,7 @@ import { outputSummary, type DriftMonitor } from '../monitoring/drift-monitor.js
 import type { Scheduler } from '../scheduler/scheduler.js';
 import type { RequestScheduling } from '../protocol/scheduling-parameters.js';
 
-export interface TabularPrediction {
-  /** P(positive class) for a binary classifier; the model's value for a regression. */
-  readonly value: number;
-  readonly scores: number[] | undefined;
-  readonly label: { id: string; text: string } | undefined;
-  readonly contributions: Contribution[] | undefined;
-}
+export type { TabularPrediction } from '../../adapters/tabular/read-outputs.js';
 
 /**
  * Runs feature rows through the model's scheduler (same queue, batching and metrics as the OIP path)
@@ -46,32 +39,6 @@ export async function predictRows(
     throw new ClinferError('INFERENCE_FAILED', `output '${out.name}' is ${out.datatype}; a tabular prediction needs FP32 or FP64`);
   }
   const outputs = out.data;
-  const perRow = outputs.length / rows.length;
   options.drift?.observeOutputs(outputSummary(post.kind, outputs, rows.length));
-  const linear = readLinearModel(post);
-  const threshold = typeof post.threshold === 'number' ? post.threshold : 0.5;
-  const labels = model.bundle?.labels ?? [];
-  return rows.map((row, i) => {
-    const raw = Array.from(outputs.subarray(i * perRow, (i + 1) * perRow));
-    let value: number;
-    let scores: number[] | undefined;
-    let classIndex: number | undefined;
-    if (post.kind === 'softmax') {
-      scores = softmax(raw);
-      classIndex = scores.indexOf(Math.max(...scores));
-      value = scores[scores.length - 1]!;
-    } else if (post.kind === 'sigmoid_probability' || post.kind === 'probability') {
-      value = raw[0]!;
-      classIndex = value >= threshold ? 1 : 0;
-    } else {
-      value = raw[0]!;
-    }
-    const l = classIndex === undefined ? undefined : labels[classIndex];
-    return {
-      value,
-      scores,
-      label: l ? { id: l.id, text: translate(l.text, options.language, l.id) } : undefined,
-      contributions: linear ? topContributions(linearContributions(spec, linear, row.values, row.imputed)) : undefined,
-    };
-  });
+  return readTabularOutputs(spec, post, model.bundle?.labels ?? [], rows, outputs, options.language);
 }

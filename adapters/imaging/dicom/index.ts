@@ -4,3 +4,4 @@ export { DEFAULT_LIMITS, type DecodeLimits } from './limits.js';
 export { configureCodecs, WASM_FILES, type CodecConfiguration } from './codecs.js';
 export type { FrameSamples, SampleArray, SampleColorSpace } from './samples.js';
 export { windowFunction, type VoiWindow } from './voi.js';
+export { decodeWithWasm, type WasmDecodeResult } from './codec-wasm.js';

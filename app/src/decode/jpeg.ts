@@ -1,4 +1,4 @@
-import { decodeWithWasm } from '../../../adapters/imaging/dicom/codec-wasm.js';
+import { decodeWithWasm } from '../../../adapters/imaging/dicom/index.js';
 import { ImagingInputError, rasterImage, type RasterImage } from '../../../adapters/imaging/raster.js';
 import { MAX_IMAGE_PIXELS } from './sniff.js';
 

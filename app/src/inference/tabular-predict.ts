@@ -4,7 +4,7 @@ import type { TabularSpec } from '../../../adapters/tabular/tabular-spec.js';
 import type { LoadedModel } from '../bundle/loaded-model.js';
 import { AppError } from '../errors.js';
 import { runFloat } from './ort-runtime.js';
-import { readTabularOutputs } from './tabular-output.js';
+import { readTabularOutputs } from '../../../adapters/tabular/read-outputs.js';
 
 /** The JSON of POST /v1/models/{m}/predict for records (runtime/http/routes/predict.ts), field for field. */
 export interface TabularPredictResponse {

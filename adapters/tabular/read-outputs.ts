@@ -1,11 +1,11 @@
-import { softmax } from '../../../adapters/prediction/classify.js';
-import { linearContributions, readLinearModel, topContributions, type Contribution } from '../../../adapters/tabular/explain.js';
-import { translate, type Language } from '../../../adapters/tabular/language.js';
-import type { RecordRow } from '../../../adapters/tabular/records.js';
-import type { TabularSpec } from '../../../adapters/tabular/tabular-spec.js';
-import type { LabelDeclaration } from '../../../adapters/prediction/classify.js';
+import { linearContributions, readLinearModel, topContributions, type Contribution } from './explain.js';
+import { translate, type Language } from './language.js';
+import type { RecordRow } from './records.js';
+import type { TabularSpec } from './tabular-spec.js';
+import { softmax, type LabelDeclaration } from '../prediction/classify.js';
 
 export interface TabularPrediction {
+  /** P(positive class) for a binary classifier; the model's value for a regression. */
   readonly value: number;
   readonly scores: number[] | undefined;
   readonly label: { id: string; text: string } | undefined;
@@ -13,9 +13,9 @@ export interface TabularPrediction {
 }
 
 /**
- * Reads a tabular model's output rows as the bundle's postprocessing says.
- * COPY of the reading half of runtime/predict/tabular-predictor.ts (predictRows), which the app may not
- * import (it pulls in the scheduler): keep the two identical until it moves to adapters/tabular/.
+ * Reads a tabular model's output rows as the bundle's postprocessing says: a probability or value per
+ * row, class scores, the label in the caller's language, and the linear model's contributions. The
+ * server (runtime/predict/tabular-predictor.ts) and the browser app both call it.
  */
 export function readTabularOutputs(
   spec: TabularSpec,
