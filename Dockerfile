@@ -27,6 +27,8 @@
 #     Files written: only $TMPDIR/tsx-1000 (tsx's cache, ~65 files). Without a writable TMPDIR the start
 #     fails (tsx: EACCES mkdir $TMPDIR/tsx-<uid>); without ORT_DISABLE_TELEMETRY=1 ONNX Runtime also writes
 #     $TMPDIR/mat-debug-<pid>.log and $HOME/.cache/Microsoft/DeveloperTools/.onnxruntime (telemetry).
+#   - the webapp stage's two RUN lines the same way, after copying app and adapters (2026-11-29):
+#       npm ci --ignore-scripts; npm run build:app  -> exit 0, app/dist built
 # Not run here: `docker build` itself (FROM, COPY, USER, VOLUME), and the base image's own npm (10.x).
 
 # The clinician's web app (app/ -> app/dist), built with the dev dependencies (Vite), apart from the
