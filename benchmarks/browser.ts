@@ -1,0 +1,121 @@
+/**
+ * The web app in headless Chromium (Debian's, driven by playwright-core): page open to first result,
+ * cold (a fresh profile: nothing cached) and warm (the service worker and the bundle cache in place),
+ * then decode + preprocess and inference times in the page against the server side (the same modules in
+ * Node, onnxruntime-node) for the demo X-ray model, a 512x512 CT slice and the tabular model.
+ *
+ *   node --import tsx benchmarks/browser.ts [--runs 3]
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
+import { imageSpecSchema } from '../adapters/imaging/image-spec.js';
+import { parseConfig } from '../runtime/config/load-config.js';
+import { prepareImage } from '../runtime/imaging/prepare-image.js';
+import { startServer } from '../runtime/server.js';
+import { ensureAppBuilt } from '../test/browser/build-app.js';
+import { launchChromium, type BrowserSession } from '../test/helpers/chromium.js';
+
+const args = process.argv.slice(2);
+const runs = Number(args[args.indexOf('--runs') + 1] ?? 3) || 3;
+const ROOT = new URL('../', import.meta.url).pathname;
+const XRAY = 'chest-xray-pneumonia';
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+await ensureAppBuilt();
+const server = await startServer(parseConfig({ models: join(ROOT, 'models'), port: 0, grpcPort: -1, logLevel: 'error' }));
+const pixels = Buffer.alloc(64 * 64);
+for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 37) % 251;
+const png = await sharp(pixels, { raw: { width: 64, height: 64, channels: 1 } }).toColourspace('b-w').png().toBuffer();
+const ct = readFileSync(join(ROOT, 'test/fixtures/dicom/cornerstoneWADOImageLoader/CTImage.dcm_LittleEndianExplicitTransferSyntax_1.2.840.10008.1.2.1.dcm'));
+const ctJ2k = readFileSync(join(ROOT, 'test/fixtures/dicom/cornerstoneWADOImageLoader/CTImage.dcm_JPEG2000LosslessOnlyTransferSyntax_1.2.840.10008.1.2.4.90.dcm'));
+const record = { age: 63, sex: 1, cp: 1, trestbps: 145, chol: 233, fbs: 1, restecg: 2, thalach: 150, exang: 0, oldpeak: 2.3, slope: 3, ca: 0, thal: 6 };
+
+async function openToResult(session: BrowserSession): Promise<number> {
+  const started = Date.now();
+  await session.page.goto(`${server.url}/app/?model=${XRAY}`);
+  await session.page.waitForFunction(() => (globalThis as any).clinfer !== undefined);
+  await session.page.locator('#file-input').setInputFiles({ name: 'xray.png', mimeType: 'image/png', buffer: png });
+  await session.page.locator('#result-label').waitFor();
+  return Date.now() - started;
+}
+
+const cold: number[] = [];
+const warm: number[] = [];
+let inPage: Record<string, { decodeMs: number; inferenceMs: number }> = {};
+let raw: Record<string, { decode: number[]; infer: number[] }> = {};
+for (let r = 0; r < runs; r++) {
+  const session = await launchChromium({ timeoutMs: 60_000 });
+  try {
+    cold.push(await openToResult(session));
+    await session.page.evaluate(() => (globalThis as any).navigator.serviceWorker.ready);
+    for (let w = 0; w < 2; w++) warm.push(await openToResult(session));
+    if (r === runs - 1) {
+      // No named helpers inside: the page runs this function's source as is.
+      raw = await session.page.evaluate(async ({ inputs, record }) => {
+        const api = (globalThis as any).clinfer;
+        const out: Record<string, { decode: number[]; infer: number[] }> = {};
+        for (const [name, model, input] of [
+          ['xray png 64x64', 'chest-xray-pneumonia', new Uint8Array(inputs.png).buffer],
+          ['CT 512x512 uncompressed', 'chest-xray-pneumonia', new Uint8Array(inputs.ct).buffer],
+          ['CT 512x512 JPEG 2000', 'chest-xray-pneumonia', new Uint8Array(inputs.ctJ2k).buffer],
+          ['heart record', 'heart-disease-risk', record],
+        ] as const) {
+          const decode: number[] = [];
+          const infer: number[] = [];
+          for (let i = 0; i < 15; i++) {
+            await api.predict(model, input);
+            decode.push(api.lastTimings.decodeMs);
+            infer.push(api.lastTimings.inferenceMs);
+          }
+          out[name] = { decode: decode.slice(3), infer: infer.slice(3) };
+        }
+        return out;
+      }, { inputs: { png: [...png], ct: [...ct], ctJ2k: [...ctJ2k] }, record });
+    }
+  } finally {
+    await session.close();
+  }
+}
+inPage = Object.fromEntries(Object.entries(raw).map(([name, t]) => [name, { decodeMs: median(t.decode), inferenceMs: median(t.infer) }]));
+await server.close();
+
+// The server side of the same work: the imaging thread's code and onnxruntime-node, in this process.
+const spec = imageSpecSchema.parse(JSON.parse(readFileSync(join(ROOT, 'models', XRAY, '1/bundle.json'), 'utf8')).preprocessing);
+const limits = { maxImagePixels: 1 << 26, maxFrames: 10, maxDecodedBytes: 1 << 30 };
+const nodeDecode = async (bytes: Buffer, format: 'png' | 'dicom') => {
+  const times: number[] = [];
+  for (let i = 0; i < 15; i++) {
+    const t = performance.now();
+    const result = await prepareImage({ bytes: new Uint8Array(bytes), format, spec, limits });
+    if (!result.ok) throw new Error(result.message);
+    times.push(performance.now() - t);
+  }
+  return median(times.slice(3));
+};
+const session = await ort.InferenceSession.create(join(ROOT, 'models', XRAY, '1/model.onnx'), { intraOpNumThreads: 1 });
+const feeds = { image: new ort.Tensor('float32', new Float32Array(28 * 28), [1, 1, 28, 28]) };
+const nodeInfer: number[] = [];
+for (let i = 0; i < 50; i++) {
+  const t = performance.now();
+  await session.run(feeds);
+  nodeInfer.push(performance.now() - t);
+}
+await session.release();
+const server_ = {
+  'xray png 64x64': await nodeDecode(png, 'png'),
+  'CT 512x512 uncompressed': await nodeDecode(ct, 'dicom'),
+  'CT 512x512 JPEG 2000': await nodeDecode(ctJ2k, 'dicom'),
+};
+
+const f = (n: number | undefined) => (n === undefined ? '' : n.toFixed(n < 1 ? 3 : 1));
+const report = [
+  `Page open to first X-ray result (median of ${runs} cold, ${warm.length} warm): **cold ${median(cold)} ms, warm ${median(warm)} ms**.`,
+  '',
+  '| input | decode + preprocess in the page (ms) | on the server side (ms) | inference in the page (ms) | onnxruntime-node (ms) |',
+  '| --- | ---: | ---: | ---: | ---: |',
+  ...Object.entries(inPage).map(([name, t]) => `| ${name} | ${f(t.decodeMs)} | ${f((server_ as Record<string, number>)[name])} | ${f(t.inferenceMs)} | ${name.startsWith('heart') ? '' : f(median(nodeInfer.slice(5)))} |`),
+].join('\n');
+console.log(report);
+writeFileSync(join(ROOT, 'benchmarks/results/browser.json'), JSON.stringify({ date: new Date().toISOString(), runs, cold, warm, inPage, server: server_, nodeInferMs: median(nodeInfer.slice(5)) }, null, 2));
