@@ -67,10 +67,9 @@ function readKind(meta: ModelMetadata, bundle: BundleJson): LoadedModel['kind'] 
   const inputOf = (name: unknown) => meta.inputs.find((i) => i.name === name);
   try {
     if (pre.kind === 'image') {
-      if (bundle.task === 'segmentation') throw new AppError('UNSUPPORTED_MODEL', `model '${meta.name}' is a segmentation model; the web app shows classifications only (use the server's API)`);
       const post = bundle.postprocessing?.kind ?? 'none';
-      if (!['softmax', 'sigmoid', 'probability'].includes(post)) {
-        throw new AppError('UNSUPPORTED_MODEL', `model '${meta.name}' declares postprocessing '${post}'; the web app reads image classifiers (softmax, sigmoid, probability)`);
+      if (!['softmax', 'sigmoid', 'probability', 'segmentation'].includes(post)) {
+        throw new AppError('UNSUPPORTED_MODEL', `model '${meta.name}' declares postprocessing '${post}'; the web app reads image classifiers (softmax, sigmoid, probability) and segmentation`);
       }
       return { type: 'image', spec: parseImageSpec(pre, inputOf(pre.input)) };
     }

@@ -1,11 +1,11 @@
-import { classifyImages, type ImagePredictResponse } from '../../../adapters/imaging/image-prediction.js';
+import { classifyImages, segmentImages, type ImagePredictResponse } from '../../../adapters/imaging/image-prediction.js';
 import type { ImageSpec } from '../../../adapters/imaging/image-spec.js';
 import { imagesToTensor, type ImageTensor } from '../../../adapters/imaging/to-tensor.js';
 import type { Language } from '../../../adapters/tabular/language.js';
 import type { LoadedModel } from '../bundle/loaded-model.js';
 import { decodeForModel } from '../decode/decode-image.js';
 import type { ImageFormat } from '../decode/sniff.js';
-import { runFloat } from './ort-runtime.js';
+import { runFloatTensor } from './ort-runtime.js';
 
 export interface ImageRun {
   readonly response: ImagePredictResponse;
@@ -25,16 +25,15 @@ export async function predictImage(model: LoadedModel & { kind: { type: 'image';
   const { images, sources } = await decodeForModel(bytes, format, spec);
   const tensor = imagesToTensor(images, spec);
   const decodeMs = performance.now() - started;
-  const output = await runFloat(model.runtime, model.session, spec.input, tensor.data, tensor.shape, model.output);
+  const { data: output, dims } = await runFloatTensor(model.runtime, model.session, spec.input, tensor.data, tensor.shape, model.output);
   const inferenceMs = performance.now() - started - decodeMs;
-  const post = model.bundle.postprocessing ?? { kind: 'none' };
+  const post = (model.bundle.postprocessing ?? { kind: 'none' }) as { kind: string; threshold?: unknown };
   const rows = spec.frames === 'volume' ? [sources[0] ?? { index: 0 }] : sources;
-  const response: ImagePredictResponse = {
-    model_name: model.name,
-    model_version: model.version,
-    model_digest: model.digest,
-    language,
-    predictions: classifyImages(post.kind, output, rows, model.bundle.labels ?? [], language),
-  };
+  const labels = model.bundle.labels ?? [];
+  // As the server: a segmentation mask comes back at each decoded image's size.
+  const predictions = post.kind === 'segmentation'
+    ? segmentImages(output, dims, rows.map((s, i) => ({ ...s, width: images[Math.min(i, images.length - 1)]!.width, height: images[Math.min(i, images.length - 1)]!.height })), labels, language, typeof post.threshold === 'number' ? post.threshold : 0.5)
+    : classifyImages(post.kind, output, rows, labels, language);
+  const response: ImagePredictResponse = { model_name: model.name, model_version: model.version, model_digest: model.digest, language, predictions };
   return { response, tensor, decodeMs, inferenceMs };
 }

@@ -53,11 +53,16 @@ export async function createSession(runtime: OrtRuntime, model: Uint8Array): Pro
 
 /** Runs one FP32 input through the session and returns the named output's values. */
 export async function runFloat(runtime: OrtRuntime, session: Ort.InferenceSession, input: string, data: Float32Array, shape: readonly number[], output: string): Promise<Float32Array | Float64Array> {
+  return (await runFloatTensor(runtime, session, input, data, shape, output)).data;
+}
+
+/** The same, with the output's dimensions (a segmentation output's [N, C, H, W]). */
+export async function runFloatTensor(runtime: OrtRuntime, session: Ort.InferenceSession, input: string, data: Float32Array, shape: readonly number[], output: string): Promise<{ data: Float32Array | Float64Array; dims: readonly number[] }> {
   const feeds = { [input]: new runtime.ort.Tensor('float32', data, shape) };
   const result = await session.run(feeds, [output]);
   const tensor = result[output];
   if (!tensor || !(tensor.data instanceof Float32Array || tensor.data instanceof Float64Array)) {
     throw new Error(`output '${output}' is ${tensor?.type ?? 'missing'}; a prediction needs float32 or float64`);
   }
-  return tensor.data;
+  return { data: tensor.data, dims: tensor.dims };
 }

@@ -1,9 +1,9 @@
-import type { ImagePrediction } from '../../../adapters/imaging/image-prediction.js';
+import type { ImagePrediction, ImageSegmentation } from '../../../adapters/imaging/image-prediction.js';
 import type { PredictOutcome } from '../inference/predict.js';
 import { h, percent } from './dom.js';
 import type { Texts } from './i18n.js';
 import { regulatoryStatus } from './model-card.js';
-import { tensorImage } from './tensor-image.js';
+import { paintMask, tensorImage } from './tensor-image.js';
 
 interface TabularPredictionJson {
   probability?: number;
@@ -16,10 +16,14 @@ interface TabularPredictionJson {
 /** The answer: the model's view of the image, the top class and every class's score; for records the probability and why. */
 export function resultView(outcome: PredictOutcome, t: Texts, featureLabel: (name: string) => string = (n) => n): HTMLElement {
   const { response, tensor, timings } = outcome;
-  const body = tensor
+  const predictions = response.predictions as (ImagePrediction | ImageSegmentation)[];
+  const view = tensor ? tensorImage(tensor.tensor, tensor.spec) : undefined;
+  const firstMask = predictions.find((p): p is ImageSegmentation => 'mask' in p);
+  if (view && firstMask) paintMask(view, firstMask.mask);
+  const body = tensor && view
     ? [
-        h('figure', {}, tensorImage(tensor.tensor, tensor.spec), h('figcaption', {}, `${t.modelSees} (${tensor.spec.width}×${tensor.spec.height}, ${tensor.spec.color})`)),
-        ...(response.predictions as ImagePrediction[]).map((p) => imagePrediction(p, t)),
+        h('figure', {}, view, h('figcaption', {}, `${t.modelSees} (${tensor.spec.width}×${tensor.spec.height}, ${tensor.spec.color})`)),
+        ...predictions.map((p) => ('mask' in p ? segmentation(p) : imagePrediction(p, t))),
       ]
     : (response.predictions as unknown as TabularPredictionJson[]).map((p) => tabularPrediction(p, t, featureLabel));
   return h('section', { class: 'result', id: 'result', 'aria-live': 'polite' },
@@ -39,6 +43,20 @@ function imagePrediction(p: ImagePrediction, t: Texts): HTMLElement {
       const bar = h('span', { class: 'bar' });
       bar.style.width = `${Math.max(0, Math.min(1, s.score)) * 100}%`;
       return h('li', { 'data-class': s.id }, h('span', { class: 'class' }, s.text), h('span', { class: 'track' }, bar), h('span', { class: 'score' }, percent(s.score)));
+    })));
+}
+
+/** A segmentation: each class and the share of the image it covers (the mask is painted over the view). */
+function segmentation(p: ImageSegmentation): HTMLElement {
+  const frame = p.source.frame ? ` (frame ${p.source.frame})` : '';
+  const found = p.segments.slice(1);
+  const largest = found.reduce((a, b) => (b.fraction > a.fraction ? b : a), found[0] ?? p.segments[0]!);
+  return h('div', { class: 'prediction segmentation' },
+    h('p', { class: 'label', id: 'result-label' }, h('strong', {}, largest.text), ` ${percent(largest.fraction)}${frame}`),
+    h('ul', { class: 'scores' }, p.segments.map((s) => {
+      const bar = h('span', { class: 'bar' });
+      bar.style.width = `${Math.max(0, Math.min(1, s.fraction)) * 100}%`;
+      return h('li', { 'data-class': s.id }, h('span', { class: 'class' }, s.text), h('span', { class: 'track' }, bar), h('span', { class: 'score' }, percent(s.fraction)));
     })));
 }
 

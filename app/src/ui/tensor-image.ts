@@ -1,5 +1,6 @@
 import type { ImageSpec } from '../../../adapters/imaging/image-spec.js';
 import type { ImageTensor } from '../../../adapters/imaging/to-tensor.js';
+import { decodeMask, resizeMask, type EncodedMask } from '../../../adapters/imaging/segmentation.js';
 
 /**
  * Draws the first image of the model's input tensor, mapped back to 0..255 through the bundle's
@@ -29,4 +30,26 @@ export function tensorImage(tensor: ImageTensor, spec: ImageSpec): HTMLCanvasEle
   }
   context.putImageData(pixels, 0, 0);
   return canvas;
+}
+
+/** Colours of segments 1, 2, ... over the model's view (background stays clear). */
+const SEGMENT_COLOURS: readonly [number, number, number][] = [[230, 57, 70], [42, 157, 143], [233, 196, 106], [69, 123, 157], [244, 162, 97]];
+
+/**
+ * Paints a segmentation mask (at the source's size, as the answer gives it) over the canvas showing the
+ * model's view, resampled to the canvas by nearest neighbour, half transparent.
+ */
+export function paintMask(canvas: HTMLCanvasElement, encoded: EncodedMask): void {
+  const context = canvas.getContext('2d');
+  if (!context) return;
+  const mask = resizeMask(decodeMask(encoded), canvas.width, canvas.height);
+  const pixels = context.getImageData(0, 0, canvas.width, canvas.height);
+  for (let p = 0; p < mask.labels.length; p++) {
+    const label = mask.labels[p]!;
+    if (label === 0) continue;
+    const colour = SEGMENT_COLOURS[(label - 1) % SEGMENT_COLOURS.length]!;
+    for (let k = 0; k < 3; k++) pixels.data[4 * p + k] = Math.round(0.5 * pixels.data[4 * p + k]! + 0.5 * colour[k]!);
+  }
+  context.putImageData(pixels, 0, 0);
+  canvas.classList.add('with-mask');
 }
