@@ -59,9 +59,9 @@ describe('a segmentation bundle in the web app', { timeout: 120_000 }, () => {
     await page.locator('canvas.model-view.with-mask').waitFor();
     await expect.poll(() => page.locator('#result-label').textContent()).toMatch(/Bright region \d+\.\d %/);
     // The disc's centre is painted (red mixed in), a corner is not.
-    const [centre, corner] = await page.locator('canvas.model-view').evaluate((c: any) => {
+    const [centre, corner] = await page.locator('canvas.model-view').evaluate((c: any): number[][] => {
       const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-      const at = (x: number, y: number) => Array.from(data.slice(4 * (y * c.width + x), 4 * (y * c.width + x) + 3));
+      const at = (x: number, y: number): number[] => Array.from(data.slice(4 * (y * c.width + x), 4 * (y * c.width + x) + 3));
       return [at(13, 14), at(31, 31)];
     });
     expect(centre![0]).toBeGreaterThan(centre![1]! + 40);

@@ -12,12 +12,13 @@ import type { ModelConfig } from '../../runtime/model/model-config.js';
 import { parseInferRequest } from '../../runtime/protocol/infer-request.js';
 import { readFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { runs } from './runs.js';
 
 /**
  * Property-based and mutation fuzzing of every parser at the edge: whatever the bytes, each answers or
  * refuses with its own typed error, never anything else (which the HTTP layer would turn into a 500).
  */
-const RUNS = 2000;
+const RUNS = runs(2000);
 const model: ModelConfig = {
   name: 'm', version: '1', platform: 'onnxruntime_onnx',
   inputs: [{ name: 'a', datatype: 'FP32', shape: [-1, 3] }, { name: 's', datatype: 'BYTES', shape: [-1, 1] }, { name: 'i', datatype: 'INT64', shape: [-1, 2] }],
@@ -104,7 +105,7 @@ describe('fuzzing the edge parsers', () => {
           expect((error as Error).message).toMatch(/^preprocessing/);
         }
       }
-    }), { numRuns: 500 });
+    }), { numRuns: runs(500) });
   });
 
   it('FHIR Bundles and records', () => {

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClinferServer } from '../../runtime/server.js';
 import { DEMO_MODELS, startTestServer } from '../helpers/server.js';
+import { runs } from './runs.js';
 
 /** Hostile bodies against the live server: whatever arrives, the answer is never a 5xx and never hangs. */
 let server: ClinferServer;
@@ -36,7 +37,7 @@ describe('fuzzing the HTTP endpoints', () => {
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
         expect(res.status, `${target.path} ${String(body).slice(0, 80)}`).toBeLessThan(500);
       },
-    ), { numRuns: 600 });
+    ), { numRuns: runs(600) });
     // The refusals dominate, and the server still answers a normal request.
     expect([...statuses.keys()].some((s) => s >= 400)).toBe(true);
     const ok = await fetch(`${server.url}/v2/models/heart-disease-risk/infer`, { method: 'POST', body: JSON.stringify({ inputs: [{ name: 'features', shape: [1, 13], datatype: 'FP32', data: new Array(13).fill(1) }] }) });

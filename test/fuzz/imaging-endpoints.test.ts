@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClinferServer } from '../../runtime/server.js';
 import { DEMO_MODELS, FIXTURES, startTestServer } from '../helpers/server.js';
+import { runs } from './runs.js';
 
 /**
  * Mutation fuzzing of the imaging edge over HTTP: DICOM, PNG and multipart bodies with flipped, cut and
@@ -54,7 +55,7 @@ describe('fuzzing the imaging endpoints', () => {
       await res.arrayBuffer();
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
       expect(res.status, `${stow ? 'STOW-RS' : 'predict'}: ${res.status}`).toBeLessThan(500);
-    }), { numRuns: 400 });
+    }), { numRuns: runs(400) });
     expect([...statuses.keys()].some((s) => s >= 400)).toBe(true);
     expect([...statuses.keys()].some((s) => s === 200)).toBe(true);
     // Still serving, and the process did not keep what it decoded (generous bound: GC timing varies).

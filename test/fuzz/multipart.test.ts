@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isClinferError } from '../../runtime/errors/index.js';
 import { parseMultipartRelated } from '../../runtime/protocol/multipart-related.js';
+import { runs } from './runs.js';
 
 /** multipart/related (STOW-RS, multi-image predict): round trips, and any bytes answer or refuse typed. */
 const build = (boundary: string, parts: { type?: string; body: Uint8Array }[]) => Buffer.concat([
@@ -19,7 +20,7 @@ describe('multipart/related', () => {
       expect(parsed.type).toBe('application/dicom');
       expect(parsed.parts.map((p) => Buffer.from(p.body).toString('hex'))).toEqual(bodies.map((b) => Buffer.from(b).toString('hex')));
       expect(parsed.parts.every((p) => p.contentType === 'application/dicom')).toBe(true);
-    }), { numRuns: 500 });
+    }), { numRuns: runs(500) });
   });
 
   it('refuses with a typed error naming the problem, never anything else, for mutated and random bodies', () => {
@@ -33,7 +34,7 @@ describe('multipart/related', () => {
       } catch (error) {
         expect(isClinferError(error)).toBe(true);
       }
-    }), { numRuns: 3000 });
+    }), { numRuns: runs(3000) });
   });
 
   it('says what is wrong', () => {

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runs } from '../../fuzz/runs.js';
 
 /**
  * Robustness: random byte mutations and truncations of real files of every codec family either decode
@@ -12,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
  * speed is the benchmarks' business.
  */
 
-const CASES = 200;
+const CASES = runs(200);
 const HANG_MS = 20_000;
 
 const seeds = [
