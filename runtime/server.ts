@@ -103,6 +103,8 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     if (config.grpcPort >= 0) grpc = await startGrpcServer(context, config.host, config.grpcPort);
     await repository.loadAll();
     watcher?.start();
+    // A failure here is logged, not fatal: what could not be processed stays in the inbox for the next start.
+    await dicomNode.recover().catch((error: unknown) => log.error('DICOM instances left by a previous run could not be processed', { reason: error instanceof Error ? error.message.slice(0, 200) : 'unknown' }));
   } catch (error) {
     await new Promise((r) => http.close(r));
     await grpc?.close();

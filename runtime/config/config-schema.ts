@@ -149,6 +149,8 @@ export const configSchema = z.strictObject({
   }).optional(),
   /** Where DICOM results (SR) go: STOW-RS endpoints and C-STORE SCPs, each by name. */
   dicomDestinations: z.array(dicomDestination).default([]),
+  /** Instances received by C-STORE, kept on disk until their results are queued (kept across restarts). */
+  inboxDir: z.string().min(1).default('./inbox'),
   /** Durable outbox of results not yet delivered (kept across restarts). */
   outboxDir: z.string().min(1).default('./outbox'),
   /** Delivery retries: exponential back-off between these bounds, for at most maxAgeMs. */

@@ -7,6 +7,7 @@ import type { ImagingService } from '../predict/image-predictor.js';
 import type { ModelRepository } from '../repository/model-repository.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { processInstances, type InstanceOutcome, type InstanceProcessorDeps, type StudyResult } from './process-instances.js';
+import { Inbox } from './inbox.js';
 import { resultObject } from './result-objects.js';
 
 /** How long one send to a destination may take before it counts as failed and is retried. */
@@ -18,6 +19,8 @@ export interface DicomNode {
   /** The C-STORE SCP, when configured. */
   readonly scp: DimseScp | undefined;
   readonly queue: DeliveryQueue | undefined;
+  /** Processes what a previous run received by C-STORE and did not finish (call once the models are loaded). */
+  recover(): Promise<number>;
   /** Stops the SCP: no new associations; those running are processed first. */
   stopReceiving(): Promise<void>;
   /** Stops receiving and closes the outbox (what is pending stays on disk for the next start). */
@@ -64,16 +67,23 @@ export async function startDicomNode(deps: { config: Config; repository: ModelRe
   };
 
   let scp: DimseScp | undefined;
+  let inbox: Inbox | undefined;
   if (config.dicomScp) {
     const s = config.dicomScp;
     try {
+      inbox = new Inbox(resolve(config.inboxDir));
+      await inbox.init();
+      const received = inbox;
       scp = await startDimseScp({
         aeTitle: s.aeTitle, host: s.host, port: s.port, allowedCallingAeTitles: s.allowedCallingAeTitles,
         maxInstancesPerAssociation: s.maxInstancesPerAssociation, maxBytesPerAssociation: s.maxBytesPerAssociation,
         log,
+        // Each instance is on disk before its C-STORE success; it leaves the inbox once its results are queued.
+        persistInstance: (bytes) => received.put(bytes),
         // Studies are processed when the association ends (C-STORE success was already sent per instance).
         onAssociation: async (association) => {
           const outcomes = await receive(association.instances, `dicom:${association.callingAeTitle}`, 'cstore');
+          await received.remove(association.persisted);
           const failed = outcomes.filter((o) => o.status === 'failed').length;
           log.info('DICOM association processed', { callingAeTitle: association.callingAeTitle, instances: outcomes.length, failed, ending: association.ending });
         },
@@ -87,8 +97,18 @@ export async function startDicomNode(deps: { config: Config; repository: ModelRe
 
   let scpClosed: Promise<void> | undefined;
   const stopReceiving = () => (scpClosed ??= scp?.close() ?? Promise.resolve());
+  const recover = async () => {
+    if (!inbox) return 0;
+    const left = await inbox.leftovers();
+    if (left.length === 0) return 0;
+    log.warn('processing DICOM instances a previous run received and did not finish', { instances: left.length });
+    await receive(left.map((l) => l.bytes), 'dicom:recovered', 'cstore');
+    await inbox.remove(left.map((l) => l.path));
+    return left.length;
+  };
   return {
     receive,
+    recover,
     scp,
     queue,
     stopReceiving,

@@ -22,6 +22,8 @@ export interface ReceivedAssociation {
   readonly ending: 'released' | 'aborted';
   /** C-STOREs answered "out of resources" (0xA700) because a limit was reached. */
   readonly refused: number;
+  /** With `persistInstance`: its handle for each instance, in the same order (the callee removes them once done). */
+  readonly persisted: string[];
 }
 
 export interface DimseScpOptions {
@@ -55,6 +57,12 @@ export interface DimseScpOptions {
    * already sent for every instance in it; close() waits for running calls. A throw is logged, not rethrown.
    */
   readonly onAssociation: (association: ReceivedAssociation) => Promise<void> | void;
+  /**
+   * Makes each received instance durable (e.g. written and fsynced to an inbox folder) before its C-STORE
+   * is answered success, so that an instance the sender counts as stored survives a crash of this process.
+   * A rejection answers the C-STORE "processing failure" (0x0110).
+   */
+  readonly persistInstance?: (part10: Uint8Array) => Promise<string>;
   readonly log?: Logger;
 }
 
@@ -81,6 +89,7 @@ export async function startDimseScp(options: DimseScpOptions): Promise<DimseScp>
     policy: { sopClasses: options.sopClasses ?? 'all-storage', transferSyntaxes: options.transferSyntaxes ?? DEFAULT_TRANSFER_SYNTAXES },
     activeAssociations: 0,
     log,
+    persist: options.persistInstance,
     deliver(association) {
       const run = Promise.resolve()
         .then(() => options.onAssociation(association))

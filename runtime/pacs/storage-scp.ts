@@ -33,6 +33,8 @@ export interface ScpShared {
   readonly log: Logger;
   /** Runs onAssociation; settles (never rejects) when it is done. */
   deliver(association: ReceivedAssociation): Promise<void>;
+  /** Makes an instance durable before its C-STORE is answered success; resolves with a handle. */
+  readonly persist: ((part10: Uint8Array) => Promise<string>) | undefined;
 }
 
 interface PendingStore {
@@ -55,6 +57,7 @@ export function createStorageScpClass(shared: ScpShared): typeof Scp {
     #accepted = false;
     #ended = false;
     #instances: Uint8Array[] = [];
+    #persisted: string[] = [];
     #bytes = 0;
     #refused = 0;
     readonly #stores = new WeakMap<DimseCStoreRequest, PendingStore>();
@@ -126,12 +129,15 @@ export function createStorageScpClass(shared: ScpShared): typeof Scp {
 
     override cStoreRequest(request: DimseCStoreRequest, callback: (response: DimseCStoreResponse) => void): void {
       const response = CStoreResponse.fromRequest(request);
-      response.setStatus(this.#keep(request));
-      callback(response);
+      // Success is answered only once the bytes are held (and, with persist, on disk).
+      void this.#keep(request).then((status) => {
+        response.setStatus(status);
+        callback(response);
+      });
     }
 
     /** Holds the instance's bytes and says which status to answer. */
-    #keep(request: DimseCStoreRequest): number {
+    async #keep(request: DimseCStoreRequest): Promise<number> {
       const store = this.#stores.get(request);
       this.#stores.delete(request);
       if (!store) return StoreStatus.ProcessingFailure;
@@ -155,6 +161,7 @@ export function createStorageScpClass(shared: ScpShared): typeof Scp {
           },
           store.sink.chunks,
         );
+        if (shared.persist) this.#persisted.push(await shared.persist(part10));
         this.#instances.push(part10);
         this.#bytes += store.sink.receivedBytes;
         return StoreStatus.Success;
@@ -182,7 +189,9 @@ export function createStorageScpClass(shared: ScpShared): typeof Scp {
       this.#ended = true;
       if (!this.#accepted) return;
       const instances = this.#instances;
+      const persisted = this.#persisted;
       this.#instances = [];
+      this.#persisted = [];
       log.info('pacs.scp.association_ended', { callingAeTitle: this.#callingAeTitle, ending, instances: instances.length, refused: this.#refused, bytes: this.#bytes });
       if (instances.length === 0) {
         shared.activeAssociations -= 1;
@@ -191,7 +200,7 @@ export function createStorageScpClass(shared: ScpShared): typeof Scp {
       // The association keeps its place under maxAssociations until its instances are handed over, so a slow
       // consumer makes new associations wait (transient rejection) instead of piling up bytes in memory.
       void shared
-        .deliver({ callingAeTitle: this.#callingAeTitle, calledAeTitle: this.#calledAeTitle, instances, ending, refused: this.#refused })
+        .deliver({ callingAeTitle: this.#callingAeTitle, calledAeTitle: this.#calledAeTitle, instances, persisted, ending, refused: this.#refused })
         .finally(() => (shared.activeAssociations -= 1));
     }
   };

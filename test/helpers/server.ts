@@ -49,7 +49,12 @@ export class TempRepository {
 }
 
 export async function startTestServer(models: string, overrides: Partial<ConfigInput> = {}, logLines?: string[]): Promise<ClinferServer> {
-  const config = parseConfig({ models, host: '127.0.0.1', port: 0, grpcPort: 0, workers: 2, logLevel: logLines ? 'debug' : 'silent', ...overrides });
+  // A DICOM inbox and outbox of its own (they only come into being when the DICOM node is configured).
+  const scratch = mkdtempSync(join(tmpdir(), 'clinfer-dicom-'));
+  const config = parseConfig({
+    models, host: '127.0.0.1', port: 0, grpcPort: 0, workers: 2, logLevel: logLines ? 'debug' : 'silent',
+    inboxDir: join(scratch, 'inbox'), outboxDir: join(scratch, 'outbox'), ...overrides,
+  });
   return startServer(config, logLines ? { log: createLogger(config.logLevel, (line) => logLines.push(line)) } : {});
 }
 

@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDicomInfo } from '../../adapters/imaging/dicom/index.js';
+import { Inbox } from '../../runtime/dicom-node/inbox.js';
+import { startDimseScp } from '../../runtime/pacs/dimse-scp.js';
 import type { ClinferServer } from '../../runtime/server.js';
 import { storescu, StoreScp } from '../helpers/dcmtk.js';
 import { metricValue, untilMetric } from '../helpers/metrics.js';
@@ -124,5 +126,58 @@ describe('the DICOM node', () => {
     expect(res.status).toBe(202);
     const body = (await res.json()) as any;
     expect(body['00081198'].Value[0]['00081197'].Value).toEqual([0xc000]);
+  });
+
+  it('holds each C-STOREd instance on disk before answering success, until its association is processed', async () => {
+    const inbox = new Inbox(mkdtempSync(join(tmpdir(), 'clinfer-inbox-')));
+    await inbox.init();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const handed: string[][] = [];
+    const scp = await startDimseScp({
+      aeTitle: 'GATED', port: 0,
+      persistInstance: (bytes) => inbox.put(bytes),
+      onAssociation: async (association) => {
+        handed.push(association.persisted);
+        await gate;
+        await inbox.remove(association.persisted);
+      },
+    });
+    try {
+      expect((await storescu({ port: scp.port, calledAeTitle: 'GATED', files: [CR1, CR2] })).code).toBe(0);
+      // The sender has its two successes; the instances are on disk, whole, while processing has not finished.
+      const held = await inbox.leftovers();
+      expect(held).toHaveLength(2);
+      expect(held.map((h) => readDicomInfo(h.bytes).sopInstanceUID).sort()).toEqual([tag(CR1, '0008,0018'), tag(CR2, '0008,0018')].sort());
+      release();
+      await until('the inbox emptied', () => (handed.length === 1 && readdirSync(join(held[0]!.path, '..')).filter((f) => f.endsWith('.dcm')).length === 0 ? true : undefined));
+    } finally {
+      release();
+      await scp.close();
+    }
+  });
+
+  it('processes on start what a previous run received and did not finish, and empties the inbox', async () => {
+    const inboxDir = mkdtempSync(join(tmpdir(), 'clinfer-inbox-'));
+    mkdirSync(join(inboxDir, 'tmp'));
+    // As a crash would leave it: a whole instance in the inbox, and a half-written one in tmp/.
+    copyFileSync(CR1, join(inboxDir, '0000-left-by-a-crash.dcm'));
+    copyFileSync(CR2, join(inboxDir, 'tmp', 'half-written.dcm'));
+    const before = archive.files().length;
+    const restarted = await startTestServer(DEMO_MODELS, {
+      dicomRoutes: [{ model: 'chest-xray-pneumonia', modality: ['CR'] }],
+      dicomScp: { aeTitle: 'CLINFER', port: 0 },
+      dicomDestinations: [{ name: 'archive', kind: 'cstore', host: '127.0.0.1', port: archive.port, calledAeTitle: 'ARCHIVE' }],
+      inboxDir,
+      deliveryRetry: { initialMs: 50, maxMs: 500 },
+    });
+    try {
+      await until('the recovered result at the archive', () => (archive.files().length > before ? true : undefined));
+      expect(await metricValue(restarted.url, 'clinfer_dicom_instances_received_total', { source: 'cstore', outcome: 'processed' })).toBe(1);
+      expect(readdirSync(inboxDir).filter((f) => f.endsWith('.dcm'))).toEqual([]);
+      expect(readdirSync(join(inboxDir, 'tmp'))).toEqual([]);
+    } finally {
+      await restarted.close();
+    }
   });
 });
