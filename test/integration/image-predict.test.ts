@@ -7,7 +7,8 @@ import { rasterImage } from '../../adapters/imaging/raster.js';
 import { imagesToTensor } from '../../adapters/imaging/to-tensor.js';
 import { softmax } from '../../adapters/prediction/classify.js';
 import type { ClinferServer } from '../../runtime/server.js';
-import { DEMO_MODELS, startTestServer } from '../helpers/server.js';
+import { readFileSync } from 'node:fs';
+import { DEMO_MODELS, FIXTURES, startTestServer, TempRepository } from '../helpers/server.js';
 
 /** /v1 predict with images: the server's answer equals ONNX Runtime on the bundle's own preprocessing. */
 let server: ClinferServer;
@@ -118,6 +119,30 @@ describe('image predict', () => {
       expect(await res.json()).toMatchObject({ code: 'IMAGE_TOO_LARGE', error: expect.stringMatching(/more than 1000 pixels/) });
     } finally {
       await small.close();
+    }
+  });
+
+  it('answers each frame of a multi-frame DICOM when the bundle says frames: each', async () => {
+    const bundle = JSON.parse(readFileSync(join(DEMO_MODELS, 'chest-xray-pneumonia/1/bundle.json'), 'utf8'));
+    const repo = new TempRepository().add('xray-per-frame', '1', {
+      'bundle.json': JSON.stringify({ ...bundle, name: 'xray-per-frame', preprocessing: { ...bundle.preprocessing, frames: 'each' } }),
+      'model.onnx': { copy: join(DEMO_MODELS, 'chest-xray-pneumonia/1/model.onnx') },
+    });
+    const perFrame = await startTestServer(repo.root, { workers: 1 });
+    try {
+      const file = readFileSync(join(FIXTURES, 'dicom/pydicom/SC_rgb_rle_2frame.dcm'));
+      const res = await fetch(`${perFrame.url}/v1/models/xray-per-frame/predict`, { method: 'POST', body: file, headers: { 'content-type': 'application/dicom' } });
+      expect(res.status).toBe(200);
+      const { predictions } = (await res.json()) as any;
+      expect(predictions.map((p: any) => p.source.frame)).toEqual([1, 2]);
+      expect(new Set(predictions.map((p: any) => p.source.sop_instance_uid)).size).toBe(1);
+      // The same file through the first-frame demo bundle gives frame 1's answer.
+      const first = (await (await predict(file, 'application/dicom')).json()) as any;
+      expect(first.predictions).toHaveLength(1);
+      expect(first.predictions[0].scores[1].score).toBeCloseTo(predictions[0].scores[1].score, 6);
+    } finally {
+      await perFrame.close();
+      repo.remove();
     }
   });
 });
