@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { syncDir, writeDurably } from '../pacs/durable-file.js';
 
 /**
  * Instances received by C-STORE, on disk from the moment the sender is told "stored" until their results
  * are queued: a crash or restart in between loses none (the next start processes what is left here).
- * Files are written to tmp/, fsynced, then renamed into place, so a file in the folder is always whole.
+ * Files are written to tmp/, fsynced, then renamed into place (the folder fsynced too), so a file in the
+ * folder is always whole.
  */
 export class Inbox {
   readonly #dir: string;
@@ -26,15 +28,10 @@ export class Inbox {
   async put(bytes: Uint8Array): Promise<string> {
     const name = `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}.dcm`;
     const temporary = join(this.#tmp, name);
-    const file = await open(temporary, 'wx');
-    try {
-      await file.writeFile(bytes);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
+    await writeDurably(temporary, bytes);
     const path = join(this.#dir, name);
     await rename(temporary, path);
+    await syncDir(this.#dir);
     return path;
   }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { syncDir, writeDurably } from './durable-file.js';
 
 /** What is written beside an item's instances; it never changes after enqueue. */
 export interface OutboxItemMeta {
@@ -107,23 +108,4 @@ export class OutboxStore {
 
 function instanceFile(index: number): string {
   return `${String(index).padStart(4, '0')}.dcm`;
-}
-
-async function writeDurably(path: string, data: Uint8Array | string): Promise<void> {
-  const handle = await open(path, 'wx');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function syncDir(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
