@@ -63,25 +63,18 @@ export function buildModelConfig(
   }
   if (maxBatchSize === 1) maxBatchSize = 0;
 
-  let tabular: TabularSpec | undefined;
-  if (bundle?.preprocessing.kind === 'tabular') {
+  // A domain adapter reads its preprocessing declaration; its Error('field: message') names the field.
+  const preprocessing = <T>(kind: string, parse: (raw: unknown, input: TensorSpec | undefined) => T): T | undefined => {
+    if (bundle?.preprocessing.kind !== kind) return undefined;
     try {
-      tabular = parseTabularSpec(bundle.preprocessing, inputs.find((i) => i.name === bundle.preprocessing.input));
+      return parse(bundle.preprocessing, inputs.find((i) => i.name === bundle.preprocessing.input));
     } catch (error) {
       const [field, ...rest] = (error as Error).message.split(': ');
       throw fail(field!, rest.join(': '));
     }
-  }
-
-  let image: ImageSpec | undefined;
-  if (bundle?.preprocessing.kind === 'image') {
-    try {
-      image = parseImageSpec(bundle.preprocessing, inputs.find((i) => i.name === bundle.preprocessing.input));
-    } catch (error) {
-      const [field, ...rest] = (error as Error).message.split(': ');
-      throw fail(field!, rest.join(': '));
-    }
-  }
+  };
+  const tabular: TabularSpec | undefined = preprocessing('tabular', parseTabularSpec);
+  const image: ImageSpec | undefined = preprocessing('image', parseImageSpec);
 
   let driftReference: DriftReference | undefined;
   if (bundle?.monitoring?.drift_reference !== undefined) {
