@@ -1,5 +1,5 @@
 import type { DecodedFrame } from './codec-output.js';
-import { decodeWithWasm, samplesOf } from './codec-wasm.js';
+import { decodedFrame, decodeWithWasm } from './codec-wasm.js';
 
 /**
  * ISO 15444-1 (JPEG 2000) with OpenJPEG and ISO 15444-15 (HTJ2K) with OpenJPH. Both apply the inverse
@@ -10,12 +10,5 @@ export async function decodeJpeg2000(frame: Uint8Array, highThroughput: boolean,
   const result = highThroughput
     ? await decodeWithWasm('openjph', 'HTJ2KDecoder', frame, () => undefined)
     : await decodeWithWasm('openjpeg', 'J2KDecoder', frame, () => undefined);
-  return {
-    width: result.width,
-    height: result.height,
-    components: result.components,
-    bitsPerSample: result.bitsPerSample,
-    data: samplesOf(result.bytes, result.bitsPerSample),
-    colorTransformed: result.components === 3 && multiComponentTransform,
-  };
+  return decodedFrame(result, result.components === 3 && multiComponentTransform);
 }

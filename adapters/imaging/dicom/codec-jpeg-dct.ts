@@ -1,5 +1,5 @@
 import type { DecodedFrame } from './codec-output.js';
-import { decodeWithWasm, samplesOf } from './codec-wasm.js';
+import { decodedFrame, decodeWithWasm } from './codec-wasm.js';
 import type { CodestreamHeader } from './codestream-header.js';
 import JpegImage from './vendor/jpeg-image.js';
 
@@ -17,14 +17,7 @@ export async function decodeJpegDct(frame: Uint8Array, header: CodestreamHeader,
   const converts = header.components === 3 && libjpegConvertsColor(header);
   if (converts && storedAsRgb) return decodeWithJpegImage(frame, header, false);
   const result = await decodeWithWasm('libjpeg-turbo', 'JPEGDecoder', frame, () => undefined);
-  return {
-    width: result.width,
-    height: result.height,
-    components: result.components,
-    bitsPerSample: result.bitsPerSample,
-    data: samplesOf(result.bytes, result.bitsPerSample),
-    colorTransformed: converts,
-  };
+  return decodedFrame(result, converts);
 }
 
 /** libjpeg's colour-space guess for three components (jdapimin.c default_decompress_parms). */

@@ -1,4 +1,5 @@
 import { discardCodec, loadCodec, type WasmCodecName } from './codecs.js';
+import type { DecodedFrame } from './codec-output.js';
 
 /** The embind decoder classes of the four modules share this shape. */
 interface EmbindDecoder {
@@ -69,4 +70,16 @@ function codecMessage(module: Record<string, unknown>, thrown: unknown): string 
 export function samplesOf(bytes: Uint8Array, bitsPerSample: number): Uint8Array | Uint16Array {
   if (bitsPerSample <= 8) return bytes;
   return new Uint16Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.byteLength / 2));
+}
+
+/** A WASM codec's result as the frame decoder takes it; `colorTransformed`: the codec delivered RGB from YCbCr/RCT/ICT. */
+export function decodedFrame(result: WasmDecodeResult<unknown>, colorTransformed: boolean): DecodedFrame {
+  return {
+    width: result.width,
+    height: result.height,
+    components: result.components,
+    bitsPerSample: result.bitsPerSample,
+    data: samplesOf(result.bytes, result.bitsPerSample),
+    colorTransformed,
+  };
 }
