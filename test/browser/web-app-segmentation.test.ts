@@ -3,24 +3,14 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClinferServer } from '../../runtime/server.js';
-import { bundleJson } from '../helpers/bundle.js';
 import { launchChromium, type BrowserSession } from '../helpers/chromium.js';
-import { FIXTURES, ROOT, startTestServer, TempRepository } from '../helpers/server.js';
+import { brightRegionsRepository } from '../helpers/segmentation-bundle.js';
+import { ROOT, startTestServer } from '../helpers/server.js';
 import { ensureAppBuilt } from './build-app.js';
 
 /** A segmentation bundle in the page: the same mask as the server's answer, painted over the model's view. */
-const MODEL = join(FIXTURES, 'generated/threshold_segmenter.onnx');
 const ARTIFACTS = join(ROOT, 'test/browser/artifacts');
-const repo = new TempRepository().add('bright-regions', '1', {
-  'model.onnx': { copy: MODEL },
-  'bundle.json': bundleJson('bright-regions', '1', MODEL, {
-    task: 'segmentation',
-    max_batch_size: 8,
-    labels: [{ id: 'background', text: { en: 'Background' } }, { id: 'bright', text: { en: 'Bright region', de: 'Heller Bereich' } }],
-    preprocessing: { kind: 'image', input: 'image', color: 'grayscale', width: 32, height: 32, resize: 'nearest', scale: 1 / 255, mean: [0.5], std: [0.5] },
-    postprocessing: { kind: 'segmentation', output: 'scores' },
-  }),
-});
+const repo = brightRegionsRepository({ labelText: { de: 'Heller Bereich' } });
 
 describe('a segmentation bundle in the web app', { timeout: 120_000 }, () => {
   let server: ClinferServer;

@@ -6,26 +6,15 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMask } from '../../adapters/imaging/segmentation.js';
 import type { ClinferServer } from '../../runtime/server.js';
-import { bundleJson } from '../helpers/bundle.js';
 import { StoreScp } from '../helpers/dcmtk.js';
-import { FIXTURES, startTestServer, TempRepository } from '../helpers/server.js';
+import { brightRegionsRepository } from '../helpers/segmentation-bundle.js';
+import { FIXTURES, startTestServer } from '../helpers/server.js';
 
 /**
  * Segmentation bundles: image predict answers a run-length encoded label mask at the source's size, and a
  * DICOM study gets a DICOM SEG back. The test model marks exactly the pixels above mid-gray.
  */
-const MODEL = join(FIXTURES, 'generated/threshold_segmenter.onnx');
-const repo = new TempRepository().add('bright-regions', '1', {
-  'model.onnx': { copy: MODEL },
-  'bundle.json': bundleJson('bright-regions', '1', MODEL, {
-    task: 'segmentation',
-    max_batch_size: 8,
-    labels: [{ id: 'background', text: { en: 'Background', fr: 'Fond' } }, { id: 'bright', text: { en: 'Bright region', fr: 'Zone claire' } }],
-    preprocessing: { kind: 'image', input: 'image', color: 'grayscale', width: 32, height: 32, resize: 'nearest', scale: 1 / 255, mean: [0.5], std: [0.5], window: 'minmax' },
-    postprocessing: { kind: 'segmentation', output: 'scores' },
-    regulatory_status: 'Test model: not for diagnostic use',
-  }),
-});
+const repo = brightRegionsRepository({ preprocessing: { window: 'minmax' }, regulatory_status: 'Test model: not for diagnostic use', labelText: { fr: 'Zone claire' } });
 let server: ClinferServer;
 let archive: StoreScp;
 
