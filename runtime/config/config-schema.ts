@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { PROBE_PATHS } from '../auth/access.js';
 import { SCOPES } from '../auth/identity.js';
 import { defaultProviders } from './default-providers.js';
 
@@ -37,6 +38,25 @@ const dicomDestination = z.discriminatedUnion('kind', [
 export type DicomRoute = z.infer<typeof dicomRoute>;
 export type DicomDestination = z.infer<typeof dicomDestination>;
 
+/** One trusted token issuer; its keys verify only its own tokens. */
+const oidcIssuer = z.strictObject({
+  issuer: z.string().url(),
+  jwksUri: z.string().url().optional(),
+  jwksFile: z.string().min(1).optional(),
+  audience: z.string().min(1).optional(),
+  /** Claim holding roles (list) or scopes (space-separated string); dots reach nested claims. */
+  scopeClaim: z.string().min(1).default('scope'),
+  /** Role or scope names in tokens -> clinfer scopes: the only way a token gets a scope. */
+  roleScopes: z.record(z.string(), z.array(z.enum(SCOPES))).default({}),
+  /** Opt-in: claim values spelled like clinfer scopes ('infer', 'admin'...) grant those scopes unmapped. */
+  grantClaimValuesAsScopes: z.boolean().default(false),
+  /** Tokens living longer than this (exp - iat) are refused. */
+  maxTokenLifetimeSeconds: z.number().int().min(60).default(7200),
+  /** Tolerance for the issuer's clock (exp, nbf, and iat in the future). */
+  clockSkewSeconds: z.number().int().min(0).max(600).default(30),
+}).refine((o) => (o.jwksUri === undefined) !== (o.jwksFile === undefined), 'give exactly one of jwksUri and jwksFile');
+export type OidcIssuer = z.infer<typeof oidcIssuer>;
+
 const providers = z.array(z.enum(['cpu', 'cuda', 'tensorrt', 'openvino', 'dml', 'coreml'])).min(1);
 
 /**
@@ -58,6 +78,8 @@ export const configSchema = z.strictObject({
   modelName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, _ . -').default('model'),
   /** max_batch_size given to a bare model whose first dimension is dynamic. */
   autofillMaxBatchSize: z.number().int().min(0).max(65536).default(32),
+  /** Autofill lowers max_batch_size so that one batch of a model's inputs and outputs fits in this many bytes. */
+  autofillBatchBudgetBytes: z.number().int().min(1024).default(256 * 1024 * 1024),
   /** Cap on each worker's JavaScript heap (MiB); a worker over it dies, its requests get WORKER_EXITED. */
   workerMaxHeapMb: z.number().int().min(16).optional(),
   /** Queue bound per model version when its bundle sets none (429 beyond it). */
@@ -70,33 +92,46 @@ export const configSchema = z.strictObject({
   cdsHooksJwksFile: z.string().min(1).optional(),
   /** Accepted `iss` values of CDS Hooks client tokens (required when cdsHooksJwksFile is set). */
   cdsHooksIssuers: z.array(z.string().min(1)).default([]),
+  /** FHIR servers a hook request may name as `fhirServer` (scheme, host and port exact, path a prefix); others: 403. */
+  cdsHooksFhirServers: z.array(z.string().url().refine((u) => /^https?:$/.test(new URL(u).protocol) && !new URL(u).username && !new URL(u).search && !new URL(u).hash, 'an http(s) URL without credentials, query or fragment')).default([]),
+  /** Largest CDS Hooks request body (JSON, prefetch included). */
+  cdsHooksMaxBodyBytes: z.number().int().min(1024).default(8 * 1024 * 1024),
   /** Bearer API keys: only their SHA-256 digests are stored (`clinfer key create` makes one). */
   apiKeys: z.array(z.strictObject({
     name: z.string().min(1).max(100),
     sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lowercase hex characters (the SHA-256 of the key)'),
     scopes: z.array(z.enum(SCOPES)).min(1),
   })).default([]),
-  /** OIDC / JWT bearer tokens (e.g. the hospital's Keycloak): issuer, its JWKS, how claims map to scopes. */
-  oidc: z.strictObject({
-    issuer: z.string().url(),
-    jwksUri: z.string().url().optional(),
-    jwksFile: z.string().min(1).optional(),
-    audience: z.string().min(1).optional(),
-    /** Claim holding scopes (space-separated string) or roles (list); dots reach nested claims. */
-    scopeClaim: z.string().min(1).default('scope'),
-    /** Role or scope names in tokens -> clinfer scopes. */
-    roleScopes: z.record(z.string(), z.array(z.enum(SCOPES))).default({}),
-  }).refine((o) => (o.jwksUri === undefined) !== (o.jwksFile === undefined), 'give exactly one of jwksUri and jwksFile').optional(),
+  /** OIDC / JWT bearer tokens (e.g. the hospital's Keycloak): one issuer, or a list; each with its own JWKS. */
+  oidc: z.union([oidcIssuer, z.array(oidcIssuer).min(1)]).transform((o) => (Array.isArray(o) ? o : [o])).optional(),
   /** TLS: certificate and key (PEM), reloaded when the files change. */
   tlsCertFile: z.string().min(1).optional(),
   tlsKeyFile: z.string().min(1).optional(),
   /** Mutual TLS: client certificates must chain to this CA bundle; the subject CN becomes the identity. */
   tlsClientCaFile: z.string().min(1).optional(),
   tlsClientScopes: z.array(z.enum(SCOPES)).default(['infer']),
-  /** Paths that need no credentials (probes). */
-  publicPaths: z.array(z.string().startsWith('/')).default(['/v2/health/live', '/v2/health/ready']),
+  /** Probes that need no credentials: only these paths may be made public. */
+  publicPaths: z.array(z.enum(PROBE_PATHS)).default(['/v2/health/live', '/v2/health/ready']),
+  /**
+   * Model control over the API (Triton's --model-control-mode): "explicit" serves load, unload, deploy,
+   * delete, rollback and candidates (to `admin`/`deploy` callers); "none" answers them 403
+   * MODEL_CONTROL_DISABLED: models come only from the repository folder.
+   */
+  modelControlMode: z.enum(['explicit', 'none']).default('explicit'),
+  /** A second HTTP listener that alone serves model control (and health, the model list, metrics). */
+  adminListener: z.strictObject({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535),
+    tlsCertFile: z.string().min(1).optional(),
+    tlsKeyFile: z.string().min(1).optional(),
+    tlsClientCaFile: z.string().min(1).optional(),
+  }).optional(),
   /** A version whose sessions are not created and warmed up within this time is UNAVAILABLE. */
   loadTimeoutMs: z.number().int().min(1000).default(300_000),
+  /** Readiness (Triton's --strict-readiness): ready only when every expected model has a READY version. */
+  strictReadiness: z.boolean().default(true),
+  /** Models whose state never holds readiness back (strictReadiness), e.g. an experimental one. */
+  optionalModels: z.array(z.string().min(1)).default([]),
   /** On SIGTERM/SIGINT: how long accepted requests may take to finish before the workers are stopped. */
   shutdownGraceMs: z.number().int().min(0).default(30_000),
   /** Watch the repository folder and load a model whose folder changed, once its files are complete. */
@@ -105,8 +140,18 @@ export const configSchema = z.strictObject({
   auditLog: z.string().min(1).optional(),
   /** Ed25519 public keys (PEM files): when set, only bundles signed by one of them are served. */
   trustedKeys: z.array(z.string().min(1)).default([]),
+  /** Replay policy: the lowest version of each model that may be deployed or served (model name -> version). */
+  bundleMinVersions: z.record(z.string(), z.number().int().min(1)).default({}),
+  /** Replay policy: bundle digests (sha256, as in the model metadata) never deployed nor served again. */
+  revokedBundleDigests: z.array(z.string().regex(/^[0-9a-f]{64}$/, '64 lowercase hex characters (a bundle digest)')).default([]),
+  /** Replay policy: a file of revoked bundle digests, one per line ('#' comments), read at start. */
+  revokedBundleDigestsFile: z.string().min(1).optional(),
+  /** Replay policy: refuse to deploy a version lower than the model's highest version on disk. */
+  refuseSupersededBundles: z.boolean().default(false),
   /** Largest bundle archive accepted by PUT /v2/repository/models/{m}/versions/{v}, unpacked. */
   maxBundleBytes: z.number().int().min(1024).default(1024 * 1024 * 1024),
+  /** A bundle archive may unpack to at most this many times its size (past 64 MiB): gzip bombs stop early. */
+  maxBundleUnpackRatio: z.number().min(1).default(200),
   /** Accept serving a non-loopback address without authentication. */
   insecure: z.boolean().default(false),
   /** Per-identity limits; unset: none. */
@@ -123,7 +168,12 @@ export const configSchema = z.strictObject({
   webAppCrossOriginIsolation: z.boolean().default(true),
   /** Origins allowed to call the API from a browser (CORS); empty: none. */
   corsOrigins: z.array(z.string().url()).default([]),
+  /** Largest request body where nothing larger is needed: other endpoints, and models of small or unknown input size. */
   maxBodyBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+  /** Infer (HTTP and gRPC) accepts what a model's static input shapes need, a full batch in binary, up to this. */
+  maxBodyBytesCeiling: z.number().int().min(1024).default(1024 * 1024 * 1024),
+  /** JSON responses whose worst-case size passes this are refused (OUTPUT_TOO_LARGE_FOR_JSON) before encoding. */
+  maxJsonResponseBytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(64 * 1024 * 1024),
   /** Threads that decode and preprocess images (DICOM codecs, sharp), apart from the inference workers. */
   imagingThreads: z.number().int().min(1).max(64).default(() => Math.max(1, Math.floor(availableParallelism() / 2))),
   /** Largest image or DICOM frame accepted, in pixels (rows x columns), checked from the header. */
@@ -169,8 +219,15 @@ export type Config = Readonly<z.infer<typeof configSchema>>;
 /** Cross-field rules that the field schemas cannot express. */
 export const configRules = (c: z.infer<typeof configSchema>): [string, string] | undefined => {
   if (c.cdsHooksJwksFile && c.cdsHooksIssuers.length === 0) return ['cdsHooksIssuers', 'list the accepted token issuers when cdsHooksJwksFile is set'];
+  if (c.cdsHooksJwksFile && !c.publicUrl) return ['publicUrl', 'CDS Hooks client authentication (cdsHooksJwksFile) checks the token audience against publicUrl, never the Host header: set publicUrl to the URL the EHR calls'];
+  if (c.oidc && new Set(c.oidc.map((o) => o.issuer)).size !== c.oidc.length) return ['oidc', 'two entries have the same issuer'];
   if ((c.tlsCertFile === undefined) !== (c.tlsKeyFile === undefined)) return ['tlsKeyFile', 'TLS needs both tlsCertFile and tlsKeyFile'];
   if (c.tlsClientCaFile && !c.tlsCertFile) return ['tlsClientCaFile', 'mutual TLS needs tlsCertFile and tlsKeyFile too'];
+  const admin = c.adminListener;
+  if (admin && (admin.tlsCertFile === undefined) !== (admin.tlsKeyFile === undefined)) return ['adminListener.tlsKeyFile', 'TLS on the admin listener needs both tlsCertFile and tlsKeyFile'];
+  if (admin?.tlsClientCaFile && !admin.tlsCertFile) return ['adminListener.tlsClientCaFile', 'mutual TLS on the admin listener needs its tlsCertFile and tlsKeyFile too'];
+  if (admin && c.modelControlMode === 'none') return ['adminListener', "the admin listener serves model control, which modelControlMode 'none' turns off"];
+  if (admin && admin.port !== 0 && admin.port === c.port) return ['adminListener.port', 'the admin listener needs a port of its own'];
   const destinations = new Set(c.dicomDestinations.map((d) => d.name));
   if (destinations.size !== c.dicomDestinations.length) return ['dicomDestinations', 'two destinations have the same name'];
   const names = new Set(c.apiKeys.map((k) => k.name));
