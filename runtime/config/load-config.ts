@@ -27,6 +27,7 @@ const ENVIRONMENT: Record<string, [keyof ConfigInput, (v: string) => unknown]> =
   CLINFER_TLS_CLIENT_CA_FILE: ['tlsClientCaFile', String],
   CLINFER_AUDIT_LOG: ['auditLog', String],
   CLINFER_WATCH: ['watch', (v) => (v === '1' || v.toLowerCase() === 'true' ? true : v === '0' || v.toLowerCase() === 'false' ? false : v)],
+  CLINFER_STRICT_READINESS: ['strictReadiness', (v) => (v === '1' || v.toLowerCase() === 'true' ? true : v === '0' || v.toLowerCase() === 'false' ? false : v)],
   CLINFER_TRUSTED_KEYS: ['trustedKeys', (v) => v.split(',').map((s) => s.trim()).filter(Boolean)],
   CLINFER_CORS_ORIGINS: ['corsOrigins', (v) => v.split(',').map((s) => s.trim()).filter(Boolean)],
 };

@@ -61,7 +61,7 @@ export function inferenceService(ctx: AppContext): UntypedServiceImplementation 
 
   return {
     ServerLive: unary('ServerLive', () => ({ live: true })),
-    ServerReady: unary('ServerReady', () => ({ ready: ctx.repository.ready && !ctx.isShuttingDown() })),
+    ServerReady: unary('ServerReady', () => ({ ready: ctx.repository.readiness().ready && !ctx.isShuttingDown() })),
     ModelReady: unary('ModelReady', (req: { name: string; version: string }) => ({ ready: resolve(req.name, req.version).state === 'READY' })),
     ServerMetadata: unary('ServerMetadata', () => ({ name: 'clinfer', version: ctx.version, extensions: ['binary_tensor_data', 'model_repository'] })),
     ModelMetadata: unary('ModelMetadata', (req: { name: string; version: string }) => {

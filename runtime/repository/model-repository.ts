@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -17,6 +17,7 @@ import { ShadowScheduler } from '../scheduler/shadow-scheduler.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { DriftMonitor } from '../monitoring/drift-monitor.js';
 import type { IndexEntry, ModelVersion } from './model-version.js';
+import { assessReadiness, type Readiness } from './readiness.js';
 import { readVersionPolicy, selectVersions } from './version-policy.js';
 
 export interface Candidate {
@@ -66,6 +67,8 @@ export class ModelRepository {
   readonly #candidates = new Map<string, Candidate>();
   /** Versions pinned by a rollback, over the version policy, until the next load or deploy. */
   readonly #pins = new Map<string, string>();
+  /** Models unloaded through the API: not expected to be READY (readiness) until their next load or deploy. */
+  readonly #unloadedByRequest = new Set<string>();
   #initialLoadDone = false;
   /** Set when the root itself holds one model (KServe's /mnt/models): its name from the config. */
   #singleModel: string | undefined;
@@ -104,6 +107,7 @@ export class ModelRepository {
   load(name: string): Promise<void> {
     return this.#serialised(name, () => {
       this.#pins.delete(name);
+      this.#unloadedByRequest.delete(name);
       return this.#load(name);
     });
   }
@@ -114,6 +118,7 @@ export class ModelRepository {
       const versions = this.#models.get(name);
       if (!versions && !this.#modelErrors.has(name)) throw modelNotFound(name);
       await Promise.all([...(versions?.values() ?? [])].map((v) => this.#unloadVersion(v)));
+      this.#unloadedByRequest.add(name);
     });
   }
 
@@ -143,28 +148,51 @@ export class ModelRepository {
       }
       this.#log.info('bundle deployed', { model: name, version, files: files.length });
       this.#pins.delete(name);
+      this.#unloadedByRequest.delete(name);
       await this.#load(name).catch(() => undefined);
       return this.resolve(name, version);
     });
   }
 
-  /** Unloads a version (it drains) and deletes its folder. */
+  /**
+   * Unloads a version (it drains) and deletes its folder. When it was the model's only READY version, the
+   * version policy is applied again to the versions that remain, so the newest remaining one loads and
+   * takes the traffic before this one drains (no gap when it loads; if it fails, the model shows that
+   * version UNAVAILABLE with its reason). Deleting the last version forgets the model.
+   */
   remove(name: string, version: string): Promise<void> {
     return this.#serialised(name, async () => {
       if (this.#singleModel !== undefined) throw new ClinferError('INVALID_REQUEST', 'this repository holds a single model (KServe layout)');
-      const v = this.#models.get(name)?.get(version);
-      const dir = join(this.#root, name, version);
+      const versions = this.#models.get(name);
+      const v = versions?.get(version);
+      const modelDir = join(this.#root, name);
+      const dir = join(modelDir, version);
       if (!MODEL_DIR.test(name) || !VERSION_DIR.test(version) || (!v && !(await stat(dir).catch(() => undefined)))) throw versionNotFound(name, version);
-      if (v) {
-        await this.#unloadVersion(v);
-        this.#models.get(name)?.delete(version);
-        this.#metrics.forgetState(name, version);
-      }
+      const onlyReady = v?.state === 'READY' && ![...versions!.values()].some((o) => o !== v && o.state === 'READY');
+      // The folder goes first, so that the policy sees only the versions that remain.
       const trash = join(this.#root, `.trash-${randomUUID()}`);
       await rename(dir, trash);
+      const remaining = (await readdir(modelDir, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory() && VERSION_DIR.test(e.name));
+      if (onlyReady && remaining.length > 0) await this.#load(name).catch(() => undefined);
+      if (v) {
+        await this.#unloadVersion(v);
+        versions!.delete(version);
+        this.#metrics.forgetState(name, version);
+      }
+      if (remaining.length === 0) await this.#forget(name);
       await rm(trash, { recursive: true, force: true });
-      this.#log.info('version deleted', { model: name, version });
+      this.#log.info('version deleted', { model: name, version, ...(onlyReady ? { serving: this.index().find((e) => e.name === name && e.state === 'READY')?.version ?? 'none' } : {}) });
     });
+  }
+
+  /** A model whose last version was deleted: no longer listed nor expected; its empty folder goes too. */
+  async #forget(name: string): Promise<void> {
+    for (const v of this.#models.get(name)?.values() ?? []) this.#metrics.forgetState(name, v.version);
+    this.#models.delete(name);
+    this.#candidates.delete(name);
+    this.#pins.delete(name);
+    if (this.#modelErrors.delete(name)) this.#metrics.forgetState(name, '');
+    await rmdir(join(this.#root, name)).catch(() => undefined);
   }
 
   /**
@@ -233,9 +261,15 @@ export class ModelRepository {
     return [...(this.#models.get(name)?.keys() ?? [])].sort((a, b) => Number(a) - Number(b));
   }
 
-  /** Ready once the initial scan is done and nothing is still loading. */
-  get ready(): boolean {
-    return this.#initialLoadDone && this.index().every((e) => e.state !== 'LOADING');
+  /** Whether every expected model has a READY version; readiness.ts defines "expected". */
+  readiness(): Readiness {
+    return assessReadiness({
+      initialLoadDone: this.#initialLoadDone,
+      strict: this.#config.strictReadiness,
+      entries: this.index(),
+      optional: new Set(this.#config.optionalModels),
+      unloaded: this.#unloadedByRequest,
+    });
   }
 
   async close(): Promise<void> {

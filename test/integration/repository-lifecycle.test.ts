@@ -53,8 +53,10 @@ afterAll(async () => {
 });
 
 describe('broken bundles never stop the server', () => {
-  it('keeps serving healthy models and stays ready', async () => {
-    expect((await getJson(`${url}/v2/health/ready`)).status).toBe(200);
+  it('keeps serving healthy models; readiness (strict) names the broken ones', async () => {
+    const ready = await getJson(`${url}/v2/health/ready`);
+    expect(ready.status).toBe(400);
+    expect(new Set(ready.json.not_ready.map((e: { model: string }) => e.model))).toEqual(new Set(['bad-json', 'bad-sha', 'bad-field', 'bad-input', 'bad-dtype', 'missing-file', 'fixed-batch', 'empty']));
     expect((await entry('heart'))?.state).toBe('READY');
   });
 
