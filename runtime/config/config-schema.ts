@@ -132,10 +132,6 @@ export const configSchema = z.strictObject({
   strictReadiness: z.boolean().default(true),
   /** Models whose state never holds readiness back (strictReadiness), e.g. an experimental one. */
   optionalModels: z.array(z.string().min(1)).default([]),
-  /** Readiness (Triton's --strict-readiness): ready only when every expected model has a READY version. */
-  strictReadiness: z.boolean().default(true),
-  /** Models whose state never holds readiness back (strictReadiness), e.g. an experimental one. */
-  optionalModels: z.array(z.string().min(1)).default([]),
   /** On SIGTERM/SIGINT: how long accepted requests may take to finish before the workers are stopped. */
   shutdownGraceMs: z.number().int().min(0).default(30_000),
   /** Watch the repository folder and load a model whose folder changed, once its files are complete. */
@@ -154,8 +150,6 @@ export const configSchema = z.strictObject({
   refuseSupersededBundles: z.boolean().default(false),
   /** Largest bundle archive accepted by PUT /v2/repository/models/{m}/versions/{v}, unpacked. */
   maxBundleBytes: z.number().int().min(1024).default(1024 * 1024 * 1024),
-  /** A bundle archive may unpack to at most this many times its size (past 64 MiB): gzip bombs stop early. */
-  maxBundleUnpackRatio: z.number().min(1).default(200),
   /** A bundle archive may unpack to at most this many times its size (past 64 MiB): gzip bombs stop early. */
   maxBundleUnpackRatio: z.number().min(1).default(200),
   /** Accept serving a non-loopback address without authentication. */
