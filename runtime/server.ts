@@ -134,6 +134,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
       await Promise.race([grpcStopped, graceOver]);
       await pool.close();
       await imagingPool.close();
+      metrics.close();
       http.closeAllConnections();
       await stopped;
     })();

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { LAG_BUCKETS, sampleEventLoopLag } from './event-loop-lag.js';
 
 /** 100 µs to 10 s, roughly 1-2.5-5 per decade: fine enough for a 200 µs tabular model and a 3 s CT. */
 export const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -130,6 +131,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly eventLoopLag = new Histogram({
+    name: 'clinfer_event_loop_lag_seconds',
+    help: 'How late a 20 ms timer on the main thread ran: time the event loop was blocked (no request is served meanwhile)',
+    buckets: LAG_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly #stopLagSampling = sampleEventLoopLag(this.eventLoopLag);
+
   /** Set by the server: where the drift gauge reads its values at each scrape. */
   driftSource: (() => { model: string; version: string; values: Record<string, number> }[]) | undefined;
 
@@ -150,6 +159,11 @@ export class Metrics {
         }
       },
     });
+  }
+
+  /** Stops the event-loop lag sampler (the server calls it on close). */
+  close(): void {
+    this.#stopLagSampling();
   }
 
   forgetState(model: string, version: string): void {
