@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type { Config } from './config/config-schema.js';
@@ -8,7 +8,7 @@ import { createApp } from './http/app.js';
 import { createTlsServer } from './http/tls.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import { RateLimiter } from './auth/rate-limiter.js';
-import { AuditLog } from './audit/audit-log.js';
+import { openAuditLog } from './audit/open-audit-log.js';
 import { ClinferError } from './errors/index.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { Metrics } from './metrics/metrics.js';
@@ -25,6 +25,8 @@ function isLoopback(host: string): boolean {
 export interface ClinferServer {
   /** http://host:port, with the port actually bound (for --port 0). */
   readonly url: string;
+  /** The admin listener's URL (model control), undefined when none is configured. */
+  readonly adminUrl: string | undefined;
   /** host:port of the gRPC endpoint, undefined when it is off. */
   readonly grpcAddress: string | undefined;
   /** Port of the DICOM C-STORE SCP, undefined when it is off. */
@@ -53,7 +55,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
       log.warn('an inference worker thread died; it is replaced and the requests it held are retried once', { threadId: event.threadId, exits: event.exits });
     },
   });
-  const audit = config.auditLog ? new AuditLog(config.auditLog) : undefined;
+  const audit = openAuditLog(config, log);
   const repository = new ModelRepository({ root: resolve(config.models), pool, metrics, log, config, audit });
   metrics.driftSource = () => repository.readyVersions().filter((v) => v.drift).map((v) => ({ model: v.name, version: v.version, values: v.drift!.psi().values }));
   let shuttingDown = false;
@@ -61,6 +63,10 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   if (!auth.enabled && !config.insecure && !isLoopback(config.host)) {
     await pool.close();
     throw new ClinferError('CONFIG_INVALID', `refusing to serve ${config.host} without authentication: anyone on the network could call the models and read their metadata. Configure apiKeys, oidc or tlsClientCaFile (SECURITY.md), or pass --insecure (CLINFER_INSECURE=1) to accept the risk`);
+  }
+  if (config.adminListener && !auth.enabled && !config.insecure && !isLoopback(config.adminListener.host)) {
+    await pool.close();
+    throw new ClinferError('CONFIG_INVALID', `refusing to serve model control on ${config.adminListener.host} without authentication: configure apiKeys, oidc or tlsClientCaFile (SECURITY.md), or keep adminListener.host on loopback`);
   }
   if (!isLoopback(config.host) && !config.tlsCertFile) log.warn('serving without TLS on a non-loopback address: credentials and data cross the network in clear', { host: config.host });
   const rateLimiter = config.rateLimit ? new RateLimiter(config.rateLimit) : undefined;
@@ -77,27 +83,16 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   const context = { config, repository, metrics, log, version: PACKAGE_VERSION, isShuttingDown: () => shuttingDown, auth, rateLimiter, audit, imaging, dicomNode };
   const app = createApp(context);
 
-  let stopWatching = () => {};
-  let http: Server;
-  if (config.tlsCertFile) {
-    const tls = createTlsServer(config, app, log);
-    http = tls.server;
-    stopWatching = tls.stopWatching;
-  } else {
-    http = createServer(app);
-  }
-  http.keepAliveTimeout = 65_000;
-  await new Promise<void>((ok, fail) => {
-    http.once('error', fail);
-    http.listen(config.port, config.host, () => {
-      http.off('error', fail);
-      ok();
-    });
-  });
+  const api = await listen(app, config, config.port, config.host, log);
+  const http = api.server;
+  // Model control on a listener of its own (e.g. a management VLAN), when configured; never inference.
+  const admin = config.adminListener
+    ? await listen(createApp(context, 'admin'), { ...config, tlsCertFile: config.adminListener.tlsCertFile, tlsKeyFile: config.adminListener.tlsKeyFile, tlsClientCaFile: config.adminListener.tlsClientCaFile }, config.adminListener.port, config.adminListener.host, log)
+        .catch(async (error: unknown) => { await api.close(); throw error; })
+    : undefined;
+  const stopWatching = () => { api.stopWatching(); admin?.stopWatching(); };
   const watcher = config.watch ? new RepositoryWatcher(resolve(config.models), repository, log) : undefined;
-  const { port } = http.address() as AddressInfo;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `${config.tlsCertFile ? 'https' : 'http'}://${host}:${port}`;
+  const url = api.url;
   let grpc: GrpcEndpoint | undefined;
   try {
     if (config.grpcPort >= 0) grpc = await startGrpcServer(context, config.host, config.grpcPort);
@@ -106,7 +101,8 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     // A failure here is logged, not fatal: what could not be processed stays in the inbox for the next start.
     await dicomNode.recover().catch((error: unknown) => log.error('DICOM instances left by a previous run could not be processed', { reason: error instanceof Error ? error.message.slice(0, 200) : 'unknown' }));
   } catch (error) {
-    await new Promise((r) => http.close(r));
+    await api.close();
+    await admin?.close();
     await grpc?.close();
     await dicomNode.close();
     await pool.close();
@@ -120,7 +116,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
       shuttingDown = true;
       stopWatching();
       watcher?.stop();
-      const stopped = new Promise((r) => http.close(r));
+      const stopped = Promise.all([new Promise((r) => http.close(r)), admin?.close()]);
       const dicomStopped = dicomNode.stopReceiving();
       http.closeIdleConnections();
       const grpcStopped = grpc?.close();
@@ -136,9 +132,46 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
       await imagingPool.close();
       metrics.close();
       http.closeAllConnections();
+      admin?.server.closeAllConnections();
       await stopped;
+      // Last: every answered request is on record; the log ends with a signed shutdown checkpoint.
+      await audit?.close();
     })();
     return closing;
   };
-  return { url, grpcAddress: grpc?.address, dicomPort: dicomNode.scp?.port, repository, pool, metrics, close };
+  return { url, adminUrl: admin?.url, grpcAddress: grpc?.address, dicomPort: dicomNode.scp?.port, repository, pool, metrics, close };
+}
+
+interface Listening {
+  readonly server: Server;
+  readonly url: string;
+  readonly stopWatching: () => void;
+  close(): Promise<void>;
+}
+
+/** An HTTP or HTTPS listener (by the TLS files of `tls`) serving `app` on host:port. */
+async function listen(app: RequestListener, tls: Config, port: number, hostName: string, log: Logger): Promise<Listening> {
+  let stopWatching = () => {};
+  let server: Server;
+  if (tls.tlsCertFile) {
+    const secure = createTlsServer(tls, app, log);
+    server = secure.server;
+    stopWatching = secure.stopWatching;
+  } else {
+    server = createServer(app);
+  }
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(port, hostName, () => {
+      server.off('error', fail);
+      ok();
+    });
+  });
+  const host = hostName.includes(':') ? `[${hostName}]` : hostName;
+  const url = `${tls.tlsCertFile ? 'https' : 'http'}://${host}:${(server.address() as AddressInfo).port}`;
+  return {
+    server, url, stopWatching,
+    close: () => new Promise<void>((r) => { stopWatching(); server.close(() => r()); server.closeIdleConnections(); }),
+  };
 }

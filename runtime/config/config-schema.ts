@@ -128,6 +128,18 @@ export const configSchema = z.strictObject({
   }).optional(),
   /** A version whose sessions are not created and warmed up within this time is UNAVAILABLE. */
   loadTimeoutMs: z.number().int().min(1000).default(300_000),
+  /**
+   * Isolation (docs/isolation.md). The longest one execution (batch) of a model may run unless its bundle
+   * says otherwise (execution.timeout_ms): past it the run is abandoned, its callers get EXECUTION_TIMEOUT,
+   * the version goes UNAVAILABLE and the worker thread is replaced.
+   */
+  executionTimeoutMs: z.number().int().min(100).max(3_600_000).default(120_000),
+  /** Worker threads one model version may occupy at once; 0: all but one (at least one), leaving room for the others. */
+  maxInstancesPerModel: z.number().int().min(0).max(256).default(0),
+  /** 'process': a version is first loaded and warmed up in a child process that is killed past loadTimeoutMs, then in the threads. */
+  loadIsolation: z.enum(['process', 'thread']).default('process'),
+  /** Exit (code 75) for the supervisor to restart the process once this many abandoned threads are still stuck; 0: never. */
+  exitAfterStuckWorkers: z.number().int().min(0).max(256).default(0),
   /** Readiness (Triton's --strict-readiness): ready only when every expected model has a READY version. */
   strictReadiness: z.boolean().default(true),
   /** Models whose state never holds readiness back (strictReadiness), e.g. an experimental one. */
@@ -138,6 +150,26 @@ export const configSchema = z.strictObject({
   watch: z.boolean().default(false),
   /** Append-only, tamper-evident audit log (JSON lines) of every prediction and deployment; unset: none. */
   auditLog: z.string().min(1).optional(),
+  /** Ed25519 private key (PKCS8 PEM, `clinfer audit keygen`) that signs the audit log's checkpoints; unset: none. */
+  auditKeyFile: z.string().min(1).optional(),
+  /** A signed checkpoint after this many audit entries (and at rotation and shutdown). */
+  auditCheckpointEvery: z.number().int().min(1).max(1_000_000).default(100),
+  /** Secret for the HMAC of input digests, request ids and DICOM UIDs; unset: <auditLog>.hmac-key, created 0600. */
+  auditHmacKeyFile: z.string().min(1).optional(),
+  /** Start a new audit segment when the live file reaches this size (bytes); unset: no size rotation. */
+  auditRotateBytes: z.number().int().min(4096).optional(),
+  /** Start a new audit segment when the live file has been written for this long (seconds); unset: none. */
+  auditRotateSeconds: z.number().int().min(1).optional(),
+  /** refuse: a request whose audit entry cannot be written gets 503 AUDIT_UNAVAILABLE; serve: answered, failure logged. */
+  auditFailurePolicy: z.enum(['refuse', 'serve']).default('refuse'),
+  /** Access-denied entries written per client address and minute; the rest are counted in one summary entry. */
+  auditAccessDeniedPerMinute: z.number().int().min(1).max(100_000).default(60),
+  /** Also send each signed checkpoint to a syslog collector (RFC 5424; UDP, or TCP with octet counting). */
+  auditSyslog: z.strictObject({
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535),
+    protocol: z.enum(['udp', 'tcp']).default('udp'),
+  }).optional(),
   /** Ed25519 public keys (PEM files): when set, only bundles signed by one of them are served. */
   trustedKeys: z.array(z.string().min(1)).default([]),
   /** Replay policy: the lowest version of each model that may be deployed or served (model name -> version). */

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { loadPackageDefinition, Server, ServerCredentials, type GrpcObject, type ServiceClientConstructor } from '@grpc/grpc-js';
+import { experimental, loadPackageDefinition, Server, ServerCredentials, type GrpcObject, type ServiceClientConstructor } from '@grpc/grpc-js';
+import type { Config } from '../config/config-schema.js';
 import { loadSync } from '@grpc/proto-loader';
 import type { AppContext } from '../http/app-context.js';
 import { readTlsMaterial } from '../http/tls.js';
@@ -13,6 +14,19 @@ export function loadInferenceProto(): ServiceClientConstructor {
   return ((loadPackageDefinition(definition).inference as GrpcObject).GRPCInferenceService) as ServiceClientConstructor;
 }
 
+/**
+ * TLS like the HTTP endpoint. With tlsClientCaFile, client certificates are requested and verified
+ * against it but not required (a caller may use a bearer token instead), exactly as on HTTPS; the files
+ * are watched, so a rotated certificate is picked up without a restart.
+ */
+function serverCredentials(config: Config): ServerCredentials {
+  if (!config.tlsCertFile) return ServerCredentials.createInsecure();
+  readTlsMaterial(config); // refuses unreadable files with CONFIG_INVALID, naming them
+  const identity = new experimental.FileWatcherCertificateProvider({ certificateFile: config.tlsCertFile, privateKeyFile: config.tlsKeyFile!, refreshIntervalMs: 60_000 });
+  const clientCa = config.tlsClientCaFile ? new experimental.FileWatcherCertificateProvider({ caCertificateFile: config.tlsClientCaFile, refreshIntervalMs: 60_000 }) : null;
+  return experimental.createCertificateProviderServerCredentials(identity, clientCa, false);
+}
+
 export interface GrpcEndpoint {
   readonly address: string;
   close(): Promise<void>;
@@ -21,18 +35,14 @@ export interface GrpcEndpoint {
 /** Starts the gRPC endpoint on its own port (0 = any free one). */
 export async function startGrpcServer(ctx: AppContext, host: string, port: number): Promise<GrpcEndpoint> {
   const server = new Server({
-    'grpc.max_receive_message_length': ctx.config.maxBodyBytes,
+    // The transport's bound is the ceiling (the option is fixed when the server starts, models come and
+    // go); each model's own limit (ModelConfig.maxRequestBytes) is checked by ModelInfer before parsing.
+    'grpc.max_receive_message_length': ctx.config.maxBodyBytesCeiling,
     'grpc.max_send_message_length': -1,
   });
   server.addService(loadInferenceProto().service, inferenceService(ctx));
   const bind = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-  // TLS like the HTTP endpoint (certificates are read at start; a rotation needs a restart of gRPC).
-  const credentials = ctx.config.tlsCertFile
-    ? (() => {
-        const tls = readTlsMaterial(ctx.config);
-        return ServerCredentials.createSsl(tls.ca ?? null, [{ private_key: tls.key, cert_chain: tls.cert }], false);
-      })()
-    : ServerCredentials.createInsecure();
+  const credentials = serverCredentials(ctx.config);
   const bound = await new Promise<number>((ok, fail) => server.bindAsync(bind, credentials, (error, p) => (error ? fail(error) : ok(p))));
   return {
     address: host.includes(':') ? `[${host}]:${bound}` : `${host}:${bound}`,

@@ -1,5 +1,5 @@
 import type { sendUnaryData, ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
-import { requirementForGrpc } from '../auth/required-scope.js';
+import { authorizeCall } from './grpc-access.js';
 import { ClinferError, isClinferError } from '../errors/index.js';
 import { grpcStatusFromError } from '../errors/grpc-status.js';
 import { countRequest } from '../metrics/count-request.js';
@@ -40,10 +40,8 @@ export function inferenceService(ctx: AppContext): UntypedServiceImplementation 
       Promise.resolve()
         .then(async () => {
           // The same access rules as HTTP: health public, the rest needs 'infer', rate-limited per caller.
-          const need = requirementForGrpc(method, ctx.config.publicPaths);
-          if (need.kind !== 'scope') return;
-          const identity = await ctx.auth.authenticate({ authorization: call.metadata.get('authorization')[0]?.toString() });
-          if (!identity.scopes.has(need.scope)) throw new ClinferError('FORBIDDEN', `caller '${identity.name}' lacks the '${need.scope}' scope that ${method} needs`);
+          const identity = await authorizeCall(ctx.config, ctx.auth, method, call);
+          if (!identity) return;
           callers.set(call, identity.name);
           if (ctx.rateLimiter && ctx.auth.enabled) release = ctx.rateLimiter.admit(identity.name);
         })
@@ -69,9 +67,14 @@ export function inferenceService(ctx: AppContext): UntypedServiceImplementation 
       return { name: c.name, versions: ctx.repository.versionsOf(c.name), platform: c.platform, inputs: c.inputs, outputs: c.outputs };
     }),
     ModelInfer: unary('ModelInfer', (req: ModelInferRequest, call) => countRequest(ctx, callers.get(call) ?? 'anonymous', undefined, async (note) => {
+        note({ requestedModel: req.model_name, transport: 'grpc' });
         const v = requireReady(resolve(req.model_name, req.model_version));
         note({ model: v.name, version: v.version, bundleDigest: v.config.digest, requestId: req.id || undefined });
         const raw = req.raw_input_contents ?? [];
+        const rawBytes = raw.reduce((n, b) => n + b.byteLength, 0);
+        if (rawBytes > v.config.maxRequestBytes) {
+          throw new ClinferError('BODY_TOO_LARGE', `raw_input_contents holds ${rawBytes} bytes, over model '${v.name}' version ${v.version}'s max_request_bytes (${v.config.maxRequestBytes})`);
+        }
         if (raw.length > 0 && raw.length !== req.inputs.length) {
           throw new ClinferError('INVALID_REQUEST', `raw_input_contents holds ${raw.length} entries for ${req.inputs.length} inputs: give one per input, in order, or none`);
         }
@@ -90,6 +93,8 @@ export function inferenceService(ctx: AppContext): UntypedServiceImplementation 
           inputs: req.inputs.map((input, i) => ({ name: input.name, datatype: input.datatype, shape: input.shape.map(Number), parameters: { binary_data_size: chunks[i]!.byteLength } })),
           ...(req.outputs?.length ? { outputs: req.outputs.map((o) => ({ name: o.name })) } : {}),
         }));
+        // The audit log keeps the HMAC of the tensor bytes (raw or from contents), in input order.
+        note({ input: Buffer.concat(chunks) });
         const request = parseInferRequest(Buffer.concat([header, ...chunks]), String(header.byteLength), v.config);
         const params = req.parameters ?? {};
         const grpcDeadline = call.getDeadline();

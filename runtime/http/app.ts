@@ -2,8 +2,11 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import { ClinferError } from '../errors/index.js';
 import type { AppContext } from './app-context.js';
-import { authMiddleware, corsMiddleware } from './auth-middleware.js';
-import { errorHandler, notFoundHandler } from './error-handler.js';
+import { PUBLIC } from '../auth/access.js';
+import { accessGuard, notFoundGuard, type GuardContext } from './access-guard.js';
+import { corsMiddleware } from './cors.js';
+import { errorHandler } from './error-handler.js';
+import { RouteTable, type Plane, type PlaneDecision } from './route-table.js';
 import { bundleFilesRoutes } from './routes/bundle-files.js';
 import { cdsHooksRoutes } from './routes/cds-hooks.js';
 import { dicomwebRoutes } from './routes/dicomweb.js';
@@ -15,9 +18,31 @@ import { predictRoutes } from './routes/predict.js';
 import { repositoryRoutes } from './routes/repository.js';
 import { WEB_APP_DIST, webAppRoutes } from './routes/web-app.js';
 
+/** Which listener an app is built for: the API port, or the separate admin listener (`adminListener`). */
+export type Listener = 'api' | 'admin';
+
+/**
+ * Which endpoints a listener serves. Model control (load, unload, deploy, delete, rollback, candidates)
+ * is answered MODEL_CONTROL_DISABLED where it is off: everywhere under modelControlMode "none", and on
+ * the API port when an admin listener serves it. The admin listener serves no inference.
+ */
+export function planeDecision(config: Pick<AppContext['config'], 'modelControlMode' | 'adminListener'>, listener: Listener): (plane: Plane) => PlaneDecision {
+  const refuse = (why: string): PlaneDecision => ({ serve: false, refuse: (_req, _res, next) => next(new ClinferError('MODEL_CONTROL_DISABLED', why)) });
+  return (plane) => {
+    if (plane === 'shared') return { serve: true };
+    if (plane === 'inference') return listener === 'api' ? { serve: true } : { serve: false };
+    if (config.modelControlMode === 'none') return refuse('model control is off on this server (modelControlMode "none"): models are loaded from the repository folder at start');
+    if (listener === 'api' && config.adminListener) return refuse('model control is served on the admin listener only, not on this port');
+    return { serve: true };
+  };
+}
+
 /** The HTTP API: OIP v2 (KServe / Triton) plus /metrics. No route logs a body. */
-export function createApp(ctx: AppContext): Express {
+export function createApp(ctx: AppContext, listener: Listener = 'api', guardHooks: Pick<GuardContext, 'onDenied'> = {}): Express {
   const app = express();
+  // Strict routing everywhere: the path a route matched is the path its access guard was declared for.
+  app.set('case sensitive routing', true);
+  app.set('strict routing', true);
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use((req, res, next) => {
@@ -34,18 +59,24 @@ export function createApp(ctx: AppContext): Express {
     next();
   });
   app.use(corsMiddleware(ctx.config.corsOrigins));
-  app.use(authMiddleware(ctx.config, ctx.auth, ctx.rateLimiter));
-  if (ctx.config.webApp) app.use(webAppRoutes({ distDir: WEB_APP_DIST, frameAncestors: ctx.config.webAppFrameAncestors, crossOriginIsolation: ctx.config.webAppCrossOriginIsolation }));
-  app.use(healthRoutes(ctx));
-  app.use(bundleFilesRoutes(ctx));
-  app.use(modelMetadataRoutes(ctx));
-  app.use(inferRoutes(ctx));
-  app.use(predictRoutes(ctx));
-  app.use(cdsHooksRoutes(ctx));
-  app.use(dicomwebRoutes(ctx));
-  app.use(repositoryRoutes(ctx));
-  app.use(metricsRoutes(ctx));
-  app.use(notFoundHandler);
+  const guardContext: GuardContext = { config: ctx.config, auth: ctx.auth, rateLimiter: ctx.rateLimiter, ...guardHooks };
+  const routes = new RouteTable({ guard: accessGuard(guardContext), plane: planeDecision(ctx.config, listener) });
+  if (ctx.config.webApp) {
+    // The web app's static files: code, no data (a browser sends no token when it loads a page).
+    routes.use('/app', { access: PUBLIC, summary: "the clinician's web app (static files)" },
+      webAppRoutes({ distDir: WEB_APP_DIST, frameAncestors: ctx.config.webAppFrameAncestors, crossOriginIsolation: ctx.config.webAppCrossOriginIsolation }));
+  }
+  healthRoutes(ctx, routes);
+  bundleFilesRoutes(ctx, routes);
+  modelMetadataRoutes(ctx, routes);
+  inferRoutes(ctx, routes);
+  predictRoutes(ctx, routes);
+  cdsHooksRoutes(ctx, routes);
+  dicomwebRoutes(ctx, routes);
+  repositoryRoutes(ctx, routes);
+  metricsRoutes(ctx, routes);
+  app.use(routes.router);
+  app.use(notFoundGuard(guardContext));
   app.use(errorHandler(ctx.log));
   return app;
 }

@@ -46,7 +46,7 @@ describe('web app and bundle file routes', () => {
     server = await startTestServer(repo.root, { workers: 1, webAppFrameAncestors: ['https://ehr.example.org', 'http://127.0.0.1:8443'] });
     web = server;
     // The route alone, over a folder where the app was never built.
-    const app = express().use(webAppRoutes({ distDir: emptyDist, frameAncestors: ["https://x.org; script-src *"], crossOriginIsolation: true }));
+    const app = express().use('/app', webAppRoutes({ distDir: emptyDist, frameAncestors: ["https://x.org; script-src *"], crossOriginIsolation: true }));
     const plain = createServer(app);
     await new Promise<void>((ok) => plain.listen(0, '127.0.0.1', ok));
     unbuilt = { url: `http://127.0.0.1:${(plain.address() as AddressInfo).port}`, server: plain };

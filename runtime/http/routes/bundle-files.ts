@@ -2,11 +2,13 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Router, type Request, type Response } from 'express';
+import { type Request, type Response } from 'express';
 import { BUNDLE_FILE, sha256File } from '../../bundle/read-bundle.js';
 import { ClinferError } from '../../errors/index.js';
 import { requireReady, type ModelVersion } from '../../repository/model-version.js';
 import type { AppContext } from '../app-context.js';
+import { needs } from '../../auth/access.js';
+import type { RouteTable } from '../route-table.js';
 
 /** A file's SHA-256, remembered while its size and modification time stay the same. */
 interface FileDigest {
@@ -23,8 +25,7 @@ interface FileDigest {
  * holds the bytes gets 304. Files are hashed as served (not trusted from load time), so a file changed
  * on disk gets a new ETag and the browser's check against bundle.json's model.sha256 sees it.
  */
-export function bundleFilesRoutes(ctx: Pick<AppContext, 'repository'>): Router {
-  const router = Router();
+export function bundleFilesRoutes(ctx: Pick<AppContext, 'repository'>, routes: RouteTable): void {
   const digests = new WeakMap<ModelVersion, Map<string, FileDigest>>();
 
   const serve = async (req: Request, res: Response) => {
@@ -62,8 +63,7 @@ export function bundleFilesRoutes(ctx: Pick<AppContext, 'repository'>): Router {
     await pipeline(createReadStream(path), res);
   };
 
-  router.get('/v1/models/:model/versions/:version/files/:file', serve);
-  return router;
+  routes.get('/v1/models/:model/versions/:version/files/:file', { access: needs('infer'), summary: "a bundle's bundle.json or model file (the web app)" }, serve);
 }
 
 function fresh(ifNoneMatch: string | undefined, etag: string): boolean {

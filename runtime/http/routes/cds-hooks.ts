@@ -1,4 +1,4 @@
-import express, { Router, type Request } from 'express';
+import express, { type Request } from 'express';
 import { cdsHooksDeclaration, describeService, type CdsHooksDeclaration } from '../../../adapters/cds-hooks/cds-service.js';
 import { riskCard } from '../../../adapters/cds-hooks/cards.js';
 import { CdsRequestError, gatherResources, PrefetchUnavailable, readHookRequest } from '../../../adapters/cds-hooks/gather-resources.js';
@@ -11,12 +11,15 @@ import { predictRows } from '../../predict/tabular-predictor.js';
 import type { ModelVersion } from '../../repository/model-version.js';
 import type { AppContext } from '../app-context.js';
 import { createCdsTokenVerifier } from '../cds-auth.js';
+import { callerOf } from '../caller.js';
+import { cdsHookAuditRecord } from '../../audit/cds-hook-audit-record.js';
+import { CDS_HOOKS } from '../../auth/access.js';
+import type { RouteTable } from '../route-table.js';
 
 type Service = { version: ModelVersion & { config: ModelConfig & { tabular: NonNullable<ModelConfig['tabular']> } }; declaration: CdsHooksDeclaration };
 
 /** CDS Hooks 2.0: discovery, one service per READY tabular bundle that declares a hook, and feedback. */
-export function cdsHooksRoutes(ctx: AppContext): Router {
-  const router = Router();
+export function cdsHooksRoutes(ctx: AppContext, routes: RouteTable): void {
   const json = express.json({ limit: ctx.config.maxBodyBytes });
   const verify = createCdsTokenVerifier(ctx.config);
   const baseUrl = (req: Request) => (ctx.config.publicUrl ?? `${req.protocol}://${req.get('host')}`).replace(/\/$/, '');
@@ -47,12 +50,12 @@ export function cdsHooksRoutes(ctx: AppContext): Router {
     return s;
   };
 
-  router.get('/cds-services', async (req, res) => {
+  routes.get('/cds-services', { access: CDS_HOOKS, summary: 'CDS Hooks discovery' }, async (req, res) => {
     await authenticate(req, '/cds-services');
     res.json({ services: services().map((s) => describeService(s.declaration, s.version.config.tabular)) });
   });
 
-  router.post('/cds-services/:id', json, async (req, res) => {
+  routes.post('/cds-services/:id', { access: CDS_HOOKS, summary: 'a CDS Hooks service call' }, json, async (req, res) => {
     const { version, declaration } = service(req.params.id as string);
     await authenticate(req, `/cds-services/${declaration.id}`);
     const model = version.config;
@@ -61,6 +64,7 @@ export function cdsHooksRoutes(ctx: AppContext): Router {
       const request = readHookRequest(req.body, declaration.hook);
       const templates = describeService(declaration, model.tabular).prefetch;
       const resources = await gatherResources(request, templates);
+      ctx.audit?.append(cdsHookAuditRecord({ caller: callerOf(res), service: declaration.id, hookInstance: request.hookInstance, model: model.name, version: model.version, fhirServer: request.fhirServer, resources }));
       const hasPatient = (resources.entry as { resource?: { resourceType?: string } }[]).some((e) => e.resource?.resourceType === 'Patient');
       // The EHR has no such patient (prefetch null, or 404 from its server): nothing to say.
       const patient = hasPatient ? extractPatients(model.tabular, resources, new Date()).find((p) => p.reference === `Patient/${request.context.patientId}`) : undefined;
@@ -93,7 +97,7 @@ export function cdsHooksRoutes(ctx: AppContext): Router {
     }
   });
 
-  router.post('/cds-services/:id/feedback', json, async (req, res) => {
+  routes.post('/cds-services/:id/feedback', { access: CDS_HOOKS, summary: 'CDS Hooks card feedback' }, json, async (req, res) => {
     const { declaration } = service(req.params.id as string);
     await authenticate(req, `/cds-services/${declaration.id}/feedback`);
     const items = isObject(req.body) && Array.isArray(req.body.feedback) ? req.body.feedback : undefined;
@@ -106,5 +110,4 @@ export function cdsHooksRoutes(ctx: AppContext): Router {
     for (const item of items as { outcome: string }[]) ctx.metrics.cdsFeedback.inc({ service: declaration.id, outcome: item.outcome });
     res.status(200).json({});
   });
-  return router;
 }

@@ -1,10 +1,13 @@
-import express, { Router, type Request, type Response } from 'express';
+import express, { type Request, type Response } from 'express';
 import { ClinferError } from '../../errors/index.js';
 import type { InstanceOutcome } from '../../dicom-node/process-instances.js';
 import type { AppContext } from '../app-context.js';
 import { mediaTypeParameters, parseMultipartRelated } from '../../protocol/multipart-related.js';
 import { PRIORITY_HEADER, readSchedulingParameters } from '../../protocol/scheduling-parameters.js';
 import { callerOf } from '../caller.js';
+import { storeAuditRecord } from '../../audit/store-audit-record.js';
+import { needs } from '../../auth/access.js';
+import type { RouteTable } from '../route-table.js';
 
 const DICOM_JSON = 'application/dicom+json';
 
@@ -14,8 +17,7 @@ const DICOM_JSON = 'application/dicom+json';
  * results (SR) are queued durably for the configured destinations. The answer is the standard Store
  * Instances Response (DICOM JSON): referenced instances, failed ones with a failure reason.
  */
-export function dicomwebRoutes(ctx: AppContext): Router {
-  const router = Router();
+export function dicomwebRoutes(ctx: AppContext, routes: RouteTable): void {
   const raw = express.raw({ type: () => true, limit: ctx.config.maxBodyBytes });
   const store = async (req: Request, res: Response) => {
     const contentType = req.get('content-type') ?? '';
@@ -43,11 +45,12 @@ export function dicomwebRoutes(ctx: AppContext): Router {
       : o));
     const failed = checked.filter((o) => o.status === 'failed');
     const status = failed.length === 0 ? 200 : failed.length === checked.length ? 409 : 202;
+    // On record as the client sees it (409: every instance failed), before it is answered.
+    ctx.audit?.append(storeAuditRecord('stowrs', callerOf(res), status, checked.length, failed.map((o) => o.code ?? 'INTERNAL'), study));
     res.status(status).type(DICOM_JSON).send(JSON.stringify(storeResponse(checked, study)));
   };
-  router.post('/dicomweb/studies', raw, store);
-  router.post('/dicomweb/studies/:study', raw, store);
-  return router;
+  routes.post('/dicomweb/studies', { access: needs('infer'), summary: 'STOW-RS: store instances, routed to imaging models' }, raw, store);
+  routes.post('/dicomweb/studies/:study', { access: needs('infer'), summary: 'STOW-RS into one study' }, raw, store);
 }
 
 /** PS3.18 Table 10.5.3-3 Store Instances Response Module, as DICOM JSON (PS3.18 F.2). */

@@ -1,4 +1,6 @@
-import express, { Router, type Request, type Response } from 'express';
+import type { Request, Response } from 'express';
+import { inferBodyParser } from '../infer-body.js';
+import { refuseOversizedJsonOutputs } from '../../protocol/json-output-size.js';
 import { countRequest } from '../../metrics/count-request.js';
 import { outputSummary } from '../../monitoring/drift-monitor.js';
 import { callerOf } from '../caller.js';
@@ -8,19 +10,23 @@ import { PRIORITY_HEADER, readSchedulingParameters, TIMEOUT_HEADER } from '../..
 import type { AppContext } from '../app-context.js';
 import { requireReady } from '../../repository/model-version.js';
 import { resolveVersion } from './model-metadata.js';
+import { needs } from '../../auth/access.js';
+import type { RouteTable } from '../route-table.js';
 
 /** POST /v2/models/{m}[/versions/{v}]/infer: JSON or binary tensor data, through the model's scheduler. */
-export function inferRoutes(ctx: AppContext): Router {
-  const router = Router();
-  const body = express.raw({ type: () => true, limit: ctx.config.maxBodyBytes });
+export function inferRoutes(ctx: AppContext, routes: RouteTable): void {
+  const body = inferBodyParser(ctx);
 
-  const infer = (req: Request, res: Response) => {
+  const infer = async (req: Request, res: Response) => {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    return countRequest(ctx, callerOf(res), raw, async (note) => {
+    const answer = await countRequest(ctx, callerOf(res), raw, async (note) => {
+    note({ requestedModel: String(req.params.model) });
     const v = requireReady(resolveVersion(ctx, req));
     note({ model: v.name, version: v.version, bundleDigest: v.config.digest });
     const request = parseInferRequest(raw, req.get('inference-header-content-length'), v.config);
     note({ requestId: request.id });
+    // A JSON output too large to encode is refused before the model spends its time on it.
+    refuseOversizedJsonOutputs(v.config, request.outputs, request.inputs[0]?.shape[0] ?? 1, ctx.config.maxJsonResponseBytes);
     const abort = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) abort.abort();
@@ -38,13 +44,13 @@ export function inferRoutes(ctx: AppContext): Router {
     const post = v.config.bundle?.postprocessing as { kind?: string; output?: string } | undefined;
     const observed = monitored && result.outputs.find((o) => o.name === (post?.output ?? v.config.outputs[0]!.name));
     if (observed && !Array.isArray(observed.data)) v.drift!.observeOutputs(outputSummary(post?.kind, observed.data as Float32Array, monitoredRows));
-    const encoded = encodeInferResponse(v.config, request.id, result.outputs, request.outputs);
-    res.status(200).type(encoded.contentType);
-    if (encoded.headerLength !== undefined) res.set('Inference-Header-Content-Length', String(encoded.headerLength));
-    res.end(encoded.body);
+    return encodeInferResponse(v.config, request.id, result.outputs, request.outputs, ctx.config.maxJsonResponseBytes);
     });
+    // Answered only now: countRequest resolves once the audit entry is written (or refuses the request).
+    res.status(200).type(answer.contentType);
+    if (answer.headerLength !== undefined) res.set('Inference-Header-Content-Length', String(answer.headerLength));
+    res.end(answer.body);
   };
-  router.post('/v2/models/:model/infer', body, infer);
-  router.post('/v2/models/:model/versions/:version/infer', body, infer);
-  return router;
+  routes.post('/v2/models/:model/infer', { access: needs('infer'), summary: 'OIP inference (serving version)' }, body, infer);
+  routes.post('/v2/models/:model/versions/:version/infer', { access: needs('infer'), summary: 'OIP inference (a version)' }, body, infer);
 }

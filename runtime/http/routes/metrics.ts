@@ -1,10 +1,9 @@
-import { Router } from 'express';
 import type { AppContext } from '../app-context.js';
+import { probe } from '../../auth/access.js';
+import type { RouteTable } from '../route-table.js';
 
-export function metricsRoutes(ctx: AppContext): Router {
-  const router = Router();
-  router.get('/metrics', async (_req, res) => {
+export function metricsRoutes(ctx: AppContext, routes: RouteTable): void {
+  routes.get('/metrics', { access: probe('/metrics', 'metrics'), plane: 'shared', summary: 'Prometheus metrics' }, async (_req, res) => {
     res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
   });
-  return router;
 }

@@ -1,8 +1,10 @@
-import { Router, type Request } from 'express';
+import { type Request } from 'express';
 import { ClinferError } from '../../errors/index.js';
 import { PSI_BANDS } from '../../monitoring/drift-monitor.js';
 import { requireReady, type ModelVersion } from '../../repository/model-version.js';
 import type { AppContext } from '../app-context.js';
+import { needs } from '../../auth/access.js';
+import type { RouteTable } from '../route-table.js';
 
 export function resolveVersion(ctx: AppContext, req: Request): ModelVersion {
   const { model, version } = req.params as { model: string; version?: string };
@@ -11,8 +13,7 @@ export function resolveVersion(ctx: AppContext, req: Request): ModelVersion {
 
 
 /** OIP model metadata and model readiness, with or without a version in the path. */
-export function modelMetadataRoutes(ctx: AppContext): Router {
-  const router = Router();
+export function modelMetadataRoutes(ctx: AppContext, routes: RouteTable): void {
   const metadata = (req: Request, res: import('express').Response) => {
     const v = requireReady(resolveVersion(ctx, req));
     const c = v.config;
@@ -27,6 +28,11 @@ export function modelMetadataRoutes(ctx: AppContext): Router {
       version: c.version,
       state: v.state,
       max_batch_size: c.maxBatchSize,
+      // Largest infer body (HTTP and gRPC) for this model; request_bytes_needed: a full batch in binary, when static.
+      max_request_bytes: c.maxRequestBytes,
+      ...(c.requestBytesNeeded !== undefined ? { request_bytes_needed: c.requestBytesNeeded } : {}),
+      ...(c.warmup ? { warmup: c.warmup } : {}),
+      ...(c.memory ? { memory: { model_file_bytes: c.memory.modelFileBytes, sessions: c.memory.sessions, rss_delta_at_load_bytes: c.memory.rssDeltaAtLoadBytes, estimated_bytes: c.memory.estimatedBytes } } : {}),
       execution_provider: c.provider,
       bundle_digest: c.digest,
       metadata_source: c.source,
@@ -51,11 +57,11 @@ export function modelMetadataRoutes(ctx: AppContext): Router {
       note: observed < 100 ? 'fewer than 100 rows observed: no index computed yet' : undefined,
     });
   };
-  router.get('/v1/models/:model/drift', drift);
-  router.get('/v1/models/:model/versions/:version/drift', drift);
-  router.get('/v2/models/:model', metadata);
-  router.get('/v2/models/:model/versions/:version', metadata);
-  router.get('/v2/models/:model/ready', ready);
-  router.get('/v2/models/:model/versions/:version/ready', ready);
-  return router;
+  const infer = needs('infer');
+  routes.get('/v1/models/:model/drift', { access: infer, summary: 'input drift (serving version)' }, drift);
+  routes.get('/v1/models/:model/versions/:version/drift', { access: infer, summary: 'input drift (a version)' }, drift);
+  routes.get('/v2/models/:model', { access: infer, summary: 'model metadata (serving version)' }, metadata);
+  routes.get('/v2/models/:model/versions/:version', { access: infer, summary: 'model metadata (a version)' }, metadata);
+  routes.get('/v2/models/:model/ready', { access: infer, summary: 'model readiness (serving version)' }, ready);
+  routes.get('/v2/models/:model/versions/:version/ready', { access: infer, summary: 'model readiness (a version)' }, ready);
 }

@@ -1,4 +1,4 @@
-import express, { Router, type Request, type Response } from 'express';
+import express, { type Request, type Response } from 'express';
 import { extractPatients, FhirInputError } from '../../../adapters/fhir/extract-patients.js';
 import { operationOutcome, resultBundle, riskAssessment, type OutcomeCoding } from '../../../adapters/fhir/risk-assessment.js';
 import { pickLanguage, translate } from '../../../adapters/tabular/language.js';
@@ -15,6 +15,8 @@ import { resolveVersion } from './model-metadata.js';
 import { imagesOfBody, IMAGE_MEDIA_TYPES, isImageRequest } from '../image-body.js';
 import { predictImages, type ImagingModel } from '../../predict/image-predictor.js';
 import type { ImagePredictResponse } from '../../../adapters/imaging/image-prediction.js';
+import { needs } from '../../auth/access.js';
+import type { RouteTable } from '../route-table.js';
 
 const FHIR_JSON = 'application/fhir+json';
 
@@ -23,14 +25,15 @@ const FHIR_JSON = 'application/fhir+json';
  * application/json {"records": [...]} -> predictions; application/fhir+json Bundle -> RiskAssessments;
  * application/dicom, image/png|jpeg|tiff|webp or multipart/related -> per image (or frame) classifications.
  */
-export function predictRoutes(ctx: AppContext): Router {
-  const router = Router();
+export function predictRoutes(ctx: AppContext, routes: RouteTable): void {
   // The raw bytes are kept for the audit log's input digest (the parsed body is what is used).
   const rawBodies = new WeakMap<Request, Buffer>();
   const json = express.json({ type: ['application/json', FHIR_JSON], limit: ctx.config.maxBodyBytes, strict: true, verify: (req, _res, buf) => { rawBodies.set(req as Request, buf); } });
   const raw = express.raw({ type: IMAGE_MEDIA_TYPES, limit: ctx.config.maxBodyBytes, verify: (req, _res, buf) => { rawBodies.set(req as Request, buf); } });
 
-  const predict = (req: Request, res: Response) => countRequest(ctx, callerOf(res), rawBodies.get(req), async (note) => {
+  // The work returns how to answer; the answer is sent once countRequest has written the audit entry.
+  const predict = async (req: Request, res: Response) => (await countRequest(ctx, callerOf(res), rawBodies.get(req), async (note): Promise<() => void> => {
+      note({ requestedModel: String(req.params.model) });
       const v = requireReady(resolveVersion(ctx, req));
       note({ model: v.name, version: v.version, bundleDigest: v.config.digest });
       const model = v.config;
@@ -46,8 +49,7 @@ export function predictRoutes(ctx: AppContext): Router {
         }
         const outcomes = await predictImages(ctx.imaging, model as ImagingModel, v.scheduler, imagesOfBody(req, ctx.config.maxParts), options);
         const answer: ImagePredictResponse = { model_name: model.name, model_version: model.version, model_digest: model.digest, language, predictions: outcomes.flatMap((o) => o.predictions) };
-        res.json(answer);
-        return;
+        return () => res.json(answer);
       }
       if (!req.is(['application/json', FHIR_JSON])) {
         throw new ClinferError('UNSUPPORTED_MEDIA_TYPE', `Content-Type '${(req.get('content-type') ?? 'none').slice(0, 60)}' is not read here; send application/json {"records": [...]}, application/fhir+json (a FHIR Bundle), or an image (application/dicom, image/png, image/jpeg, multipart/related)`);
@@ -79,7 +81,7 @@ export function predictRoutes(ctx: AppContext): Router {
         ));
         const issues = patients.flatMap((p) => p.row.issues.map((i) => ({ ...i, message: `${p.reference}: ${i.message}` })));
         if (issues.length) resources.push(operationOutcome(issues));
-        res.status(200).type(FHIR_JSON).send(JSON.stringify(resultBundle(resources, new Date().toISOString())));
+        return () => res.status(200).type(FHIR_JSON).send(JSON.stringify(resultBundle(resources, new Date().toISOString())));
       } else {
         let rows;
         try {
@@ -89,7 +91,7 @@ export function predictRoutes(ctx: AppContext): Router {
           throw error;
         }
         const predictions = await predictRows(tabularModel, v.scheduler, rows, options);
-        res.json({
+        return () => res.json({
           model_name: model.name,
           model_version: model.version,
           model_digest: model.digest,
@@ -104,10 +106,9 @@ export function predictRoutes(ctx: AppContext): Router {
           ...(predictions.some((p) => p.contributions) ? { contributions_method: 'exact: coefficient x standardised value, in log-odds, relative to the training mean' } : {}),
         });
       }
-  });
-  router.post('/v1/models/:model/predict', json, raw, predict);
-  router.post('/v1/models/:model/versions/:version/predict', json, raw, predict);
-  return router;
+  }))();
+  routes.post('/v1/models/:model/predict', { access: needs('infer'), summary: 'records, FHIR or images (serving version)' }, json, raw, predict);
+  routes.post('/v1/models/:model/versions/:version/predict', { access: needs('infer'), summary: 'records, FHIR or images (a version)' }, json, raw, predict);
 }
 
 /** `?reference_time=` (ISO 8601) fixes "now" for ages and look-back windows; default: the current time. */

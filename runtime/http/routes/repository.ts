@@ -1,23 +1,25 @@
-import express, { Router } from 'express';
+import express from 'express';
 import { unpack } from '../../bundle/tar.js';
 import { ClinferError } from '../../errors/index.js';
 import type { AuditEntry } from '../../audit/audit-log.js';
 import type { AppContext } from '../app-context.js';
 import { callerOf } from '../caller.js';
+import { needs } from '../../auth/access.js';
+import type { RouteTable } from '../route-table.js';
 
 /**
  * Triton's model repository extension (index, load, unload), and clinfer's deployment API: upload a
  * packed bundle as a new version (PUT), delete a version (DELETE), roll back to the previous one.
  */
-export function repositoryRoutes(ctx: AppContext): Router {
-  const router = Router();
+export function repositoryRoutes(ctx: AppContext, routes: RouteTable): void {
+  const control = (summary: string, scope: 'admin' | 'deploy') => ({ access: needs(scope), plane: 'control' as const, summary });
   const archive = express.raw({ type: () => true, limit: ctx.config.maxBundleBytes });
   const audit = (res: import('express').Response, entry: Omit<AuditEntry, 'caller'>) => ctx.audit?.append({ ...entry, caller: callerOf(res) });
 
-  router.post('/v2/repository/index', (_req, res) => {
+  routes.post('/v2/repository/index', { access: needs('infer', 'admin'), plane: 'shared', summary: 'the model list (Triton repository index)' }, (_req, res) => {
     res.json(ctx.repository.index());
   });
-  router.post('/v2/repository/models/:model/load', async (req, res) => {
+  routes.post('/v2/repository/models/:model/load', control('load a model', 'admin'), async (req, res) => {
     try {
       await ctx.repository.load(req.params.model);
       audit(res, { action: 'load', model: req.params.model, version: '', outcome: 'success' });
@@ -27,12 +29,12 @@ export function repositoryRoutes(ctx: AppContext): Router {
     }
     res.status(200).json({});
   });
-  router.post('/v2/repository/models/:model/unload', async (req, res) => {
+  routes.post('/v2/repository/models/:model/unload', control('unload a model', 'admin'), async (req, res) => {
     await ctx.repository.unload(req.params.model);
     audit(res, { action: 'unload', model: req.params.model, version: '', outcome: 'success' });
     res.status(200).json({});
   });
-  router.put('/v2/repository/models/:model/versions/:version', archive, async (req, res) => {
+  routes.put('/v2/repository/models/:model/versions/:version', control('deploy a bundle as a new version', 'deploy'), archive, async (req, res) => {
     const { model, version } = req.params as { model: string; version: string };
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     if (body.byteLength === 0) throw new ClinferError('INVALID_REQUEST', 'the body must be a bundle packed with `clinfer bundle pack` (a .tar.gz)');
@@ -54,20 +56,20 @@ export function repositoryRoutes(ctx: AppContext): Router {
     ctx.log.info('deployment', { caller: callerOf(res), model, version, digest: deployed.config?.digest });
     res.status(201).json({ name: model, version, state: deployed.state, bundle_digest: deployed.config?.digest });
   });
-  router.delete('/v2/repository/models/:model/versions/:version', async (req, res) => {
+  routes.delete('/v2/repository/models/:model/versions/:version', control('delete a version', 'deploy'), async (req, res) => {
     const { model, version } = req.params as { model: string; version: string };
     await ctx.repository.remove(model, version);
     audit(res, { action: 'delete', model, version, outcome: 'success' });
     ctx.log.info('deletion', { caller: callerOf(res), model, version });
     res.status(200).json({});
   });
-  router.post('/v2/repository/models/:model/rollback', async (req, res) => {
+  routes.post('/v2/repository/models/:model/rollback', control('roll back to the previous version', 'deploy'), async (req, res) => {
     const now = await ctx.repository.rollback(req.params.model);
     audit(res, { action: 'rollback', model: now.name, version: now.version, bundle_digest: now.config?.digest, outcome: 'success' });
     ctx.log.info('rollback', { caller: callerOf(res), model: now.name, version: now.version });
     res.status(200).json({ name: now.name, version: now.version, state: now.state });
   });
-  router.post('/v2/repository/models/:model/candidate', express.json({ limit: '16kb' }), async (req, res) => {
+  routes.post('/v2/repository/models/:model/candidate', control('shadow or canary a candidate version', 'deploy'), express.json({ limit: '16kb' }), async (req, res) => {
     const body = (req.body ?? {}) as { version?: unknown; mode?: unknown; percent?: unknown };
     if (typeof body.version !== 'string' || !/^[1-9][0-9]*$/.test(body.version)) throw new ClinferError('INVALID_REQUEST', "'version' must be the candidate's version, as a string of digits");
     if (body.mode !== 'shadow' && body.mode !== 'canary') throw new ClinferError('INVALID_REQUEST', "'mode' must be 'shadow' (a copy of the traffic, never answered) or 'canary' (a share of the traffic, answered)");
@@ -77,10 +79,9 @@ export function repositoryRoutes(ctx: AppContext): Router {
     audit(res, { action: 'candidate', model: v.name, version: v.version, bundle_digest: v.config?.digest, outcome: `${body.mode}${body.mode === 'canary' ? ` ${percent}%` : ''}` });
     res.status(200).json({ name: v.name, version: v.version, mode: body.mode, percent, state: v.state });
   });
-  router.delete('/v2/repository/models/:model/candidate', async (req, res) => {
+  routes.delete('/v2/repository/models/:model/candidate', control('end a shadow or canary', 'deploy'), async (req, res) => {
     await ctx.repository.clearCandidate(req.params.model);
     audit(res, { action: 'candidate', model: req.params.model, version: '', outcome: 'cleared' });
     res.status(200).json({});
   });
-  return router;
 }

@@ -22,14 +22,14 @@ export interface WebAppOptions {
 const ORIGIN = /^https?:\/\/[A-Za-z0-9.\-[\]:]+$/;
 
 /**
- * The clinician's web app under /app/ (issue 6). It runs the models in the browser: the page fetches
+ * The clinician's web app, mounted at /app (issue 6). It runs the models in the browser: the page fetches
  * itself, the model list, metadata and bundle files, and sends nothing else. The headers lock it to
  * its own origin (CSP, CORP), make it cross-origin isolated for threaded WASM, and let only the
  * configured hosts frame it. index.html and sw.js are revalidated on every load; assets/ holds hashed
  * or versioned names, cached for good.
  */
 export function webAppRoutes(options: WebAppOptions): Router {
-  const router = Router();
+  const router = Router({ caseSensitive: true, strict: true });
   const ancestors = ["'self'", ...options.frameAncestors.filter((o) => ORIGIN.test(o))].join(' ');
   const csp = [
     "default-src 'self'",
@@ -54,14 +54,14 @@ export function webAppRoutes(options: WebAppOptions): Router {
     },
   });
 
-  router.get('/app', (req, res, next) => {
-    // Routing ignores a trailing slash: only the bare /app is redirected (relative URLs need the slash).
-    const query = req.originalUrl.indexOf('?');
-    if ((query >= 0 ? req.originalUrl.slice(0, query) : req.originalUrl) !== '/app') return next();
-    res.redirect(301, `/app/${query >= 0 ? req.originalUrl.slice(query) : ''}`);
-  });
-  router.use('/app', (req, res, next) => {
+  router.use((req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+    const query = req.originalUrl.indexOf('?');
+    if ((query >= 0 ? req.originalUrl.slice(0, query) : req.originalUrl) === '/app') {
+      // The bare /app: the page's relative URLs need the slash.
+      res.redirect(301, `/app/${query >= 0 ? req.originalUrl.slice(query) : ''}`);
+      return;
+    }
     res.set({
       'Content-Security-Policy': csp,
       'Cross-Origin-Resource-Policy': 'same-origin',
