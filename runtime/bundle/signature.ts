@@ -1,6 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { sha256File } from './read-bundle.js';
 import { ClinferError } from '../errors/index.js';
 
 export const SIGNATURE_FILE = 'signature.json';
@@ -29,7 +30,8 @@ export async function fileDigests(dir: string, strict = true): Promise<Record<st
       if (!strict) continue;
       throw invalid(`${dir}: '${e.name}' is not a regular file; a bundle is one flat folder of files`);
     }
-    out[e.name] = createHash('sha256').update(await readFile(join(dir, e.name))).digest('hex');
+    // Streamed: a 300 MB model must not be held in memory to be hashed.
+    out[e.name] = await sha256File(join(dir, e.name));
   }
   return out;
 }

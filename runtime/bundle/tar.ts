@@ -78,6 +78,7 @@ export function unpack(archive: Buffer, limits: UnpackLimits): TarFile[] {
       if (name !== '' && name !== '.' && name !== './') throw refuse(`entry '${safe(fullName)}' is a sub-folder; a bundle is one flat folder`);
     } else if (type === '0' || type === '\0') {
       if (name.includes('/') || name === '') throw refuse(`entry '${safe(fullName)}' is inside a sub-folder; a bundle is one flat folder`);
+      if (/^\.+$/.test(name)) throw refuse(`entry '${safe(fullName)}' is not a file name`);
       if (files.some((f) => f.name === name)) throw refuse(`entry '${safe(name)}' appears twice`);
       if (files.length >= limits.maxFiles) throw refuse(`holds more than ${limits.maxFiles} files`);
       files.push({ name, data: Buffer.from(tar.subarray(offset, offset + size)) });

@@ -19,6 +19,8 @@ import { DriftMonitor } from '../monitoring/drift-monitor.js';
 import type { IndexEntry, ModelVersion } from './model-version.js';
 import { assessReadiness, type Readiness } from './readiness.js';
 import { readVersionPolicy, selectVersions } from './version-policy.js';
+import { relativeError, relativeMessage } from './relative-paths.js';
+import { createReplayPolicy, type ReplayPolicy } from './replay-policy.js';
 
 export interface Candidate {
   readonly version: string;
@@ -76,6 +78,7 @@ export class ModelRepository {
   readonly #trustedKeys: KeyObject[];
 
   readonly #audit: AuditLog | undefined;
+  readonly #replay: ReplayPolicy;
 
   constructor(options: { root: string; pool: WorkerPool; metrics: Metrics; log: Logger; config: Config; audit?: AuditLog | undefined }) {
     this.#root = options.root;
@@ -85,6 +88,7 @@ export class ModelRepository {
     this.#config = options.config;
     this.#trustedKeys = options.config.trustedKeys.map(readTrustedKey);
     this.#audit = options.audit;
+    this.#replay = createReplayPolicy(options.config);
   }
 
   /** Loads every model folder under the root; never throws for a broken model. */
@@ -92,6 +96,8 @@ export class ModelRepository {
     const entries = await readdir(this.#root, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
       throw new ClinferError('CONFIG_INVALID', `model repository ${this.#root} cannot be read (${e.code ?? e.message})`);
     });
+    // A crash mid-deploy or mid-delete leaves its staging or trash folder (never served): removed now.
+    for (const e of entries) if (e.isDirectory() && /^\.(staging|trash)-/.test(e.name)) await rm(join(this.#root, e.name), { recursive: true, force: true });
     if (await holdsModel(this.#root)) {
       this.#singleModel = this.#config.modelName;
       await this.load(this.#singleModel).catch(() => undefined);
@@ -134,17 +140,23 @@ export class ModelRepository {
       if (!VERSION_DIR.test(version)) throw new ClinferError('INVALID_REQUEST', `version '${version.slice(0, 20)}' must be a positive integer`);
       const target = join(this.#root, name, version);
       if (await stat(target).catch(() => undefined)) throw new ClinferError('VERSION_EXISTS', `model '${name}' already has a version ${version}; versions are immutable, deploy it as a new version`);
+      const modelDir = join(this.#root, name);
+      const onDisk = await readdir(modelDir, { withFileTypes: true }).catch(() => undefined);
+      this.#replay.checkNotSuperseded(name, version, (onDisk ?? []).filter((e) => e.isDirectory() && VERSION_DIR.test(e.name)).map((e) => e.name));
       const staging = join(this.#root, `.staging-${randomUUID()}`);
       await mkdir(staging);
       try {
         for (const f of files) await writeFile(join(staging, f.name), f.data);
-        if (this.#trustedKeys.length) await verifyFolder(staging, this.#trustedKeys, { name, version });
+        const digest = this.#trustedKeys.length ? (await verifyFolder(staging, this.#trustedKeys, { name, version })).digest : bundleDigest(await fileDigests(staging));
+        this.#replay.check(name, version, digest);
         await readVersionFolder(staging, { name, version });
-        await mkdir(join(this.#root, name), { recursive: true });
+        await mkdir(modelDir, { recursive: true });
         await rename(staging, target);
       } catch (error) {
         await rm(staging, { recursive: true, force: true });
-        throw error;
+        // The first version of a model that failed leaves no empty model folder (it would list as a broken model).
+        if (!onDisk) await rmdir(modelDir).catch(() => undefined);
+        throw relativeError(this.#root, error, [[staging, join(name, version)]]);
       }
       this.#log.info('bundle deployed', { model: name, version, files: files.length });
       this.#pins.delete(name);
@@ -300,12 +312,12 @@ export class ModelRepository {
       selected = pinned && folders.includes(pinned) ? [pinned] : selectVersions(policyFolders, policy);
       if (selected.length === 0) throw new ClinferError('BUNDLE_INVALID', `${dir}: the version policy selects none of the versions ${folders.join(', ')}`);
     } catch (error) {
-      const reason = (error as Error).message;
+      const reason = relativeMessage(this.#root, (error as Error).message);
       this.#modelErrors.set(name, reason);
       // A broken model folder has no version: it shows as version "" so that alerts see it too.
       this.#metrics.setState(name, '', 'UNAVAILABLE');
       this.#log.warn('model unavailable', { model: name, reason });
-      throw error;
+      throw relativeError(this.#root, error);
     }
     const versions = this.#models.get(name) ?? new Map<string, ModelVersion>();
     this.#models.set(name, versions);
@@ -396,6 +408,7 @@ export class ModelRepository {
       const digest = this.#trustedKeys.length
         ? (await verifyFolder(dir, this.#trustedKeys, checkNames ? { name, version } : undefined)).digest
         : bundleDigest(await fileDigests(dir, false));
+      this.#replay.check(name, version, digest);
       const folder = await readVersionFolder(dir, checkNames ? { name, version } : undefined);
       const bundle = folder.bundle;
       spec = {
@@ -433,14 +446,14 @@ export class ModelRepository {
       if (previous && keepPrevious) await this.#retire(previous, false);
     } catch (error) {
       if (spec) await this.#pool.unload(spec.key).catch(() => undefined);
-      const reason = (error as Error).message;
+      const reason = relativeMessage(this.#root, (error as Error).message);
       if (keepPrevious) {
         this.#log.warn('reload failed, previous version keeps serving', { model: name, version, reason });
       } else {
         next.reason = reason;
         this.#setState(next, 'UNAVAILABLE');
       }
-      throw error instanceof ClinferError ? error : new ClinferError('BUNDLE_INVALID', `${dir}: ${reason}`, { cause: error });
+      throw relativeError(this.#root, error instanceof ClinferError ? error : new ClinferError('BUNDLE_INVALID', `${dir}: ${reason}`, { cause: error }));
     }
   }
 
