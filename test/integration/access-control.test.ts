@@ -237,6 +237,18 @@ describe('gRPC: every method x every credential', () => {
   }, 60_000);
 });
 
+describe('README', () => {
+  it("shows a secure configuration that clinfer accepts as it stands, with model control off and signed bundles only", async () => {
+    const { parseConfig } = await import('../../runtime/config/load-config.js');
+    const md = readFileSync(join(SECURITY_MD, '../README.md'), 'utf8');
+    const at = md.indexOf('```json', md.indexOf('The secure configuration in one block'));
+    const config = parseConfig(JSON.parse(md.slice(at + 7, md.indexOf('```', at + 7))));
+    expect(config).toMatchObject({ modelControlMode: 'none', host: '0.0.0.0', auditFailurePolicy: 'refuse' });
+    expect(config.trustedKeys.length).toBe(1);
+    expect(config.tlsCertFile && config.tlsClientCaFile && config.auditKeyFile).toBeTruthy();
+  });
+});
+
 describe('SECURITY.md', () => {
   it('shows the table generated from the route declarations (run tools/access-table.ts --write after changing a route)', () => {
     const markdown = readFileSync(SECURITY_MD, 'utf8');
