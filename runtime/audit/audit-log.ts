@@ -1,99 +1,256 @@
-import { createHash } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, fchmodSync, fstatSync, ftruncateSync, openSync, renameSync, writeSync } from 'node:fs';
+import { ClinferError } from '../errors/index.js';
+import type { Logger } from '../log/logger.js';
+import { AccessDeniedLimiter, type Suppressed } from './access-denied-limiter.js';
+import type { AuditSecret } from './audit-secret.js';
+import { capText, type AccessDenied, type AuditRecord } from './audit-record.js';
+import { chainHash, GENESIS } from './chain-hash.js';
+import type { AuditSigner, CheckpointReason } from './checkpoint.js';
+import { recoverTail, rotatedSegments, segmentName } from './segment-files.js';
+import { checkpointMessage, SyslogSender, type SyslogTarget } from './syslog-sender.js';
 
-/** One line of the audit log. No patient data: the input is only a digest. */
-export interface AuditEntry {
-  readonly action: 'predict' | 'deploy' | 'delete' | 'rollback' | 'load' | 'unload' | 'shadow' | 'candidate';
-  readonly caller: string;
-  readonly model: string;
-  readonly version: string;
-  readonly bundle_digest?: string | undefined;
-  readonly request_id?: string | undefined;
-  /** sha256 of the request body as received (not the body). */
-  readonly input_digest?: string | undefined;
-  readonly outcome: string;
-  readonly latency_ms?: number | undefined;
-}
+/** The record callers pass (kept under its former name for the routes that import it). */
+export type AuditEntry = AuditRecord;
 
-export const GENESIS = '0'.repeat(64);
-
-/** sha256 over the previous line's hash and this line's content: editing any line breaks every later one. */
-export function chainHash(prev: string, body: Record<string, unknown>): string {
-  return createHash('sha256').update(prev).update('\n').update(JSON.stringify(body)).digest('hex');
+export interface AuditLogOptions {
+  /** The live file; rotated segments are renamed beside it (segment-files.ts). */
+  readonly path: string;
+  readonly secret: AuditSecret;
+  /** Signs checkpoints; without it the log is hash-chained only (truncation and re-chaining go unseen). */
+  readonly signer?: AuditSigner | undefined;
+  readonly checkpointEvery: number;
+  readonly rotateBytes?: number | undefined;
+  readonly rotateSeconds?: number | undefined;
+  /** refuse: a record that cannot be written throws AUDIT_UNAVAILABLE (the request is refused); serve: logged. */
+  readonly failurePolicy: 'refuse' | 'serve';
+  readonly accessDeniedPerMinute: number;
+  readonly syslog?: SyslogTarget | undefined;
+  readonly log: Logger;
+  readonly now?: () => number;
 }
 
 /**
- * Append-only JSON lines, tamper-evident: each line carries `prev` (the hash of the line before) and its
- * own `hash`. Lines are written synchronously in order, so a line in the file is a line on disk (no
- * in-memory tail to lose in a crash); on start the chain continues from the file's last line.
+ * Append-only JSON lines, tamper-evident: each line carries `seq`, `prev` (the hash of the line before)
+ * and its own `hash`; every `checkpointEvery` entries, at rotation and at close, a checkpoint line carries
+ * an Ed25519 signature over its seq and the chain head, so cutting, re-chaining or extending the log is
+ * seen by `clinfer audit verify --key`. Lines are written synchronously, in order, before the answer they
+ * record is sent. On start the chain continues from the last whole line (a torn one is set aside).
  */
 export class AuditLog {
-  readonly #path: string;
-  #prev: string;
-  #seq: number;
+  readonly #o: AuditLogOptions;
+  readonly #now: () => number;
+  readonly #limiter: AccessDeniedLimiter;
+  readonly #syslog: SyslogSender | undefined;
+  readonly #flushTimer: NodeJS.Timeout;
+  #fd: number | undefined;
+  #size = 0;
+  #openedAt = 0;
+  #prev = GENESIS;
+  #seq = 0;
+  #sinceCheckpoint = 0;
+  #lastFailureLog = 0;
+  #closed = false;
 
-  constructor(path: string) {
-    this.#path = path;
-    const last = lastLine(path);
-    if (last) {
-      const parsed = JSON.parse(last) as { hash: string; seq: number };
-      this.#prev = parsed.hash;
-      this.#seq = parsed.seq;
-    } else {
-      this.#prev = GENESIS;
-      this.#seq = 0;
+  constructor(options: AuditLogOptions) {
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+    this.#limiter = new AccessDeniedLimiter(options.accessDeniedPerMinute);
+    this.#syslog = options.syslog ? new SyslogSender(options.syslog, (e) => options.log.warn('audit checkpoint not sent to syslog', { reason: e.message.slice(0, 200) })) : undefined;
+    this.#continueChain();
+    this.#flushTimer = setInterval(() => {
+      try {
+        this.#writeSummaries(this.#limiter.flush(this.#now()));
+      } catch {
+        // logged by #write; the counts are lost with the failed write, as the denials they sum up would be
+      }
+    }, 60_000);
+    this.#flushTimer.unref();
+  }
+
+  /** Writes one record; throws AUDIT_UNAVAILABLE when it cannot be written and the policy is 'refuse'. */
+  append(record: AuditRecord): void {
+    if (this.#closed) throw new ClinferError('AUDIT_UNAVAILABLE', 'the audit log is closed');
+    this.#maybeRotate();
+    const { secret, detail, ...plain } = record;
+    const line: Record<string, unknown> = { ...plain, caller: capText(plain.caller) };
+    if (plain.model !== undefined) line.model = capText(plain.model);
+    if (detail) Object.assign(line, detail);
+    if (secret?.requestId !== undefined) line.request_id_hmac = this.#o.secret.hmac(secret.requestId);
+    if (secret?.input !== undefined) line.input_hmac = this.#o.secret.hmac(secret.input);
+    if (secret?.uids?.length) line.uid_hmacs = secret.uids.map((u) => this.#o.secret.hmac(u));
+    if (!this.#write(line)) return;
+    this.#sinceCheckpoint += 1;
+    if (this.#sinceCheckpoint >= this.#o.checkpointEvery) this.#checkpoint('interval');
+  }
+
+  /**
+   * A refused authentication or authorisation. Never throws (the caller is refused anyway); at most
+   * `accessDeniedPerMinute` entries per source and minute, the rest summed up in one
+   * 'access_denied_suppressed' entry per source and minute.
+   */
+  recordAccessDenied(event: AccessDenied): void {
+    try {
+      const source = capText(event.source || 'unknown');
+      const { write, summaries } = this.#limiter.admit(source, this.#now());
+      this.#writeSummaries(summaries);
+      if (!write) return;
+      this.append({
+        action: 'access_denied', caller: event.caller ?? 'unauthenticated', outcome: capText(event.code), source, status: event.status,
+        transport: event.transport ?? 'http', detail: { method: capText(event.method), route: capText(event.route) },
+      });
+    } catch {
+      // Written nowhere: #write has already logged why.
     }
   }
 
-  append(entry: AuditEntry): void {
-    const body = { seq: this.#seq + 1, time: new Date().toISOString(), ...stripUndefined(entry), prev: this.#prev };
+  /** HMAC of a value under the audit secret, as written for inputs and ids (for callers that compare). */
+  pseudonym(value: Uint8Array | string): string {
+    return this.#o.secret.hmac(value);
+  }
+
+  /** Writes the summaries of suppressed denials and a shutdown checkpoint, and closes the file. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    clearInterval(this.#flushTimer);
+    try {
+      this.#writeSummaries(this.#limiter.flush(this.#now(), true));
+    } catch {
+      // logged by #write
+    }
+    this.#checkpoint('shutdown');
+    this.#closed = true;
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
+    await this.#syslog?.close();
+  }
+
+  #writeSummaries(summaries: Suppressed[]): void {
+    for (const s of summaries) {
+      this.append({
+        action: 'access_denied_suppressed', caller: 'clinfer', outcome: 'suppressed', source: s.source,
+        detail: { suppressed: s.suppressed, since: new Date(s.since).toISOString(), until: new Date(s.until).toISOString() },
+      });
+    }
+  }
+
+  #checkpoint(reason: CheckpointReason): void {
+    const signer = this.#o.signer;
+    if (!signer) return;
+    const fields = { seq: this.#seq + 1, time: new Date(this.#now()).toISOString(), reason, prev: this.#prev, key_id: signer.keyId };
+    const signature = signer.sign(fields);
+    try {
+      if (!this.#write({ action: 'checkpoint', reason, key_id: signer.keyId, signature }, fields.time)) return;
+    } catch {
+      return; // the entry it covers is written; the next append tries again
+    }
+    this.#sinceCheckpoint = 0;
+    this.#syslog?.send(checkpointMessage({ ...fields, signature }));
+  }
+
+  /** One line at the end of the file; false (or AUDIT_UNAVAILABLE) when it could not be written. */
+  #write(fields: Record<string, unknown>, time = new Date(this.#now()).toISOString()): boolean {
+    const body = { seq: this.#seq + 1, time, ...stripUndefined(fields), prev: this.#prev };
     const hash = chainHash(this.#prev, body);
-    appendFileSync(this.#path, JSON.stringify({ ...body, hash }) + '\n', { mode: 0o600 });
+    const bytes = Buffer.from(JSON.stringify({ ...body, hash }) + '\n');
+    try {
+      this.#fd ??= this.#open();
+      let written = 0;
+      while (written < bytes.length) written += writeSync(this.#fd, bytes, written);
+    } catch (error) {
+      this.#undoPartialWrite();
+      return this.#failed(error);
+    }
+    this.#size += bytes.length;
     this.#prev = hash;
     this.#seq += 1;
+    return true;
   }
-}
 
-export interface VerifyResult {
-  readonly ok: boolean;
-  readonly lines: number;
-  /** 1-based line number of the first line that does not chain, and why. */
-  readonly brokenAt?: number;
-  readonly reason?: string;
-}
-
-/** Recomputes the chain of an audit log file. */
-export function verifyAuditLog(path: string): VerifyResult {
-  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.length > 0);
-  let prev = GENESIS;
-  for (let i = 0; i < lines.length; i++) {
-    let entry: Record<string, unknown>;
-    try {
-      entry = JSON.parse(lines[i]!) as Record<string, unknown>;
-    } catch {
-      return { ok: false, lines: lines.length, brokenAt: i + 1, reason: 'not valid JSON' };
+  #failed(error: unknown): false {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
+    const now = this.#now();
+    if (now - this.#lastFailureLog > 10_000) {
+      this.#lastFailureLog = now;
+      this.#o.log.error('the audit log cannot be written', { code, policy: this.#o.failurePolicy });
     }
-    const { hash, ...body } = entry;
-    if (body.prev !== prev) return { ok: false, lines: lines.length, brokenAt: i + 1, reason: 'prev does not match the hash of the line before (a line was removed, reordered or edited)' };
-    if (body.seq !== i + 1) return { ok: false, lines: lines.length, brokenAt: i + 1, reason: `seq is ${String(body.seq)}, expected ${i + 1}` };
-    if (chainHash(prev, body) !== hash) return { ok: false, lines: lines.length, brokenAt: i + 1, reason: 'hash does not match the line content (the line was edited)' };
-    prev = hash as string;
+    if (this.#o.failurePolicy === 'refuse') {
+      throw new ClinferError('AUDIT_UNAVAILABLE', `the audit log cannot be written (${code}); the request was refused rather than answered unaudited`, { cause: error });
+    }
+    return false;
   }
-  return { ok: true, lines: lines.length };
-}
 
-function lastLine(path: string): string | undefined {
-  if (!existsSync(path)) return undefined;
-  const fd = openSync(path, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    const length = Math.min(size, 64 * 1024);
-    const buf = Buffer.alloc(length);
-    readSync(fd, buf, 0, length, size - length);
-    const lines = buf.toString('utf8').split('\n').filter((l) => l.length > 0);
-    return lines.at(-1);
-  } finally {
-    closeSync(fd);
+  /** A write that failed half way (disk full) leaves no partial line for the next one to merge with. */
+  #undoPartialWrite(): void {
+    if (this.#fd === undefined) return;
+    try {
+      if (fstatSync(this.#fd).size > this.#size) ftruncateSync(this.#fd, this.#size);
+    } catch {
+      // a device such as /dev/full cannot be truncated; nothing was kept there either
+    }
+  }
+
+  #open(): number {
+    const fd = openSync(this.#o.path, 'a', 0o600);
+    const stat = fstatSync(fd);
+    if (stat.isFile() && (stat.mode & 0o077) !== 0) fchmodSync(fd, 0o600);
+    this.#size = stat.size;
+    this.#openedAt = this.#now();
+    return fd;
+  }
+
+  #continueChain(): void {
+    const { path } = this.#o;
+    let tail;
+    try {
+      tail = recoverTail(path);
+    } catch (error) {
+      this.#o.log.error('the audit log could not be read to continue its chain', { code: (error as NodeJS.ErrnoException).code ?? 'unknown' });
+      tail = { lastLine: undefined, tornBytes: 0 };
+    }
+    if (tail.tornBytes > 0) {
+      this.#o.log.warn('the audit log ended in a torn line (the process stopped mid-write): it was cut off and kept in the .torn file beside the log; the chain continues from the last whole line', { tornBytes: tail.tornBytes });
+    }
+    let last = tail.lastLine;
+    if (last === undefined) {
+      // A fresh live file after a rotation continues the last rotated segment's chain.
+      const n = rotatedSegments(path).at(-1);
+      if (n !== undefined) last = recoverTail(segmentName(path, n)).lastLine;
+    }
+    if (last === undefined) return;
+    try {
+      const parsed = JSON.parse(last) as { hash?: unknown; seq?: unknown; action?: unknown; reason?: unknown };
+      if (typeof parsed.hash !== 'string' || typeof parsed.seq !== 'number') throw new Error('no hash or seq');
+      this.#prev = parsed.hash;
+      this.#seq = parsed.seq;
+      if (this.#o.signer && !(parsed.action === 'checkpoint' && parsed.reason === 'shutdown')) {
+        this.#o.log.warn('the audit log does not end with a shutdown checkpoint: the previous run did not close it (crash or kill)', { seq: parsed.seq });
+      }
+    } catch {
+      // Not a line this log wrote: start a fresh chain in a new segment rather than refuse to start.
+      this.#o.log.error('the last line of the audit log is not an audit entry; it is kept as a segment and a new chain starts', {});
+      this.#rotateFile();
+    }
+  }
+
+  #maybeRotate(): void {
+    const { rotateBytes, rotateSeconds } = this.#o;
+    if (this.#fd === undefined || this.#seq === 0) return;
+    const bySize = rotateBytes !== undefined && this.#size >= rotateBytes;
+    const byAge = rotateSeconds !== undefined && this.#now() - this.#openedAt >= rotateSeconds * 1000;
+    if (!bySize && !byAge) return;
+    this.#checkpoint('rotate');
+    closeSync(this.#fd);
+    this.#fd = undefined;
+    this.#rotateFile();
+  }
+
+  #rotateFile(): void {
+    const next = (rotatedSegments(this.#o.path).at(-1) ?? 0) + 1;
+    try {
+      renameSync(this.#o.path, segmentName(this.#o.path, next));
+    } catch (error) {
+      this.#o.log.error('the audit log could not be rotated; writing on in the same file', { code: (error as NodeJS.ErrnoException).code ?? 'unknown' });
+    }
   }
 }
 

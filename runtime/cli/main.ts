@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { SCOPES } from '../auth/identity.js';
-import { verifyAuditLog } from '../audit/audit-log.js';
+import { auditCommand } from './audit-command.js';
 import { bundleCommand } from './bundle-command.js';
 import { loadConfig } from '../config/load-config.js';
 import { ClinferError, isClinferError } from '../errors/index.js';
@@ -21,7 +21,7 @@ const USAGE = `usage: clinfer serve [--models DIR] [--model-name N] [--host H] [
   --config FILE   JSON file with any of the settings (docs/configuration.md)
 
        clinfer bundle init|validate|pack|keygen|sign|verify|inspect ...   (clinfer bundle for details)
-       clinfer audit verify FILE     checks the audit log's hash chain
+       clinfer audit verify|keygen|export ...   checks, signs, exports the audit log (clinfer audit for details)
        clinfer key create --name NAME [--scopes infer,metrics,deploy,admin]
                   prints a new API key once, and the apiKeys entry (its SHA-256) for the configuration`;
 
@@ -118,25 +118,4 @@ function keyCommand(args: string[]): number {
   process.stdout.write(`key (shown once; give it to the caller): ${key}\n`);
   process.stdout.write(`apiKeys entry: ${JSON.stringify({ name: values.name, sha256, scopes })}\n`);
   return 0;
-}
-
-/** `clinfer audit verify FILE`: checks the audit log's hash chain. */
-function auditCommand(args: string[]): number {
-  if (args[0] !== 'verify' || !args[1]) {
-    process.stderr.write('usage: clinfer audit verify FILE\n');
-    return 2;
-  }
-  let result;
-  try {
-    result = verifyAuditLog(args[1]);
-  } catch (error) {
-    process.stderr.write(`clinfer audit: ${args[1]} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})\n`);
-    return 1;
-  }
-  if (result.ok) {
-    process.stdout.write(`ok: ${result.lines} lines, the chain is intact\n`);
-    return 0;
-  }
-  process.stdout.write(`BROKEN at line ${result.brokenAt} of ${result.lines}: ${result.reason}\n`);
-  return 1;
 }

@@ -9,6 +9,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { processInstances, type InstanceOutcome, type InstanceProcessorDeps, type StudyResult } from './process-instances.js';
 import { Inbox } from './inbox.js';
 import { resultObject } from './result-objects.js';
+import { storeAuditRecord } from '../audit/store-audit-record.js';
 
 /** How long one send to a destination may take before it counts as failed and is retried. */
 const SEND_TIMEOUT_MS = 60_000;
@@ -85,6 +86,12 @@ export async function startDicomNode(deps: { config: Config; repository: ModelRe
           const outcomes = await receive(association.instances, `dicom:${association.callingAeTitle}`, 'cstore');
           await received.remove(association.persisted);
           const failed = outcomes.filter((o) => o.status === 'failed').length;
+          // The C-STORE statuses the client was sent: success per instance kept, a failure per one refused.
+          try {
+            deps.audit?.append(storeAuditRecord('cstore', `dicom:${association.callingAeTitle}`, undefined, association.instances.length + association.refused, Array(association.refused).fill('REFUSED')));
+          } catch {
+            // the statuses are already sent; the audit log has logged why it could not write
+          }
           log.info('DICOM association processed', { callingAeTitle: association.callingAeTitle, instances: outcomes.length, failed, ending: association.ending });
         },
       });

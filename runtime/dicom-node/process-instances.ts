@@ -74,7 +74,7 @@ export async function processInstances(deps: InstanceProcessorDeps, instances: r
         for (const rule of rules) {
           const version = requireReady(deps.repository.resolve(rule.model, rule.version));
           const [outcome] = await countRequest(deps.counting, caller, bytes, async (note) => {
-            note({ model: version.name, version: version.version, bundleDigest: version.config.digest, requestId: info.sopInstanceUID });
+            note({ model: version.name, version: version.version, bundleDigest: version.config.digest, uids: [info.studyInstanceUID!, info.sopInstanceUID!], requestedModel: rule.model });
             if (!version.config.image) throw new ImagingInputError('INVALID_IMAGE', `routing rule sends this instance to '${version.name}', which is not an imaging model`);
             return predictImages(deps.imaging, version.config as ImagingModel, version.scheduler, [{ bytes, format: 'dicom', label: `instance ${index + 1}` }], {
               priority: options.priority ?? 2, timeoutMs: undefined, language: 'en', signal: options.signal, drift: version.drift,

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { AuditLog } from '../audit/audit-log.js';
 import { isClinferError } from '../errors/index.js';
 import type { Metrics } from './metrics.js';
@@ -7,7 +6,16 @@ export interface RequestFacts {
   model: string;
   version: string;
   bundleDigest?: string | undefined;
+  /** The client's request id: the audit log keeps only its HMAC. */
   requestId?: string | undefined;
+  /** The model name as asked for, written to the audit log when the version could not be resolved. */
+  requestedModel?: string | undefined;
+  /** The input when `countRequest` was not given it (gRPC): the audit log keeps only its HMAC. */
+  input?: Uint8Array | undefined;
+  /** DICOM UIDs of the instance: the audit log keeps only their HMACs. */
+  uids?: string[] | undefined;
+  /** http (default), grpc, stowrs, cstore. */
+  transport?: string | undefined;
 }
 
 export interface RequestContext {
@@ -19,7 +27,9 @@ export interface RequestContext {
  * Runs one inference request and accounts for it: outcome (success or the error code) and end-to-end
  * duration in the metrics, labelled with the model version once `work` has resolved it (`_unknown`
  * before, so that a flood of unknown model names cannot grow the label set), and one audit line with the
- * caller, the bundle digest and the digest of the input (never the input).
+ * caller, the bundle digest and the HMAC of the input (never the input). The audit line is written before
+ * this resolves, so a caller that answers after `countRequest` answers only what is on record; when the
+ * line cannot be written (auditFailurePolicy refuse) this rejects with AUDIT_UNAVAILABLE instead.
  */
 export async function countRequest<T>(ctx: RequestContext, caller: string, input: Uint8Array | undefined, work: (note: (f: Partial<RequestFacts>) => void) => Promise<T>): Promise<T> {
   const started = performance.now();
@@ -36,9 +46,9 @@ export async function countRequest<T>(ctx: RequestContext, caller: string, input
     ctx.metrics.requests.inc({ ...labels, outcome });
     ctx.metrics.requestDuration.observe(labels, seconds);
     ctx.audit?.append({
-      action: 'predict', caller, ...labels, bundle_digest: facts.bundleDigest, request_id: facts.requestId,
-      input_digest: input ? createHash('sha256').update(input).digest('hex') : undefined,
-      outcome, latency_ms: Math.round(seconds * 1e6) / 1000,
+      action: 'predict', caller, model: facts.model === '_unknown' ? facts.requestedModel ?? '_unknown' : facts.model, version: facts.version,
+      bundle_digest: facts.bundleDigest, transport: facts.transport, outcome, latency_ms: Math.round(seconds * 1e6) / 1000,
+      secret: { requestId: facts.requestId, input: facts.input ?? input, uids: facts.uids },
     });
   }
 }

@@ -1,59 +1,116 @@
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash, createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditLog, verifyAuditLog } from '../../runtime/audit/audit-log.js';
 import type { ClinferServer } from '../../runtime/server.js';
-import { DEMO_MODELS, ROOT, startTestServer } from '../helpers/server.js';
+import { DEMO_MODELS, ROOT, startTestServer, TempRepository } from '../helpers/server.js';
 
-/** Traceability: every prediction and deployment in a tamper-evident log, with caller, model, digests. */
+/** Traceability: every prediction and deployment in a signed, hash-chained log, with no patient data. */
 const dir = mkdtempSync(join(tmpdir(), 'clinfer-audit-'));
 const logFile = join(dir, 'audit.jsonl');
+const hmacKeyFile = join(dir, 'audit.hmac-key');
+const hmacKey = randomBytes(32);
+writeFileSync(hmacKeyFile, hmacKey.toString('hex'), { mode: 0o600 });
+const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+const keyFile = join(dir, 'audit-key.pem');
+const pubFile = join(dir, 'audit-key.pub.pem');
+writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+writeFileSync(pubFile, publicKey.export({ type: 'spki', format: 'pem' }));
+const hmac = (v: string | Buffer) => createHmac('sha256', hmacKey).update(v).digest('hex');
+
 const KEY = 'clk_pacs_for_audit';
+const apiKeys = [{ name: 'pacs-router', sha256: createHash('sha256').update(KEY).digest('hex'), scopes: ['infer', 'admin'] as const }];
+const auth = { authorization: `Bearer ${KEY}` };
+const auditConfig = { auditLog: logFile, auditKeyFile: keyFile, auditHmacKeyFile: hmacKeyFile, auditCheckpointEvery: 100 };
 let server: ClinferServer;
 const body = JSON.stringify({ id: 'study-7', inputs: [{ name: 'features', shape: [1, 13], datatype: 'FP32', data: [63, 1, 1, 145, 233, 1, 2, 150, 0, 2.3, 3, 0, 6] }] });
 
 beforeAll(async () => {
-  server = await startTestServer(DEMO_MODELS, { auditLog: logFile, apiKeys: [{ name: 'pacs-router', sha256: createHash('sha256').update(KEY).digest('hex'), scopes: ['infer', 'admin'] }] });
+  server = await startTestServer(DEMO_MODELS, { ...auditConfig, apiKeys: [...apiKeys].map((k) => ({ ...k, scopes: [...k.scopes] })) });
 });
 afterAll(() => server?.close());
 
 const lines = () => readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const cli = (...args: string[]) => {
+  try {
+    return { code: 0, out: execFileSync(process.execPath, [join(ROOT, 'bin/clinfer.mjs'), 'audit', ...args], { encoding: 'utf8' }) };
+  } catch (e: any) {
+    return { code: e.status as number, out: String(e.stdout) };
+  }
+};
 
 describe('the audit log', () => {
-  it('records each prediction with caller, model, version, bundle digest and input digest, never the input', async () => {
-    const ok = await fetch(`${server.url}/v2/models/heart-disease-risk/infer`, { method: 'POST', body, headers: { authorization: `Bearer ${KEY}` } });
+  it('records each prediction with caller, model, version, bundle digest and keyed HMACs of the input and request id, never the input', async () => {
+    const ok = await fetch(`${server.url}/v2/models/heart-disease-risk/infer`, { method: 'POST', body, headers: auth });
     const answer = (await ok.json()) as any;
-    await fetch(`${server.url}/v2/models/heart-disease-risk/infer`, { method: 'POST', body: '{"inputs": []}', headers: { authorization: `Bearer ${KEY}` } });
-    await fetch(`${server.url}/v1/models/heart-disease-risk/predict`, { method: 'POST', body: JSON.stringify({ records: [{ age: 50 }] }), headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' } });
-    await fetch(`${server.url}/v2/repository/models/chest-xray-pneumonia/load`, { method: 'POST', headers: { authorization: `Bearer ${KEY}` } });
-    const [predict, refused, records, load] = lines();
+    await fetch(`${server.url}/v2/models/heart-disease-risk/infer`, { method: 'POST', body: '{"inputs": []}', headers: auth });
+    await fetch(`${server.url}/v1/models/heart-disease-risk/predict`, { method: 'POST', body: JSON.stringify({ records: [{ age: 50 }] }), headers: { ...auth, 'content-type': 'application/json' } });
+    await fetch(`${server.url}/v2/repository/models/chest-xray-pneumonia/load`, { method: 'POST', headers: auth });
+    const missing = await fetch(`${server.url}/v2/models/heart-disease-risk/versions/99/infer`, { method: 'POST', body, headers: auth });
+    expect(missing.status).toBe(404);
+    const [predict, refused, records, load, unknownVersion] = lines();
     expect(predict).toMatchObject({
-      seq: 1, action: 'predict', caller: 'pacs-router', model: 'heart-disease-risk', version: '1', request_id: 'study-7', outcome: 'success',
-      bundle_digest: answer.parameters.bundle_digest, input_digest: createHash('sha256').update(body).digest('hex'),
+      seq: 1, action: 'predict', caller: 'pacs-router', model: 'heart-disease-risk', version: '1', outcome: 'success',
+      bundle_digest: answer.parameters.bundle_digest, input_hmac: hmac(body), request_id_hmac: hmac('study-7'),
     });
+    // Keyed: the plain sha256 of the body (equal at every site) is nowhere.
+    expect(JSON.stringify(lines())).not.toContain(createHash('sha256').update(body).digest('hex'));
     expect(predict.latency_ms).toBeGreaterThan(0);
     expect(refused).toMatchObject({ action: 'predict', outcome: 'INVALID_REQUEST' });
     expect(records).toMatchObject({ action: 'predict', model: 'heart-disease-risk', outcome: 'success' });
     expect(load).toMatchObject({ action: 'load', caller: 'pacs-router', model: 'chest-xray-pneumonia', outcome: 'success' });
-    // The input values must not appear. Digests, times and latencies may hold any digits by chance: leave them out.
-    const chance = new Set(['time', 'latency_ms', 'bundle_digest', 'input_digest', 'prev', 'hash']);
+    // The model is named even when the version asked for is not there (it was `_unknown`).
+    expect(unknownVersion).toMatchObject({ action: 'predict', model: 'heart-disease-risk', outcome: 'VERSION_NOT_FOUND' });
+    // The input values and the request id must not appear. Digests, times and latencies may hold any digits by chance: leave them out.
+    const chance = new Set(['time', 'latency_ms', 'bundle_digest', 'input_hmac', 'request_id_hmac', 'prev', 'hash', 'signature']);
     const rest = lines().map((line) => Object.fromEntries(Object.entries(line).filter(([k]) => !chance.has(k))));
-    expect(JSON.stringify(rest)).not.toMatch(/233|2\.3|145/);
-    expect(verifyAuditLog(logFile)).toEqual({ ok: true, lines: 4 });
+    expect(JSON.stringify(rest)).not.toMatch(/233|2\.3|145|study-7/);
+    expect(statSync(logFile).mode & 0o777).toBe(0o600);
   });
 
-  it('continues the chain across a restart, and `clinfer audit verify` finds an edited or removed line', () => {
-    new AuditLog(logFile).append({ action: 'predict', caller: 'x', model: 'm', version: '1', outcome: 'success' });
-    const cli = () => { try { return { code: 0, out: execFileSync(process.execPath, [join(ROOT, 'bin/clinfer.mjs'), 'audit', 'verify', logFile], { encoding: 'utf8' }) }; } catch (e: any) { return { code: e.status as number, out: String(e.stdout) }; } };
-    expect(cli()).toEqual({ code: 0, out: 'ok: 5 lines, the chain is intact\n' });
+  it('ends with a signed shutdown checkpoint, continues the chain across a restart, and `clinfer audit verify --key` finds an edited or removed line', async () => {
+    await server.close();
+    const closed = lines();
+    expect(closed.at(-1)).toMatchObject({ action: 'checkpoint', reason: 'shutdown', seq: 6 });
+    expect(cli('verify', logFile, '--key', pubFile)).toEqual({ code: 0, out: expect.stringMatching(/^ok: 6 lines in 1 file, 1 checkpoint; the chain is intact, every checkpoint signed by key [0-9a-f]{16}\n$/) });
+    expect(cli('verify', logFile)).toEqual({ code: 0, out: expect.stringContaining('note: signatures were not checked (no --key)') });
+
+    server = await startTestServer(DEMO_MODELS, { ...auditConfig, apiKeys: [...apiKeys].map((k) => ({ ...k, scopes: [...k.scopes] })) });
+    expect((await fetch(`${server.url}/v2/models/heart-disease-risk/infer`, { method: 'POST', body, headers: auth })).status).toBe(200);
+    await server.close();
+    expect(lines().slice(-2)).toMatchObject([{ seq: 7, action: 'predict', prev: closed.at(-1).hash }, { seq: 8, action: 'checkpoint', reason: 'shutdown' }]);
+    expect(cli('verify', logFile, '--key', pubFile).code).toBe(0);
+
     const original = readFileSync(logFile, 'utf8');
-    writeFileSync(logFile, original.replace('"caller":"pacs-router","model":"heart-disease-risk","version":"1","bundle_digest"', '"caller":"someone-else","model":"heart-disease-risk","version":"1","bundle_digest"'));
-    expect(cli()).toEqual({ code: 1, out: expect.stringMatching(/^BROKEN at line 1 of 5: hash does not match the line content/) });
+    writeFileSync(logFile, original.replace('"caller":"pacs-router","model":"heart-disease-risk"', '"caller":"someone-else","model":"heart-disease-risk"'));
+    expect(cli('verify', logFile, '--key', pubFile)).toEqual({ code: 1, out: expect.stringMatching(/^TAMPERED \S+ line 1: hash does not match the line content/) });
     const rows = original.trim().split('\n');
     writeFileSync(logFile, [...rows.slice(0, 2), ...rows.slice(3)].join('\n') + '\n');
-    expect(cli()).toEqual({ code: 1, out: expect.stringMatching(/^BROKEN at line 3 of 4: prev does not match/) });
+    expect(cli('verify', logFile, '--key', pubFile)).toEqual({ code: 1, out: expect.stringMatching(/^TAMPERED \S+ line 3: seq is 4, expected 3 \(1 line\(s\) missing before it\); prev does not match/) });
+    writeFileSync(logFile, original);
+  });
+});
+
+describe('an audit entry that cannot be written', () => {
+  const repo = new TempRepository().addDemo('heart-disease-risk');
+  afterAll(() => repo.remove());
+
+  // /dev/full answers every write with ENOSPC, as a full disk does (and, unlike a read-only folder, also for root).
+  it.each([
+    ['refuse', 503, 'AUDIT_UNAVAILABLE'],
+    ['serve', 200, undefined],
+  ] as const)('policy %s: the prediction is answered %d', async (policy, status, code) => {
+    const s = await startTestServer(repo.root, { auditLog: '/dev/full', auditHmacKeyFile: hmacKeyFile, auditFailurePolicy: policy });
+    try {
+      const res = await fetch(`${s.url}/v2/models/heart-disease-risk/infer`, { method: 'POST', body });
+      expect(res.status).toBe(status);
+      const answer = (await res.json()) as any;
+      if (code) expect(answer).toMatchObject({ code, error: expect.stringContaining('ENOSPC') });
+      else expect(answer.outputs).toBeDefined();
+    } finally {
+      await s.close();
+    }
   });
 });

@@ -1,0 +1,47 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { ClinferError } from '../errors/index.js';
+
+/**
+ * The server's audit HMAC secret: input digests, request ids and DICOM UIDs are written as
+ * HMAC-SHA256 under it, so equal inputs at two sites give different digests and a digest cannot be
+ * reversed by hashing candidate values (a patient id, a study UID) without the secret. The site keeps the
+ * secret to check a given input against the log later.
+ */
+export class AuditSecret {
+  readonly #key: Buffer;
+
+  constructor(key: Buffer) {
+    if (key.length < 32) throw new ClinferError('CONFIG_INVALID', `the audit HMAC key must hold at least 32 bytes, got ${key.length}`);
+    this.#key = key;
+  }
+
+  hmac(value: Uint8Array | string): string {
+    return createHmac('sha256', this.#key).update(value).digest('hex');
+  }
+}
+
+/**
+ * Reads the secret (64 or more hex characters, or 32 or more raw bytes), or, when the file does not
+ * exist, creates it with 32 random bytes, mode 0600. A file others could read is set back to 0600.
+ */
+export function loadOrCreateAuditSecret(file: string): AuditSecret {
+  let text: Buffer;
+  try {
+    text = readFileSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new ClinferError('CONFIG_INVALID', `audit HMAC key ${file} cannot be read (${(error as NodeJS.ErrnoException).code})`);
+    const key = randomBytes(32);
+    try {
+      writeFileSync(file, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+    } catch (writeError) {
+      throw new ClinferError('CONFIG_INVALID', `audit HMAC key ${file} cannot be created (${(writeError as NodeJS.ErrnoException).code})`);
+    }
+    return new AuditSecret(key);
+  }
+  if ((statSync(file).mode & 0o077) !== 0) {
+    chmodSync(file, 0o600);
+  }
+  const hex = text.toString('utf8').trim();
+  return new AuditSecret(/^[0-9a-fA-F]{64,}$/.test(hex) ? Buffer.from(hex, 'hex') : text);
+}
