@@ -35,13 +35,19 @@ export function grpcAccess(method: string): Access {
  * Authenticates a call like an HTTP request: the `authorization` metadata (API key or OIDC token), or the
  * client certificate TLS verified against tlsClientCaFile. Undefined for a public method.
  */
-export async function authorizeCall(config: Pick<Config, 'publicPaths'>, auth: Authenticator, method: string, call: CallCredentials): Promise<Identity | undefined> {
+export async function authorizeCall(config: Pick<Config, 'publicPaths'>, auth: Authenticator, method: string, call: CallCredentials, onDenied?: (error: ClinferError, identity: Identity | undefined) => void): Promise<Identity | undefined> {
   const need = requirementOf(grpcAccess(method), { publicPaths: config.publicPaths, cdsHooksOwnAuth: false });
   if (need.kind !== 'scope') return undefined;
-  const identity = await auth.authenticate({
-    authorization: call.metadata.get('authorization')[0]?.toString(),
-    clientCertificate: call.getAuthContext().sslPeerCertificate,
-  });
-  if (!holdsAny(identity, need.anyOf)) throw new ClinferError('FORBIDDEN', `caller '${identity.name}' lacks the ${describeScopes(need.anyOf)} that ${method} needs`);
-  return identity;
+  let identity: Identity | undefined;
+  try {
+    identity = await auth.authenticate({
+      authorization: call.metadata.get('authorization')[0]?.toString(),
+      clientCertificate: call.getAuthContext().sslPeerCertificate,
+    });
+    if (!holdsAny(identity, need.anyOf)) throw new ClinferError('FORBIDDEN', `caller '${identity.name}' lacks the ${describeScopes(need.anyOf)} that ${method} needs`);
+    return identity;
+  } catch (error) {
+    if (error instanceof ClinferError && (error.code === 'UNAUTHENTICATED' || error.code === 'FORBIDDEN')) onDenied?.(error, identity);
+    throw error;
+  }
 }

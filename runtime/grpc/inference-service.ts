@@ -39,8 +39,10 @@ export function inferenceService(ctx: AppContext): UntypedServiceImplementation 
       let release: (() => void) | undefined;
       Promise.resolve()
         .then(async () => {
-          // The same access rules as HTTP: health public, the rest needs 'infer', rate-limited per caller.
-          const identity = await authorizeCall(ctx.config, ctx.auth, method, call);
+          // The access rule declared for the method (grpc-access.ts), rate-limited per caller like HTTP.
+          const identity = await authorizeCall(ctx.config, ctx.auth, method, call, ctx.audit && ((error, who) => ctx.audit!.recordAccessDenied({
+            source: call.getPeer().replace(/:\d+$/, ''), caller: who?.name, method, route: method, status: grpcStatusFromError(error), code: error.code, transport: 'grpc',
+          })));
           if (!identity) return;
           callers.set(call, identity.name);
           if (ctx.rateLimiter && ctx.auth.enabled) release = ctx.rateLimiter.admit(identity.name);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
-import { ClinferError } from '../errors/index.js';
+import { ClinferError, httpStatusFromError } from '../errors/index.js';
 import type { AppContext } from './app-context.js';
 import { PUBLIC } from '../auth/access.js';
 import { accessGuard, notFoundGuard, type GuardContext } from './access-guard.js';
@@ -38,7 +38,7 @@ export function planeDecision(config: Pick<AppContext['config'], 'modelControlMo
 }
 
 /** The HTTP API: OIP v2 (KServe / Triton) plus /metrics. No route logs a body. */
-export function createApp(ctx: AppContext, listener: Listener = 'api', guardHooks: Pick<GuardContext, 'onDenied'> = {}): Express {
+export function createApp(ctx: AppContext, listener: Listener = 'api'): Express {
   const app = express();
   // Strict routing everywhere: the path a route matched is the path its access guard was declared for.
   app.set('case sensitive routing', true);
@@ -59,7 +59,15 @@ export function createApp(ctx: AppContext, listener: Listener = 'api', guardHook
     next();
   });
   app.use(corsMiddleware(ctx.config.corsOrigins));
-  const guardContext: GuardContext = { config: ctx.config, auth: ctx.auth, rateLimiter: ctx.rateLimiter, ...guardHooks };
+  const audit = ctx.audit;
+  const guardContext: GuardContext = {
+    config: ctx.config, auth: ctx.auth, rateLimiter: ctx.rateLimiter,
+    // Refused credentials and scopes are on record (rate-limited per source inside the audit log).
+    onDenied: audit && ((req, error, identity) => audit.recordAccessDenied({
+      source: req.socket.remoteAddress ?? 'unknown', caller: identity?.name, method: req.method,
+      route: (req.route as { path?: string } | undefined)?.path ?? '(no route)', status: httpStatusFromError(error), code: error.code, transport: 'http',
+    })),
+  };
   const routes = new RouteTable({ guard: accessGuard(guardContext), plane: planeDecision(ctx.config, listener) });
   if (ctx.config.webApp) {
     // The web app's static files: code, no data (a browser sends no token when it loads a page).

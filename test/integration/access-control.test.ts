@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { credentials as grpcCredentials, Metadata, status as grpcStatus, type Client } from '@grpc/grpc-js';
@@ -310,4 +311,35 @@ describe('model control: off, or on an admin listener of its own', () => {
     expect(() => parseConfig({ port: 9000, adminListener: { port: 9000 } })).toThrow(/adminListener.port/);
     expect(() => parseConfig({ publicPaths: ['/v2/repository/index'] })).toThrow(/publicPaths/);
   });
+});
+
+describe('refused access is on record, without flooding the audit log', () => {
+  it('writes access-denied entries per source up to the per-minute budget, then one suppressed count; gRPC too', async () => {
+    const auditLog = join(mkdtempSync(join(tmpdir(), 'clinfer-ac-audit-')), 'audit.jsonl');
+    const local = await startTestServer(repo.root, {
+      workers: 1, auditLog, auditAccessDeniedPerMinute: 5,
+      apiKeys: [{ name: 'pacs-router', sha256: sha(KEYS.infer), scopes: ['infer'] }],
+    });
+    try {
+      const statuses = new Set<number>();
+      for (let i = 0; i < 300; i++) statuses.add((await fetch(`${local.url}/v2/models/heart-disease-risk/ready`)).status);
+      const forbidden = await fetch(`${local.url}/v2/repository/models/heart-disease-risk/unload`, { method: 'POST', headers: { authorization: `Bearer ${KEYS.infer}` } });
+      expect([...statuses]).toEqual([401]);
+      expect(forbidden.status).toBe(403);
+      const proto = loadInferenceProto();
+      const client = new proto(local.grpcAddress!, grpcCredentials.createInsecure()) as Client & Record<string, Function>;
+      const code = await new Promise<number>((ok) => client.ModelInfer!({ model_name: 'heart-disease-risk', inputs: [] }, new Metadata(), (e: { code: number } | null) => ok(e?.code ?? 0)));
+      client.close();
+      expect(code).toBe(grpcStatus.UNAUTHENTICATED);
+    } finally {
+      await local.close();
+    }
+    const entries = readFileSync(auditLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    const denied = entries.filter((e) => e.action === 'access_denied');
+    // 5 written for 127.0.0.1 in this minute (the 403 and the gRPC call among the suppressed or written), never 300.
+    expect(denied.length).toBe(5);
+    expect(denied[0]).toMatchObject({ caller: 'unauthenticated', outcome: 'UNAUTHENTICATED', status: 401, transport: 'http', method: 'GET', route: '/v2/models/:model/ready' });
+    const suppressed = entries.filter((e) => e.action === 'access_denied_suppressed');
+    expect(suppressed.reduce((n, e) => n + e.suppressed, 0)).toBe(300 + 1 + 1 - 5);
+  }, 60_000);
 });
