@@ -30,6 +30,8 @@ export class SyslogSender {
   readonly #onError: (error: Error) => void;
   #udp: UdpSocket | undefined;
   #tcp: Socket | undefined;
+  /** UDP sends not yet handed to the kernel: close waits for them. */
+  readonly #pending = new Set<Promise<void>>();
 
   constructor(target: SyslogTarget, onError: (error: Error) => void) {
     this.#target = target;
@@ -41,7 +43,14 @@ export class SyslogSender {
     if (this.#target.protocol === 'udp') {
       this.#udp ??= createSocket(this.#target.host.includes(':') ? 'udp6' : 'udp4').on('error', (e) => this.#onError(e));
       this.#udp.unref();
-      this.#udp.send(bytes, this.#target.port, this.#target.host, (error) => { if (error) this.#onError(error); });
+      const sent = new Promise<void>((resolve) => {
+        this.#udp!.send(bytes, this.#target.port, this.#target.host, (error) => {
+          if (error) this.#onError(error);
+          resolve();
+        });
+      });
+      this.#pending.add(sent);
+      void sent.then(() => this.#pending.delete(sent));
       return;
     }
     if (!this.#tcp || this.#tcp.destroyed) {
@@ -59,6 +68,7 @@ export class SyslogSender {
     const tcp = this.#tcp;
     this.#udp = undefined;
     this.#tcp = undefined;
+    await Promise.all(this.#pending);
     if (udp) await new Promise<void>((r) => udp.close(() => r()));
     if (tcp && !tcp.destroyed) await new Promise<void>((r) => { tcp.end(() => r()); setTimeout(r, 1000).unref(); });
   }
