@@ -17,6 +17,19 @@ const translations = z.record(z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/, 'a lang
 /** A standard code for a label (e.g. SNOMED CT), written into DICOM results; without it clinfer's private scheme is used. */
 const coded = z.strictObject({ value: z.string().min(1).max(64), scheme: z.string().min(1).max(16), meaning: z.string().min(1).max(64) });
 const label = z.strictObject({ id: z.string().min(1), text: translations.optional(), code: coded.optional() });
+/** One input of a warm-up sample: a file of the version folder (.npy, or raw little-endian) or inline values. */
+const warmupInput = z
+  .strictObject({
+    shape: z.array(z.number().int().min(0)).max(16),
+    file: z.string().regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9_.\/-]+$/, 'a relative path inside the version folder (letters, digits, _ . - /, no ..)').optional(),
+    data: z.array(z.union([z.number(), z.boolean(), z.string()])).max(65_536).optional(),
+  })
+  .refine((i) => (i.file === undefined) !== (i.data === undefined), 'give exactly one of file and data');
+const warmupSample = z.strictObject({
+  name: z.string().min(1).max(100).optional(),
+  /** Every graph input, by name. */
+  inputs: z.record(z.string().min(1), warmupInput),
+});
 const provider = z.enum(['cpu', 'cuda', 'tensorrt', 'openvino', 'dml', 'coreml', 'webgpu', 'wasm']);
 
 export const bundleSchema = z.strictObject({
@@ -61,6 +74,11 @@ export const bundleSchema = z.strictObject({
       default_timeout_us: z.number().int().min(0).optional(),
     })
     .default({}),
+  /**
+   * Warm-up after each session is created: `false` skips it; `samples` are real inputs that must run
+   * (a failure makes the version UNAVAILABLE). Absent: zeros with guessed sizes, a failure only warns.
+   */
+  warmup: z.union([z.literal(false), z.strictObject({ samples: z.array(warmupSample).min(1).max(16) })]).optional(),
   execution: z
     .strictObject({
       providers: z.array(provider).min(1).default(['cpu']),

@@ -8,7 +8,8 @@ import { fileDigests, keyId, SIGNATURE_FILE, signManifest, verifyFolder } from '
 import { pack, unpack } from '../bundle/tar.js';
 import { buildModelConfig } from '../model/build-model-config.js';
 import { createSession, describeValues } from '../pool/session-factory.js';
-import { warmupFeeds } from '../pool/warmup.js';
+import { runWarmup } from '../pool/warmup.js';
+import { warmupPlan } from '../repository/warmup-plan.js';
 import * as ort from 'onnxruntime-node';
 import { bundleDigest } from '../bundle/signature.js';
 
@@ -64,15 +65,18 @@ export async function bundleCommand(args: string[], out: Out = { log: (l) => pro
         if (!target) return usage(out);
         const folder = await readVersionFolder(target, undefined);
         const started = performance.now();
-        const created = await createSession({ key: 'validate', modelPath: folder.modelPath, providers: [...(folder.bundle?.execution.providers ?? ['cpu'])], intraOpThreads: 1, warmupShapes: {} });
+        const plan = await warmupPlan(target, folder.bundle, join(target, BUNDLE_FILE));
+        const created = await createSession({ key: 'validate', modelPath: folder.modelPath, providers: [...(folder.bundle?.execution.providers ?? ['cpu'])], intraOpThreads: 1, warmup: plan });
         const inputs = describeValues(created.session.inputMetadata);
         const outputs = describeValues(created.session.outputMetadata);
         const config = buildModelConfig({ name: folder.bundle?.name ?? basename(target), version: folder.bundle?.version ?? '1', bundleFile: join(target, BUNDLE_FILE), digest: bundleDigest(await fileDigests(target, false)) }, { inputs, outputs, provider: created.provider }, folder.bundle, { autofillMaxBatchSize: 32, instances: 1, maxQueueSize: 1, maxQueueDelayUs: undefined });
-        const shapes = Object.fromEntries(config.inputs.map((t) => [t.name, t.shape.map((d, i) => (d >= 0 ? d : i === 0 ? 1 : 32))]));
-        const feeds = warmupFeeds(inputs, shapes);
-        await created.session.run(Object.fromEntries(feeds.map((f) => [f.name, new ort.Tensor(f.type as never, f.data as never, f.dims)])), config.outputs.map((o) => o.name));
+        // The same warm-up as the server: declared samples must run; a synthetic one only warns.
+        const warm = await runWarmup(plan, inputs, outputs, (feeds, fetches) => created.session.run(Object.fromEntries(feeds.map((f) => [f.name, new ort.Tensor(f.type as never, f.data as never, f.dims)])), fetches), (path) => readFileSync(path));
         await created.session.release();
-        out.log(`ok: ${config.name} version ${config.version}, ${config.source === 'bundle' ? 'bundle.json valid, sha256 matches' : 'bare model'}, loads on ${created.provider} and runs a warm-up (${Math.round(performance.now() - started)} ms); digest ${config.digest}`);
+        if (warm.warmupError && plan.kind === 'samples') throw new Error(`${join(target, BUNDLE_FILE)}: field 'warmup': ${warm.warmupError}`);
+        if (warm.warmupError) out.err(`warning: ${warm.warmupError} (the server serves the model anyway; declare warmup.samples in ${BUNDLE_FILE}, or warmup: false)`);
+        const ran = plan.kind === 'off' ? 'warm-up off' : plan.kind === 'samples' ? `runs ${plan.samples.length} warm-up sample(s)` : warm.warmupError ? 'synthetic warm-up failed' : 'runs a synthetic warm-up';
+        out.log(`ok: ${config.name} version ${config.version}, ${config.source === 'bundle' ? 'bundle.json valid, sha256 matches' : 'bare model'}, loads on ${created.provider} and ${ran} (${Math.round(performance.now() - started)} ms); digest ${config.digest}`);
         return 0;
       }
       case 'pack': {

@@ -100,6 +100,18 @@ export class Metrics {
     labelNames: ['model', 'version', 'provider'] as const,
     registers: [this.registry],
   });
+  readonly warmupFailures = new Counter({
+    name: 'clinfer_model_warmup_failures_total',
+    help: 'Synthetic warm-ups (zeros, guessed sizes) that failed; the version serves anyway (a failed declared sample makes it UNAVAILABLE instead)',
+    labelNames: ['model', 'version'] as const,
+    registers: [this.registry],
+  });
+  readonly modelMemory = new Gauge({
+    name: 'clinfer_model_memory_bytes',
+    help: 'Memory a READY model version holds, estimated at load: max(model file x sessions, RSS growth during load and warm-up)',
+    labelNames: ['model', 'version'] as const,
+    registers: [this.registry],
+  });
 
   readonly workerExits = new Counter({
     name: 'clinfer_worker_exits_total',

@@ -6,7 +6,8 @@ import { ClinferError } from '../errors/index.js';
 import type { ValueInfo } from '../pool/messages.js';
 import { datatypeFromOrt } from '../tensor/datatypes.js';
 import { deepFreeze } from '../util/deep-freeze.js';
-import type { ModelConfig } from './model-config.js';
+import type { ModelConfig, ModelMemory, WarmupStatus } from './model-config.js';
+import { budgetedBatchSize, bytesPerItem, requestBytesNeeded, requestLimit } from './tensor-bytes.js';
 import type { TensorSpec, UnsupportedValueSpec } from './tensor-spec.js';
 
 export interface GraphInfo {
@@ -22,6 +23,18 @@ export interface ConfigDefaults {
   /** max_batch_size auto-filled for a graph whose inputs and outputs all have a dynamic first dimension. */
   readonly autofillMaxBatchSize: number;
   readonly instances: number;
+  /** Autofill lowers max_batch_size so that one batch of inputs and outputs fits this (default: no bound). */
+  readonly autofillBatchBudgetBytes?: number;
+  /** Request size limit for models whose need is unknown or smaller (default: the need, or 64 MiB). */
+  readonly maxBodyBytes?: number;
+  /** No model's request size limit goes above this (default: no bound). */
+  readonly maxBodyBytesCeiling?: number;
+}
+
+/** What the load measured, shown in the metadata (absent where nothing was loaded, e.g. `bundle init`). */
+export interface LoadFacts {
+  readonly warmup: WarmupStatus;
+  readonly memory: ModelMemory;
 }
 
 /**
@@ -33,6 +46,7 @@ export function buildModelConfig(
   graph: GraphInfo,
   bundle: Bundle | undefined,
   defaults: ConfigDefaults,
+  load?: LoadFacts,
 ): ModelConfig {
   const fail = (field: string, message: string) =>
     new ClinferError('BUNDLE_INVALID', bundle ? `${id.bundleFile}: field '${field}': ${message}` : `${id.name}/${id.version}: ${message}`);
@@ -56,7 +70,10 @@ export function buildModelConfig(
 
   const all = [...inputs, ...outputs];
   const batchable = all.every((t) => t.shape.length > 0 && t.shape[0] === -1);
-  let maxBatchSize = bundle?.max_batch_size ?? (batchable ? defaults.autofillMaxBatchSize : 0);
+  const autofill = batchable
+    ? budgetedBatchSize(bytesPerItem(all, true), defaults.autofillBatchBudgetBytes ?? Number.POSITIVE_INFINITY, defaults.autofillMaxBatchSize)
+    : 0;
+  let maxBatchSize = bundle?.max_batch_size ?? autofill;
   if (maxBatchSize > 1 && !batchable) {
     const fixed = all.find((t) => t.shape[0] !== -1)!;
     throw fail('max_batch_size', `is ${maxBatchSize} but '${fixed.name}' has no dynamic first dimension (shape [${fixed.shape.join(',')}])`);
@@ -94,6 +111,14 @@ export function buildModelConfig(
     outputs,
     unsupportedOutputs,
     maxBatchSize,
+    maxRequestBytes: requestLimit(
+      requestBytesNeeded(inputs, maxBatchSize),
+      defaults.maxBodyBytes ?? 64 * 1024 * 1024,
+      defaults.maxBodyBytesCeiling ?? Number.MAX_SAFE_INTEGER,
+    ),
+    requestBytesNeeded: requestBytesNeeded(inputs, maxBatchSize),
+    warmup: load?.warmup,
+    memory: load?.memory,
     instances: bundle?.execution.instances ?? defaults.instances,
     scheduling: {
       maxQueueDelayMs: (defaults.maxQueueDelayUs ?? bundle?.scheduling.max_queue_delay_us ?? 0) / 1000,

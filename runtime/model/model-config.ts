@@ -17,6 +17,14 @@ export interface ModelConfig {
   readonly unsupportedOutputs: readonly UnsupportedValueSpec[];
   /** 0 or 1: no batching. Otherwise the first dimension of every input and output is the batch. */
   readonly maxBatchSize: number;
+  /** Largest request body accepted for this model (HTTP and gRPC): its need within the server's floor and ceiling. */
+  readonly maxRequestBytes: number;
+  /** A full batch of the inputs in binary plus overhead; undefined when the input shapes are not static. */
+  readonly requestBytesNeeded: number | undefined;
+  /** How the warm-up went; undefined where no session was loaded (the CLI's `bundle init`). */
+  readonly warmup: WarmupStatus | undefined;
+  /** Memory the loaded sessions hold, as measured at load. */
+  readonly memory: ModelMemory | undefined;
   readonly instances: number;
   readonly scheduling: SchedulingPolicy;
   /** The execution provider ONNX Runtime actually uses for this version. */
@@ -32,6 +40,30 @@ export interface ModelConfig {
   readonly tabular: TabularSpec | undefined;
   /** The bundle's image preprocessing, parsed at load time (imaging models only). */
   readonly image: ImageSpec | undefined;
+}
+
+/**
+ * `failed` with source `synthetic`: zeros with guessed sizes did not run; the model serves anyway and
+ * its first real request tells. (A failed declared sample never gets here: the version is UNAVAILABLE.)
+ */
+export interface WarmupStatus {
+  readonly status: 'ok' | 'failed' | 'skipped';
+  readonly source: 'samples' | 'synthetic' | 'off';
+  readonly samples: number;
+  readonly reason?: string;
+}
+
+/**
+ * Memory held per model version. ONNX Runtime's allocations are not attributable per session from
+ * JavaScript, so this is an estimate from two measures: the model file times the sessions holding it,
+ * and the process RSS growth across the load and warm-up (noisy when loads overlap).
+ */
+export interface ModelMemory {
+  readonly modelFileBytes: number;
+  readonly sessions: number;
+  readonly rssDeltaAtLoadBytes: number;
+  /** max(modelFileBytes x sessions, rssDeltaAtLoadBytes): what the gauge reports. */
+  readonly estimatedBytes: number;
 }
 
 /** How the model's scheduler queues and batches (bundle settings, server defaults and override applied). */

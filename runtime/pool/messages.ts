@@ -3,6 +3,7 @@
  * here; typed-array buffers travel in the transfer list (the sender gives up ownership).
  */
 import type { NumericArray, OrtType } from '../tensor/datatypes.js';
+import type { WarmupPlan } from './warmup.js';
 
 /** A tensor on the wire. BYTES tensors travel as strings, as onnxruntime-node takes them. */
 export interface WireTensor {
@@ -20,8 +21,8 @@ export interface SessionSpec {
   /** Execution providers in order of preference; CPU is always tried last. */
   providers: string[];
   intraOpThreads: number;
-  /** Shapes to warm up with, by input name; dynamic dims of inputs not listed become 1. */
-  warmupShapes: Record<string, number[]>;
+  /** How each new session is warmed up (warmup.ts: declared samples, synthetic zeros, or off). */
+  warmup: WarmupPlan;
 }
 
 export interface ValueInfo {
@@ -40,7 +41,7 @@ export interface LoadResult {
   fallbacks: { provider: string; error: string }[];
   loadMs: number;
   warmupMs: number;
-  /** Set when warm-up failed: the model is then UNAVAILABLE with this reason. */
+  /** Set when warm-up failed: UNAVAILABLE for declared samples, a warning for a synthetic warm-up. */
   warmupError?: string;
 }
 

@@ -2,13 +2,14 @@
  * Worker-thread entry (piscina). Holds the ONNX Runtime sessions of the model versions it has served,
  * keyed by SessionSpec.key, creating them on first use: a replacement worker therefore serves at once.
  */
+import { readFileSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { crashWorkerThread } from './fault-hook.js';
 import type { BroadcastBarrier, InferResult, LoadResult, SessionSpec, Task, TaskFault, WireTensor } from './messages.js';
-import { createSession, describeValues, firstLine } from './session-factory.js';
-import { warmupFeeds } from './warmup.js';
+import { createSession, describeValues } from './session-factory.js';
+import { runWarmup } from './warmup.js';
 
 interface Loaded {
   session: ort.InferenceSession;
@@ -52,17 +53,9 @@ async function load(spec: SessionSpec): Promise<Loaded> {
   const loadMs = performance.now() - started;
   const inputs = describeValues(session.inputMetadata);
   const outputs = describeValues(session.outputMetadata);
-  const warmStart = performance.now();
-  let warmupError: string | undefined;
-  try {
-    const fetches = outputs.filter((o) => o.isTensor).map((o) => o.name);
-    await session.run(toOrtFeeds(warmupFeeds(inputs, spec.warmupShapes)), fetches);
-  } catch (error) {
-    warmupError = firstLine(error);
-  }
+  const { warmupMs, warmupError } = await runWarmup(spec.warmup, inputs, outputs, (feeds, fetches) => session.run(toOrtFeeds(feeds), fetches), (path) => readFileSync(path));
   const result: LoadResult = {
-    threadId, inputs, outputs, provider, fallbacks, loadMs,
-    warmupMs: performance.now() - warmStart,
+    threadId, inputs, outputs, provider, fallbacks, loadMs, warmupMs,
     ...(warmupError ? { warmupError } : {}),
   };
   return { session, result };

@@ -2,6 +2,7 @@ import type { ModelConfig } from '../model/model-config.js';
 import type { RequestedOutput, Tensor } from '../tensor/tensor.js';
 import { encodeBinaryData } from './binary-tensor.js';
 import { encodeJsonData } from './json-tensor.js';
+import { refuseOversizedJsonOutput } from './json-output-size.js';
 
 export interface EncodedResponse {
   readonly body: Buffer;
@@ -10,8 +11,19 @@ export interface EncodedResponse {
   readonly headerLength: number | undefined;
 }
 
-/** Builds the OIP v2 infer response, outputs in the order requested, binary ones after the JSON. */
-export function encodeInferResponse(model: ModelConfig, id: string | undefined, outputs: readonly Tensor[], requested: readonly RequestedOutput[]): EncodedResponse {
+/** Default of the server's maxJsonResponseBytes. */
+export const DEFAULT_MAX_JSON_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Builds the OIP v2 infer response, outputs in the order requested, binary ones after the JSON.
+ * JSON outputs whose worst-case text passes `maxJsonBytes` are refused before any is stringified
+ * (V8 cannot build a string past ~512 MB, and long before that one JSON.stringify stalls the event loop).
+ */
+export function encodeInferResponse(model: ModelConfig, id: string | undefined, outputs: readonly Tensor[], requested: readonly RequestedOutput[], maxJsonBytes = DEFAULT_MAX_JSON_RESPONSE_BYTES): EncodedResponse {
+  for (const r of requested) {
+    const t = outputs.find((o) => o.name === r.name)!;
+    if (!r.binary) refuseOversizedJsonOutput(t.name, t.datatype, t.shape, t.data, maxJsonBytes);
+  }
   const chunks: Buffer[] = [];
   const entries = requested.map((r) => {
     const t = outputs.find((o) => o.name === r.name)!;

@@ -21,6 +21,8 @@ import { assessReadiness, type Readiness } from './readiness.js';
 import { readVersionPolicy, selectVersions } from './version-policy.js';
 import { relativeError, relativeMessage } from './relative-paths.js';
 import { createReplayPolicy, type ReplayPolicy } from './replay-policy.js';
+import { modelMemory, warmupStatus } from './load-facts.js';
+import { warmupPlan } from './warmup-plan.js';
 
 export interface Candidate {
   readonly version: string;
@@ -416,8 +418,9 @@ export class ModelRepository {
         modelPath: folder.modelPath,
         providers: [...(bundle?.execution.providers ?? this.#config.providers)],
         intraOpThreads: bundle?.execution.intra_op_threads || this.#config.intraOpThreads,
-        warmupShapes: Object.fromEntries((bundle?.inputs ?? []).map((t) => [t.name, t.shape.map((d, i) => (d >= 0 ? d : i === 0 ? 1 : 32))])),
+        warmup: await warmupPlan(dir, bundle, join(dir, BUNDLE_FILE)),
       };
+      const rssBefore = process.memoryUsage.rss();
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new ClinferError('BUNDLE_INVALID', `${dir}: loading and warm-up took longer than ${this.#config.loadTimeoutMs} ms (loadTimeoutMs)`)), this.#config.loadTimeoutMs);
@@ -427,13 +430,22 @@ export class ModelRepository {
       if (report.fallbacks.length > 0) {
         this.#log.warn('execution provider fallback', { model: name, version, provider: report.provider, failed: report.fallbacks });
       }
-      if (report.warmupError) throw new ClinferError('BUNDLE_INVALID', `${dir}: warm-up run failed: ${report.warmupError}`);
+      // Declared samples must run (the bundle says they are valid input); zeros with guessed sizes may
+      // be meaningless to a valid model, so their failure is a warning and the first real request tells.
+      if (report.warmupError && spec.warmup.kind === 'samples') throw new ClinferError('BUNDLE_INVALID', `${dir}: declared warm-up failed: ${report.warmupError}`);
+      if (report.warmupError) {
+        this.#log.warn('synthetic warm-up failed; the model serves, declare warmup.samples in bundle.json', { model: name, version, reason: report.warmupError });
+        this.#metrics.warmupFailures.inc({ model: name, version });
+      }
       const config = buildModelConfig({ name, version, bundleFile: join(dir, BUNDLE_FILE), digest }, report, bundle, {
         autofillMaxBatchSize: this.#config.autofillMaxBatchSize,
+        autofillBatchBudgetBytes: this.#config.autofillBatchBudgetBytes,
+        maxBodyBytes: this.#config.maxBodyBytes,
+        maxBodyBytesCeiling: this.#config.maxBodyBytesCeiling,
         maxQueueSize: this.#config.maxQueueSize,
         maxQueueDelayUs: this.#config.maxQueueDelayUs,
         instances: this.#pool.size,
-      });
+      }, { warmup: warmupStatus(spec.warmup, report.warmupError), memory: await modelMemory(folder.modelPath, reports.length, process.memoryUsage.rss() - rssBefore) });
       next.config = config;
       next.spec = spec;
       next.batcher = new DynamicBatcher(config, spec, this.#pool, this.#metrics);
@@ -443,6 +455,7 @@ export class ModelRepository {
       this.#setState(next, 'READY');
       this.#metrics.loadDuration.observe({ model: name, version }, (performance.now() - started) / 1000);
       this.#metrics.executionProvider.set({ model: name, version, provider: config.provider }, 1);
+      this.#metrics.modelMemory.set({ model: name, version }, config.memory!.estimatedBytes);
       if (previous && keepPrevious) await this.#retire(previous, false);
     } catch (error) {
       if (spec) await this.#pool.unload(spec.key).catch(() => undefined);
@@ -476,6 +489,7 @@ export class ModelRepository {
     await v.scheduler?.stop();
     if (v.spec) await this.#pool.unload(v.spec.key).catch(() => undefined);
     if (announce && v.config) this.#metrics.executionProvider.remove({ model: v.name, version: v.version, provider: v.config.provider });
+    if (announce) this.#metrics.modelMemory.remove({ model: v.name, version: v.version });
   }
 
   #setState(v: ModelVersion, state: ModelState): void {

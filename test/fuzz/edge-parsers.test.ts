@@ -23,7 +23,7 @@ const model: ModelConfig = {
   name: 'm', version: '1', platform: 'onnxruntime_onnx',
   inputs: [{ name: 'a', datatype: 'FP32', shape: [-1, 3] }, { name: 's', datatype: 'BYTES', shape: [-1, 1] }, { name: 'i', datatype: 'INT64', shape: [-1, 2] }],
   outputs: [{ name: 'y', datatype: 'FP32', shape: [-1, 1] }],
-  unsupportedOutputs: [], maxBatchSize: 8, instances: 1, digest: 'd'.repeat(64),
+  unsupportedOutputs: [], maxBatchSize: 8, maxRequestBytes: 1 << 20, requestBytesNeeded: undefined, warmup: undefined, memory: undefined, instances: 1, digest: 'd'.repeat(64),
   scheduling: { maxQueueDelayMs: 0, preferredBatchSizes: [], maxQueueSize: 10, defaultTimeoutMs: 0 },
   provider: 'cpu', source: 'autofill', bundle: undefined, tabular: undefined, image: undefined, driftReference: undefined,
 };

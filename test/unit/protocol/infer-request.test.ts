@@ -7,7 +7,7 @@ const model: ModelConfig = {
   name: 'm', version: '1', platform: 'onnxruntime_onnx',
   inputs: [{ name: 'a', datatype: 'FP32', shape: [-1, 2] }, { name: 's', datatype: 'BYTES', shape: [-1, 1] }],
   outputs: [{ name: 'y', datatype: 'FP32', shape: [-1, 1] }],
-  unsupportedOutputs: [], maxBatchSize: 4, instances: 1, digest: 'd'.repeat(64),
+  unsupportedOutputs: [], maxBatchSize: 4, maxRequestBytes: 1 << 20, requestBytesNeeded: undefined, warmup: undefined, memory: undefined, instances: 1, digest: 'd'.repeat(64),
   scheduling: { maxQueueDelayMs: 0, preferredBatchSizes: [], maxQueueSize: 10, defaultTimeoutMs: 0 }, provider: 'cpu', source: 'autofill', bundle: undefined, tabular: undefined, image: undefined, driftReference: undefined,
 };
 const single: ModelConfig = { ...model, inputs: [{ name: 'a', datatype: 'FP32', shape: [-1, 2] }] };

@@ -1,0 +1,37 @@
+import express, { type Request, type RequestHandler } from 'express';
+import { ClinferError } from '../errors/index.js';
+import type { AppContext } from './app-context.js';
+
+/**
+ * The infer body parser: its limit is the target model's `maxRequestBytes` (its need from static
+ * shapes within maxBodyBytesCeiling), or maxBodyBytes when the model cannot be resolved (the route
+ * then answers 404 or 503 itself). A Content-Length over the limit is refused before any byte is read
+ * and the connection closed.
+ */
+export function inferBodyParser(ctx: AppContext): RequestHandler {
+  const parsers = new Map<number, RequestHandler>();
+  const limitOf = (req: Request): number => {
+    const { model, version } = req.params as { model: string; version?: string };
+    try {
+      return ctx.repository.resolve(model, version).config?.maxRequestBytes ?? ctx.config.maxBodyBytes;
+    } catch {
+      return ctx.config.maxBodyBytes;
+    }
+  };
+  return (req, res, next) => {
+    const limit = limitOf(req);
+    // Refused from the header alone: the body is never read (body-parser would read it all first).
+    const declared = Number(req.get('content-length'));
+    if (Number.isFinite(declared) && declared > limit) {
+      res.set('Connection', 'close');
+      next(new ClinferError('BODY_TOO_LARGE', `the request body (Content-Length ${declared}) exceeds the limit of ${limit} bytes for this model (max_request_bytes in its metadata)`));
+      return;
+    }
+    let parser = parsers.get(limit);
+    if (!parser) {
+      parser = express.raw({ type: () => true, limit });
+      parsers.set(limit, parser);
+    }
+    parser(req, res, next);
+  };
+}
