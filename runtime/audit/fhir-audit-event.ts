@@ -41,7 +41,7 @@ function outcomeOf(line: Record<string, unknown>): '0' | '4' | '8' {
   const outcome = String(line.outcome ?? '');
   if (line.action === 'access_denied' || line.action === 'access_denied_suppressed') return '4';
   if (outcome === 'success' || outcome === 'cleared' || /^(canary|shadow)/.test(outcome) || line.action === 'shadow') return '0';
-  return SERVER_SIDE.test(outcome) || outcome === 'failed' ? '8' : '4';
+  return SERVER_SIDE.test(outcome) ? '8' : '4';
 }
 
 const detail = (type: string, value: unknown) => ({ type, valueString: typeof value === 'string' ? value : JSON.stringify(value) });
