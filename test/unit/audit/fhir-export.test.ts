@@ -11,7 +11,7 @@ const f = auditFolder();
 
 beforeAll(async () => {
   const log = openLog(f.path, f.keyFile, { checkpointEvery: 3 });
-  log.append({ action: 'predict', caller: 'pacs-router', model: 'heart-disease-risk', version: '1', bundle_digest: 'ab'.repeat(32), outcome: 'success', latency_ms: 3.2, source: '10.1.2.3', secret: { input: Buffer.from('x'), requestId: 'r-1' } });
+  log.append({ action: 'predict', caller: 'pacs-router', model: 'heart-disease-risk', version: '1', bundle_digest: 'ab'.repeat(32), outcome: 'success', latency_ms: 3.2, source: '10.1.2.3', secret: { input: Buffer.from('x'), requestId: 'req-7781' } });
   log.append({ action: 'predict', caller: 'pacs-router', model: 'heart-disease-risk', version: '', outcome: 'INVALID_REQUEST' });
   log.append({ action: 'deploy', caller: 'release-bot', model: 'chest-xray-pneumonia', version: '3', bundle_digest: 'cd'.repeat(32), outcome: 'success' });
   log.append({ action: 'delete', caller: 'release-bot', model: 'chest-xray-pneumonia', version: '2', outcome: 'success' });
@@ -59,7 +59,7 @@ describe('clinfer audit export --fhir', () => {
     // A 409 (every instance refused as invalid) is a failure as the client saw it: FHIR's minor failure (a 4xx).
     expect(stow).toMatchObject({ type: { code: '110104' }, action: 'C', outcome: '4', outcomeDesc: 'failure' });
     // No UID or request id in clear.
-    expect(JSON.stringify(bundle)).not.toMatch(/1\.2\.840\.99|r-1/);
+    expect(JSON.stringify(bundle)).not.toMatch(/1\.2\.840\.99|req-7781/);
   });
 
   it('writes NDJSON with --ndjson', () => {
