@@ -9,13 +9,16 @@ import { PacsError } from '../../runtime/pacs/pacs-error.js';
 import { part10Dataset, readPart10 } from '../../runtime/pacs/part10.js';
 import { TransferSyntaxUid } from '../../runtime/pacs/uids.js';
 import { StoreScp, dcmdumpValue, dcmtkAvailable, freePort, pixelDataItems } from '../helpers/dcmtk.js';
+import { requirePeer } from '../helpers/peers.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/pacs/', import.meta.url));
 const file = (name: string) => new Uint8Array(readFileSync(join(FIXTURES, name)));
 const CT = file('CT_small.dcm');
 const MR_JPEG_LS = file('MR_small_jpeg_ls_lossless.dcm');
 
-describe.skipIf(!dcmtkAvailable())('C-STORE SCU to DCMTK storescp', () => {
+requirePeer('dcmtk', dcmtkAvailable());
+
+describe('C-STORE SCU to DCMTK storescp', () => {
   let storescp: StoreScp;
 
   beforeAll(async () => {

@@ -10,6 +10,7 @@ import type { Destination, SendReport } from '../../runtime/pacs/destination.js'
 import { PacsError } from '../../runtime/pacs/pacs-error.js';
 import { readPart10 } from '../../runtime/pacs/part10.js';
 import { StoreScp, dcmtkAvailable, freePort } from '../helpers/dcmtk.js';
+import { requirePeer } from '../helpers/peers.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/pacs/', import.meta.url));
 const file = (name: string) => new Uint8Array(readFileSync(join(FIXTURES, name)));
@@ -64,7 +65,9 @@ const outcomes = (instances: readonly Uint8Array[], ok: (uid: string, index: num
   }),
 });
 
-describe.skipIf(!dcmtkAvailable())('delivery queue with a C-STORE destination (storescp)', () => {
+requirePeer('dcmtk', dcmtkAvailable());
+
+describe('delivery queue with a C-STORE destination (storescp)', () => {
   it('keeps an item on disk while the PACS is down, survives a restart, delivers once it is up, then deletes it', async () => {
     const dir = tempDir();
     const port = await freePort();

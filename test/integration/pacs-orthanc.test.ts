@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransferSyntaxUid } from '../../runtime/pacs/uids.js';
 import { orthancAvailable, type OrthancRoundTripResult } from '../helpers/orthanc.js';
 import { privateNetworkAvailable, runInPrivateNetwork, type PrivateNetworkRun } from '../helpers/private-network.js';
+import { requirePeer } from '../helpers/peers.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/pacs/', import.meta.url));
 const CT_UID = '1.3.6.1.4.1.5962.1.1.1.1.1.20040119072730.12322';
@@ -16,7 +17,9 @@ const MR_UID = '1.3.6.1.4.1.5962.1.1.4.1.1.20040826185059.5457';
  * network namespace with only loopback (test/helpers/private-network.ts); the scenario is
  * orthancRoundTripScenario in test/helpers/orthanc.ts and comes back as JSON, asserted here.
  */
-describe.skipIf(!orthancAvailable() || !privateNetworkAvailable())('PACS round trip with Orthanc + DICOMweb (private network namespace)', () => {
+requirePeer('Orthanc with its DICOMweb plugin, and unshare (a private network namespace)', orthancAvailable() && privateNetworkAvailable());
+
+describe('PACS round trip with Orthanc + DICOMweb (private network namespace)', () => {
   const workDir = mkdtempSync(join(tmpdir(), 'clinfer-orthanc-'));
   let run: PrivateNetworkRun<OrthancRoundTripResult>;
   let result: OrthancRoundTripResult;

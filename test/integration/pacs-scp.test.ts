@@ -7,6 +7,7 @@ import { startDimseScp, type DimseScp, type ReceivedAssociation } from '../../ru
 import { readPart10 } from '../../runtime/pacs/part10.js';
 import { TransferSyntaxUid } from '../../runtime/pacs/uids.js';
 import { dcmtkAvailable, echoscu, pixelDataItems, storescu } from '../helpers/dcmtk.js';
+import { requirePeer } from '../helpers/peers.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/pacs/', import.meta.url));
 const CT = join(FIXTURES, 'CT_small.dcm');
@@ -31,7 +32,9 @@ function collector() {
   };
 }
 
-describe.skipIf(!dcmtkAvailable())('DICOM SCP (C-ECHO, C-STORE) against DCMTK echoscu/storescu', () => {
+requirePeer('dcmtk', dcmtkAvailable());
+
+describe('DICOM SCP (C-ECHO, C-STORE) against DCMTK echoscu/storescu', () => {
   const received = collector();
   const logLines: string[] = [];
   let scp: DimseScp;
@@ -108,7 +111,7 @@ describe.skipIf(!dcmtkAvailable())('DICOM SCP (C-ECHO, C-STORE) against DCMTK ec
   });
 });
 
-describe.skipIf(!dcmtkAvailable())('DICOM SCP limits', () => {
+describe('DICOM SCP limits', () => {
   it('answers C-STOREs beyond maxInstancesPerAssociation with 0xA700 and keeps serving', async () => {
     const received = collector();
     const scp = await startDimseScp({ aeTitle: 'CLINFER', maxInstancesPerAssociation: 1, onAssociation: received.onAssociation });

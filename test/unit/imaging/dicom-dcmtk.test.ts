@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeDicom, decodeFrameSamples } from '../../../adapters/imaging/dicom/index.js';
 import type { WindowSpec } from '../../../adapters/imaging/image-spec.js';
+import { requirePeer } from '../../helpers/peers.js';
 
 /**
  * Cross-check against an independent decoder, DCMTK (apt package dcmtk), when it is installed:
@@ -134,7 +135,9 @@ const decompressions = [
   ['dicomParser/CT1_UNC.implicit_little_endian.dcm', 'dcmconv', 0],
 ] as const;
 
-describe.skipIf(!dcmtk)('DCMTK cross-check: stored samples', () => {
+requirePeer('dcmtk', dcmtk);
+
+describe('DCMTK cross-check: stored samples', () => {
   it.each(decompressions)('%s (%s) matches within %i', async (file, tool, tolerance) => {
     const output = join(work, `${basename(file)}.${tool}.dcm`);
     run(tool, [...(tool === 'dcmconv' ? ['+te'] : []), join(corpus, file), output]);
@@ -174,7 +177,7 @@ const renderings: ReadonlyArray<readonly [string, readonly string[], WindowSpec]
   ['pydicom/ExplVR_BigEnd.dcm', [], 'file'],
 ];
 
-describe.skipIf(!dcmtk)('DCMTK cross-check: rendering (dcm2pnm)', () => {
+describe('DCMTK cross-check: rendering (dcm2pnm)', () => {
   it.each(renderings)('%s with %j', async (file, args, window) => {
     const output = join(work, `${basename(file)}.${renderings.findIndex((entry) => entry[0] === file && entry[1] === args)}.pnm`);
     // -O: no overlay planes burnt in; +op: 8-bit binary PGM/PPM.
