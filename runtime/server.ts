@@ -13,6 +13,7 @@ import { ClinferError } from './errors/index.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { Metrics } from './metrics/metrics.js';
 import { ImagingPool } from './imaging/imaging-pool.js';
+import { InferRequestParser } from './protocol/infer-request-pool.js';
 import { startDicomNode, type DicomNode } from './dicom-node/dicom-node.js';
 import { WorkerPool } from './pool/worker-pool.js';
 import { ModelRepository } from './repository/model-repository.js';
@@ -72,6 +73,8 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   const rateLimiter = config.rateLimit ? new RateLimiter(config.rateLimit) : undefined;
   const imagingPool = new ImagingPool({ threads: config.imagingThreads, maxQueue: config.maxQueueSize });
   const imaging = { pool: imagingPool, limits: { maxImagePixels: config.maxImagePixels, maxFrames: config.maxFrames, maxDecodedBytes: config.maxDecodedBytes } };
+  // Large JSON infer bodies are parsed on threads of their own (as many as imaging's); they start on first use.
+  const inferRequests = new InferRequestParser({ threads: config.imagingThreads, maxQueue: config.maxQueueSize });
   let dicomNode: DicomNode;
   try {
     dicomNode = await startDicomNode({ config, repository, imaging, metrics, audit, log });
@@ -80,7 +83,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     await imagingPool.close();
     throw error;
   }
-  const context = { config, repository, metrics, log, version: PACKAGE_VERSION, isShuttingDown: () => shuttingDown, auth, rateLimiter, audit, imaging, dicomNode };
+  const context = { config, repository, metrics, log, version: PACKAGE_VERSION, isShuttingDown: () => shuttingDown, auth, rateLimiter, audit, imaging, inferRequests, dicomNode };
   const app = createApp(context);
 
   const api = await listen(app, config, config.port, config.host, log);
@@ -130,6 +133,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
       await Promise.race([grpcStopped, graceOver]);
       await pool.close();
       await imagingPool.close();
+      await inferRequests.close();
       metrics.close();
       http.closeAllConnections();
       admin?.server.closeAllConnections();

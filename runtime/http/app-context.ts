@@ -6,6 +6,7 @@ import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { DicomNode } from '../dicom-node/dicom-node.js';
 import type { ImagingService } from '../predict/image-predictor.js';
+import type { InferRequestParser } from '../protocol/infer-request-pool.js';
 import type { ModelRepository } from '../repository/model-repository.js';
 
 /** What the HTTP routes depend on; built once in server.ts. */
@@ -22,6 +23,8 @@ export interface AppContext {
   readonly audit: AuditLog | undefined;
   /** Image decoding threads and limits. */
   readonly imaging: ImagingService;
+  /** OIP infer request parsing: large JSON bodies on threads, off the event loop. */
+  readonly inferRequests: InferRequestParser;
   /** STOW-RS and C-STORE reception, routing, and result delivery. */
   readonly dicomNode: DicomNode;
 }

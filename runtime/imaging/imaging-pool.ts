@@ -1,21 +1,10 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { ClinferError } from '../errors/index.js';
+import { isPiscinaQueueFull, TSX_EXEC_ARGV } from '../util/piscina-errors.js';
 import type { PrepareResult, PrepareTask } from './prepare-image.js';
 
 const WORKER_URL = new URL('./imaging-worker.ts', import.meta.url);
-
-/**
- * piscina's own errors for a full queue. piscina 5 makes them with factories in dist/errors.js (no class,
- * no code, not in its package exports), so they are read from there and compared by message; the unit
- * test that fills a real pool's queue pins it (a new piscina that renames them fails that test, not users).
- */
-const require = createRequire(import.meta.url);
-const { Errors } = require(join(dirname(require.resolve('piscina')), 'errors.js')) as { Errors: Record<'TaskQueueAtLimit' | 'NoTaskQueueAvailable', () => Error> };
-const QUEUE_FULL = new Set([Errors.TaskQueueAtLimit().message, Errors.NoTaskQueueAvailable().message]);
-export const isPiscinaQueueFull = (error: unknown): boolean => error instanceof Error && QUEUE_FULL.has(error.message);
 
 /**
  * Threads that decode and preprocess images (DICOM codecs, sharp, resize), apart from the inference
@@ -31,7 +20,7 @@ export class ImagingPool {
       maxThreads: options.threads,
       idleTimeout: 300_000,
       maxQueue: options.maxQueue,
-      execArgv: ['--import', pathToFileURL(require.resolve('tsx')).href],
+      execArgv: [...TSX_EXEC_ARGV],
     });
     this.#piscina.on('error', () => undefined);
   }

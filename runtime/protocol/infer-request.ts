@@ -4,6 +4,7 @@ import type { TensorSpec } from '../model/tensor-spec.js';
 import { DATATYPES, elementCount, isDatatype, type Datatype } from '../tensor/datatypes.js';
 import type { RequestedOutput, Tensor } from '../tensor/tensor.js';
 import { decodeBinaryData } from './binary-tensor.js';
+import { checkJsonDepth } from './json-depth.js';
 import { decodeJsonData } from './json-tensor.js';
 
 export interface InferRequest {
@@ -13,6 +14,9 @@ export interface InferRequest {
   readonly outputs: readonly RequestedOutput[];
 }
 
+/** What parsing needs of a model (small enough to send to a parsing thread). */
+export type RequestModel = Pick<ModelConfig, 'name' | 'inputs' | 'outputs' | 'unsupportedOutputs' | 'maxBatchSize'>;
+
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -21,7 +25,7 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
  * the model before any tensor memory is allocated. `headerLength` is the Inference-Header-Content-Length
  * header; 0 means the whole body is the raw data of the model's single input.
  */
-export function parseInferRequest(body: Buffer, headerLength: string | undefined, model: ModelConfig): InferRequest {
+export function parseInferRequest(body: Buffer, headerLength: string | undefined, model: RequestModel): InferRequest {
   if (headerLength !== undefined) {
     if (!/^\d+$/.test(headerLength.trim())) throw invalidRequest(`Inference-Header-Content-Length must be a non-negative integer, got '${headerLength.slice(0, 20)}'`);
     const n = Number(headerLength);
@@ -33,6 +37,7 @@ export function parseInferRequest(body: Buffer, headerLength: string | undefined
 }
 
 function parseJson(bytes: Buffer): Json {
+  checkJsonDepth(bytes);
   let value: unknown;
   try {
     value = JSON.parse(bytes.toString('utf8'));
@@ -43,7 +48,7 @@ function parseJson(bytes: Buffer): Json {
   return value;
 }
 
-function parseJsonAndBinary(json: Json, binary: Buffer, model: ModelConfig): InferRequest {
+function parseJsonAndBinary(json: Json, binary: Buffer, model: RequestModel): InferRequest {
   const id = json.id;
   if (id !== undefined && typeof id !== 'string') throw invalidRequest("'id' must be a string");
   const parameters = json.parameters ?? {};
@@ -84,7 +89,7 @@ interface InputPlan {
   data: unknown;
 }
 
-function planInput(raw: unknown, index: number, model: ModelConfig, seen: Set<string>): InputPlan {
+function planInput(raw: unknown, index: number, model: RequestModel, seen: Set<string>): InputPlan {
   if (!isObject(raw)) throw invalidRequest(`inputs[${index}] must be an object with name, shape, datatype and data`);
   const { name, datatype, shape } = raw;
   if (typeof name !== 'string' || name === '') throw invalidRequest(`inputs[${index}].name must be a non-empty string`);
@@ -124,7 +129,7 @@ function checkShape(name: string, shape: readonly number[], spec: TensorSpec): v
   });
 }
 
-function checkBatch(plans: readonly InputPlan[], model: ModelConfig): void {
+function checkBatch(plans: readonly InputPlan[], model: RequestModel): void {
   if (model.maxBatchSize <= 1) return;
   const rows = plans[0]!.shape[0]!;
   for (const p of plans) {
@@ -134,7 +139,7 @@ function checkBatch(plans: readonly InputPlan[], model: ModelConfig): void {
   if (rows > model.maxBatchSize) throw invalidInput(`input '${plans[0]!.name}': batch of ${rows} exceeds the model's max_batch_size ${model.maxBatchSize}`);
 }
 
-function parseRequestedOutputs(raw: unknown, binaryDefault: boolean, model: ModelConfig): RequestedOutput[] {
+function parseRequestedOutputs(raw: unknown, binaryDefault: boolean, model: RequestModel): RequestedOutput[] {
   if (raw === undefined) return model.outputs.map((o) => ({ name: o.name, binary: binaryDefault }));
   if (!Array.isArray(raw)) throw invalidRequest("'outputs' must be an array");
   const seen = new Set<string>();
@@ -156,7 +161,7 @@ function parseRequestedOutputs(raw: unknown, binaryDefault: boolean, model: Mode
 }
 
 /** The raw binary request: the body is the data of the model's only input, shape from the model. */
-function parseRawBody(body: Buffer, model: ModelConfig): InferRequest {
+function parseRawBody(body: Buffer, model: RequestModel): InferRequest {
   if (model.inputs.length !== 1) {
     throw invalidRequest(`a raw binary body (Inference-Header-Content-Length: 0) needs a single-input model; '${model.name}' has ${model.inputs.length} inputs`);
   }

@@ -23,7 +23,7 @@ export function inferRoutes(ctx: AppContext, routes: RouteTable): void {
     note({ requestedModel: String(req.params.model) });
     const v = requireReady(resolveVersion(ctx, req));
     note({ model: v.name, version: v.version, bundleDigest: v.config.digest });
-    const request = parseInferRequest(raw, req.get('inference-header-content-length'), v.config);
+    const request = await ctx.inferRequests.parse(raw, req.get('inference-header-content-length'), v.config);
     note({ requestId: request.id });
     // A JSON output too large to encode is refused before the model spends its time on it.
     refuseOversizedJsonOutputs(v.config, request.outputs, request.inputs[0]?.shape[0] ?? 1, ctx.config.maxJsonResponseBytes);
