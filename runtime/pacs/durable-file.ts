@@ -1,8 +1,11 @@
 import { open } from 'node:fs/promises';
 
-/** Writes a new file and fsyncs it before resolving (it must not exist yet). */
+/**
+ * Writes a new file and fsyncs it before resolving (it must not exist yet). Created 0600: inbox and outbox
+ * files hold patient images and results, readable by the server's user only (like the audit log).
+ */
 export async function writeDurably(path: string, data: Uint8Array | string): Promise<void> {
-  const handle = await open(path, 'wx');
+  const handle = await open(path, 'wx', 0o600);
   try {
     await handle.writeFile(data);
     await handle.sync();

@@ -37,7 +37,7 @@ export class OutboxStore {
   }
 
   async init(): Promise<void> {
-    await Promise.all([this.#tmp, this.#pending, this.#failed].map((d) => mkdir(d, { recursive: true })));
+    await Promise.all([this.#tmp, this.#pending, this.#failed].map((d) => mkdir(d, { recursive: true, mode: 0o700 })));
     for (const name of await readdir(this.#tmp)) await rm(join(this.#tmp, name), { recursive: true, force: true });
   }
 
@@ -48,7 +48,7 @@ export class OutboxStore {
   /** Resolves once the item is durably in pending/. */
   async write(meta: OutboxItemMeta, instances: readonly Uint8Array[]): Promise<void> {
     const staging = join(this.#tmp, meta.id);
-    await mkdir(staging);
+    await mkdir(staging, { mode: 0o700 });
     try {
       for (const [index, bytes] of instances.entries()) await writeDurably(join(staging, instanceFile(index)), bytes);
       await writeDurably(join(staging, META_FILE), JSON.stringify(meta));
@@ -101,7 +101,7 @@ export class OutboxStore {
   async moveToFailed(id: string, failure: { readonly reason: string; readonly attempts: number }): Promise<void> {
     const target = join(this.#failed, id);
     await rename(join(this.#pending, id), target);
-    await writeFile(join(target, FAILURE_FILE), JSON.stringify({ ...failure, failedAt: new Date().toISOString() }));
+    await writeFile(join(target, FAILURE_FILE), JSON.stringify({ ...failure, failedAt: new Date().toISOString() }), { mode: 0o600 });
     await syncDir(this.#pending);
   }
 }
