@@ -81,7 +81,7 @@ describe('the audit log', () => {
     expect((await fetch(`${server.url}/v2/models/heart-disease-risk/infer`, { method: 'POST', body, headers: auth })).status).toBe(200);
     await server.close();
     expect(lines().slice(-2)).toMatchObject([{ seq: 7, action: 'predict', prev: closed.at(-1).hash }, { seq: 8, action: 'checkpoint', reason: 'shutdown' }]);
-    expect(cli('verify', logFile, '--key', pubFile).code).toBe(0);
+    expect(cli('verify', logFile, '--key', pubFile)).toEqual({ code: 0, out: expect.stringMatching(/^ok: 8 lines/) });
 
     const original = readFileSync(logFile, 'utf8');
     writeFileSync(logFile, original.replace('"caller":"pacs-router","model":"heart-disease-risk"', '"caller":"someone-else","model":"heart-disease-risk"'));
