@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import { ClinferError, httpStatusFromError } from '../errors/index.js';
 import type { AppContext } from './app-context.js';
+import { securityHeaders } from './security-headers.js';
 import { PUBLIC } from '../auth/access.js';
 import { accessGuard, notFoundGuard, type GuardContext } from './access-guard.js';
 import { corsMiddleware } from './cors.js';
@@ -58,6 +59,7 @@ export function createApp(ctx: AppContext, listener: Listener = 'api'): Express 
     }
     next();
   });
+  app.use(securityHeaders(ctx.config));
   app.use(corsMiddleware(ctx.config.corsOrigins));
   const audit = ctx.audit;
   const guardContext: GuardContext = {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { RequestHandler } from 'express';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { tokenRefused } from '../auth/token-refusal.js';
 import type { Config } from '../config/config-schema.js';
@@ -39,5 +40,22 @@ export function createCdsTokenVerifier(config: Config): CdsTokenVerifier | undef
     const jti = String(payload.jti);
     if (seen.has(jti)) throw new ClinferError('UNAUTHENTICATED', "the bearer token was refused: its 'jti' was already used");
     if (seen.size < 100_000) seen.set(jti, payload.exp ?? now + 300);
+  };
+}
+
+/**
+ * The first handler of every CDS Hooks route: with client authentication configured, the EHR's JWT is
+ * verified before anything else, the body included (an anonymous caller's 40 MB body is never parsed).
+ * The audience is the service URL under `publicUrl`, never one built from the Host header (required by
+ * the configuration whenever cdsHooksJwksFile is set).
+ */
+export function cdsAuthHandler(config: Config): RequestHandler {
+  const verify = createCdsTokenVerifier(config);
+  if (!verify) return (_req, _res, next) => next();
+  if (!config.publicUrl) throw new ClinferError('CONFIG_INVALID', "configuration field 'publicUrl': CDS Hooks client authentication needs it (the token audience)");
+  const base = config.publicUrl.replace(/\/$/, '');
+  return async (req, _res, next) => {
+    await verify(req.get('authorization'), `${base}${req.baseUrl}${req.path}`);
+    next();
   };
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../runtime/config/load-config.js';
 import type { ClinferServer } from '../../runtime/server.js';
 import { metricValue } from '../helpers/metrics.js';
 import { DEMO_MODELS, FIXTURES, startTestServer } from '../helpers/server.js';
@@ -45,7 +46,6 @@ function expectValidCard(card: any) {
 }
 
 beforeAll(async () => {
-  server = await startTestServer(DEMO_MODELS);
   // The EHR's FHIR server (a loopback HTTP peer serving the fixture; no FHIR server package runs here).
   fhir = createServer((req, res) => {
     fhirRequests.push({ url: req.url ?? '', authorization: req.headers.authorization });
@@ -57,6 +57,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => fhir.listen(0, '127.0.0.1', r));
   fhirUrl = `http://127.0.0.1:${(fhir.address() as AddressInfo).port}/fhir`;
+  server = await startTestServer(DEMO_MODELS, { cdsHooksFhirServers: [fhirUrl] });
 });
 afterAll(async () => {
   await server?.close();
@@ -101,6 +102,33 @@ describe('a service call', () => {
     expect(fhirRequests.every((r) => r.authorization === 'Bearer tok-123')).toBe(true);
     const prefetched = await call('/cds-services/heart-disease-risk', hookRequest({ prefetch: { patient: patientA, observations: observationsA } }));
     expect(json.cards[0].summary).toBe(prefetched.json.cards[0].summary);
+  });
+
+  it('refuses a fhirServer that is not on cdsHooksFhirServers (403), before any request leaves', async () => {
+    // Another loopback listener stands for anything the EHR's token must never reach.
+    const hits: string[] = [];
+    const canary = createServer((req, res) => { hits.push(req.url ?? ''); res.end('{}'); });
+    await new Promise<void>((r) => canary.listen(0, '127.0.0.1', r));
+    const port = (fhir.address() as AddressInfo).port;
+    try {
+      fhirRequests.length = 0;
+      for (const fhirServer of [
+        `${server.url}/metrics`, server.url, `http://127.0.0.1:${(canary.address() as AddressInfo).port}/fhir`,
+        `${fhirUrl}/../metrics`, `${fhirUrl}/%2e%2e/metrics`, `${fhirUrl}evil`, `http://user:pw@127.0.0.1:${port}/fhir`,
+        `https://127.0.0.1:${port}/fhir`, `http://localhost:${port}/fhir`, `${fhirUrl}?x=1`, 'not a url',
+      ]) {
+        const res = await call('/cds-services/heart-disease-risk', hookRequest({ fhirServer, fhirAuthorization: { access_token: 'tok-secret' } }));
+        expect(res.status, fhirServer).toBe(403);
+        expect(res.json.code, fhirServer).toBe('FHIR_SERVER_NOT_ALLOWED');
+      }
+      expect(hits).toEqual([]);
+      expect(fhirRequests).toEqual([]);
+      // Under the allowed base (a sub-path) is allowed.
+      const under = await call('/cds-services/heart-disease-risk', hookRequest({ fhirServer: `${fhirUrl}/`, prefetch: { patient: patientA, observations: observationsA } }));
+      expect(under.status).toBe(200);
+    } finally {
+      await new Promise((r) => canary.close(r));
+    }
   });
 
   it('answers 412 when a prefetch key is missing and there is no FHIR server', async () => {
@@ -182,5 +210,22 @@ describe('client authentication (JWT, ES384)', () => {
 
   it('protects discovery too', async () => {
     expect((await fetch(`${secured.url}/cds-services`)).status).toBe(401);
+  });
+
+  it('checks the token before it reads the body, and reads it within cdsHooksMaxBodyBytes', async () => {
+    const post = async (payload: string, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${secured.url}/cds-services/heart-disease-risk`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: payload });
+      return { status: res.status, json: (await res.json()) as any };
+    };
+    // Not JSON and over the limit: an anonymous caller learns neither, it is refused first.
+    expect((await post('{ not json')).status).toBe(401);
+    expect((await post(`"${'x'.repeat(9 * 1024 * 1024)}"`)).status).toBe(401);
+    const big = await post(`"${'x'.repeat(9 * 1024 * 1024)}"`, { authorization: `Bearer ${await sign({})}` });
+    expect(big.status).toBe(413);
+    expect((await post('{ not json', { authorization: `Bearer ${await sign({})}` })).status).toBe(400);
+  });
+
+  it('refuses to start without publicUrl: the audience is never taken from the Host header', () => {
+    expect(() => parseConfig({ cdsHooksJwksFile: '/etc/clinfer/ehr-jwks.json', cdsHooksIssuers: ['https://ehr.example.org'] })).toThrow(/configuration field 'publicUrl'/);
   });
 });

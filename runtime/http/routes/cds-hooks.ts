@@ -10,7 +10,8 @@ import type { ModelConfig } from '../../model/model-config.js';
 import { predictRows } from '../../predict/tabular-predictor.js';
 import type { ModelVersion } from '../../repository/model-version.js';
 import type { AppContext } from '../app-context.js';
-import { createCdsTokenVerifier } from '../cds-auth.js';
+import { cdsAuthHandler } from '../cds-auth.js';
+import { checkFhirServer } from '../cds-fhir-server.js';
 import { callerOf } from '../caller.js';
 import { cdsHookAuditRecord } from '../../audit/cds-hook-audit-record.js';
 import { CDS_HOOKS } from '../../auth/access.js';
@@ -20,12 +21,10 @@ type Service = { version: ModelVersion & { config: ModelConfig & { tabular: NonN
 
 /** CDS Hooks 2.0: discovery, one service per READY tabular bundle that declares a hook, and feedback. */
 export function cdsHooksRoutes(ctx: AppContext, routes: RouteTable): void {
-  const json = express.json({ limit: ctx.config.maxBodyBytes });
-  const verify = createCdsTokenVerifier(ctx.config);
+  // The EHR's JWT is checked first; only then is the body read, within its own limit.
+  const authenticate = cdsAuthHandler(ctx.config);
+  const json = express.json({ limit: ctx.config.cdsHooksMaxBodyBytes });
   const baseUrl = (req: Request) => (ctx.config.publicUrl ?? `${req.protocol}://${req.get('host')}`).replace(/\/$/, '');
-  const authenticate = async (req: Request, path: string) => {
-    if (verify) await verify(req.get('authorization'), `${baseUrl(req)}${path}`);
-  };
 
   const services = (): Service[] => {
     const found = new Map<string, Service>();
@@ -50,18 +49,16 @@ export function cdsHooksRoutes(ctx: AppContext, routes: RouteTable): void {
     return s;
   };
 
-  routes.get('/cds-services', { access: CDS_HOOKS, summary: 'CDS Hooks discovery' }, async (req, res) => {
-    await authenticate(req, '/cds-services');
+  routes.get('/cds-services', { access: CDS_HOOKS, summary: 'CDS Hooks discovery' }, authenticate, async (_req, res) => {
     res.json({ services: services().map((s) => describeService(s.declaration, s.version.config.tabular)) });
   });
 
-  routes.post('/cds-services/:id', { access: CDS_HOOKS, summary: 'a CDS Hooks service call' }, json, async (req, res) => {
+  routes.post('/cds-services/:id', { access: CDS_HOOKS, summary: 'a CDS Hooks service call' }, authenticate, json, async (req, res) => {
     const { version, declaration } = service(req.params.id as string);
-    await authenticate(req, `/cds-services/${declaration.id}`);
     const model = version.config;
     const labels = { model: model.name, version: model.version };
     try {
-      const request = readHookRequest(req.body, declaration.hook);
+      const request = checkFhirServer(readHookRequest(req.body, declaration.hook), ctx.config.cdsHooksFhirServers);
       const templates = describeService(declaration, model.tabular).prefetch;
       const resources = await gatherResources(request, templates);
       ctx.audit?.append(cdsHookAuditRecord({ caller: callerOf(res), service: declaration.id, hookInstance: request.hookInstance, model: model.name, version: model.version, fhirServer: request.fhirServer, resources }));
@@ -97,9 +94,8 @@ export function cdsHooksRoutes(ctx: AppContext, routes: RouteTable): void {
     }
   });
 
-  routes.post('/cds-services/:id/feedback', { access: CDS_HOOKS, summary: 'CDS Hooks card feedback' }, json, async (req, res) => {
+  routes.post('/cds-services/:id/feedback', { access: CDS_HOOKS, summary: 'CDS Hooks card feedback' }, authenticate, json, async (req, res) => {
     const { declaration } = service(req.params.id as string);
-    await authenticate(req, `/cds-services/${declaration.id}/feedback`);
     const items = isObject(req.body) && Array.isArray(req.body.feedback) ? req.body.feedback : undefined;
     if (!items || items.length === 0) throw new ClinferError('INVALID_REQUEST', "the body must be {\"feedback\": [{\"card\", \"outcome\", \"outcomeTimestamp\"}, ...]}");
     items.forEach((item: unknown, i: number) => {
