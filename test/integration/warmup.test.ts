@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleCommand } from '../../runtime/cli/bundle-command.js';
 import type { ClinferServer } from '../../runtime/server.js';
 import { bundleJson } from '../helpers/bundle.js';
 import { metricValue } from '../helpers/metrics.js';
@@ -148,5 +149,24 @@ describe('without declared samples', () => {
     expect(res.json.code).toBe('INFERENCE_FAILED');
     expect(res.json.error).toMatch(/Pad reflect/);
     expect(res.json.error).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('clinfer bundle validate', () => {
+  const validate = async (model: string) => {
+    const out = { log: [] as string[], err: [] as string[] };
+    const code = await bundleCommand(['validate', join(repo.root, model, '1')], { log: (l) => out.log.push(l), err: (l) => out.err.push(l) });
+    return { code, log: out.log.join('\n'), err: out.err.join('\n') };
+  };
+
+  it('runs the same warm-up as the server: declared samples must pass, a failed synthetic one warns', async () => {
+    expect(await validate('vad')).toMatchObject({ code: 0, log: expect.stringMatching(/runs 1 warm-up sample\(s\)/) });
+    const bad = await validate('vad-bad-sample');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/field 'warmup': warmup sample 'speech': .*Pad reflect/);
+    const bare = await validate('vad-bare');
+    expect(bare.code).toBe(0);
+    expect(bare.err).toMatch(/warning: synthetic warm-up \(zeros\): .*Pad reflect.*declare warmup\.samples/);
+    expect(bare.log).toMatch(/synthetic warm-up failed/);
   });
 });
