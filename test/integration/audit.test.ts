@@ -3,7 +3,9 @@ import { createHash, createHmac, generateKeyPairSync, randomBytes } from 'node:c
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { credentials, Metadata, type Client } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadInferenceProto } from '../../runtime/grpc/grpc-server.js';
 import type { ClinferServer } from '../../runtime/server.js';
 import { DEMO_MODELS, ROOT, startTestServer, TempRepository } from '../helpers/server.js';
 
@@ -70,18 +72,49 @@ describe('the audit log', () => {
     expect(statSync(logFile).mode & 0o777).toBe(0o600);
   });
 
+  it('records gRPC inferences with the HMAC of their tensors, a STOW-RS 409 as a failure, and a CDS Hooks call with the resources it read', async () => {
+    const before = lines().length;
+    const Service = loadInferenceProto();
+    const client = new Service(server.grpcAddress!, credentials.createInsecure()) as Client & Record<string, Function>;
+    const tensor = Buffer.from(new Float32Array([63, 1, 1, 145, 233, 1, 2, 150, 0, 2.3, 3, 0, 6]).buffer);
+    const metadata = new Metadata();
+    metadata.set('authorization', `Bearer ${KEY}`);
+    await new Promise<void>((ok, fail) => client.ModelInfer!({ model_name: 'heart-disease-risk', id: 'grpc-study-9', inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 13] }], raw_input_contents: [tensor] }, metadata, (e: Error | null) => (e ? fail(e) : ok())));
+    client.close();
+
+    const boundary = 'b0undary';
+    const stow = await fetch(`${server.url}/dicomweb/studies`, {
+      method: 'POST', headers: { ...auth, 'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}` },
+      body: Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), Buffer.from('not a DICOM object at all'), Buffer.from(`\r\n--${boundary}--\r\n`)]),
+    });
+    expect(stow.status).toBe(409);
+
+    const hook = await fetch(`${server.url}/cds-services/heart-disease-risk`, {
+      method: 'POST', headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ hook: 'patient-view', hookInstance: 'd1577c69-dfbe-44ad-ba6d-3e05e953b2ea', context: { userId: 'Practitioner/1', patientId: 'p7' }, prefetch: { patient: { resourceType: 'Patient', id: 'p7', gender: 'female', birthDate: '1961-04-02' }, observations: { resourceType: 'Bundle', type: 'searchset', entry: [] } } }),
+    });
+    expect(hook.status).toBe(200);
+
+    const [grpc, store, cds] = lines().slice(before);
+    expect(grpc).toMatchObject({ action: 'predict', transport: 'grpc', caller: 'pacs-router', model: 'heart-disease-risk', version: '1', outcome: 'success', input_hmac: hmac(tensor), request_id_hmac: hmac('grpc-study-9') });
+    expect(store).toMatchObject({ action: 'dicom_store', transport: 'stowrs', status: 409, outcome: 'failure', instances: 1, failed: 1, failed_codes: { INVALID_DICOM: 1 } });
+    expect(cds).toMatchObject({ action: 'cds_hook', transport: 'cds-hooks', service: 'heart-disease-risk', hook_instance: 'd1577c69-dfbe-44ad-ba6d-3e05e953b2ea', model: 'heart-disease-risk', resources_read: { Patient: 1 } });
+    expect(JSON.stringify(lines().slice(before))).not.toMatch(/p7|1961|grpc-study-9/);
+  });
+
   it('ends with a signed shutdown checkpoint, continues the chain across a restart, and `clinfer audit verify --key` finds an edited or removed line', async () => {
     await server.close();
     const closed = lines();
-    expect(closed.at(-1)).toMatchObject({ action: 'checkpoint', reason: 'shutdown', seq: 6 });
-    expect(cli('verify', logFile, '--key', pubFile)).toEqual({ code: 0, out: expect.stringMatching(/^ok: 6 lines in 1 file, 1 checkpoint; the chain is intact, every checkpoint signed by key [0-9a-f]{16}\n$/) });
+    const n = closed.length;
+    expect(closed.at(-1)).toMatchObject({ action: 'checkpoint', reason: 'shutdown', seq: n });
+    expect(cli('verify', logFile, '--key', pubFile)).toEqual({ code: 0, out: expect.stringMatching(new RegExp(`^ok: ${n} lines in 1 file, 1 checkpoint; the chain is intact, every checkpoint signed by key [0-9a-f]{16}\n$`)) });
     expect(cli('verify', logFile)).toEqual({ code: 0, out: expect.stringContaining('note: signatures were not checked (no --key)') });
 
     server = await startTestServer(DEMO_MODELS, { ...auditConfig, apiKeys: [...apiKeys].map((k) => ({ ...k, scopes: [...k.scopes] })) });
     expect((await fetch(`${server.url}/v2/models/heart-disease-risk/infer`, { method: 'POST', body, headers: auth })).status).toBe(200);
     await server.close();
-    expect(lines().slice(-2)).toMatchObject([{ seq: 7, action: 'predict', prev: closed.at(-1).hash }, { seq: 8, action: 'checkpoint', reason: 'shutdown' }]);
-    expect(cli('verify', logFile, '--key', pubFile)).toEqual({ code: 0, out: expect.stringMatching(/^ok: 8 lines/) });
+    expect(lines().slice(-2)).toMatchObject([{ seq: n + 1, action: 'predict', prev: closed.at(-1).hash }, { seq: n + 2, action: 'checkpoint', reason: 'shutdown' }]);
+    expect(cli('verify', logFile, '--key', pubFile)).toEqual({ code: 0, out: expect.stringMatching(new RegExp(`^ok: ${n + 2} lines`)) });
 
     const original = readFileSync(logFile, 'utf8');
     writeFileSync(logFile, original.replace('"caller":"pacs-router","model":"heart-disease-risk"', '"caller":"someone-else","model":"heart-disease-risk"'));
