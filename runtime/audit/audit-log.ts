@@ -83,6 +83,16 @@ export class AuditLog {
     if (this.#sinceCheckpoint >= this.#o.checkpointEvery) this.#checkpoint('interval');
   }
 
+  /** For events no request waits on (a shadow comparison, a C-STORE association): false when not written. */
+  tryAppend(record: AuditRecord): boolean {
+    try {
+      this.append(record);
+      return true;
+    } catch {
+      return false; // #write has logged why
+    }
+  }
+
   /**
    * A refused authentication or authorisation. Never throws (the caller is refused anyway); at most
    * `accessDeniedPerMinute` entries per source and minute, the rest summed up in one
