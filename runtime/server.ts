@@ -15,6 +15,7 @@ import { Metrics } from './metrics/metrics.js';
 import { ImagingPool } from './imaging/imaging-pool.js';
 import { InferRequestParser } from './protocol/infer-request-pool.js';
 import { startDicomNode, type DicomNode } from './dicom-node/dicom-node.js';
+import { exitHard } from './pool/hard-exit.js';
 import { WorkerPool } from './pool/worker-pool.js';
 import { ModelRepository } from './repository/model-repository.js';
 import { RepositoryWatcher } from './repository/repository-watcher.js';
@@ -55,7 +56,17 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
       metrics.workerExits.inc();
       log.warn('an inference worker thread died; it is replaced and the requests it held are retried once', { threadId: event.threadId, exits: event.exits });
     },
+    onWorkerAbandoned: (event) => {
+      metrics.workersAbandoned.inc();
+      metrics.stuckWorkers.set(event.stuck);
+      log.error('a worker thread ran past its limit inside ONNX Runtime and was given up; a replacement serves, the stuck one holds a core until the process restarts', { model: event.key.slice(0, event.key.lastIndexOf('#')), task: event.task, limitMs: event.limitMs, stuckThreads: event.stuck });
+      if (config.exitAfterStuckWorkers > 0 && event.stuck >= config.exitAfterStuckWorkers) {
+        log.error('stuck worker threads reached exitAfterStuckWorkers: shutting down for the supervisor to restart the process', { stuckThreads: event.stuck });
+        void restartForStuckWorkers();
+      }
+    },
   });
+  let restartForStuckWorkers = async () => {};
   const audit = openAuditLog(config, log);
   const repository = new ModelRepository({ root: resolve(config.models), pool, metrics, log, config, audit });
   metrics.driftSource = () => repository.readyVersions().filter((v) => v.drift).map((v) => ({ model: v.name, version: v.version, values: v.drift!.psi().values }));
@@ -131,7 +142,10 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
       await dicomNode.close();
       clearTimeout(graceTimer);
       await Promise.race([grpcStopped, graceOver]);
+      // Runs still going now are abandoned and answered 503; a thread stuck inside ONNX Runtime cannot be
+      // stopped, and pool.stuckThreads then tells the caller to end the process hard (pool/hard-exit.ts).
       await pool.close();
+      if (pool.stuckThreads > 0) await new Promise((r) => setTimeout(r, 100)); // those 503s reach their sockets
       await imagingPool.close();
       await inferRequests.close();
       metrics.close();
@@ -142,6 +156,10 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
       await audit?.close();
     })();
     return closing;
+  };
+  restartForStuckWorkers = async () => {
+    await close();
+    exitHard();
   };
   return { url, adminUrl: admin?.url, grpcAddress: grpc?.address, dicomPort: dicomNode.scp?.port, repository, pool, metrics, close };
 }

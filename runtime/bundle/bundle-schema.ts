@@ -84,6 +84,8 @@ export const bundleSchema = z.strictObject({
       providers: z.array(provider).min(1).default(['cpu']),
       intra_op_threads: z.number().int().min(0).max(256).optional(),
       instances: z.number().int().min(1).max(64).optional(),
+      /** The watchdog's limit for one execution (batch); default: the server's executionTimeoutMs. */
+      timeout_ms: z.number().int().min(100).max(3_600_000).optional(),
     })
     .default({ providers: ['cpu'] }),
 });

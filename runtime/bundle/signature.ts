@@ -61,7 +61,7 @@ export function signManifest(name: string, version: string, files: Record<string
  * Checks a bundle folder against its signature.json: the files on disk are exactly those signed, each
  * with its signed digest, and the signature verifies under one of the trusted Ed25519 public keys.
  */
-export async function verifyFolder(dir: string, trusted: readonly KeyObject[], expected?: { name: string; version: string }): Promise<{ keyId: string; digest: string }> {
+export async function verifyFolder(dir: string, trusted: readonly KeyObject[], expected?: { name: string; version: string }): Promise<{ keyId: string; digest: string; files: Record<string, string> }> {
   const text = await readFile(join(dir, SIGNATURE_FILE), 'utf8').catch(() => undefined);
   if (text === undefined) throw invalid(`${dir}: the bundle is not signed (no ${SIGNATURE_FILE}) and trusted keys are configured`);
   let doc: SignatureDocument;
@@ -85,7 +85,7 @@ export async function verifyFolder(dir: string, trusted: readonly KeyObject[], e
   const bytes = manifestBytes(doc.name, doc.version, doc.files);
   const key = trusted.find((k) => keyId(k) === doc.key_id) ?? trusted.find((k) => safeVerify(bytes, k, doc.signature));
   if (!key || !safeVerify(bytes, key, doc.signature)) throw invalid(`${dir}: the signature (key ${String(doc.key_id).slice(0, 16)}) does not verify under any trusted key`);
-  return { keyId: keyId(key), digest: bundleDigest(actual) };
+  return { keyId: keyId(key), digest: bundleDigest(actual), files: actual };
 }
 
 function safeVerify(bytes: Buffer, key: KeyObject, signature: string): boolean {

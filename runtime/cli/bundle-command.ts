@@ -66,7 +66,7 @@ export async function bundleCommand(args: string[], out: Out = { log: (l) => pro
         const folder = await readVersionFolder(target, undefined);
         const started = performance.now();
         const plan = await warmupPlan(target, folder.bundle, join(target, BUNDLE_FILE));
-        const created = await createSession({ key: 'validate', modelPath: folder.modelPath, providers: [...(folder.bundle?.execution.providers ?? ['cpu'])], intraOpThreads: 1, warmup: plan });
+        const created = await createSession({ key: 'validate', modelPath: folder.modelPath, modelSha256: await sha256File(folder.modelPath), executionTimeoutMs: 0, providers: [...(folder.bundle?.execution.providers ?? ['cpu'])], intraOpThreads: 1, warmup: plan });
         const inputs = describeValues(created.session.inputMetadata);
         const outputs = describeValues(created.session.outputMetadata);
         const config = buildModelConfig({ name: folder.bundle?.name ?? basename(target), version: folder.bundle?.version ?? '1', bundleFile: join(target, BUNDLE_FILE), digest: bundleDigest(await fileDigests(target, false)) }, { inputs, outputs, provider: created.provider }, folder.bundle, { autofillMaxBatchSize: 32, instances: 1, maxQueueSize: 1, maxQueueDelayUs: undefined });

@@ -1,3 +1,4 @@
+import { exitHard } from '../pool/hard-exit.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { SCOPES } from '../auth/identity.js';
@@ -77,7 +78,14 @@ export async function main(argv: string[]): Promise<number> {
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         process.stdout.write(`${signal}: draining and shutting down\n`);
-        void server.close().then(resolve);
+        void server.close().then(() => {
+          // A worker thread stuck inside ONNX Runtime would keep the process from exiting: end it hard.
+          if (server.pool.stuckThreads > 0) {
+            process.stdout.write(`${server.pool.stuckThreads} worker thread(s) stuck inside ONNX Runtime: exiting hard\n`);
+            exitHard();
+          }
+          resolve();
+        });
       };
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));

@@ -118,6 +118,16 @@ export class Metrics {
     help: 'Inference worker threads that died (crash, heap limit); each is replaced, the requests it held retried once',
     registers: [this.registry],
   });
+  readonly workersAbandoned = new Counter({
+    name: 'clinfer_worker_threads_abandoned_total',
+    help: 'Inference worker threads given up by the watchdog (a run past its execution or load timeout); each is replaced',
+    registers: [this.registry],
+  });
+  readonly stuckWorkers = new Gauge({
+    name: 'clinfer_stuck_worker_threads',
+    help: 'Abandoned worker threads still inside ONNX Runtime: each holds a core until its run returns or the process restarts',
+    registers: [this.registry],
+  });
   readonly dicomInstances = new Counter({
     name: 'clinfer_dicom_instances_received_total',
     help: 'DICOM instances received (STOW-RS or C-STORE) by what became of them: processed, unrouted, failed',

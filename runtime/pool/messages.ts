@@ -18,9 +18,16 @@ export interface SessionSpec {
   /** Unique per loaded model version (name, version and a load generation). */
   key: string;
   modelPath: string;
+  /**
+   * sha256 of the model file as verified at load (signature or bundle digest). Every session, a replacement
+   * worker's included, is created from bytes read and hashed in one go: a file changed on disk since is refused.
+   */
+  modelSha256: string;
   /** Execution providers in order of preference; CPU is always tried last. */
   providers: string[];
   intraOpThreads: number;
+  /** The watchdog's limit for one execution (batch) of this version; past it the run is abandoned. */
+  executionTimeoutMs: number;
   /** How each new session is warmed up (warmup.ts: declared samples, synthetic zeros, or off). */
   warmup: WarmupPlan;
 }
@@ -51,17 +58,22 @@ export interface InferResult {
   threadId: number;
 }
 
-export interface BroadcastBarrier {
-  /** Int32Array(1) counter on shared memory: each worker increments it, then waits for `workers`. */
-  counter: SharedArrayBuffer;
-  workers: number;
-}
-
 /** Test-only (fault-hook.ts): the worker thread dies holding the task, before or after session.run. */
 export type TaskFault = 'crash-before-run' | 'crash-after-run';
 
 export type Task =
-  | { kind: 'load'; spec: SessionSpec; barrier: BroadcastBarrier }
-  | { kind: 'unload'; key: string; barrier: BroadcastBarrier }
+  | { kind: 'load'; spec: SessionSpec }
+  | { kind: 'unload'; key: string }
   /** `fault` is only ever set by an armed test hook (CLINFER_TEST_FAULTS in a test process). */
   | { kind: 'infer'; spec: SessionSpec; feeds: WireTensor[]; fetches: string[]; fault?: TaskFault };
+
+/** Main thread -> worker thread: one task, numbered; the worker answers each id exactly once. */
+export interface TaskMessage {
+  id: number;
+  task: Task;
+}
+
+/** Worker thread -> main thread. `error` carries the error's message only (first line, no stack). */
+export type ReplyMessage =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; error: string };

@@ -1,11 +1,11 @@
 import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Piscina } from 'piscina';
+import { pathToFileURL } from 'node:url';
 import { ClinferError } from '../errors/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { TestFaults } from './fault-hook.js';
 import type { InferResult, LoadResult, SessionSpec, Task } from './messages.js';
 import { fromWire, toWire } from './wire.js';
+import { WorkerTaskError, WorkerThread, WorkerThreadExit } from './worker-thread.js';
 
 export interface PoolInferResult {
   readonly outputs: Tensor[];
@@ -16,14 +16,26 @@ export interface WorkerPoolOptions {
   readonly workers: number;
   /** Old-generation heap cap per worker thread, in MiB (Node's default when absent). */
   readonly maxHeapMb?: number | undefined;
-  /** Called each time a worker thread dies (piscina has already started its replacement). */
+  /** Called each time a worker thread dies (its replacement is already starting). */
   readonly onWorkerExit?: ((event: WorkerExitEvent) => void) | undefined;
+  /** Called each time the watchdog gives a stuck worker thread up (its replacement is already starting). */
+  readonly onWorkerAbandoned?: ((event: WorkerAbandonedEvent) => void) | undefined;
 }
 
 export interface WorkerExitEvent {
   readonly threadId: number;
   /** Worker deaths since the pool started, this one included. */
   readonly exits: number;
+}
+
+export interface WorkerAbandonedEvent {
+  readonly threadId: number;
+  /** Model version key (SessionSpec.key) of the task that ran past its limit. */
+  readonly key: string;
+  readonly task: 'infer' | 'load' | 'unload';
+  readonly limitMs: number;
+  /** Abandoned threads still running (each holds a core until its run returns or the process ends). */
+  readonly stuck: number;
 }
 
 export interface InferOptions {
@@ -34,64 +46,73 @@ export interface InferOptions {
   readonly preserveInputs?: boolean;
 }
 
-const WORKER_URL = new URL('./worker.ts', import.meta.url);
+interface Queued {
+  readonly task: Task;
+  readonly transfer: ArrayBuffer[];
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+const WORKER_ENTRY = new URL('./worker-bootstrap.cjs', import.meta.url);
+/** How often the watchdog looks at what each thread runs: its precision, at no cost per request. */
+const WATCHDOG_INTERVAL_MS = 100;
+/** Releasing a session takes milliseconds; a thread stuck this long in an unload is given up. */
+const UNLOAD_LIMIT_MS = 30_000;
 
 /**
- * The main-thread face of the worker threads. Any worker can run any model (sessions are created on
- * first use); `load` and `unload` are broadcast so every worker holds a warm session before READY.
+ * The main-thread face of the inference worker threads (our own small pool: piscina cannot give a thread
+ * up without terminating it, and terminating a thread inside ONNX Runtime aborts the process).
+ *
+ * - Any thread can run any model (sessions are created on first use from the verified bytes); `load`
+ *   warms the session on every thread, `unload` frees it. Inference batches wait in one FIFO and go to
+ *   the first idle thread.
+ * - Isolation: a watchdog (one timer, every 100 ms; nothing per request) gives up a thread whose running
+ *   task is past its limit (the version's `executionTimeoutMs`, or the load's timeout): the task's caller
+ *   gets EXECUTION_TIMEOUT, the tasks queued behind it on that thread WORKER_EXITED (retryable, they never
+ *   ran), a replacement thread starts at once, and `onWorkerAbandoned` reports it. The abandoned thread
+ *   keeps its core until its run returns (then it ends itself) or the process ends; see docs/isolation.md.
+ * - A thread that dies (crash, heap limit) rejects its tasks with WORKER_EXITED and is replaced.
  */
 export class WorkerPool {
-  readonly #piscina: Piscina;
   readonly #size: number;
+  readonly #options: WorkerPoolOptions;
+  readonly #threads = new Set<WorkerThread>();
+  readonly #abandoned = new Set<WorkerThread>();
+  readonly #queue: Queued[] = [];
+  /** Load tasks carry their own limit (the load timeout), kept beside the task. */
+  readonly #loadLimits = new WeakMap<Task, number>();
+  readonly #watchdog: NodeJS.Timeout;
+  readonly #execArgv: string[];
   #closed = false;
-  #broadcastChain: Promise<unknown> = Promise.resolve();
   /** Test-only fault injection (fault-hook.ts); undefined unless armed in a test process. */
   readonly #faults = TestFaults.fromEnv();
-  /** Thread ids of the workers that have started and not (yet) died. */
-  readonly #live = new Set<number>();
   #exits = 0;
+  #abandonedTotal = 0;
 
   constructor(options: WorkerPoolOptions) {
     // Workers copy the environment when they start: no ONNX Runtime telemetry from any of them.
     process.env.ORT_DISABLE_TELEMETRY ??= '1';
     this.#size = options.workers;
-    this.#piscina = new Piscina({
-      filename: fileURLToPath(WORKER_URL),
-      minThreads: options.workers,
-      maxThreads: options.workers,
-      concurrentTasksPerWorker: 1,
-      idleTimeout: Number.POSITIVE_INFINITY,
-      ...(options.maxHeapMb ? { resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb } } : {}),
-      // The worker is TypeScript: each thread registers tsx before loading it.
-      execArgv: ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href],
-    });
-    // A worker that dies is replaced by piscina (minThreads); its tasks are rejected with an error that
-    // translateWorkerError maps to WORKER_EXITED, which the scheduler retries once.
-    this.#piscina.on('error', () => undefined);
-    this.#piscina.on('workerCreate', (worker: { id: number }) => this.#live.add(worker.id));
-    this.#piscina.on('workerDestroy', () => {
-      // A thread that has exited reports threadId -1: the dead one is the started one piscina no longer lists.
-      const listed = new Set(this.#piscina.threads.map((t) => t.threadId));
-      const gone = [...this.#live].filter((id) => !listed.has(id));
-      for (const id of gone) this.#live.delete(id);
-      if (this.#closed) return;
-      this.#exits++;
-      options.onWorkerExit?.({ threadId: gone[0] ?? -1, exits: this.#exits });
-    });
+    this.#options = options;
+    // The worker is TypeScript: each thread registers tsx before loading it.
+    this.#execArgv = ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href];
+    for (let i = 0; i < this.#size; i++) this.#spawn();
+    this.#watchdog = setInterval(() => this.#watch(), WATCHDOG_INTERVAL_MS);
+    this.#watchdog.unref();
   }
 
   get size(): number {
     return this.#size;
   }
 
-  /** The worker threads, started or starting (tests use this to kill one). */
+  /** The worker threads in service, started or starting (tests use this to kill one). */
   get threads() {
-    return this.#piscina.threads;
+    return [...this.#threads].map((t) => t.worker);
   }
 
   /** Worker threads that have started and are serving (a replacement counts once it is up). */
   get liveWorkers(): number {
-    return this.#live.size;
+    return [...this.#threads].filter((t) => t.serving).length;
   }
 
   /** Worker threads that died since the pool started (not counting those stopped by close). */
@@ -99,67 +120,145 @@ export class WorkerPool {
     return this.#exits;
   }
 
-  /** Creates and warms the session on every worker; resolves with each worker's report. */
-  async load(spec: SessionSpec): Promise<LoadResult[]> {
-    return this.#broadcast({ kind: 'load', spec, barrier: this.#barrier() }) as Promise<LoadResult[]>;
+  /** Threads given up by the watchdog (or at close) whose run has not returned: each holds a core. */
+  get stuckThreads(): number {
+    return this.#abandoned.size;
   }
 
+  /** Threads given up by the watchdog since the pool started. */
+  get abandonedTotal(): number {
+    return this.#abandonedTotal;
+  }
+
+  /**
+   * Creates and warms the session on every thread; resolves with each thread's report. A thread still
+   * busy with it after `timeoutMs` is given up (and replaced), and the load fails.
+   */
+  async load(spec: SessionSpec, timeoutMs: number): Promise<LoadResult[]> {
+    if (this.#closed) throw new ClinferError('SERVER_SHUTTING_DOWN', 'the server is shutting down');
+    const task: Task = { kind: 'load', spec };
+    this.#loadLimits.set(task, timeoutMs);
+    const settled = await Promise.allSettled([...this.#threads].map((t) => t.post(task)));
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw translate(failed.reason);
+    return settled.map((s) => (s as PromiseFulfilledResult<LoadResult>).value);
+  }
+
+  /** Frees the version's sessions on every thread (each after what it runs now). */
   async unload(key: string): Promise<void> {
     if (this.#closed) return;
-    await this.#broadcast({ kind: 'unload', key, barrier: this.#barrier() });
+    const task: Task = { kind: 'unload', key };
+    await Promise.allSettled([...this.#threads].map((t) => t.post(task)));
   }
 
   /**
    * Runs one batch. Input buffers are transferred to the worker (the caller must not touch them after)
-   * unless `preserveInputs`. A worker that dies holding the batch rejects it with WORKER_EXITED.
+   * unless `preserveInputs`. A worker that dies holding the batch rejects it with WORKER_EXITED; one
+   * past the version's execution timeout, with EXECUTION_TIMEOUT.
    */
   async infer(spec: SessionSpec, inputs: readonly Tensor[], fetches: readonly string[], options: InferOptions = {}): Promise<PoolInferResult> {
     if (this.#closed) throw new ClinferError('SERVER_SHUTTING_DOWN', 'the server is shutting down');
     const feeds = inputs.map(toWire).map((f) => (options.preserveInputs && !Array.isArray(f.data) ? { ...f, data: f.data.slice() } : f));
-    const transferList = feeds.flatMap((f) => (Array.isArray(f.data) ? [] : [f.data.buffer as ArrayBuffer]));
+    const transfer = feeds.flatMap((f) => (Array.isArray(f.data) ? [] : [f.data.buffer as ArrayBuffer]));
     const fault = this.#faults?.next(spec);
     const task: Task = { kind: 'infer', spec, feeds, fetches: [...fetches], ...(fault ? { fault } : {}) };
     let result: InferResult;
     try {
-      result = (await this.#piscina.run(task, { transferList })) as InferResult;
+      result = (await new Promise((resolve, reject) => {
+        this.#queue.push({ task, transfer, resolve, reject });
+        this.#dispatch();
+      })) as InferResult;
     } catch (error) {
-      throw translateWorkerError(error);
+      throw translate(error);
     }
     return { outputs: result.outputs.map(fromWire), computeSeconds: result.computeMs / 1000 };
   }
 
+  /**
+   * Stops the pool: queued batches and those still running are answered SERVER_SHUTTING_DOWN. Idle
+   * threads are ended; a busy one cannot be (see WorkerThread) and is abandoned: `stuckThreads` then
+   * tells the caller that the process must end hard (process.exit would wait for that thread).
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#piscina.close({ force: true });
+    clearInterval(this.#watchdog);
+    const shuttingDown = () => new ClinferError('SERVER_SHUTTING_DOWN', 'the server is shutting down; the request was abandoned');
+    for (const q of this.#queue.splice(0)) q.reject(shuttingDown());
+    const ending: Promise<void>[] = [];
+    for (const t of this.#threads) {
+      if (t.running) {
+        t.abandon(shuttingDown);
+        this.#abandoned.add(t);
+      } else {
+        ending.push(t.terminate());
+      }
+    }
+    this.#threads.clear();
+    await Promise.all(ending);
   }
 
-  #barrier() {
-    return { counter: new SharedArrayBuffer(4), workers: this.#size };
+  #spawn(): void {
+    const thread = new WorkerThread({
+      entry: WORKER_ENTRY,
+      execArgv: this.#execArgv,
+      resourceLimits: this.#options.maxHeapMb ? { maxOldGenerationSizeMb: this.#options.maxHeapMb } : undefined,
+      onSettled: () => this.#dispatch(),
+      onExit: (t) => this.#exited(t),
+    });
+    this.#threads.add(thread);
   }
 
-  /** Broadcasts run one at a time: two interleaved barriers could each hold half the workers. */
-  #broadcast(task: Task): Promise<unknown[]> {
-    const run = this.#broadcastChain.then(() => this.#broadcastNow(task));
-    this.#broadcastChain = run.catch(() => undefined);
-    return run;
+  #exited(thread: WorkerThread): void {
+    if (this.#abandoned.delete(thread)) return; // an abandoned run returned: its core is free again
+    if (!this.#threads.delete(thread) || this.#closed) return;
+    this.#exits++;
+    this.#spawn();
+    this.#options.onWorkerExit?.({ threadId: thread.threadId, exits: this.#exits });
+    this.#dispatch();
   }
 
-  async #broadcastNow(task: Task): Promise<unknown[]> {
-    const runs = Array.from({ length: this.#size }, () => this.#piscina.run(task));
-    const settled = await Promise.allSettled(runs);
-    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failed) throw translateWorkerError(failed.reason);
-    return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value);
+  #dispatch(): void {
+    if (this.#queue.length === 0) return;
+    for (const thread of this.#threads) {
+      if (!thread.idle) continue;
+      const next = this.#queue.shift();
+      if (!next) return;
+      thread.post(next.task, next.transfer).then(next.resolve, next.reject);
+    }
+  }
+
+  #watch(): void {
+    const now = performance.now();
+    for (const thread of this.#threads) {
+      const running = thread.running;
+      if (!running) continue;
+      const { task } = running;
+      const limitMs = task.kind === 'infer' ? task.spec.executionTimeoutMs : task.kind === 'load' ? this.#loadLimits.get(task) ?? UNLOAD_LIMIT_MS : UNLOAD_LIMIT_MS;
+      if (now - running.since > limitMs) this.#abandon(thread, task, limitMs);
+    }
+  }
+
+  #abandon(thread: WorkerThread, stuck: Task, limitMs: number): void {
+    const key = stuck.kind === 'unload' ? stuck.key : stuck.spec.key;
+    const what = stuck.kind === 'infer' ? 'execution' : stuck.kind;
+    const timedOut = stuck.kind === 'load'
+      ? new ClinferError('BUNDLE_INVALID', `loading and warm-up took longer than ${limitMs} ms (loadTimeoutMs) in a worker thread; the thread was given up and replaced`)
+      : new ClinferError('EXECUTION_TIMEOUT', `the ${what} ran past its limit of ${limitMs} ms; it was abandoned and its worker thread replaced`);
+    thread.abandon((_task, running) => (running ? timedOut : new WorkerThreadExit(-1)));
+    this.#threads.delete(thread);
+    this.#abandoned.add(thread);
+    this.#abandonedTotal++;
+    this.#spawn();
+    this.#options.onWorkerAbandoned?.({ threadId: thread.threadId, key, task: stuck.kind, limitMs, stuck: this.#abandoned.size });
   }
 }
 
-function translateWorkerError(error: unknown): Error {
+function translate(error: unknown): Error {
   if (error instanceof ClinferError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  if (/terminated|exited|worker.*(exit|died)/i.test(message)) {
+  if (error instanceof WorkerThreadExit) {
     return new ClinferError('WORKER_EXITED', 'the worker thread running this request exited; retry the request', { cause: error });
   }
-  if (error instanceof Error && error.name === 'AbortError') return error;
+  const message = error instanceof WorkerTaskError ? error.message : error instanceof Error ? error.message : String(error);
   return new ClinferError('INFERENCE_FAILED', `ONNX Runtime failed: ${message.split('\n')[0]!.slice(0, 300)}`, { cause: error });
 }

@@ -1,5 +1,6 @@
 /**
- * Worker-thread entry (piscina). Holds the ONNX Runtime sessions of the model versions it has served,
+ * What a worker thread does with each task (worker-entry.ts is the thread's entry; the load probe's child
+ * process runs the same `load`). Holds the ONNX Runtime sessions of the model versions it has served,
  * keyed by SessionSpec.key, creating them on first use: a replacement worker therefore serves at once.
  */
 import { readFileSync } from 'node:fs';
@@ -7,7 +8,7 @@ import { threadId } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { crashWorkerThread } from './fault-hook.js';
-import type { BroadcastBarrier, InferResult, LoadResult, SessionSpec, Task, TaskFault, WireTensor } from './messages.js';
+import type { InferResult, LoadResult, SessionSpec, Task, TaskFault, WireTensor } from './messages.js';
 import { createSession, describeValues } from './session-factory.js';
 import { runWarmup } from './warmup.js';
 
@@ -22,14 +23,12 @@ export default async function handle(task: Task): Promise<unknown> {
   switch (task.kind) {
     case 'load': {
       const loaded = await ensureLoaded(task.spec);
-      await waitAtBarrier(task.barrier);
       return loaded.result;
     }
     case 'unload': {
       const entry = sessions.get(task.key);
       sessions.delete(task.key);
       if (entry) await entry.then((l) => l.session.release()).catch(() => undefined);
-      await waitAtBarrier(task.barrier);
       return { threadId };
     }
     case 'infer':
@@ -85,14 +84,4 @@ function toOrtFeeds(feeds: WireTensor[]): Record<string, ort.Tensor> {
   const out: Record<string, ort.Tensor> = {};
   for (const f of feeds) out[f.name] = new ort.Tensor(f.type as never, f.data as never, f.dims);
   return out;
-}
-
-/** Holds this worker on the task until every worker has taken one, so a broadcast reaches them all. */
-async function waitAtBarrier(barrier: BroadcastBarrier): Promise<void> {
-  const counter = new Int32Array(barrier.counter);
-  Atomics.add(counter, 0, 1);
-  const deadline = Date.now() + 10_000;
-  while (Atomics.load(counter, 0) < barrier.workers && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 2));
-  }
 }

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { BUNDLE_FILE, readVersionFolder } from '../bundle/read-bundle.js';
+import { BUNDLE_FILE, readVersionFolder, sha256File } from '../bundle/read-bundle.js';
 import { bundleDigest, fileDigests, verifyFolder } from '../bundle/signature.js';
 import type { Config } from '../config/config-schema.js';
 import { ClinferError, modelNotFound, versionNotFound } from '../errors/index.js';
@@ -14,6 +14,7 @@ import type { SessionSpec } from '../pool/messages.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
 import { DynamicBatcher } from '../scheduler/dynamic-batcher.js';
 import { ShadowScheduler } from '../scheduler/shadow-scheduler.js';
+import { instanceLimit, loadIsolated } from './load-isolated.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { DriftMonitor } from '../monitoring/drift-monitor.js';
 import type { IndexEntry, ModelVersion } from './model-version.js';
@@ -335,12 +336,34 @@ export class ModelRepository {
     } else if (retiring.length) {
       this.#log.warn('no selected version loaded; previous versions keep serving', { model: name, serving: retiring.map((v) => v.version) });
     }
+    } else if (!flat && !this.#pins.has(name)) {
+      await this.#fallBack(name, dir, selected, versions);
     this.#wire(name);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
 
   /** Puts each READY version's scheduler in place: its batcher, wrapped for shadowing when a shadow candidate is READY. */
+  /**
+   * None of the selected versions loaded and nothing of this model serves (a fresh start, e.g. after a
+   * kill -9 during the deploy of a bad version): serve the newest older version that loads, so that the
+   * model comes back with its previous version. The failed ones stay listed UNAVAILABLE with their reason.
+   */
+  async #fallBack(name: string, dir: string, selected: string[], versions: Map<string, ModelVersion>): Promise<void> {
+    if ([...versions.values()].some((v) => v.state === 'READY')) return;
+    const newestSelected = Math.max(...selected.map(Number));
+    const older = (await readdir(dir, { withFileTypes: true }).catch(() => []))
+      .filter((e) => e.isDirectory() && VERSION_DIR.test(e.name) && Number(e.name) < newestSelected && !selected.includes(e.name))
+      .map((e) => e.name).sort((a, b) => Number(b) - Number(a));
+    for (const version of older) {
+      const ok = await this.#loadVersion(name, version, join(dir, version), versions, true).then(() => true, () => false);
+      if (ok) {
+        this.#log.warn('no selected version loaded; serving the newest older version that does', { model: name, version, failed: selected });
+        return;
+      }
+    }
+  }
+
   #wire(name: string): void {
     const versions = this.#models.get(name);
     if (!versions) return;
@@ -407,9 +430,10 @@ export class ModelRepository {
     let spec: SessionSpec | undefined;
     try {
       // Trusted keys configured: nothing is read from the folder before its signature verifies.
-      const digest = this.#trustedKeys.length
-        ? (await verifyFolder(dir, this.#trustedKeys, checkNames ? { name, version } : undefined)).digest
-        : bundleDigest(await fileDigests(dir, false));
+      const files = this.#trustedKeys.length
+        ? (await verifyFolder(dir, this.#trustedKeys, checkNames ? { name, version } : undefined)).files
+        : await fileDigests(dir, false);
+      const digest = bundleDigest(files);
       this.#replay.check(name, version, digest);
       const folder = await readVersionFolder(dir, checkNames ? { name, version } : undefined);
       const bundle = folder.bundle;
@@ -417,15 +441,14 @@ export class ModelRepository {
         key: `${name}/${version}#${++this.#generation}`,
         modelPath: folder.modelPath,
         providers: [...(bundle?.execution.providers ?? this.#config.providers)],
+        // Every session (a replacement worker's too) is made from bytes hashed to this: what runs is what was verified.
+        modelSha256: files[relative(dir, folder.modelPath)] ?? (await sha256File(folder.modelPath)),
         intraOpThreads: bundle?.execution.intra_op_threads || this.#config.intraOpThreads,
         warmup: await warmupPlan(dir, bundle, join(dir, BUNDLE_FILE)),
+        executionTimeoutMs: bundle?.execution.timeout_ms ?? this.#config.executionTimeoutMs,
       };
       const rssBefore = process.memoryUsage.rss();
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new ClinferError('BUNDLE_INVALID', `${dir}: loading and warm-up took longer than ${this.#config.loadTimeoutMs} ms (loadTimeoutMs)`)), this.#config.loadTimeoutMs);
-      });
-      const reports = await Promise.race([this.#pool.load(spec), timeout]).finally(() => clearTimeout(timer));
+      const reports = await loadIsolated(this.#pool, spec, { timeoutMs: this.#config.loadTimeoutMs, isolation: this.#config.loadIsolation, what: dir });
       const report = reports[0]!;
       if (report.fallbacks.length > 0) {
         this.#log.warn('execution provider fallback', { model: name, version, provider: report.provider, failed: report.fallbacks });
@@ -444,11 +467,14 @@ export class ModelRepository {
         maxBodyBytesCeiling: this.#config.maxBodyBytesCeiling,
         maxQueueSize: this.#config.maxQueueSize,
         maxQueueDelayUs: this.#config.maxQueueDelayUs,
-        instances: this.#pool.size,
+        instances: instanceLimit(this.#pool.size, this.#config.maxInstancesPerModel),
       }, { warmup: warmupStatus(spec.warmup, report.warmupError), memory: await modelMemory(folder.modelPath, reports.length, process.memoryUsage.rss() - rssBefore) });
       next.config = config;
       next.spec = spec;
-      next.batcher = new DynamicBatcher(config, spec, this.#pool, this.#metrics);
+      next.batcher = new DynamicBatcher(config, spec, this.#pool, this.#metrics, {
+        maxInstances: instanceLimit(this.#pool.size, this.#config.maxInstancesPerModel),
+        onExecutionTimeout: (reason) => this.#quarantine(next, reason),
+      });
       next.scheduler = next.batcher;
       if (config.driftReference) next.drift = new DriftMonitor(config.driftReference, config.tabular?.features.map((f) => f.name) ?? []);
       versions.set(version, next);
@@ -458,7 +484,8 @@ export class ModelRepository {
       this.#metrics.modelMemory.set({ model: name, version }, config.memory!.estimatedBytes);
       if (previous && keepPrevious) await this.#retire(previous, false);
     } catch (error) {
-      if (spec) await this.#pool.unload(spec.key).catch(() => undefined);
+      // Not awaited: a thread busy with another model answers it later, and the load has failed either way.
+      if (spec) void this.#pool.unload(spec.key).catch(() => undefined);
       const reason = relativeMessage(this.#root, (error as Error).message);
       if (keepPrevious) {
         this.#log.warn('reload failed, previous version keeps serving', { model: name, version, reason });
@@ -476,6 +503,21 @@ export class ModelRepository {
     v.config = undefined;
     v.spec = undefined;
     v.scheduler = undefined;
+  /**
+   * A run of this version passed its execution timeout (the pool gave its worker thread up): the version
+   * is UNAVAILABLE with the reason at once, its queued requests are answered, and its sessions freed.
+   * It stays so until the model is loaded again (a new deploy, a load, or a restart).
+   */
+  #quarantine(v: ModelVersion, reason: string): void {
+    if (v.state !== 'READY') return;
+    const scheduler = v.scheduler;
+    v.reason = reason;
+    this.#setState(v, 'UNAVAILABLE');
+    if (v.config) this.#metrics.executionProvider.remove({ model: v.name, version: v.version, provider: v.config.provider });
+    void scheduler?.stop();
+    if (v.spec) void this.#pool.unload(v.spec.key).catch(() => undefined);
+  }
+
     v.batcher = undefined;
     v.drift = undefined;
     v.reason = 'unloaded';

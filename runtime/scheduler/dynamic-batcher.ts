@@ -23,6 +23,16 @@ interface Pending {
 
 type RejectReason = 'queue_full' | 'deadline_exceeded' | 'cancelled';
 
+export interface BatcherOptions {
+  /** Ceiling on `instances` (maxInstancesPerModel): one model never occupies every worker thread. */
+  readonly maxInstances?: number;
+  /**
+   * Called once when a batch ran past the version's execution timeout. The batcher has then answered that
+   * batch EXECUTION_TIMEOUT and every queued request MODEL_NOT_READY, and takes no new work.
+   */
+  readonly onExecutionTimeout?: (reason: string) => void;
+}
+
 /**
  * Triton's dynamic batcher with its queue policy, one per model version.
  *
@@ -54,18 +64,24 @@ export class DynamicBatcher implements Scheduler {
   readonly #pool: WorkerPool;
   readonly #metrics: Metrics;
   readonly #labels: { model: string; version: string };
+  /** Batches of this version that may execute at once: the model's instances within the server's cap. */
+  readonly #instances: number;
+  readonly #onExecutionTimeout: ((reason: string) => void) | undefined;
   #queued = 0;
   #executing = 0;
   #inflight = 0;
   #stopped = false;
+  #timeoutReported = false;
   #drained: (() => void) | undefined;
   #delayTimer: NodeJS.Timeout | undefined;
   /** Moving averages for the Retry-After estimate. */
   #batchSeconds = 0.01;
   #batchRows = 1;
 
-  constructor(model: ModelConfig, spec: SessionSpec, pool: WorkerPool, metrics: Metrics) {
+  constructor(model: ModelConfig, spec: SessionSpec, pool: WorkerPool, metrics: Metrics, options: BatcherOptions = {}) {
     this.#model = model;
+    this.#instances = Math.max(1, Math.min(model.instances, options.maxInstances ?? model.instances));
+    this.#onExecutionTimeout = options.onExecutionTimeout;
     this.#spec = spec;
     this.#pool = pool;
     this.#metrics = metrics;
@@ -131,7 +147,7 @@ export class DynamicBatcher implements Scheduler {
     const what = `model '${this.#model.name}' version ${this.#model.version}`;
     switch (reason) {
       case 'queue_full': {
-        const batchesAhead = Math.max(1, this.#queued / Math.max(1, this.#batchRows)) / this.#model.instances;
+        const batchesAhead = Math.max(1, this.#queued / Math.max(1, this.#batchRows)) / this.#instances;
         const retryAfterSeconds = Math.max(1, Math.ceil(batchesAhead * this.#batchSeconds));
         return new ClinferError('QUEUE_FULL', `${what}: ${this.#queued} requests are queued (max_queue_size ${this.#model.scheduling.maxQueueSize}); retry after ${retryAfterSeconds} s`, { retryAfterSeconds });
       }
@@ -173,7 +189,7 @@ export class DynamicBatcher implements Scheduler {
   #dispatch(): void {
     clearTimeout(this.#delayTimer);
     this.#delayTimer = undefined;
-    while (this.#executing < this.#model.instances && this.#queued > 0) {
+    while (this.#executing < this.#instances && this.#queued > 0) {
       const queue = this.#levels.find((q) => q.length > 0)!;
       const batch = this.#gather(queue);
       const waitMs = this.#delayRemaining(batch);
@@ -203,7 +219,7 @@ export class DynamicBatcher implements Scheduler {
     if (this.#model.maxBatchSize > 1 && !first.retried) {
       // With a queue delay the bundle asks for full batches; without one, share the queue out.
       const compatibleRows = queue.reduce((n, p) => (p.key === first.key ? n + p.rows : n), 0);
-      const share = this.#model.scheduling.maxQueueDelayMs > 0 ? Number.POSITIVE_INFINITY : Math.ceil(compatibleRows / this.#model.instances);
+      const share = this.#model.scheduling.maxQueueDelayMs > 0 ? Number.POSITIVE_INFINITY : Math.ceil(compatibleRows / this.#instances);
       const limit = Math.min(this.#model.maxBatchSize, Math.max(first.rows, share));
       let rows = first.rows;
       for (let i = 1; i < queue.length && rows < limit; i++) {
@@ -255,8 +271,27 @@ export class DynamicBatcher implements Scheduler {
       }));
     } catch (error) {
       if (error instanceof ClinferError && error.code === 'WORKER_EXITED') this.#retry(batch, error);
+      else if (error instanceof ClinferError && error.code === 'EXECUTION_TIMEOUT') this.#timedOut(batch, error);
       else for (const p of batch) p.reject(error);
     }
+  }
+
+  /** A batch ran past the execution timeout: this version is done serving until it is loaded again. */
+  #timedOut(batch: Pending[], error: ClinferError): void {
+    const what = `model '${this.#model.name}' version ${this.#model.version}`;
+    const reason = `an execution ran past the execution timeout of ${this.#spec.executionTimeoutMs} ms (bundle execution.timeout_ms or executionTimeoutMs) and was abandoned`;
+    for (const p of batch) p.reject(new ClinferError('EXECUTION_TIMEOUT', `${what}: ${reason}; the version is now UNAVAILABLE`, { cause: error }));
+    if (this.#stopped && this.#timeoutReported) return;
+    this.#stopped = true;
+    this.#timeoutReported = true;
+    for (const queue of this.#levels) {
+      for (const p of queue.splice(0)) {
+        this.#queued--;
+        this.#release(p);
+        p.reject(new ClinferError('MODEL_NOT_READY', `${what} is UNAVAILABLE: ${reason}; the request was not executed`));
+      }
+    }
+    this.#onExecutionTimeout?.(reason);
   }
 
   /** The worker running `batch` died: each request not yet retried goes back to the front of its queue. */
