@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { request as httpsRequest } from 'node:https';
+import { Agent, request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { credentials as grpcCredentials, Metadata, status as grpcStatus, type Client } from '@grpc/grpc-js';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
@@ -53,14 +53,20 @@ const credentials: Credential[] = [
 
 let server: ClinferServer;
 
+/** One keep-alive TLS agent per credential kind (with or without the client certificate). */
+const agents = new Map<boolean, Agent>();
+const agentFor = (cert: boolean) => {
+  if (!agents.has(cert)) agents.set(cert, new Agent({ keepAlive: true, maxSockets: 1, ca: readFileSync(pki.ca), ...(cert ? { cert: readFileSync(pki.clientCert), key: readFileSync(pki.clientKey) } : {}) }));
+  return agents.get(cert)!;
+};
+
 /** A raw HTTPS request: the path is sent exactly as given (no URL normalisation on the way). */
 function send(method: string, path: string, credential: Credential, body?: Buffer): Promise<{ status: number; json: any }> {
   const url = new URL(server.url);
   return new Promise((ok, fail) => {
     const req = httpsRequest({
-      host: url.hostname, port: url.port, method, path, ca: readFileSync(pki.ca), agent: false,
+      host: url.hostname, port: url.port, method, path, agent: agentFor(credential.cert === true),
       headers: { ...credential.headers, ...(body ? { 'content-type': 'application/octet-stream', 'content-length': String(body.length) } : {}) },
-      ...(credential.cert ? { cert: readFileSync(pki.clientCert), key: readFileSync(pki.clientKey) } : {}),
     }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -143,6 +149,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  for (const agent of agents.values()) agent.destroy();
   await server?.close();
   repo.remove();
 });
