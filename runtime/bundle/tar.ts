@@ -1,17 +1,14 @@
 import { constants } from 'node:buffer';
-import { gunzipSync, gzipSync } from 'node:zlib';
-import { ClinferError } from '../errors/index.js';
+import { createGunzip, gunzipSync, gzipSync } from 'node:zlib';
+import { refuse, TarReader, UnpackLimitError, type TarFile } from './tar-reader.js';
+
+export type { TarFile } from './tar-reader.js';
 
 /**
  * The few tar features a bundle needs, written out so that what is accepted is exactly what is checked:
  * regular files in one folder, nothing else. `pack` is reproducible (sorted names, fixed mode, owner
  * and time, gzip without a timestamp): the same files give the same bytes.
  */
-export interface TarFile {
-  readonly name: string;
-  readonly data: Buffer;
-}
-
 const BLOCK = 512;
 
 export function pack(files: readonly TarFile[]): Buffer {
@@ -40,65 +37,84 @@ export function pack(files: readonly TarFile[]): Buffer {
 export interface UnpackLimits {
   readonly maxTotalBytes: number;
   readonly maxFiles: number;
+  /** At most this many times the archive's size unpacked, once past RATIO_FREE_BYTES (unset: no ratio limit). */
+  readonly maxRatio?: number | undefined;
 }
 
-const refuse = (message: string) => new ClinferError('BUNDLE_INVALID', `bundle archive: ${message}`);
+/** Below this, any compression ratio is accepted (small models of zeros compress a thousandfold). */
+export const RATIO_FREE_BYTES = 64 * 1024 * 1024;
 
 /**
- * Reads a .tar.gz bundle. Refused, before anything is written: links, devices and every entry that is
- * not a regular file (directories are skipped), names with '..', absolute names or sub-folders, more than
- * `maxFiles` files, more than `maxTotalBytes` unpacked (a gzip bomb stops at the limit), bad checksums.
+ * Reads a .tar.gz bundle in one go (the CLI, on the operator's own files): the checks of TarReader, and
+ * more than `maxTotalBytes` unpacked refused (a gzip bomb stops at the limit).
  */
 export function unpack(archive: Buffer, limits: UnpackLimits): TarFile[] {
+  const budget = budgetOf(archive, limits);
   let tar: Buffer;
   try {
-    tar = gunzipSync(archive, { maxOutputLength: Math.min(limits.maxTotalBytes + 64 * BLOCK, constants.MAX_LENGTH) });
+    tar = gunzipSync(archive, { maxOutputLength: Math.min(budget.bytes + slack(limits), constants.MAX_LENGTH) });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw refuse(code === 'ERR_BUFFER_TOO_LARGE' ? `unpacks to more than ${limits.maxTotalBytes} bytes` : 'is not a gzip-compressed tar file');
+    throw refuse(code === 'ERR_BUFFER_TOO_LARGE' ? budget.refusal : 'is not a gzip-compressed tar file');
   }
-  const files: TarFile[] = [];
-  let offset = 0;
-  while (offset + BLOCK <= tar.byteLength) {
-    const header = tar.subarray(offset, offset + BLOCK);
-    if (header.every((b) => b === 0)) break;
-    const stored = parseOctal(header.subarray(148, 156));
-    const computed = header.reduce((a, b, i) => a + (i >= 148 && i < 156 ? 32 : b), 0);
-    if (stored !== computed) throw refuse(`entry at byte ${offset} has a bad header checksum`);
-    const rawName = cString(header.subarray(0, 100));
-    const prefix = header.subarray(257, 262).toString('latin1') === 'ustar' ? cString(header.subarray(345, 500)) : '';
-    const fullName = prefix ? `${prefix}/${rawName}` : rawName;
-    const size = parseOctal(header.subarray(124, 136));
-    const type = String.fromCharCode(header[156]!);
-    offset += BLOCK;
-    if (!Number.isSafeInteger(size) || size < 0 || offset + size > tar.byteLength) throw refuse(`entry '${safe(fullName)}' is truncated`);
-    const name = fullName.replace(/^(\.\/)+/, '');
-    if (fullName.startsWith('/') || fullName.split('/').includes('..')) throw refuse(`entry '${safe(fullName)}' points outside the bundle`);
-    if (type === '5') {
-      if (name !== '' && name !== '.' && name !== './') throw refuse(`entry '${safe(fullName)}' is a sub-folder; a bundle is one flat folder`);
-    } else if (type === '0' || type === '\0') {
-      if (name.includes('/') || name === '') throw refuse(`entry '${safe(fullName)}' is inside a sub-folder; a bundle is one flat folder`);
-      if (/^\.+$/.test(name)) throw refuse(`entry '${safe(fullName)}' is not a file name`);
-      if (files.some((f) => f.name === name)) throw refuse(`entry '${safe(name)}' appears twice`);
-      if (files.length >= limits.maxFiles) throw refuse(`holds more than ${limits.maxFiles} files`);
-      files.push({ name, data: Buffer.from(tar.subarray(offset, offset + size)) });
-    } else {
-      throw refuse(`entry '${safe(fullName)}' is a ${type === '1' ? 'hard link' : type === '2' ? 'symbolic link' : `type '${safe(type)}' entry`}; only regular files are accepted`);
-    }
-    offset += Math.ceil(size / BLOCK) * BLOCK;
+  const reader = new TarReader({ maxFiles: limits.maxFiles, maxBytes: budget.bytes });
+  try {
+    reader.push(tar);
+  } catch (error) {
+    throw error instanceof UnpackLimitError ? refuse(budget.refusal) : error;
   }
-  if (files.length === 0) throw refuse('holds no file');
-  return files;
+  return reader.finish();
 }
 
-function parseOctal(field: Buffer): number {
-  const text = cString(field).trim();
-  return text === '' ? 0 : /^[0-7]+$/.test(text) ? parseInt(text, 8) : Number.NaN;
+/**
+ * Reads a .tar.gz bundle as it decompresses (deployments through the API): zlib works on the thread pool,
+ * each decompressed chunk is checked and copied as it comes, so neither a large bundle nor a gzip bomb
+ * holds the event loop; decompression stops at the first refusal, at the end-of-archive block, or at the
+ * limits (`maxTotalBytes`, and `maxRatio` times the archive's size): a 1 MB bomb costs a bounded amount.
+ */
+export function unpackStream(archive: Buffer, limits: UnpackLimits): Promise<TarFile[]> {
+  const budget = budgetOf(archive, limits);
+  const cap = budget.bytes + slack(limits);
+  const reader = new TarReader({ maxFiles: limits.maxFiles, maxBytes: budget.bytes });
+  const gunzip = createGunzip({ chunkSize: 64 * 1024 });
+  return new Promise<TarFile[]>((resolve, reject) => {
+    let produced = 0;
+    let settled = false;
+    const settle = (outcome: () => TarFile[]) => {
+      if (settled) return;
+      settled = true;
+      gunzip.destroy();
+      try {
+        resolve(outcome());
+      } catch (error) {
+        reject(error instanceof UnpackLimitError ? refuse(budget.refusal) : error);
+      }
+    };
+    gunzip.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      produced += chunk.byteLength;
+      try {
+        reader.push(chunk);
+      } catch (error) {
+        return settle(() => { throw error; });
+      }
+      if (reader.ended) return settle(() => reader.finish());
+      if (produced > cap) settle(() => { throw new UnpackLimitError(); });
+    });
+    gunzip.on('error', () => settle(() => { throw refuse('is not a gzip-compressed tar file'); }));
+    gunzip.on('end', () => settle(() => reader.finish()));
+    gunzip.end(archive);
+  });
 }
 
-function cString(field: Buffer): string {
-  const end = field.indexOf(0);
-  return field.subarray(0, end < 0 ? field.length : end).toString('utf8');
+/** How many bytes the files may hold, and the refusal that names the limit reached. */
+function budgetOf(archive: Buffer, limits: UnpackLimits): { bytes: number; refusal: string } {
+  const byRatio = limits.maxRatio === undefined ? Infinity : Math.max(RATIO_FREE_BYTES, Math.floor(archive.byteLength * limits.maxRatio));
+  if (byRatio < limits.maxTotalBytes) {
+    return { bytes: byRatio, refusal: `unpacks to more than ${limits.maxRatio} times its ${archive.byteLength} bytes (maxBundleUnpackRatio); a gzip bomb, or a bundle to pack less compressible` };
+  }
+  return { bytes: limits.maxTotalBytes, refusal: `unpacks to more than ${limits.maxTotalBytes} bytes` };
 }
 
-const safe = (s: string) => s.replace(/[^\x20-\x7e]/g, '?').slice(0, 80);
+/** Tar headers and padding on top of the files' bytes. */
+const slack = (limits: UnpackLimits) => (limits.maxFiles + 2) * 2 * BLOCK;

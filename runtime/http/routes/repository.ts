@@ -1,5 +1,5 @@
 import express from 'express';
-import { unpack } from '../../bundle/tar.js';
+import { unpackStream } from '../../bundle/tar.js';
 import { ClinferError } from '../../errors/index.js';
 import type { AuditEntry } from '../../audit/audit-log.js';
 import type { AppContext } from '../app-context.js';
@@ -40,7 +40,7 @@ export function repositoryRoutes(ctx: AppContext, routes: RouteTable): void {
     if (body.byteLength === 0) throw new ClinferError('INVALID_REQUEST', 'the body must be a bundle packed with `clinfer bundle pack` (a .tar.gz)');
     let deployed;
     try {
-      const files = unpack(body, { maxTotalBytes: ctx.config.maxBundleBytes, maxFiles: 64 });
+      const files = await unpackStream(body, { maxTotalBytes: ctx.config.maxBundleBytes, maxFiles: 64, maxRatio: ctx.config.maxBundleUnpackRatio });
       deployed = await ctx.repository.deploy(model, version, files);
       if (deployed.state !== 'READY') {
         // Checked but unable to serve (e.g. the warm-up failed): take it away again, the old version serves on.
