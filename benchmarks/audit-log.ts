@@ -1,0 +1,43 @@
+/**
+ * The audit log's cost: entries appended per second (synchronous writes, a signed checkpoint every 100,
+ * keyed HMAC of a 1 KiB input), bytes per entry, and `verify` (chain and every signature) lines per second.
+ *
+ *   node --import tsx benchmarks/audit-log.ts [--entries 100000]
+ */
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AuditLog } from '../runtime/audit/audit-log.js';
+import { AuditSecret } from '../runtime/audit/audit-secret.js';
+import { loadAuditSigner } from '../runtime/audit/checkpoint.js';
+import { verifyAuditFiles } from '../runtime/audit/verify-audit-log.js';
+import { createLogger } from '../runtime/log/logger.js';
+
+const at = process.argv.indexOf('--entries');
+const entries = at > 0 ? Number(process.argv[at + 1]) : 100_000;
+const dir = mkdtempSync(join(tmpdir(), 'clinfer-audit-bench-'));
+const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+writeFileSync(join(dir, 'key.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+const path = join(dir, 'audit.jsonl');
+const log = new AuditLog({
+  path, secret: new AuditSecret(randomBytes(32)), signer: loadAuditSigner(join(dir, 'key.pem')), checkpointEvery: 100,
+  failurePolicy: 'refuse', accessDeniedPerMinute: 60, log: createLogger('silent'),
+});
+const input = randomBytes(1024);
+let started = performance.now();
+for (let i = 0; i < entries; i++) {
+  log.append({ action: 'predict', caller: 'pacs-router', model: 'heart-disease-risk', version: '1', bundle_digest: 'ab'.repeat(32), outcome: 'success', latency_ms: 3.1, secret: { input, requestId: `r-${i}` } });
+}
+await log.close();
+const appendSeconds = (performance.now() - started) / 1000;
+const bytes = statSync(path).size;
+started = performance.now();
+const result = verifyAuditFiles([path], { key: publicKey });
+const verifySeconds = (performance.now() - started) / 1000;
+console.log(JSON.stringify({
+  entries, ok: result.ok, checkpoints: result.checkpoints,
+  append_per_second: Math.round(entries / appendSeconds), append_us_per_entry: Math.round((appendSeconds / entries) * 1e6 * 10) / 10,
+  bytes_per_line: Math.round(bytes / result.lines), verify_lines_per_second: Math.round(result.lines / verifySeconds),
+}));
+rmSync(dir, { recursive: true });
