@@ -121,8 +121,10 @@ export function verifyAuditFiles(files: readonly string[], options: VerifyOption
     } else if (lastCheckpoint && lastCheckpoint.reason !== 'shutdown' && last) {
       tail.push(`the log ends at a${lastCheckpoint.reason === 'interval' ? 'n interval' : ` ${lastCheckpoint.reason}`} checkpoint, not a shutdown one: lines after it may have been cut (or the server is running or was killed)`);
       if (!options.open) problems.push({ ...lastCheckpoint.at, reason: tail[0]! });
-    } else if (!lastCheckpoint && lines === 0) {
-      notes.push('the log is empty');
+    } else if (lines === 0) {
+      // The server writes at least a shutdown checkpoint into every file it creates: empty means cut.
+      tail.push('the log is empty: a log the server wrote holds at least its shutdown checkpoint, so this one was cut to nothing');
+      if (!options.open) problems.push({ file: files[0] ?? '-', line: 1, reason: tail[0]! });
     }
     if (options.open) notes.push(...tail.map((t) => `${t} (expected while the server runs: --open)`));
   }

@@ -54,6 +54,9 @@ describe('clinfer audit verify --key', () => {
     expect(cut.out).toMatch(/^TAMPERED \S+audit\.jsonl line 13: unsigned tail of 1 entry \(\S+ lines 13-13\) after the last checkpoint \(\S+ line 12\)/);
     write(clean.slice(0, 12));
     expect(verify()).toEqual({ code: 1, out: expect.stringMatching(/^TAMPERED \S+ line 12: the log ends at an interval checkpoint, not a shutdown one: lines after it may have been cut/) });
+    writeFileSync(f.path, '');
+    expect(verify()).toEqual({ code: 1, out: expect.stringMatching(/^TAMPERED \S+ line 1: the log is empty: .* cut to nothing/) });
+    write(clean.slice(0, 12));
     // A log of a running server ends that way too: --open notes it instead.
     expect(auditCli('verify', f.path, '--key', f.pubFile, '--open')).toEqual({ code: 0, out: expect.stringContaining('note: the log ends at an interval checkpoint') });
   });
