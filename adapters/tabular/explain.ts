@@ -42,3 +42,19 @@ export function readLinearModel(postprocessing: Record<string, unknown>): Linear
   if (!lm || typeof lm.intercept !== 'number' || typeof lm.coefficients !== 'object') return undefined;
   return lm;
 }
+
+/** The linear model's output (log-odds for a logistic model) for one row of model inputs (NaN: the median). */
+export function linearLogit(spec: TabularSpec, model: LinearModel, values: readonly number[]): number {
+  return linearContributions(spec, model, values, values.map(() => false)).reduce((sum, c) => sum + c.contribution, model.intercept);
+}
+
+/**
+ * Rows at which a bundle's linear model is compared with the graph: the training mean, then each feature
+ * one standard deviation above it (row k + 1 probes feature k), then every graph-imputed feature missing.
+ */
+export function linearProbeRows(spec: TabularSpec, model: LinearModel): number[][] {
+  const base = spec.features.map((f) => model.means[f.name] ?? 0);
+  const rows = [base, ...spec.features.map((f, k) => base.map((v, i) => (i === k ? v + (model.scales[f.name] ?? 1) : v)))];
+  if (spec.features.some((f) => f.missing === 'impute_in_graph')) rows.push(spec.features.map((f, i) => (f.missing === 'impute_in_graph' ? Number.NaN : base[i]!)));
+  return rows;
+}

@@ -1,8 +1,9 @@
-import { linearContributions, readLinearModel, topContributions, type Contribution } from './explain.js';
+import { linearContributions, topContributions, type Contribution } from './explain.js';
 import { translate, type Language } from './language.js';
+import { readRow, type TabularPostprocessing } from './postprocessing.js';
 import type { RecordRow } from './records.js';
 import type { TabularSpec } from './tabular-spec.js';
-import { softmax, type LabelDeclaration } from '../prediction/classify.js';
+import type { LabelDeclaration } from '../prediction/classify.js';
 
 export interface TabularPrediction {
   /** P(positive class) for a binary classifier; the model's value for a regression. */
@@ -13,41 +14,28 @@ export interface TabularPrediction {
 }
 
 /**
- * Reads a tabular model's output rows as the bundle's postprocessing says: a probability or value per
- * row, class scores, the label in the caller's language, and the linear model's contributions. The
- * server (runtime/predict/tabular-predictor.ts) and the browser app both call it.
+ * Reads a tabular model's output rows as the bundle's (load-checked) postprocessing says: the positive
+ * class's probability or the value per row, class scores, the label in the caller's language, and the
+ * linear model's contributions. The server (runtime/predict/tabular-predictor.ts) and the browser app
+ * both call it.
  */
 export function readTabularOutputs(
   spec: TabularSpec,
-  postprocessing: Record<string, unknown> & { kind: string },
+  post: TabularPostprocessing,
   labels: readonly LabelDeclaration[],
   rows: readonly RecordRow[],
   outputs: Float32Array | Float64Array,
   language: Language,
 ): TabularPrediction[] {
-  const post = postprocessing;
   const perRow = outputs.length / rows.length;
-  const linear = readLinearModel(post);
-  const threshold = typeof post.threshold === 'number' ? post.threshold : 0.5;
+  if (perRow !== post.width) throw new Error(`output '${post.output}' gave ${perRow} values per row, the bundle was checked for ${post.width}`);
+  const linear = post.linearModel;
   return rows.map((row, i) => {
-    const raw = Array.from(outputs.subarray(i * perRow, (i + 1) * perRow));
-    let value: number;
-    let scores: number[] | undefined;
-    let classIndex: number | undefined;
-    if (post.kind === 'softmax') {
-      scores = softmax(raw);
-      classIndex = scores.indexOf(Math.max(...scores));
-      value = scores[scores.length - 1]!;
-    } else if (post.kind === 'sigmoid_probability' || post.kind === 'probability') {
-      value = raw[0]!;
-      classIndex = value >= threshold ? 1 : 0;
-    } else {
-      value = raw[0]!;
-    }
-    const l = classIndex === undefined ? undefined : labels[classIndex];
+    const read = readRow(post, Array.from(outputs.subarray(i * perRow, (i + 1) * perRow)));
+    const l = read.label === undefined ? undefined : labels[read.label];
     return {
-      value,
-      scores,
+      value: read.value,
+      scores: read.scores,
       label: l ? { id: l.id, text: translate(l.text, language, l.id) } : undefined,
       contributions: linear ? topContributions(linearContributions(spec, linear, row.values, row.imputed)) : undefined,
     };

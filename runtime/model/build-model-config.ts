@@ -1,4 +1,5 @@
 import { parseImageSpec, type ImageSpec } from '../../adapters/imaging/image-spec.js';
+import { parseTabularPostprocessing } from '../../adapters/tabular/postprocessing.js';
 import { parseTabularSpec, type TabularSpec } from '../../adapters/tabular/tabular-spec.js';
 import type { Bundle } from '../bundle/bundle-schema.js';
 import { driftReferenceSchema, type DriftReference } from '../monitoring/drift-monitor.js';
@@ -91,6 +92,16 @@ export function buildModelConfig(
     }
   };
   const tabular: TabularSpec | undefined = preprocessing('tabular', parseTabularSpec);
+  // A tabular bundle's postprocessing must fit the output it reads (exists, numeric, one column per label,
+  // the positive class named): otherwise every prediction would fail or report the wrong class.
+  if (tabular) {
+    try {
+      parseTabularPostprocessing(bundle!.postprocessing, bundle!.labels, bundle!.task, outputs, unsupportedOutputs);
+    } catch (error) {
+      const [field, ...rest] = (error as Error).message.split(': ');
+      throw fail(field!, rest.join(': '));
+    }
+  }
   const image: ImageSpec | undefined = preprocessing('image', parseImageSpec);
 
   let driftReference: DriftReference | undefined;

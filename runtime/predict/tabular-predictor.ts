@@ -5,6 +5,7 @@ import type { TabularSpec } from '../../adapters/tabular/tabular-spec.js';
 import { ClinferError } from '../errors/index.js';
 import type { ModelConfig } from '../model/model-config.js';
 import { outputSummary, type DriftMonitor } from '../monitoring/drift-monitor.js';
+import { tabularPostprocessing } from './tabular-postprocessing.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import type { RequestScheduling } from '../protocol/scheduling-parameters.js';
 
@@ -21,15 +22,14 @@ export async function predictRows(
   options: RequestScheduling & { language: Language; signal?: AbortSignal; drift?: DriftMonitor | undefined },
 ): Promise<TabularPrediction[]> {
   const spec = model.tabular;
-  const post = (model.bundle?.postprocessing ?? { kind: 'none' }) as Record<string, unknown> & { kind: string };
-  const outputName = typeof post.output === 'string' ? post.output : model.outputs[0]!.name;
+  const post = tabularPostprocessing(model);
   const columns = spec.features.length;
   const data = new Float32Array(rows.length * columns);
   rows.forEach((r, i) => data.set(r.values, i * columns));
   options.drift?.observeInputs(data, rows.length);
   const result = await scheduler.enqueue({
     inputs: [{ name: spec.input, datatype: 'FP32', shape: [rows.length, columns], data }],
-    fetches: [outputName],
+    fetches: [post.output],
     priority: options.priority,
     timeoutMs: options.timeoutMs,
     ...(options.signal ? { signal: options.signal } : {}),
@@ -39,6 +39,8 @@ export async function predictRows(
     throw new ClinferError('INFERENCE_FAILED', `output '${out.name}' is ${out.datatype}; a tabular prediction needs FP32 or FP64`);
   }
   const outputs = out.data;
-  options.drift?.observeOutputs(outputSummary(post.kind, outputs, rows.length));
-  return readTabularOutputs(spec, post, model.bundle?.labels ?? [], rows, outputs, options.language);
+  const predictions = readTabularOutputs(spec, post, model.bundle?.labels ?? [], rows, outputs, options.language);
+  // Drift watches the value reported (P(positive) for a classifier), whatever column the graph puts it in.
+  options.drift?.observeOutputs(outputSummary('probability', Float64Array.from(predictions, (p) => p.value), rows.length));
+  return predictions;
 }

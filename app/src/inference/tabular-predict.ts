@@ -5,6 +5,7 @@ import type { LoadedModel } from '../bundle/loaded-model.js';
 import { AppError } from '../errors.js';
 import { runFloat } from './ort-runtime.js';
 import { readTabularOutputs } from '../../../adapters/tabular/read-outputs.js';
+import { parseTabularPostprocessing } from '../../../adapters/tabular/postprocessing.js';
 
 /** The JSON of POST /v1/models/{m}/predict for records (runtime/http/routes/predict.ts), field for field. */
 export interface TabularPredictResponse {
@@ -38,8 +39,15 @@ export async function predictRecords(model: LoadedModel & { kind: { type: 'tabul
   const started = performance.now();
   const outputs = await runFloat(model.runtime, model.session, spec.input, data, [rows.length, columns], model.output);
   const inferenceMs = performance.now() - started;
-  const post = model.bundle.postprocessing ?? { kind: 'none' };
-  const predictions = readTabularOutputs(spec, post, model.bundle.labels ?? [], rows, outputs, language);
+  const labels = model.bundle.labels ?? [];
+  // The server checks the postprocessing against the graph at load; here against the output as it came.
+  let post;
+  try {
+    post = parseTabularPostprocessing(model.bundle.postprocessing, labels, model.bundle.task ?? 'other', [{ name: model.output, datatype: 'FP32', shape: [rows.length, outputs.length / rows.length] }]);
+  } catch (error) {
+    throw new AppError('UNSUPPORTED_MODEL', `model '${model.name}': ${(error as Error).message}`);
+  }
+  const predictions = readTabularOutputs(spec, post, labels, rows, outputs, language);
   const response: TabularPredictResponse = {
     model_name: model.name,
     model_version: model.version,
