@@ -10,6 +10,7 @@ import { ClinferError, modelNotFound, versionNotFound } from '../errors/index.js
 import type { Logger } from '../log/logger.js';
 import type { Metrics, ModelState } from '../metrics/metrics.js';
 import { buildModelConfig } from '../model/build-model-config.js';
+import { checkLinearModel } from '../predict/linear-model-check.js';
 import type { SessionSpec } from '../pool/messages.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
 import { DynamicBatcher } from '../scheduler/dynamic-batcher.js';
@@ -476,6 +477,11 @@ export class ModelRepository {
         onExecutionTimeout: (reason) => this.#quarantine(next, reason),
       });
       next.scheduler = next.batcher;
+      // A tabular bundle's linear_model (its contributions) must describe the graph that runs.
+      if (config.tabular) await checkLinearModel(config as typeof config & { tabular: NonNullable<typeof config.tabular> }, next.scheduler, join(dir, BUNDLE_FILE)).catch(async (error: unknown) => {
+        await next.batcher?.stop();
+        throw error;
+      });
       if (config.driftReference) next.drift = new DriftMonitor(config.driftReference, config.tabular?.features.map((f) => f.name) ?? []);
       versions.set(version, next);
       this.#setState(next, 'READY');
