@@ -5,7 +5,6 @@ import { countRequest } from '../../metrics/count-request.js';
 import { outputSummary } from '../../monitoring/drift-monitor.js';
 import { callerOf } from '../caller.js';
 import { encodeInferResponse } from '../../protocol/infer-response.js';
-import { parseInferRequest } from '../../protocol/infer-request.js';
 import { PRIORITY_HEADER, readSchedulingParameters, TIMEOUT_HEADER } from '../../protocol/scheduling-parameters.js';
 import type { AppContext } from '../app-context.js';
 import { requireReady } from '../../repository/model-version.js';
