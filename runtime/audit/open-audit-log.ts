@@ -1,4 +1,7 @@
+import { accessSync, constants } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Config } from '../config/config-schema.js';
+import { ClinferError } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
 import { AuditLog } from './audit-log.js';
 import { loadOrCreateAuditSecret } from './audit-secret.js';
@@ -7,6 +10,12 @@ import { loadAuditSigner } from './checkpoint.js';
 /** The audit log the configuration asks for (undefined without auditLog): key, secret, rotation, policy. */
 export function openAuditLog(config: Config, log: Logger): AuditLog | undefined {
   if (!config.auditLog) return undefined;
+  // A folder that is not there is a configuration error, refused at start; a disk that fills later is not.
+  try {
+    accessSync(dirname(config.auditLog), constants.W_OK);
+  } catch (error) {
+    throw new ClinferError('CONFIG_INVALID', `auditLog ${config.auditLog}: its folder cannot be written (${(error as NodeJS.ErrnoException).code})`);
+  }
   if (!config.auditKeyFile) log.warn('the audit log has no auditKeyFile: it is hash-chained but unsigned, so a cut tail or a re-chained file cannot be detected (docs/audit.md)');
   return new AuditLog({
     path: config.auditLog,

@@ -125,3 +125,20 @@ describe('rotation', () => {
     expect(verifyAuditFiles(segmentsOf(f.path), { key: keyOf(f.pubFile) })).toMatchObject({ ok: true, lines: 7 });
   });
 });
+
+describe('openAuditLog', () => {
+  it('refuses to start with a log in a folder that does not exist, and creates the HMAC secret 0600 beside the log', async () => {
+    const { openAuditLog } = await import('../../../runtime/audit/open-audit-log.js');
+    const { parseConfig } = await import('../../../runtime/config/load-config.js');
+    const { createLogger } = await import('../../../runtime/log/logger.js');
+    const f = auditFolder();
+    const config = (auditLog: string) => parseConfig({ models: f.dir, auditLog, auditKeyFile: f.keyFile });
+    expect(() => openAuditLog(config(join(f.dir, 'missing', 'audit.jsonl')), createLogger('silent'))).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('ENOENT') }));
+    const log = openAuditLog(config(f.path), createLogger('silent'))!;
+    log.append(predictEntry(1));
+    await log.close();
+    expect(readFileSync(`${f.path}.hmac-key`, 'utf8')).toMatch(/^[0-9a-f]{64}\n$/);
+    expect(statSync(`${f.path}.hmac-key`).mode & 0o777).toBe(0o600);
+    expect(verifyAuditFiles([f.path], { key: keyOf(f.pubFile) })).toMatchObject({ ok: true, lines: 2 });
+  });
+});
