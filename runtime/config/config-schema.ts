@@ -16,6 +16,8 @@ const dicomRoute = z.strictObject({
   bodyPart: upperList.optional(),
   /** A regular expression tested against SeriesDescription, case-insensitive. */
   seriesDescription: z.string().min(1).max(200).refine((r) => { try { new RegExp(r, 'i'); return true; } catch { return false; } }, 'a valid regular expression').optional(),
+  /** One result object per model and study (default), or per model and series. */
+  groupBy: z.enum(['study', 'series']).default('study'),
 });
 const dicomDestination = z.discriminatedUnion('kind', [
   z.strictObject({
@@ -231,8 +233,18 @@ export const configSchema = z.strictObject({
   }).optional(),
   /** Where DICOM results (SR) go: STOW-RS endpoints and C-STORE SCPs, each by name. */
   dicomDestinations: z.array(dicomDestination).default([]),
-  /** Instances received by C-STORE, kept on disk until their results are queued (kept across restarts). */
+  /** Instances received (C-STORE, STOW-RS), kept on disk until their results are queued (kept across restarts); dead-letter/ inside. */
   inboxDir: z.string().min(1).default('./inbox'),
+  /** A study is processed once no instance of it has arrived for this long (instances come in several associations). */
+  dicomStudySettleMs: z.number().int().min(0).max(3_600_000).default(10_000),
+  /** Processing that failed for a transient reason (model not ready, queue full): back-off between these bounds; dead-letter after maxAgeMs. */
+  dicomProcessingRetry: z.strictObject({
+    initialMs: z.number().int().min(1).default(2000),
+    maxMs: z.number().int().min(1).default(120_000),
+    maxAgeMs: z.number().int().min(1000).default(24 * 3600 * 1000),
+  }).default({ initialMs: 2000, maxMs: 120_000, maxAgeMs: 24 * 3600 * 1000 }),
+  /** How long what was sent for a study is remembered, so that a later instance yields a superseding result. */
+  dicomStudyRetentionMs: z.number().int().min(60_000).default(7 * 24 * 3600 * 1000),
   /** Durable outbox of results not yet delivered (kept across restarts). */
   outboxDir: z.string().min(1).default('./outbox'),
   /** Delivery retries: exponential back-off between these bounds, for at most maxAgeMs. */

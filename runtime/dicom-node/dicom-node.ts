@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
 import type { Config } from '../config/config-schema.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -6,31 +7,41 @@ import { createDestination, openDeliveryQueue, startDimseScp, type DeliveryQueue
 import type { ImagingService } from '../predict/image-predictor.js';
 import type { ModelRepository } from '../repository/model-repository.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { processInstances, type InstanceOutcome, type InstanceProcessorDeps, type StudyResult } from './process-instances.js';
-import { Inbox } from './inbox.js';
-import { resultObject } from './result-objects.js';
 import { storeAuditRecord } from '../audit/store-audit-record.js';
+import { studyHash } from './failure.js';
+import { Inbox } from './inbox.js';
+import { StudyProcessor, type StudyResult } from './process-study.js';
+import { receiveInstance, type InstanceOutcome } from './receipt.js';
+import { resultObject } from './result-objects.js';
+import { StudyCollector } from './study-collector.js';
+import { StudyRecords } from './study-records.js';
 
 /** How long one send to a destination may take before it counts as failed and is retried. */
 const SEND_TIMEOUT_MS = 60_000;
+/** How often the inbox folder is looked at for instances put back by `clinfer inbox retry`. */
+const RESCAN_MS = 5_000;
 
 export interface DicomNode {
-  /** Runs received instances through their routed models and queues the results (STOW-RS and C-STORE). */
-  receive(instances: readonly Uint8Array[], caller: string, source: 'stowrs' | 'cstore', options?: { priority?: number; signal?: AbortSignal }): Promise<InstanceOutcome[]>;
+  /**
+   * Takes received instances (STOW-RS): each one routed is written durably to the inbox before this resolves,
+   * and processed with its study once the study has settled. `study`: refuse instances of any other study.
+   */
+  receive(instances: readonly Uint8Array[], caller: string, source: 'stowrs' | 'cstore', options?: { study?: string }): Promise<InstanceOutcome[]>;
   /** The C-STORE SCP, when configured. */
   readonly scp: DimseScp | undefined;
   readonly queue: DeliveryQueue | undefined;
-  /** Processes what a previous run received by C-STORE and did not finish (call once the models are loaded). */
+  /** Collects what waits in the inbox (left by a previous run) and starts watching it (call once the models are loaded). */
   recover(): Promise<number>;
-  /** Stops the SCP: no new associations; those running are processed first. */
+  /** Stops the SCP: no new associations; those running are handed over first. */
   stopReceiving(): Promise<void>;
-  /** Stops receiving and closes the outbox (what is pending stays on disk for the next start). */
+  /** Stops receiving and processing, and closes the outbox (what waits stays on disk for the next start). */
   close(): Promise<void>;
 }
 
 /**
- * clinfer as a DICOM node: what arrives (STOW-RS, C-STORE) is routed to imaging models, and each study's
- * findings go back as a DICOM SR through a durable outbox to every configured destination.
+ * clinfer as a DICOM node: what arrives (STOW-RS, C-STORE) waits durably in the inbox until its study has
+ * been quiet for dicomStudySettleMs, then runs through its routed models; each model's findings on the
+ * study go back as one DICOM SR (or SEG) through a durable outbox to every configured destination.
  */
 export async function startDicomNode(deps: { config: Config; repository: ModelRepository; imaging: ImagingService; metrics: Metrics; audit: AuditLog | undefined; log: Logger }): Promise<DicomNode> {
   const { config, metrics, log } = deps;
@@ -54,45 +65,93 @@ export async function startDicomNode(deps: { config: Config; repository: ModelRe
   }
 
   const deliver = async (result: StudyResult) => {
-    if (!queue) return;
     const object = resultObject(result, config.resultManufacturer);
-    if (!object) return;
+    if (!object) return undefined;
     const studyInstanceUID = result.sources[0]!.studyInstanceUID;
-    for (const destination of config.dicomDestinations) await queue.enqueue(destination.name, [object.bytes], { kind: object.kind, studyInstanceUID });
+    for (const destination of config.dicomDestinations) await queue!.enqueue(destination.name, [object.bytes], { kind: object.kind, studyInstanceUID });
+    return { sopClassUID: object.sopClassUID };
   };
-  const processor: InstanceProcessorDeps = { config, repository: deps.repository, imaging: deps.imaging, counting: { metrics, audit: deps.audit }, log, deliver };
-  const receive: DicomNode['receive'] = async (instances, caller, source, options) => {
-    const outcomes = await processInstances(processor, instances, caller, options);
-    for (const o of outcomes) metrics.dicomInstances.inc({ source, outcome: o.status });
+
+  // Without routing rules nothing is ever kept: every instance is answered unrouted.
+  const keeps = config.dicomRoutes.length > 0;
+  const inbox = new Inbox(resolve(config.inboxDir));
+  const records = new StudyRecords(resolve(config.inboxDir));
+  if (keeps || config.dicomScp) {
+    await inbox.init();
+    await records.init();
+    await records.prune(config.dicomStudyRetentionMs);
+  }
+  const processor = new StudyProcessor({
+    config, repository: deps.repository, imaging: deps.imaging, counting: { metrics, audit: deps.audit }, log, inbox, records, deliver,
+    onRetry: (code) => metrics.dicomProcessingRetries.inc({ code }),
+    onDeadLetter: (code) => metrics.dicomDeadLettered.inc({ code }),
+  });
+  const collector = new StudyCollector({
+    settleMs: config.dicomStudySettleMs,
+    retry: { initialMs: config.dicomProcessingRetry.initialMs, maxMs: config.dicomProcessingRetry.maxMs },
+    process: (study, instances, attempt) => processor.process(study, instances, attempt),
+    onChange: () => metrics.dicomInboxPending.set(collector.pending),
+  });
+
+  /** An instance already in the inbox (C-STORE, a restart, `clinfer inbox retry`): collected, or set aside. */
+  const take = async (path: string, bytes: Uint8Array, caller: string): Promise<InstanceOutcome> => {
+    const { outcome, info } = receiveInstance(bytes, config.dicomRoutes);
+    const id = basename(path).replace(/\.dcm$/, '');
+    if (info) {
+      collector.add({ id, path, info, caller });
+    } else if (outcome.status === 'unrouted') {
+      await inbox.remove([path]);
+    } else {
+      // The sender was told "stored": a file that cannot be taken is kept, with the reason, not dropped.
+      const study = studyHash(outcome.studyInstanceUID);
+      await inbox.deadLetter(path, { code: outcome.code ?? 'INVALID_DICOM', message: outcome.message ?? '', models: [], study });
+      metrics.dicomDeadLettered.inc({ code: outcome.code ?? 'INVALID_DICOM' });
+      log.warn('DICOM instance moved to dead-letter', { study, id, code: outcome.code, reason: (outcome.message ?? '').slice(0, 200) });
+    }
+    return outcome;
+  };
+
+  const receive: DicomNode['receive'] = async (instances, caller, source, options = {}) => {
+    const outcomes: InstanceOutcome[] = [];
+    for (const bytes of instances) {
+      const { outcome, info } = receiveInstance(bytes, config.dicomRoutes, options.study);
+      if (info) {
+        // On disk before the sender hears "stored"; refused and unrouted instances are not kept.
+        const path = await inbox.put(bytes);
+        collector.add({ id: basename(path).replace(/\.dcm$/, ''), path, info, caller });
+      }
+      metrics.dicomInstances.inc({ source, outcome: outcome.status });
+      outcomes.push(outcome);
+    }
     return outcomes;
   };
 
   let scp: DimseScp | undefined;
-  let inbox: Inbox | undefined;
   if (config.dicomScp) {
     const s = config.dicomScp;
     try {
-      inbox = new Inbox(resolve(config.inboxDir));
-      await inbox.init();
-      const received = inbox;
       scp = await startDimseScp({
         aeTitle: s.aeTitle, host: s.host, port: s.port, allowedCallingAeTitles: s.allowedCallingAeTitles,
         maxInstancesPerAssociation: s.maxInstancesPerAssociation, maxBytesPerAssociation: s.maxBytesPerAssociation,
         log,
-        // Each instance is on disk before its C-STORE success; it leaves the inbox once its results are queued.
-        persistInstance: (bytes) => received.put(bytes),
-        // Studies are processed when the association ends (C-STORE success was already sent per instance).
+        // Each instance is on disk before its C-STORE success; it leaves the inbox once its study's results are queued.
+        persistInstance: (bytes) => inbox.put(bytes),
+        // Collected when the association ends; processed when the study has settled (other associations may follow).
         onAssociation: async (association) => {
-          const outcomes = await receive(association.instances, `dicom:${association.callingAeTitle}`, 'cstore');
-          await received.remove(association.persisted);
-          const failed = outcomes.filter((o) => o.status === 'failed').length;
+          const caller = `dicom:${association.callingAeTitle}`;
+          let failed = 0;
+          for (const [i, path] of association.persisted.entries()) {
+            const outcome = await take(path, association.instances[i]!, caller);
+            metrics.dicomInstances.inc({ source: 'cstore', outcome: outcome.status });
+            if (outcome.status === 'failed') failed++;
+          }
           // The C-STORE statuses the client was sent: success per instance kept, a failure per one refused.
           try {
-            deps.audit?.append(storeAuditRecord('cstore', `dicom:${association.callingAeTitle}`, undefined, association.instances.length + association.refused, Array(association.refused).fill('REFUSED')));
+            deps.audit?.append(storeAuditRecord('cstore', caller, undefined, association.instances.length + association.refused, Array(association.refused).fill('REFUSED')));
           } catch {
             // the statuses are already sent; the audit log has logged why it could not write
           }
-          log.info('DICOM association processed', { callingAeTitle: association.callingAeTitle, instances: outcomes.length, failed, ending: association.ending });
+          log.info('DICOM association received', { callingAeTitle: association.callingAeTitle, instances: association.instances.length, deadLettered: failed, ending: association.ending });
         },
       });
       log.info(`DICOM C-STORE SCP listening on ${scp.host}:${scp.port} as ${scp.aeTitle}`);
@@ -102,17 +161,36 @@ export async function startDicomNode(deps: { config: Config; repository: ModelRe
     }
   }
 
+  // Instances in the inbox the collector does not hold: left by a previous run, or put back from dead-letter.
+  const rescan = async () => {
+    let found = 0;
+    for (const { id, path } of await inbox.pending()) {
+      if (collector.has(id)) continue;
+      const bytes = await readFile(path).catch(() => undefined);
+      if (!bytes) continue;
+      await take(path, new Uint8Array(bytes), 'dicom:inbox');
+      found++;
+    }
+    return found;
+  };
+  let rescanTimer: NodeJS.Timeout | undefined;
+  let closed = false;
+  const recover = async () => {
+    if (!keeps || closed) return 0;
+    const found = await rescan();
+    if (found > 0) log.warn('collected DICOM instances waiting in the inbox from a previous run', { instances: found });
+    const again = () => {
+      rescanTimer = setTimeout(() => {
+        void rescan().catch((error: unknown) => log.error('the DICOM inbox could not be read', { reason: error instanceof Error ? error.message.slice(0, 200) : 'unknown' })).finally(() => { if (!closed) again(); });
+      }, RESCAN_MS);
+      rescanTimer.unref();
+    };
+    again();
+    return found;
+  };
+
   let scpClosed: Promise<void> | undefined;
   const stopReceiving = () => (scpClosed ??= scp?.close() ?? Promise.resolve());
-  const recover = async () => {
-    if (!inbox) return 0;
-    const left = await inbox.leftovers();
-    if (left.length === 0) return 0;
-    log.warn('processing DICOM instances a previous run received and did not finish', { instances: left.length });
-    await receive(left.map((l) => l.bytes), 'dicom:recovered', 'cstore');
-    await inbox.remove(left.map((l) => l.path));
-    return left.length;
-  };
   return {
     receive,
     recover,
@@ -120,7 +198,10 @@ export async function startDicomNode(deps: { config: Config; repository: ModelRe
     queue,
     stopReceiving,
     async close() {
+      closed = true;
+      clearTimeout(rescanTimer);
       await stopReceiving();
+      await collector.close();
       await queue?.close();
     },
   };

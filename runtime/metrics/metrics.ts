@@ -130,7 +130,7 @@ export class Metrics {
   });
   readonly dicomInstances = new Counter({
     name: 'clinfer_dicom_instances_received_total',
-    help: 'DICOM instances received (STOW-RS or C-STORE) by what became of them: processed, unrouted, failed',
+    help: 'DICOM instances received (STOW-RS or C-STORE) by what became of them on arrival: accepted (into the inbox), unrouted, failed (refused)',
     labelNames: ['source', 'outcome'] as const,
     registers: [this.registry],
   });
@@ -144,6 +144,23 @@ export class Metrics {
     name: 'clinfer_dicom_delivery_retries_total',
     help: 'Failed delivery attempts of DICOM results, each followed by a back-off wait',
     labelNames: ['destination'] as const,
+    registers: [this.registry],
+  });
+  readonly dicomInboxPending = new Gauge({
+    name: 'clinfer_dicom_inbox_pending',
+    help: 'Received DICOM instances in the inbox waiting for their study to settle or for a retry',
+    registers: [this.registry],
+  });
+  readonly dicomProcessingRetries = new Counter({
+    name: 'clinfer_dicom_processing_retries_total',
+    help: 'Studies whose processing failed for a transient reason (model not ready, queue full, worker exited) and waits for a back-off retry',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly dicomDeadLettered = new Counter({
+    name: 'clinfer_dicom_dead_lettered_total',
+    help: 'Received DICOM instances set aside in the inbox dead-letter folder, by error code (clinfer inbox list shows them)',
+    labelNames: ['code'] as const,
     registers: [this.registry],
   });
   readonly dicomResultsPending = new Gauge({

@@ -4,16 +4,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDicomInfo } from '../../adapters/imaging/dicom/index.js';
+import { inboxCommand } from '../../runtime/cli/inbox-command.js';
 import { Inbox } from '../../runtime/dicom-node/inbox.js';
+import { studyHash } from '../../runtime/dicom-node/failure.js';
 import { startDimseScp } from '../../runtime/pacs/dimse-scp.js';
 import type { ClinferServer } from '../../runtime/server.js';
 import { storescu, StoreScp } from '../helpers/dcmtk.js';
-import { metricValue, untilMetric } from '../helpers/metrics.js';
+import { metricValue } from '../helpers/metrics.js';
 import { DEMO_MODELS, FIXTURES, startTestServer } from '../helpers/server.js';
 
 /**
- * clinfer as a DICOM node between modalities and a PACS: STOW-RS and C-STORE in, the routed model runs,
- * and a DICOM SR goes out through the durable outbox to a real C-STORE SCP (dcmtk storescp).
+ * clinfer as a DICOM node between modalities and a PACS: STOW-RS and C-STORE in, each study collected until
+ * it has settled, the routed model run once, one DICOM SR per model and study out through the durable
+ * outbox to a real C-STORE SCP (dcmtk storescp). Nothing accepted is lost: transient failures are retried,
+ * permanent ones set aside in the inbox's dead-letter folder with the reason.
  */
 const DICOM = join(FIXTURES, 'dicom/pydicom');
 const CR1 = join(DICOM, 'dicomdir_cr_ct_mr/77654033_CR1_6154');
@@ -21,10 +25,12 @@ const CR2 = join(DICOM, 'dicomdir_cr_ct_mr/77654033_CR2_6247');
 const CT = join(DICOM, 'CT_small.dcm');
 const TRUNCATED_MR = join(DICOM, 'MR_truncated.dcm');
 const SR_DOC = join(DICOM, 'reportsi.dcm');
+const SETTLE_MS = 1500;
 
 let server: ClinferServer;
 let archive: StoreScp;
-const outbox = mkdtempSync(join(tmpdir(), 'clinfer-outbox-'));
+const scratch = mkdtempSync(join(tmpdir(), 'clinfer-dicom-node-'));
+const inboxDir = join(scratch, 'inbox');
 
 const dump = (tool: string, file: string, args: string[] = []) => {
   try {
@@ -35,15 +41,30 @@ const dump = (tool: string, file: string, args: string[] = []) => {
 };
 const tag = (file: string, t: string) => /\[([^\]]*)\]/.exec(dump('dcmdump', file, ['+P', t]))?.[1];
 
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+/** A copy of `file` with other UIDs: another instance (and series, study) for tests that need more of them. */
+function variant(file: string, name: string, uids: { study?: string; series?: string; sop: string }, erase: string[] = []): string {
+  const out = join(scratch, name);
+  copyFileSync(file, out);
+  const edits = [['0008,0018', uids.sop], ...(uids.series ? [['0020,000e', uids.series]] : []), ...(uids.study ? [['0020,000d', uids.study]] : [])];
+  execFileSync('dcmodify', ['-nb', '-gin', ...edits.flatMap(([t, v]) => ['-m', `(${t})=${v}`]), ...erase.flatMap((t) => ['-ea', `(${t})`]), out], { timeout: 15_000 });
+  return out;
+}
+
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** The SRs at the archive filed in `study`. */
+const srsOf = (study: string) => archive.files().filter((f) => tag(f, '0008,0060') === 'SR' && tag(f, '0020,000d') === study);
+const inboxPending = async () => Number(/^clinfer_dicom_inbox_pending (\d+)/m.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1] ?? NaN);
+/** Waits until nothing is in the inbox or outbox: every study processed, every result delivered. */
+const quiet = () => until('the inbox and outbox empty', async () => ((await inboxPending()) === 0 && (await metricValue(server.url, 'clinfer_dicom_results_pending', { destination: 'archive' })) === 0 ? true : undefined));
 
 function stow(files: string[], extraParts: Buffer[] = []) {
   const boundary = 'stow-boundary-1';
@@ -55,14 +76,23 @@ function stow(files: string[], extraParts: Buffer[] = []) {
   return fetch(`${server.url}/dicomweb/studies`, { method: 'POST', body, headers: { 'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}`, accept: 'application/dicom+json' } });
 }
 
+async function cli(...args: string[]) {
+  const lines: string[] = [];
+  const code = await inboxCommand([...args, '--inbox', inboxDir], { log: (l) => lines.push(l), err: (l) => lines.push(l) });
+  return { code, text: lines.join('\n') };
+}
+
 beforeAll(async () => {
   archive = await StoreScp.start({ aeTitle: 'ARCHIVE' });
   server = await startTestServer(DEMO_MODELS, {
     dicomRoutes: [{ model: 'chest-xray-pneumonia', modality: ['CR', 'MR'] }],
     dicomScp: { aeTitle: 'CLINFER', port: 0 },
     dicomDestinations: [{ name: 'archive', kind: 'cstore', host: '127.0.0.1', port: archive.port, calledAeTitle: 'ARCHIVE' }],
-    outboxDir: outbox,
+    inboxDir,
+    outboxDir: join(scratch, 'outbox'),
     deliveryRetry: { initialMs: 50, maxMs: 500 },
+    dicomStudySettleMs: SETTLE_MS,
+    dicomProcessingRetry: { initialMs: 200, maxMs: 1000, maxAgeMs: 600_000 },
   });
 });
 afterAll(async () => {
@@ -71,61 +101,139 @@ afterAll(async () => {
 });
 
 describe('the DICOM node', () => {
-  it('answers STOW-RS with the standard store response: processed, unrouted (warning) and failed instances', async () => {
-    const res = await stow([CR1, CT, TRUNCATED_MR]);
+  const study = tag(CR1, '0020,000d')!;
+
+  it('sends one SR per model and study that arrived in several associations and a STOW-RS request', async () => {
+    const cr3 = variant(CR1, 'cr3.dcm', { series: '1.2.826.0.1.3680043.10.543.3', sop: '1.2.826.0.1.3680043.10.543.3.1' });
+    expect((await storescu({ port: server.dicomPort!, calledAeTitle: 'CLINFER', files: [CR1] })).code).toBe(0);
+    expect((await storescu({ port: server.dicomPort!, calledAeTitle: 'CLINFER', files: [CR2] })).code).toBe(0);
+    expect((await stow([cr3])).status).toBe(200);
+    await until('the SR', () => (srsOf(study).length > 0 ? true : undefined));
+    await quiet();
+    const srs = srsOf(study);
+    expect(srs).toHaveLength(1);
+    const report = dump('dsrdump', srs[0]!, ['+Pu']);
+    for (const f of [CR1, CR2, cr3]) expect(report).toContain(tag(f, '0008,0018')!);
+    expect(tag(srs[0]!, '0020,0011')).toBe('9001');
+    expect(tag(srs[0]!, '0020,0013')).toBe('1');
+    expect(dump('dciodvfy', srs[0]!)).not.toMatch(/^Error/m);
+    // The score equals the server's own /v1 predict on the same file.
+    const predicted = (await (await fetch(`${server.url}/v1/models/chest-xray-pneumonia/predict`, { method: 'POST', body: readFileSync(CR1), headers: { 'content-type': 'application/dicom' } })).json()) as any;
+    const probabilities = [...report.matchAll(/Probability.*?="([0-9.eE+-]+)"/g)].map((m) => Number(m[1]));
+    expect(probabilities.some((p) => Math.abs(p - predicted.predictions[0].score) < 1e-4)).toBe(true);
+    expect(dump('dcmdump', srs[0]!, ['+L'])).toMatch(/Not a medical device: research and demonstration use only, not for diagnostic use/);
+    expect(await metricValue(server.url, 'clinfer_dicom_instances_received_total', { source: 'cstore', outcome: 'accepted' })).toBe(2);
+    expect(await metricValue(server.url, 'clinfer_dicom_instances_received_total', { source: 'stowrs', outcome: 'accepted' })).toBe(1);
+  });
+
+  it('sends nothing again for an instance sent twice, and a superseding SR when the study grows later', async () => {
+    const [first] = srsOf(study);
+    expect((await storescu({ port: server.dicomPort!, calledAeTitle: 'CLINFER', files: [CR2] })).code).toBe(0);
+    const cr4 = variant(CR1, 'cr4.dcm', { series: '1.2.826.0.1.3680043.10.543.4', sop: '1.2.826.0.1.3680043.10.543.4.1' });
+    expect((await stow([cr4])).status).toBe(200);
+    await until('the second SR', () => (srsOf(study).length > 1 ? true : undefined));
+    await quiet();
+    const srs = srsOf(study);
+    expect(srs).toHaveLength(2);
+    const later = srs.find((f) => f !== first)!;
+    // Same result series, the next instance number, the earlier SR named as predecessor, the full evidence.
+    expect(tag(later, '0020,000e')).toBe(tag(first!, '0020,000e'));
+    expect(tag(later, '0020,0011')).toBe('9001');
+    expect(tag(later, '0020,0013')).toBe('2');
+    const header = dump('dcmdump', later, ['+L']);
+    expect(header).toMatch(/PredecessorDocumentsSequence/);
+    expect(header).toContain(`[${tag(first!, '0008,0018')}]`);
+    const report = dump('dsrdump', later, ['+Pu']);
+    for (const f of [CR1, CR2, cr4]) expect(report).toContain(tag(f, '0008,0018')!);
+    expect(dump('dciodvfy', later)).not.toMatch(/^Error/m);
+  });
+
+  it('answers STOW-RS with the standard store response: accepted, unrouted (warning) and refused instances', async () => {
+    const res = await stow([CT, TRUNCATED_MR, SR_DOC], [Buffer.from('not dicom at all')]);
     expect(res.status).toBe(202);
     expect(res.headers.get('content-type')).toMatch(/application\/dicom\+json/);
     const body = (await res.json()) as any;
     const referenced = body['00081199'].Value;
-    const failed = body['00081198'].Value;
-    expect(referenced.map((r: any) => r['00081155'].Value[0])).toEqual([tag(CR1, '0008,0018'), tag(CT, '0008,0018')]);
-    expect(referenced[0]['00081196']).toBeUndefined();
-    expect(referenced[1]['00081196'].Value).toEqual([0xb000]);
-    expect(failed).toHaveLength(1);
-    expect(failed[0]['00081155'].Value).toEqual([readDicomInfo(readFileSync(TRUNCATED_MR)).sopInstanceUID]);
-    expect(failed[0]['00081197'].Value).toEqual([0xc000]);
-  });
-
-  it('delivers a valid SR to the archive that references the source and carries the model output', async () => {
-    const cr1Uid = tag(CR1, '0008,0018')!;
-    const sr = await until('the SR at the archive', () => archive.files().find((f) => dump('dsrdump', f, ['+Pu']).includes(cr1Uid)));
-    const report = dump('dsrdump', sr, ['+Pu']);
-    expect(report).toMatch(/Imaging Measurement Report/);
-    expect(report).toMatch(/chest-xray-pneumonia/);
-    expect(tag(sr, '0020,000d')).toBe(tag(CR1, '0020,000d'));
-    expect(tag(sr, '0008,0060')).toBe('SR');
-    // The score equals the server's own /v1 predict on the same file.
-    const predicted = (await (await fetch(`${server.url}/v1/models/chest-xray-pneumonia/predict`, { method: 'POST', body: readFileSync(CR1), headers: { 'content-type': 'application/dicom' } })).json()) as any;
-    const top = predicted.predictions[0];
-    expect(report).toContain(top.label.text);
-    const probabilities = [...report.matchAll(/Probability.*?="([0-9.eE+-]+)"/g)].map((m) => Number(m[1]));
-    expect(probabilities.some((p) => Math.abs(p - top.score) < 1e-4)).toBe(true);
-    expect(dump('dciodvfy', sr)).not.toMatch(/^Error/m);
-    const header = dump('dcmdump', sr, ['+L']);
-    expect(header).toMatch(/ContributingEquipmentSequence/);
-    expect(header).toMatch(/Not a medical device: research and demonstration use only, not for diagnostic use/);
-  });
-
-  it('takes C-STORE from a modality and sends the result when the association is released', async () => {
-    const before = archive.files().length;
-    const sent = await storescu({ port: server.dicomPort!, calledAeTitle: 'CLINFER', files: [CR2] });
-    expect(sent.code).toBe(0);
-    const cr2Uid = tag(CR2, '0008,0018')!;
-    const sr = await until('the SR for the C-STORE instance', () => archive.files().find((f) => dump('dsrdump', f, ['+Pu']).includes(cr2Uid)));
-    expect(archive.files().length).toBe(before + 1);
-    expect(dump('dsrdump', sr, ['+Pu'])).toMatch(/chest-xray-pneumonia/);
-    expect(await metricValue(server.url, 'clinfer_dicom_instances_received_total', { source: 'cstore', outcome: 'processed' })).toBe(1);
-    expect(await metricValue(server.url, 'clinfer_dicom_instances_received_total', { source: 'stowrs', outcome: 'failed' })).toBe(1);
-    expect(await untilMetric(server.url, 'clinfer_dicom_results_total', { destination: 'archive', event: 'delivered' }, (v) => v >= 2)).toBe(2);
-  });
-
-  it('refuses what STOW-RS cannot take, with the reason', async () => {
+    expect(referenced.map((r: any) => r['00081155'].Value[0])).toEqual([tag(CT, '0008,0018'), readDicomInfo(readFileSync(TRUNCATED_MR)).sopInstanceUID, tag(SR_DOC, '0008,0018')]);
+    expect(referenced[0]['00081196'].Value).toEqual([0xb000]);
+    expect(referenced[1]['00081196']).toBeUndefined();
+    expect(body['00081198'].Value).toHaveLength(1);
+    expect(body['00081198'].Value[0]['00081197'].Value).toEqual([0xc000]);
     const wrongType = await fetch(`${server.url}/dicomweb/studies`, { method: 'POST', body: 'x', headers: { 'content-type': 'application/json' } });
     expect(wrongType.status).toBe(415);
-    const res = await stow([SR_DOC], [Buffer.from('not dicom at all')]);
-    expect(res.status).toBe(202);
-    const body = (await res.json()) as any;
-    expect(body['00081198'].Value[0]['00081197'].Value).toEqual([0xc000]);
+    // STOW-RS into one study refuses an instance of another before keeping or running it.
+    const other = await fetch(`${server.url}/dicomweb/studies/1.2.3.4`, { method: 'POST', body: Buffer.concat([Buffer.from('--b\r\nContent-Type: application/dicom\r\n\r\n'), readFileSync(CR1), Buffer.from('\r\n--b--\r\n')]), headers: { 'content-type': 'multipart/related; type="application/dicom"; boundary=b' } });
+    expect(other.status).toBe(409);
+    expect(((await other.json()) as any)['00081198'].Value[0]['00081197'].Value).toEqual([0xa900]);
+  });
+
+  it('sets an accepted file that cannot be processed aside in dead-letter with the reason; clinfer inbox lists, retries and purges it', async () => {
+    // The truncated MR came by STOW-RS above (answered stored); a CR without pixel data now comes by C-STORE.
+    const noPixels = variant(CR1, 'no-pixels.dcm', { study: '1.2.826.0.1.3680043.10.543.40', sop: '1.2.826.0.1.3680043.10.543.40.1' }, ['7fe0,0010']);
+    expect((await storescu({ port: server.dicomPort!, calledAeTitle: 'CLINFER', files: [noPixels] })).code).toBe(0);
+    const dead = await until('two dead-letter entries', async () => {
+      const entries = await new Inbox(inboxDir).deadLetters();
+      return entries.length === 2 ? entries : undefined;
+    });
+    const mr = dead.find((e) => e.study === studyHash(readDicomInfo(readFileSync(TRUNCATED_MR)).studyInstanceUID))!;
+    const cr = dead.find((e) => e.study === studyHash('1.2.826.0.1.3680043.10.543.40'))!;
+    expect(mr).toMatchObject({ models: ['chest-xray-pneumonia'] });
+    expect(mr.code).toMatch(/^(INVALID_DICOM|INVALID_IMAGE)$/);
+    expect(cr).toMatchObject({ models: ['chest-xray-pneumonia'], code: 'NO_PIXEL_DATA' });
+    for (const entry of dead) expect(entry.message.length).toBeGreaterThan(10);
+    expect(await metricValue(server.url, 'clinfer_dicom_dead_lettered_total', { code: 'NO_PIXEL_DATA' })).toBe(1);
+    expect(await metricValue(server.url, 'clinfer_dicom_dead_lettered_total', { code: mr.code })).toBe(1);
+    // No patient data, no UID in what the CLI shows; the hashed study and the reason are there.
+    const listed = await cli('list');
+    expect(listed.code).toBe(0);
+    expect(listed.text).toMatch(/0 waiting, 2 in dead-letter/);
+    expect(listed.text).toContain(mr.study);
+    expect(listed.text).toContain('NO_PIXEL_DATA');
+    expect(listed.text).not.toMatch(/CompressedSamples|Doe|Archibald|1\.2\.826\.0\.1\.3680043\.10\.543|20040826185059/);
+    // retry: back to the inbox, picked up by the running server, and set aside again for the same reason.
+    expect((await cli('retry')).code).toBe(2);
+    expect((await cli('retry', 'no-such-id')).code).toBe(1);
+    const retried = await cli('retry', cr.id);
+    expect(retried.code).toBe(0);
+    expect(retried.text).toMatch(/moved 1 dead-letter entry/);
+    await until('the retried entry set aside again', async () => ((await metricValue(server.url, 'clinfer_dicom_dead_lettered_total', { code: 'NO_PIXEL_DATA' })) === 2 ? true : undefined), 20_000);
+    expect((await new Inbox(inboxDir).deadLetters()).map((e) => e.id).sort()).toEqual(dead.map((e) => e.id).sort());
+    // purge asks for --yes; --older-than keeps the recent ones.
+    expect((await cli('purge')).code).toBe(2);
+    expect((await cli('purge', '--yes', '--older-than', '1d')).text).toMatch(/deleted 0 dead-letter entries/);
+    expect((await cli('purge', '--yes', '--older-than', 'soon')).code).toBe(2);
+    expect((await cli('purge', '--yes')).text).toMatch(/deleted 2 dead-letter entries/);
+    expect((await cli('list')).text).toMatch(/0 waiting, 0 in dead-letter/);
+  });
+
+  it('keeps a study while its model is unloaded, retries, and sends its one SR once the model is back', async () => {
+    const uids = { study: '1.2.826.0.1.3680043.10.543.50' };
+    const a = variant(CR1, 'unload-a.dcm', { ...uids, series: `${uids.study}.1`, sop: `${uids.study}.1.1` });
+    const b = variant(CR2, 'unload-b.dcm', { ...uids, series: `${uids.study}.2`, sop: `${uids.study}.2.1` });
+    const admin = (action: 'load' | 'unload') => fetch(`${server.url}/v2/repository/models/chest-xray-pneumonia/${action}`, { method: 'POST' });
+    const retriesBefore = await metricValue(server.url, 'clinfer_dicom_processing_retries_total', { code: 'MODEL_NOT_READY' });
+    try {
+      expect((await storescu({ port: server.dicomPort!, calledAeTitle: 'CLINFER', files: [a] })).code).toBe(0);
+      // The model goes away in the middle of the study.
+      expect((await admin('unload')).status).toBe(200);
+      expect((await stow([b])).status).toBe(200);
+      await until('a retry for MODEL_NOT_READY', async () => ((await metricValue(server.url, 'clinfer_dicom_processing_retries_total', { code: 'MODEL_NOT_READY' })) >= retriesBefore + 2 ? true : undefined));
+      expect(srsOf(uids.study)).toHaveLength(0);
+      expect(await inboxPending()).toBe(2);
+      expect((await new Inbox(inboxDir).pending())).toHaveLength(2);
+    } finally {
+      expect((await admin('load')).status).toBe(200);
+    }
+    await until('the SR after the model is back', () => (srsOf(uids.study).length > 0 ? true : undefined));
+    await quiet();
+    const srs = srsOf(uids.study);
+    expect(srs).toHaveLength(1);
+    const report = dump('dsrdump', srs[0]!, ['+Pu']);
+    expect(report).toContain(`${uids.study}.1.1`);
+    expect(report).toContain(`${uids.study}.2.1`);
+    expect(tag(srs[0]!, '0020,0013')).toBe('1');
+    expect(await new Inbox(inboxDir).pending()).toEqual([]);
+    expect(await new Inbox(inboxDir).deadLetters()).toEqual([]);
   });
 
   it('holds each C-STOREd instance on disk before answering success, until its association is processed', async () => {
@@ -157,25 +265,30 @@ describe('the DICOM node', () => {
     }
   });
 
-  it('processes on start what a previous run received and did not finish, and empties the inbox', async () => {
-    const inboxDir = mkdtempSync(join(tmpdir(), 'clinfer-inbox-'));
-    mkdirSync(join(inboxDir, 'tmp'));
-    // As a crash would leave it: a whole instance in the inbox, and a half-written one in tmp/.
-    copyFileSync(CR1, join(inboxDir, '0000-left-by-a-crash.dcm'));
-    copyFileSync(CR2, join(inboxDir, 'tmp', 'half-written.dcm'));
-    const before = archive.files().length;
+  it('resumes on start what a previous run received and did not finish, and empties the inbox', async () => {
+    const leftInbox = mkdtempSync(join(tmpdir(), 'clinfer-inbox-'));
+    mkdirSync(join(leftInbox, 'tmp'));
+    // As a crash mid-settle would leave it: two whole instances of a study in the inbox, a half-written one in tmp/.
+    const uids = { study: '1.2.826.0.1.3680043.10.543.60' };
+    copyFileSync(variant(CR1, 'left-a.dcm', { ...uids, sop: `${uids.study}.1` }), join(leftInbox, '0000-left-by-a-crash.dcm'));
+    copyFileSync(variant(CR2, 'left-b.dcm', { ...uids, sop: `${uids.study}.2` }), join(leftInbox, '0001-left-by-a-crash.dcm'));
+    copyFileSync(CR2, join(leftInbox, 'tmp', 'half-written.dcm'));
     const restarted = await startTestServer(DEMO_MODELS, {
       dicomRoutes: [{ model: 'chest-xray-pneumonia', modality: ['CR'] }],
       dicomScp: { aeTitle: 'CLINFER', port: 0 },
       dicomDestinations: [{ name: 'archive', kind: 'cstore', host: '127.0.0.1', port: archive.port, calledAeTitle: 'ARCHIVE' }],
-      inboxDir,
+      inboxDir: leftInbox,
       deliveryRetry: { initialMs: 50, maxMs: 500 },
+      dicomStudySettleMs: 200,
     });
     try {
-      await until('the recovered result at the archive', () => (archive.files().length > before ? true : undefined));
-      expect(await metricValue(restarted.url, 'clinfer_dicom_instances_received_total', { source: 'cstore', outcome: 'processed' })).toBe(1);
-      expect(readdirSync(inboxDir).filter((f) => f.endsWith('.dcm'))).toEqual([]);
-      expect(readdirSync(join(inboxDir, 'tmp'))).toEqual([]);
+      await until('the recovered result at the archive', () => (srsOf(uids.study).length > 0 ? true : undefined));
+      await until('the inbox emptied', () => (readdirSync(leftInbox).some((f) => f.endsWith('.dcm')) ? undefined : true));
+      expect(srsOf(uids.study)).toHaveLength(1);
+      const report = dump('dsrdump', srsOf(uids.study)[0]!, ['+Pu']);
+      expect(report).toContain(`${uids.study}.1`);
+      expect(report).toContain(`${uids.study}.2`);
+      expect(readdirSync(join(leftInbox, 'tmp'))).toEqual([]);
     } finally {
       await restarted.close();
     }

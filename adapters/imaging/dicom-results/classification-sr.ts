@@ -8,7 +8,7 @@ import { DicomResultError } from './errors.js';
 import { writePart10 } from './part10.js';
 import * as item from './sr-content.js';
 import type { ClassificationFinding, ClassificationSrInput, ResultLabel } from './types.js';
-import { newUid } from './uid.js';
+import { isValidUid, newUid } from './uid.js';
 
 export const COMPREHENSIVE_SR_STORAGE = '1.2.840.10008.5.1.4.1.1.88.33';
 
@@ -121,7 +121,7 @@ export function buildClassificationSr(input: ClassificationSrInput): Uint8Array 
 
   return writePart10({
     ...patientAndStudy(first),
-    ...seriesAndInstance({ sopClassUID: COMPREHENSIVE_SR_STORAGE, uids, modality: 'SR', seriesNumber: input.seriesNumber ?? 9001, model, now: input.now }),
+    ...seriesAndInstance({ sopClassUID: COMPREHENSIVE_SR_STORAGE, uids, modality: 'SR', seriesNumber: input.seriesNumber ?? 9001, instanceNumber: input.instanceNumber, model, now: input.now }),
     ...equipment(model, input.now),
     // Regulatory status and model description are always 99CLINFER concepts; labels without a code are too.
     CodingSchemeIdentificationSequence: [{ ...PRIVATE_SCHEME }],
@@ -130,9 +130,28 @@ export function buildClassificationSr(input: ClassificationSrInput): Uint8Array 
     CompletionFlag: 'COMPLETE',
     VerificationFlag: 'UNVERIFIED',
     PerformedProcedureCodeSequence: null,
+    ...predecessorDocuments(first.studyInstanceUID, input.predecessors),
     CurrentRequestedProcedureEvidenceSequence: [{
       StudyInstanceUID: first.studyInstanceUID,
       ReferencedSeriesSequence: referencedSeries(input.sources, 'ReferencedSOPSequence'),
     }],
   });
+}
+
+/** PS3.3 C.17.2.3: the SRs this one supersedes, all in the sources' study, by series (Hierarchical SOP Instance Reference). */
+function predecessorDocuments(study: string, predecessors: ClassificationSrInput['predecessors']): Dataset {
+  if (!predecessors || predecessors.length === 0) return {};
+  const bySeries = new Map<string, Dataset[]>();
+  predecessors.forEach((p, i) => {
+    for (const field of ['seriesInstanceUID', 'sopClassUID', 'sopInstanceUID'] as const) {
+      if (!isValidUid(p[field])) throw new DicomResultError('RESULT_INVALID_VALUE', `predecessors[${i}].${field}: not a valid UID`);
+    }
+    bySeries.set(p.seriesInstanceUID, [...(bySeries.get(p.seriesInstanceUID) ?? []), item.referencedSop(p)]);
+  });
+  return {
+    PredecessorDocumentsSequence: [{
+      StudyInstanceUID: study,
+      ReferencedSeriesSequence: [...bySeries].map(([series, instances]) => ({ SeriesInstanceUID: series, ReferencedSOPSequence: instances })),
+    }],
+  };
 }

@@ -94,7 +94,7 @@ export function seriesDescription(model: FilledModel): string {
 
 /** The new series and the instance's creation (SOP Common), stamped with `now` in UTC. */
 export function seriesAndInstance(opts: {
-  sopClassUID: string; uids: { series: string; instance: string }; modality: string; seriesNumber: number; model: FilledModel; now: Date;
+  sopClassUID: string; uids: { series: string; instance: string }; modality: string; seriesNumber: number; instanceNumber?: number | undefined; model: FilledModel; now: Date;
 }): Dataset {
   const { now } = opts;
   return {
@@ -110,7 +110,7 @@ export function seriesAndInstance(opts: {
     SeriesDate: dicomDate(now),
     SeriesTime: dicomTime(now),
     SeriesDescription: seriesDescription(opts.model),
-    InstanceNumber: 1,
+    InstanceNumber: opts.instanceNumber ?? 1,
     ContentDate: dicomDate(now),
     ContentTime: dicomTime(now),
   };

@@ -119,6 +119,7 @@ export const DICTIONARY = {
   PurposeOfReferenceCodeSequence: [0x0040a170, 'SQ'],
   MeasuredValueSequence: [0x0040a300, 'SQ'],
   NumericValue: [0x0040a30a, 'DS'],
+  PredecessorDocumentsSequence: [0x0040a360, 'SQ'],
   PerformedProcedureCodeSequence: [0x0040a372, 'SQ'],
   CurrentRequestedProcedureEvidenceSequence: [0x0040a375, 'SQ'],
   CompletionFlag: [0x0040a491, 'CS'],

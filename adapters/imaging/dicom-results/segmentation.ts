@@ -143,7 +143,7 @@ export function buildSegmentation(input: SegmentationInput): Uint8Array {
   const referenced = [...new Set(input.masks.map((m) => m.sourceIndex))].sort((a, b) => a - b).map((i) => input.sources[i]!);
   return writePart10({
     ...patientAndStudy(first),
-    ...seriesAndInstance({ sopClassUID: SEGMENTATION_STORAGE, uids, modality: 'SEG', seriesNumber: input.seriesNumber ?? 9002, model, now: input.now }),
+    ...seriesAndInstance({ sopClassUID: SEGMENTATION_STORAGE, uids, modality: 'SEG', seriesNumber: input.seriesNumber ?? 9002, instanceNumber: input.instanceNumber, model, now: input.now }),
     ...equipment(model, input.now),
     ImageType: ['DERIVED', 'PRIMARY'],
     // General Image: without patient geometry the orientation must be present, and is unknown here.

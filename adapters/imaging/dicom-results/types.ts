@@ -66,6 +66,8 @@ interface ResultCommon {
   readonly uidRoot?: string;
   /** Series Number of the new result series; default 9001 (SR) or 9002 (SEG). */
   readonly seriesNumber?: number;
+  /** Instance Number in its series; default 1 (a later result for a grown study continues an earlier series). */
+  readonly instanceNumber?: number;
   /** Preassigned UIDs of the new series and instance (e.g. to record them before sending); default: new ones. */
   readonly seriesInstanceUid?: string;
   readonly sopInstanceUid?: string;
@@ -77,6 +79,8 @@ export interface ClassificationSrInput extends ResultCommon {
   readonly language: ResultLanguage;
   /** Procedure Reported; default: derived from the sources' modality. */
   readonly procedure?: CodedConcept;
+  /** Earlier SRs of the same study that this one supersedes (Predecessor Documents Sequence, PS3.3 C.17.2). */
+  readonly predecessors?: readonly { readonly seriesInstanceUID: string; readonly sopClassUID: string; readonly sopInstanceUID: string }[];
 }
 
 /** How the bundle declares one mask value. */

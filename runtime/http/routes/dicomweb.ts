@@ -1,6 +1,6 @@
 import express, { type Request, type Response } from 'express';
 import { ClinferError } from '../../errors/index.js';
-import type { InstanceOutcome } from '../../dicom-node/process-instances.js';
+import type { InstanceOutcome } from '../../dicom-node/receipt.js';
 import type { AppContext } from '../app-context.js';
 import { mediaTypeParameters, parseMultipartRelated } from '../../protocol/multipart-related.js';
 import { PRIORITY_HEADER, readSchedulingParameters } from '../../protocol/scheduling-parameters.js';
@@ -13,9 +13,10 @@ const DICOM_JSON = 'application/dicom+json';
 
 /**
  * DICOMweb STOW-RS (PS3.18 10.5): POST /dicomweb/studies[/{study}] with multipart/related;
- * type="application/dicom". Each instance is routed to its models, which run before the answer; their
- * results (SR) are queued durably for the configured destinations. The answer is the standard Store
- * Instances Response (DICOM JSON): referenced instances, failed ones with a failure reason.
+ * type="application/dicom". Each routed instance is on disk in the inbox before the answer; it runs through
+ * its models with its study once the study has settled (dicomStudySettleMs), and the study's results (SR,
+ * SEG) are queued durably for the configured destinations. The answer is the standard Store Instances
+ * Response (DICOM JSON): referenced instances, failed ones (not kept) with a failure reason.
  */
 export function dicomwebRoutes(ctx: AppContext, routes: RouteTable): void {
   const raw = express.raw({ type: () => true, limit: ctx.config.maxBodyBytes });
@@ -36,13 +37,10 @@ export function dicomwebRoutes(ctx: AppContext, routes: RouteTable): void {
       if (partType !== 'application/dicom') throw new ClinferError('UNSUPPORTED_MEDIA_TYPE', `part ${i + 1} is ${partType.slice(0, 60)}; only application/dicom parts are stored here`);
     });
     const scheduling = readSchedulingParameters({}, { priority: req.get(PRIORITY_HEADER), timeout: undefined });
-    const abort = new AbortController();
-    res.on('close', () => { if (!res.writableFinished) abort.abort(); });
-    const outcomes = await ctx.dicomNode.receive(parts.map((p) => p.body), callerOf(res), 'stowrs', { priority: scheduling.priority, signal: abort.signal });
+    void scheduling; // validated (400 on a bad priority); processing runs later, once the study has settled
     const study = req.params.study as string | undefined;
-    const checked = outcomes.map((o) => (study && o.studyInstanceUID && o.studyInstanceUID !== study
-      ? { ...o, status: 'failed' as const, code: 'INVALID_REQUEST' as const, message: `instance belongs to study ${o.studyInstanceUID}, not ${study}` }
-      : o));
+    // Instances of another study than the URL's are refused before anything is kept or run.
+    const checked = await ctx.dicomNode.receive(parts.map((p) => p.body), callerOf(res), 'stowrs', study ? { study } : {});
     const failed = checked.filter((o) => o.status === 'failed');
     const status = failed.length === 0 ? 200 : failed.length === checked.length ? 409 : 202;
     // On record as the client sees it (409: every instance failed), before it is answered.
