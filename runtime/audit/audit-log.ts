@@ -74,6 +74,7 @@ export class AuditLog {
     const { secret, detail, ...plain } = record;
     const line: Record<string, unknown> = { ...plain, caller: capText(plain.caller) };
     if (plain.model !== undefined) line.model = capText(plain.model);
+    if (plain.version !== undefined) line.version = capText(plain.version);
     if (detail) Object.assign(line, detail);
     if (secret?.requestId !== undefined) line.request_id_hmac = this.#o.secret.hmac(secret.requestId);
     if (secret?.input !== undefined) line.input_hmac = this.#o.secret.hmac(secret.input);
