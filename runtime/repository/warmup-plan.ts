@@ -3,6 +3,7 @@ import { join, relative, resolve } from 'node:path';
 import type { Bundle } from '../bundle/bundle-schema.js';
 import { ClinferError } from '../errors/index.js';
 import type { WarmupPlan } from '../pool/warmup.js';
+import type { WarmupSampleInput } from '../pool/warmup-sample.js';
 
 /** Sample files together may not exceed this: every worker reads them once per session it creates. */
 export const MAX_WARMUP_FILE_BYTES = 1024 * 1024 * 1024;
@@ -22,7 +23,7 @@ export async function warmupPlan(dir: string, bundle: Bundle | undefined, bundle
   let total = 0;
   const samples = [];
   for (const [index, sample] of declared.samples.entries()) {
-    const inputs: Record<string, { shape: number[]; fileName?: string; path?: string; data?: (number | boolean | string)[] }> = {};
+    const inputs: Record<string, WarmupSampleInput> = {};
     for (const [name, input] of Object.entries(sample.inputs)) {
       const field = `warmup.samples[${index}].inputs.${name}`;
       if (input.data) {

@@ -25,7 +25,10 @@ const declared = {
 
 const repo = new TempRepository()
   .add('vad-bare', '1', { 'model.onnx': { copy: MODEL } })
-  .add('vad', '1', { 'model.onnx': { copy: MODEL }, 'warmup/audio.npy': { copy: AUDIO_NPY }, 'bundle.json': bundleJson('vad', '1', MODEL, sample(declared)) })
+  // Two samples of different lengths: a .npy file and inline values.
+  .add('vad', '1', { 'model.onnx': { copy: MODEL }, 'warmup/audio.npy': { copy: AUDIO_NPY }, 'bundle.json': bundleJson('vad', '1', MODEL, {
+    warmup: { samples: [{ name: 'speech', inputs: declared }, { name: 'short', inputs: { ...declared, audio: { shape: [1, 160], data: new Array(160).fill(0.01) } } }] },
+  }) })
   .add('vad-bad-sample', '1', { 'model.onnx': { copy: MODEL }, 'bundle.json': bundleJson('vad-bad-sample', '1', MODEL, sample({ ...declared, audio: { shape: [1, 32], data: new Array(32).fill(0) } })) })
   .add('vad-missing-file', '1', { 'model.onnx': { copy: MODEL }, 'bundle.json': bundleJson('vad-missing-file', '1', MODEL, sample(declared)) })
   .add('vad-wrong-dtype', '1', { 'model.onnx': { copy: MODEL }, 'a.npy': { copy: AUDIO_NPY }, 'warmup/audio.npy': { copy: AUDIO_NPY }, 'bundle.json': bundleJson('vad-wrong-dtype', '1', MODEL, sample({ ...declared, sr: { shape: [1], file: 'a.npy' } })) })
@@ -82,7 +85,7 @@ describe('declared warm-up samples', () => {
   it('make the stateful STFT + GRU model READY, and it serves what ONNX Runtime computes, state carried over calls', async () => {
     expect((await ready('vad')).json).toMatchObject({ ready: true, state: 'READY' });
     const meta = (await getJson(`${server.url}/v2/models/vad`)).json;
-    expect(meta.warmup).toEqual({ status: 'ok', source: 'samples', samples: 1 });
+    expect(meta.warmup).toEqual({ status: 'ok', source: 'samples', samples: 2 });
     let hServed: Float32Array = new Float32Array(HIDDEN);
     let hDirect: Float32Array = new Float32Array(HIDDEN);
     for (const [i, length] of [800, 1600, 129].entries()) {
@@ -160,7 +163,7 @@ describe('clinfer bundle validate', () => {
   };
 
   it('runs the same warm-up as the server: declared samples must pass, a failed synthetic one warns', async () => {
-    expect(await validate('vad')).toMatchObject({ code: 0, log: expect.stringMatching(/runs 1 warm-up sample\(s\)/) });
+    expect(await validate('vad')).toMatchObject({ code: 0, log: expect.stringMatching(/runs 2 warm-up sample\(s\)/) });
     const bad = await validate('vad-bad-sample');
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/field 'warmup': warmup sample 'speech': .*Pad reflect/);
