@@ -25,6 +25,7 @@ beforeAll(async () => {
     dicomDestinations: [{ name: 'archive', kind: 'cstore', host: '127.0.0.1', port: archive.port, calledAeTitle: 'ARCHIVE' }],
     outboxDir: mkdtempSync(join(tmpdir(), 'clinfer-outbox-')),
     deliveryRetry: { initialMs: 50, maxMs: 500 },
+    dicomStudySettleMs: 200,
   });
 });
 afterAll(async () => {
