@@ -11,6 +11,8 @@ export interface DicomInstanceInfo {
   readonly seriesInstanceUID: string;
   readonly modality: string | undefined;
   readonly bodyPartExamined: string | undefined;
+  /** View Position (0018,5101), e.g. PA, AP, LL (projection radiography). */
+  readonly viewPosition?: string | undefined;
   readonly seriesDescription: string | undefined;
   readonly seriesNumber: number | undefined;
   readonly instanceNumber: number | undefined;
@@ -19,6 +21,8 @@ export interface DicomInstanceInfo {
     readonly id: string | undefined;
     readonly birthDate: string | undefined;
     readonly sex: string | undefined;
+    /** Patient's Age (0010,1010), an AS value such as 004Y. */
+    readonly age?: string | undefined;
   };
   readonly study: {
     readonly date: string | undefined;

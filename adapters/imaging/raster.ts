@@ -15,8 +15,8 @@ export interface RasterImage {
 /** A decoding or preprocessing failure caused by the input: the message names the file field and what was expected. */
 export class ImagingInputError extends Error {
   constructor(
-    /** INVALID_DICOM, UNSUPPORTED_TRANSFER_SYNTAX, NO_PIXEL_DATA, INVALID_IMAGE, IMAGE_TOO_LARGE */
-    readonly code: 'INVALID_DICOM' | 'UNSUPPORTED_TRANSFER_SYNTAX' | 'NO_PIXEL_DATA' | 'INVALID_IMAGE' | 'IMAGE_TOO_LARGE',
+    /** INVALID_DICOM, UNSUPPORTED_TRANSFER_SYNTAX, UNSUPPORTED_CHARACTER_SET, NO_PIXEL_DATA, INVALID_IMAGE, IMAGE_TOO_LARGE */
+    readonly code: 'INVALID_DICOM' | 'UNSUPPORTED_TRANSFER_SYNTAX' | 'UNSUPPORTED_CHARACTER_SET' | 'NO_PIXEL_DATA' | 'INVALID_IMAGE' | 'IMAGE_TOO_LARGE',
     message: string,
   ) {
     super(message);

@@ -5,7 +5,7 @@ import { ImagingInputError } from '../../adapters/imaging/raster.js';
  * a clinician can act on. Codes shared with the server keep the server's meaning.
  */
 export type AppErrorCode =
-  | 'INVALID_IMAGE' | 'INVALID_DICOM' | 'NO_PIXEL_DATA' | 'UNSUPPORTED_TRANSFER_SYNTAX' | 'IMAGE_TOO_LARGE'
+  | 'INVALID_IMAGE' | 'INVALID_DICOM' | 'NO_PIXEL_DATA' | 'UNSUPPORTED_TRANSFER_SYNTAX' | 'UNSUPPORTED_CHARACTER_SET' | 'IMAGE_TOO_LARGE' | 'OUT_OF_SCOPE'
   | 'INVALID_INPUT' | 'UNSUPPORTED_INPUT' | 'MODEL_NOT_FOUND' | 'MODEL_NOT_READY' | 'UNSUPPORTED_MODEL'
   | 'BUNDLE_DIGEST_MISMATCH' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'OFFLINE' | 'SERVER_ERROR'
   | 'INSECURE_CONTEXT' | 'INFERENCE_FAILED';

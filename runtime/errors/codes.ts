@@ -17,6 +17,7 @@ export type ErrorKind =
   | 'unauthenticated'
   | 'permission_denied'
   | 'conflict'
+  | 'unprocessable'
   | 'internal';
 
 export const ERROR_CODES = {
@@ -43,6 +44,9 @@ export const ERROR_CODES = {
   INVALID_DICOM: { kind: 'invalid_argument', summary: 'a DICOM object that cannot be parsed or whose pixel data is inconsistent (element and expectation named)' },
   NO_PIXEL_DATA: { kind: 'invalid_argument', summary: 'a DICOM object without pixel data (an SR, RT or ECG object) was sent to an imaging model' },
   UNSUPPORTED_TRANSFER_SYNTAX: { kind: 'unsupported_media_type', summary: 'the DICOM transfer syntax has no decoder in clinfer' },
+  UNSUPPORTED_CHARACTER_SET: { kind: 'unsupported_media_type', summary: "the DICOM object's Specific Character Set (or an escape sequence in a text value) has no decoder in clinfer" },
+  INSUFFICIENT_DATA: { kind: 'unprocessable', summary: "too little observed data for a tabular model: a feature its bundle's least_observed requires is missing, or more features would be imputed than it allows (named in the message)" },
+  OUT_OF_SCOPE: { kind: 'unprocessable', summary: "the input is outside the model's declared input_scope (modality, body part, view, size, age...) and its bundle refuses such inputs" },
   IMAGE_TOO_LARGE: { kind: 'payload_too_large', summary: 'an image or DICOM instance exceeds the pixel, frame or decoded-size limit' },
   CDS_SERVICE_NOT_FOUND: { kind: 'not_found', summary: 'no CDS Hooks service with that id' },
   PREFETCH_UNAVAILABLE: { kind: 'precondition_failed', summary: 'CDS Hooks: a prefetch key is missing and no FHIR server was given (or it could not be read)' },

@@ -16,6 +16,7 @@ const GRPC_BY_KIND: Record<ErrorKind, status> = {
   unauthenticated: status.UNAUTHENTICATED,
   permission_denied: status.PERMISSION_DENIED,
   conflict: status.ALREADY_EXISTS,
+  unprocessable: status.FAILED_PRECONDITION,
   internal: status.INTERNAL,
 };
 

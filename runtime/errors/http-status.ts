@@ -12,6 +12,8 @@ const STATUS_BY_KIND: Record<ErrorKind, number> = {
   unauthenticated: 401,
   permission_denied: 403,
   conflict: 409,
+  // A well-formed input the model was not made for (OUT_OF_SCOPE): WebDAV's 422, as FastAPI and Rails use it.
+  unprocessable: 422,
   unavailable: 503,
   deadline_exceeded: 504,
   // nginx's 499 "client closed request": nobody reads it, but logs and metrics stay truthful.

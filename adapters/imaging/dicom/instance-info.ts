@@ -5,8 +5,9 @@ import { frameAttributeSource } from './functional-groups.js';
 import type { Part10File } from './part10.js';
 import { describeTag, Tag } from './tags.js';
 import {
-  readDecimal, readDecimalTuple, readIntegerString, readIntegerStringLenient, readString, readUid, readUint16, textDecodingFor, type TextDecoding,
+  readDecimal, readDecimalTuple, readIntegerString, readIntegerStringLenient, readString, readText, readUid, readUint16,
 } from './values.js';
+import { characterSetOf } from './charset.js';
 
 type ImageInfo = NonNullable<DicomInstanceInfo['image']>;
 
@@ -18,28 +19,32 @@ type ImageInfo = NonNullable<DicomInstanceInfo['image']>;
  */
 export function instanceInfo(file: Part10File): DicomInstanceInfo {
   const { dataSet, meta } = file;
-  const decoding = textDecodingFor(readString(dataSet, Tag.SpecificCharacterSet));
-  const text = (tag: number) => readString(dataSet, tag, decoding);
+  // Text VRs (LO, SH, PN) by Specific Character Set; code strings, dates and times are ASCII by definition.
+  const charset = characterSetOf(readString(dataSet, Tag.SpecificCharacterSet));
+  const text = (tag: number) => readText(dataSet, tag, charset);
+  const name = (tag: number) => readText(dataSet, tag, charset, true);
+  const code = (tag: number) => readString(dataSet, tag);
   return {
     transferSyntaxUID: file.transferSyntaxUID,
     sopClassUID: readUid(dataSet, Tag.SOPClassUID) ?? readUid(meta, Tag.MediaStorageSOPClassUID) ?? '',
     sopInstanceUID: readUid(dataSet, Tag.SOPInstanceUID) ?? readUid(meta, 0x00020003) ?? '',
     studyInstanceUID: readUid(dataSet, Tag.StudyInstanceUID) ?? '',
     seriesInstanceUID: readUid(dataSet, Tag.SeriesInstanceUID) ?? '',
-    modality: text(Tag.Modality),
-    bodyPartExamined: text(Tag.BodyPartExamined),
+    modality: code(Tag.Modality),
+    bodyPartExamined: code(Tag.BodyPartExamined),
+    viewPosition: code(Tag.ViewPosition),
     seriesDescription: text(Tag.SeriesDescription),
     seriesNumber: readIntegerStringLenient(dataSet, Tag.SeriesNumber),
     instanceNumber: readIntegerStringLenient(dataSet, Tag.InstanceNumber),
-    patient: { name: text(Tag.PatientName), id: text(Tag.PatientID), birthDate: text(Tag.PatientBirthDate), sex: text(Tag.PatientSex) },
+    patient: { name: name(Tag.PatientName), id: text(Tag.PatientID), birthDate: code(Tag.PatientBirthDate), sex: code(Tag.PatientSex), age: code(Tag.PatientAge) },
     study: {
-      date: text(Tag.StudyDate),
-      time: text(Tag.StudyTime),
+      date: code(Tag.StudyDate),
+      time: code(Tag.StudyTime),
       accessionNumber: text(Tag.AccessionNumber),
       id: text(Tag.StudyID),
-      referringPhysicianName: text(Tag.ReferringPhysicianName),
+      referringPhysicianName: name(Tag.ReferringPhysicianName),
     },
-    image: dataSet.elements.has(Tag.PixelData) ? imageInfo(dataSet, decoding) : undefined,
+    image: dataSet.elements.has(Tag.PixelData) ? imageInfo(dataSet) : undefined,
   };
 }
 
@@ -49,14 +54,14 @@ function required(dataSet: DataSet, tag: number): number {
   return value;
 }
 
-function imageInfo(dataSet: DataSet, decoding: TextDecoding): ImageInfo {
+function imageInfo(dataSet: DataSet): ImageInfo {
   const rows = required(dataSet, Tag.Rows);
   const columns = required(dataSet, Tag.Columns);
   const samplesPerPixel = required(dataSet, Tag.SamplesPerPixel);
   const bitsAllocated = required(dataSet, Tag.BitsAllocated);
   const bitsStored = required(dataSet, Tag.BitsStored);
   const pixelRepresentation = required(dataSet, Tag.PixelRepresentation);
-  const photometricInterpretation = readString(dataSet, Tag.PhotometricInterpretation, decoding);
+  const photometricInterpretation = readString(dataSet, Tag.PhotometricInterpretation);
   if (photometricInterpretation === undefined) throw invalidDicom(`PixelData is present but ${describeTag(Tag.PhotometricInterpretation)} is missing`);
   const numberOfFrames = readIntegerString(dataSet, Tag.NumberOfFrames) ?? 1;
   if (numberOfFrames < 1) throw invalidDicom(`${describeTag(Tag.NumberOfFrames)} is ${numberOfFrames}, expected 1 or more`);

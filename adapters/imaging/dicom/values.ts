@@ -1,5 +1,6 @@
 import type { DataSet, DicomElement } from './data-set.js';
 import { invalidDicom } from './errors.js';
+import { decodeText, type CharacterSet } from './charset.js';
 import { describeTag } from './tags.js';
 
 /**
@@ -9,18 +10,10 @@ import { describeTag } from './tags.js';
  */
 
 const latin1 = new TextDecoder('latin1');
-const utf8 = new TextDecoder('utf-8');
 
-export type TextDecoding = 'latin1' | 'utf-8';
-
-/** ISO_IR 192 is UTF-8; everything else is read as Latin-1, which keeps ASCII (all UIDs and numbers) intact. */
-export function textDecodingFor(specificCharacterSet: string | undefined): TextDecoding {
-  return specificCharacterSet?.split('\\').some((term) => term.trim() === 'ISO_IR 192') ? 'utf-8' : 'latin1';
-}
-
-function rawText(dataSet: DataSet, element: DicomElement, decoding: TextDecoding = 'latin1'): string {
-  const bytes = dataSet.bytes.subarray(element.offset, element.offset + element.length);
-  return (decoding === 'utf-8' ? utf8 : latin1).decode(bytes);
+/** The bytes of a value as Latin-1: for the ASCII-only VRs (CS, DA, TM, UI, IS, DS, AS), whose bytes are characters. */
+function rawText(dataSet: DataSet, element: DicomElement): string {
+  return latin1.decode(dataSet.bytes.subarray(element.offset, element.offset + element.length));
 }
 
 /** A value shown in an error message: printable ASCII only, at most 24 characters. */
@@ -30,11 +23,27 @@ export function shown(text: string): string {
 }
 
 /** The string value with trailing NUL/space padding (and leading spaces) removed; undefined when absent or empty. */
-export function readString(dataSet: DataSet, tag: number, decoding?: TextDecoding): string | undefined {
+export function readString(dataSet: DataSet, tag: number): string | undefined {
   const element = dataSet.elements.get(tag);
   if (!element || element.length === 0 || element.items) return undefined;
-  const text = rawText(dataSet, element, decoding).replace(/[\0 ]+$/, '').replace(/^ +/, '');
-  return text.length ? text : undefined;
+  return trimmed(rawText(dataSet, element));
+}
+
+function trimmed(text: string): string | undefined {
+  const value = text.replace(/[\0 ]+$/, '').replace(/^ +/, '');
+  return value.length ? value : undefined;
+}
+
+/**
+ * A text value (PN, LO, SH, ST, LT, UT, UC) decoded by the data set's Specific Character Set; PN resets
+ * ISO 2022 designations at its '^' and '=' delimiters. Throws (INVALID_DICOM, UNSUPPORTED_CHARACTER_SET)
+ * naming the element rather than return garbled text.
+ */
+export function readText(dataSet: DataSet, tag: number, charset: CharacterSet, personName = false): string | undefined {
+  const element = dataSet.elements.get(tag);
+  if (!element || element.length === 0 || element.items) return undefined;
+  const bytes = dataSet.bytes.subarray(element.offset, element.offset + element.length);
+  return trimmed(decodeText(bytes, charset, describeTag(tag), personName));
 }
 
 /** A UID: digits and dots, at most 64 characters (PS3.5 9.1). Malformed UIDs are an error. */
