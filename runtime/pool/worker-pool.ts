@@ -1,3 +1,20 @@
+/*
+ * Why this pool is built as it is: measured with onnxruntime-node 1.30, Node 20, piscina 5.3 (issue 13;
+ * docs/isolation.md has the user-facing account):
+ * (a) RunOptions.terminate is typed but does nothing: a run started with terminate: true ran to the end, and
+ *     session.run blocks its thread synchronously, so nothing on that thread could set it meanwhile.
+ * (b) worker.terminate() (piscina's destroy / close({force})) on a thread inside a run: a never-ending run
+ *     keeps spinning and terminate() never resolves; a run that ends later ABORTS the process on return
+ *     ("terminate called after throwing an instance of 'Napi::Error'", SIGABRT).
+ * (c) process.exit() (or the event loop ending) with such a thread hangs for ever (Node joins its threads);
+ *     a signal's default action does not: SIGTERM with no handler ends the process at once (hard-exit.ts).
+ * (d) fork + SIGKILL stops a process inside a run in ~14 ms; starting one that loads a model costs ~0.5-1 s.
+ * Hence: a stuck thread is never terminated, only abandoned (unref'ed, replaced, counted), loads go first
+ * through a killable child process (load-probe.ts), and shutdown with a stuck thread exits by signal.
+ * Per request this pool adds nothing to piscina's cost (one postMessage each way, no timer per request):
+ * pool round trips measured 108-276 µs (new) against 126-302 µs (piscina) on the busy 2-core machine,
+ * the same within noise.
+ */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { ClinferError } from '../errors/index.js';
