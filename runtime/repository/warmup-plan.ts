@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { Bundle } from '../bundle/bundle-schema.js';
 import { ClinferError } from '../errors/index.js';
@@ -33,8 +33,9 @@ export async function warmupPlan(dir: string, bundle: Bundle | undefined, bundle
       const path = resolve(dir, input.file!);
       const inside = relative(resolve(dir), path);
       if (inside.startsWith('..')) throw invalid(bundleFile, `${field}.file`, `'${input.file}' is outside the version folder`);
-      const info = await stat(path).catch(() => undefined);
-      if (!info?.isFile()) throw invalid(bundleFile, `${field}.file`, `'${input.file}' is not a file in ${dir}`);
+      // lstat: a symbolic link is refused, so a sample cannot make the workers read outside the folder.
+      const info = await lstat(path).catch(() => undefined);
+      if (!info?.isFile()) throw invalid(bundleFile, `${field}.file`, `'${input.file}' is not a file in ${dir}${info?.isSymbolicLink() ? ' (a symbolic link)' : ''}`);
       total += info.size;
       if (total > MAX_WARMUP_FILE_BYTES) throw invalid(bundleFile, `${field}.file`, `the warm-up files exceed ${MAX_WARMUP_FILE_BYTES} bytes together`);
       inputs[name] = { shape: [...input.shape], fileName: input.file!, path: join(dir, input.file!) };

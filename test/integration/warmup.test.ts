@@ -1,3 +1,4 @@
+import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,6 +34,9 @@ const repo = new TempRepository()
   .add('vad-missing-file', '1', { 'model.onnx': { copy: MODEL }, 'bundle.json': bundleJson('vad-missing-file', '1', MODEL, sample(declared)) })
   .add('vad-wrong-dtype', '1', { 'model.onnx': { copy: MODEL }, 'a.npy': { copy: AUDIO_NPY }, 'warmup/audio.npy': { copy: AUDIO_NPY }, 'bundle.json': bundleJson('vad-wrong-dtype', '1', MODEL, sample({ ...declared, sr: { shape: [1], file: 'a.npy' } })) })
   .add('vad-off', '1', { 'model.onnx': { copy: MODEL }, 'bundle.json': bundleJson('vad-off', '1', MODEL, { warmup: false }) });
+// A sample file that is a symbolic link to a file outside the version folder.
+repo.add('vad-link', '1', { 'model.onnx': { copy: MODEL }, 'bundle.json': bundleJson('vad-link', '1', MODEL, sample(declared)) }).mkdir('vad-link/1/warmup');
+symlinkSync(AUDIO_NPY, join(repo.root, 'vad-link/1/warmup/audio.npy'));
 let server: ClinferServer;
 let session: ort.InferenceSession;
 
@@ -114,6 +118,12 @@ describe('declared warm-up samples', () => {
     const r = (await ready('vad-missing-file')).json;
     expect(r.state).toBe('UNAVAILABLE');
     expect(r.reason).toMatch(/field 'warmup\.samples\[0\]\.inputs\.audio\.file': 'warmup\/audio\.npy' is not a file/);
+  });
+
+  it('may not be symbolic links', async () => {
+    const r = (await ready('vad-link')).json;
+    expect(r.state).toBe('UNAVAILABLE');
+    expect(r.reason).toMatch(/symbolic link/);
   });
 
   it('in .npy must hold the graph input\'s dtype', async () => {
