@@ -1,6 +1,7 @@
-import express, { type Request, type RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { ClinferError } from '../errors/index.js';
 import type { AppContext } from './app-context.js';
+import { boundedRawBody } from './bounded-raw-body.js';
 
 /**
  * The infer body parser: its limit is the target model's `maxRequestBytes` (its need from static
@@ -29,7 +30,7 @@ export function inferBodyParser(ctx: AppContext): RequestHandler {
     }
     let parser = parsers.get(limit);
     if (!parser) {
-      parser = express.raw({ type: () => true, limit });
+      parser = boundedRawBody(limit);
       parsers.set(limit, parser);
     }
     parser(req, res, next);

@@ -35,10 +35,11 @@ export class InferRequestParser {
     const slim: RequestModel = { name: model.name, inputs: model.inputs, outputs: model.outputs, unsupportedOutputs: model.unsupportedOutputs, maxBatchSize: model.maxBatchSize };
     let result: ParseResult;
     try {
-      // One plain copy into shared memory (the caller keeps its own body, e.g. for the audit digest): the
-      // thread reads it in place, where posting the Buffer would clone it at about twice the cost.
-      const shared = new Uint8Array(new SharedArrayBuffer(body.byteLength));
-      shared.set(body);
+      // The thread reads shared memory in place (the body reader puts bodies there); anything else is
+      // copied there once, which costs half of what posting the Buffer (a clone) would. The caller keeps
+      // its body either way (e.g. for the audit digest).
+      const shared = body.buffer instanceof SharedArrayBuffer ? body : new Uint8Array(new SharedArrayBuffer(body.byteLength));
+      if (shared !== body) shared.set(body);
       result = (await this.#pool().run({ body: shared, headerLength, model: slim } satisfies ParseTask)) as ParseResult;
     } catch (error) {
       if (isPiscinaQueueFull(error)) throw new ClinferError('QUEUE_FULL', 'too many large JSON requests are waiting to be parsed; retry shortly', { retryAfterSeconds: 1 });

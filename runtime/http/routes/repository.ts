@@ -1,5 +1,6 @@
 import express from 'express';
 import { unpackStream } from '../../bundle/tar.js';
+import { boundedRawBody } from '../bounded-raw-body.js';
 import { ClinferError } from '../../errors/index.js';
 import type { AuditEntry } from '../../audit/audit-log.js';
 import type { AppContext } from '../app-context.js';
@@ -13,7 +14,8 @@ import type { RouteTable } from '../route-table.js';
  */
 export function repositoryRoutes(ctx: AppContext, routes: RouteTable): void {
   const control = (summary: string, scope: 'admin' | 'deploy') => ({ access: needs(scope), plane: 'control' as const, summary });
-  const archive = express.raw({ type: () => true, limit: ctx.config.maxBundleBytes });
+  // Bounded as it is read: past maxBundleBytes the upload is refused at once, not after reading it all.
+  const archive = boundedRawBody(ctx.config.maxBundleBytes);
   const audit = (res: import('express').Response, entry: Omit<AuditEntry, 'caller'>) => ctx.audit?.append({ ...entry, caller: callerOf(res) });
 
   routes.post('/v2/repository/index', { access: needs('infer', 'admin'), plane: 'shared', summary: 'the model list (Triton repository index)' }, (_req, res) => {

@@ -1,0 +1,56 @@
+import express, { type Request, type RequestHandler } from 'express';
+import { ClinferError } from '../errors/index.js';
+
+/**
+ * The request body as one Buffer (`req.body`, in a SharedArrayBuffer when Content-Length was given), bounded by `limit`: a Content-Length over it is refused
+ * 413 before a byte is read, a chunked body as soon as the bytes read pass it, and the connection then
+ * closes instead of taking in the rest. (express.raw reads a refused body to its very end before it
+ * answers: a 2 GiB upload was read in full to be told 413.) A compressed body (Content-Encoding) goes
+ * through express.raw as before, which bounds the inflated size.
+ */
+export function boundedRawBody(limitOf: number | ((req: Request) => number)): RequestHandler {
+  const inflating = new Map<number, RequestHandler>();
+  return (req, res, next) => {
+    const limit = typeof limitOf === 'function' ? limitOf(req) : limitOf;
+    const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
+    if (encoding !== 'identity') {
+      let parser = inflating.get(limit);
+      if (!parser) inflating.set(limit, (parser = express.raw({ type: () => true, limit })));
+      return parser(req, res, next);
+    }
+    const tooLarge = () => {
+      res.set('Connection', 'close');
+      return new ClinferError('BODY_TOO_LARGE', `the request body exceeds the limit of ${limit} bytes`);
+    };
+    const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
+    if (declared !== undefined && declared > limit) return next(tooLarge());
+    // With a Content-Length the body goes straight into shared memory as it arrives: no concatenation
+    // at the end, and a parsing thread can read it in place (see protocol/infer-request-pool.ts).
+    const into = declared !== undefined && Number.isSafeInteger(declared) && declared > 0 ? Buffer.from(new SharedArrayBuffer(declared)) : undefined;
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let done = false;
+    const finish = (error?: ClinferError) => {
+      if (done) return;
+      done = true;
+      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      if (error) {
+        req.pause();
+        return next(error);
+      }
+      req.body = into ?? Buffer.concat(chunks, received);
+      next();
+    };
+    const onData = (chunk: Buffer) => {
+      if (into && received + chunk.byteLength > into.byteLength) return finish(new ClinferError('INVALID_REQUEST', 'the request body length does not match Content-Length'));
+      if (into) chunk.copy(into, received);
+      else chunks.push(chunk);
+      received += chunk.byteLength;
+      if (received > limit) return finish(tooLarge());
+    };
+    const onEnd = () => finish(declared !== undefined && received !== declared ? new ClinferError('INVALID_REQUEST', 'the request body length does not match Content-Length') : undefined);
+    const onError = () => finish(new ClinferError('INVALID_REQUEST', 'the client aborted the request body'));
+    const onClose = () => { if (!req.complete) onError(); };
+    req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  };
+}
