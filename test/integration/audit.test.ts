@@ -7,7 +7,9 @@ import { credentials, Metadata, type Client } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadInferenceProto } from '../../runtime/grpc/grpc-server.js';
 import type { ClinferServer } from '../../runtime/server.js';
-import { DEMO_MODELS, ROOT, startTestServer, TempRepository } from '../helpers/server.js';
+import { readDicomInfo } from '../../adapters/imaging/dicom/index.js';
+import { dcmtkAvailable, storescu } from '../helpers/dcmtk.js';
+import { DEMO_MODELS, FIXTURES, ROOT, startTestServer, TempRepository } from '../helpers/server.js';
 
 /** Traceability: every prediction and deployment in a signed, hash-chained log, with no patient data. */
 const dir = mkdtempSync(join(tmpdir(), 'clinfer-audit-'));
@@ -146,4 +148,31 @@ describe('an audit entry that cannot be written', () => {
       await s.close();
     }
   });
+});
+
+describe('C-STORE associations', () => {
+  const CR1 = join(FIXTURES, 'dicom/pydicom/dicomdir_cr_ct_mr/77654033_CR1_6154');
+  const CR2 = join(FIXTURES, 'dicom/pydicom/dicomdir_cr_ct_mr/77654033_CR2_6247');
+  // dcmtk is one of the Debian peers the README lists; without it this says so and fails, as CI counts skips.
+  it(`are recorded with the statuses the client was sent${dcmtkAvailable() ? '' : ' (SKIPPED: dcmtk storescu not installed)'}`, async () => {
+    expect(dcmtkAvailable()).toBe(true);
+    const folder = mkdtempSync(join(tmpdir(), 'clinfer-audit-cstore-'));
+    const file = join(folder, 'audit.jsonl');
+    const s = await startTestServer(new TempRepository().root, {
+      auditLog: file, auditHmacKeyFile: hmacKeyFile, dicomScp: { aeTitle: 'CLINFER', port: 0, maxInstancesPerAssociation: 1 },
+      inboxDir: join(folder, 'inbox'), outboxDir: join(folder, 'outbox'),
+    });
+    try {
+      const sent = await storescu({ port: s.dicomPort!, calledAeTitle: 'CLINFER', callingAeTitle: 'MODALITY7', files: [CR1, CR2], noHalt: true });
+      expect(sent.timedOut).toBe(false);
+    } finally {
+      await s.close();
+    }
+    const entries = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(entries.filter((e) => e.action === 'dicom_store')).toEqual([expect.objectContaining({
+      transport: 'cstore', caller: 'dicom:MODALITY7', outcome: 'partial', instances: 2, failed: 1, failed_codes: { REFUSED: 1 },
+    })]);
+    const uids = [CR1, CR2].flatMap((f) => { const i = readDicomInfo(readFileSync(f)); return [i.studyInstanceUID!, i.sopInstanceUID!]; });
+    for (const uid of uids) expect(readFileSync(file, 'utf8')).not.toContain(uid);
+  }, 60_000);
 });
