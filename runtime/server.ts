@@ -60,10 +60,14 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
       metrics.workersAbandoned.inc();
       metrics.stuckWorkers.set(event.stuck);
       log.error('a worker thread ran past its limit inside ONNX Runtime and was given up; a replacement serves, the stuck one holds a core until the process restarts', { model: event.key.slice(0, event.key.lastIndexOf('#')), task: event.task, limitMs: event.limitMs, stuckThreads: event.stuck });
-      if (config.exitAfterStuckWorkers > 0 && event.stuck >= config.exitAfterStuckWorkers) {
+      if (config.exitAfterStuckWorkers > 0 && event.stuck >= config.exitAfterStuckWorkers && !shuttingDown) {
         log.error('stuck worker threads reached exitAfterStuckWorkers: shutting down for the supervisor to restart the process', { stuckThreads: event.stuck });
         void restartForStuckWorkers();
       }
+    },
+    onStuckThreadEnded: (stuck) => {
+      metrics.stuckWorkers.set(stuck);
+      log.info('an abandoned worker thread\'s run returned; the thread ended and its core is free', { stuckThreads: stuck });
     },
   });
   let restartForStuckWorkers = async () => {};

@@ -37,6 +37,8 @@ export interface WorkerPoolOptions {
   readonly onWorkerExit?: ((event: WorkerExitEvent) => void) | undefined;
   /** Called each time the watchdog gives a stuck worker thread up (its replacement is already starting). */
   readonly onWorkerAbandoned?: ((event: WorkerAbandonedEvent) => void) | undefined;
+  /** Called when an abandoned thread's run finally returned and the thread ended (its core is free again). */
+  readonly onStuckThreadEnded?: ((stuck: number) => void) | undefined;
 }
 
 export interface WorkerExitEvent {
@@ -221,16 +223,22 @@ export class WorkerPool {
       execArgv: this.#execArgv,
       resourceLimits: this.#options.maxHeapMb ? { maxOldGenerationSizeMb: this.#options.maxHeapMb } : undefined,
       onSettled: () => this.#dispatch(),
-      onExit: (t) => this.#exited(t),
+      onExit: (t) => this.#exited(t, t.everOnline),
     });
     this.#threads.add(thread);
   }
 
-  #exited(thread: WorkerThread): void {
-    if (this.#abandoned.delete(thread)) return; // an abandoned run returned: its core is free again
+  #exited(thread: WorkerThread, everOnline: boolean): void {
+    if (this.#abandoned.delete(thread)) {
+      // An abandoned run returned and its thread ended itself: its core is free again.
+      this.#options.onStuckThreadEnded?.(this.#abandoned.size);
+      return;
+    }
     if (!this.#threads.delete(thread) || this.#closed) return;
     this.#exits++;
-    this.#spawn();
+    // A thread that died before it ever started (a broken install) is not respawned in a tight loop.
+    if (everOnline) this.#spawn();
+    else setTimeout(() => { if (!this.#closed) this.#spawn(); }, 1000).unref();
     this.#options.onWorkerExit?.({ threadId: thread.threadId, exits: this.#exits });
     this.#dispatch();
   }

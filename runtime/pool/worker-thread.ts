@@ -85,6 +85,11 @@ export class WorkerThread {
     return this.#online && this.usable;
   }
 
+  /** Whether the thread ever started (its entry ran). */
+  get everOnline(): boolean {
+    return this.#online;
+  }
+
   get usable(): boolean {
     return !this.#exited && !this.#abandoned;
   }

@@ -47,15 +47,15 @@ interface Serve {
 }
 
 /** Starts `clinfer serve`; resolves once it listens and has reported every model's state. */
-async function serve(): Promise<Serve> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--config', configFile], { env: { ...process.env, CLINFER_LOG_LEVEL: 'warn' } });
+async function serve(config = configFile): Promise<Serve> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--config', config], { env: { ...process.env, CLINFER_LOG_LEVEL: 'warn' } });
   children.push(child);
   const out = { stdout: '', stderr: '' };
   child.stderr.on('data', (d) => (out.stderr += d));
+  child.stdout.on('data', (d) => (out.stdout += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (d) => {
-      out.stdout += d;
+    child.stdout.on('data', () => {
       const address = out.stdout.match(/^listening on (http:\/\/127\.0\.0\.1:\d+)$/m)?.[1];
       if (address && /^model heart-disease-risk version 1: /m.test(out.stdout)) resolve(address);
     });
@@ -169,4 +169,16 @@ describe('one model that never ends', () => {
     c.child.kill('SIGTERM');
     expect(await c.exited).toEqual({ code: 0, signal: null });
   }, 180_000);
+
+  it('with exitAfterStuckWorkers, shuts down by itself once that many threads are stuck, for its supervisor to restart it', async () => {
+    const config = join(work, 'restart-on-stuck.json');
+    writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(configFile, 'utf8')), exitAfterStuckWorkers: 1 }));
+    const d = await serve(config);
+    expect((await put(d.url, 'loop3', '1', await bundle('loop3', '1', LOOP, { execution: { timeout_ms: 1000 } }))).status).toBe(201);
+    expect((await loop(d.url, 'loop3', FOREVER)).json).toMatchObject({ code: 'EXECUTION_TIMEOUT' });
+    // Not a stopwatch: the bound only keeps a hanging process from holding the test for ever.
+    const exit = await Promise.race([d.exited, new Promise((r) => setTimeout(() => r('still running'), GRACE_MS + 15_000))]);
+    expect(exit).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(d.out.stdout + d.out.stderr).toMatch(/exitAfterStuckWorkers/);
+  }, 120_000);
 });
