@@ -28,12 +28,19 @@ export function describeService(declaration: CdsHooksDeclaration, spec: TabularS
   const prefetch: Record<string, string> = {};
   const sources = spec.features.map((f) => f.fhir).filter((s) => s !== undefined);
   if (sources.some((s) => s.source === 'patient_age' || s.source === 'patient_gender')) prefetch.patient = 'Patient/{{context.patientId}}';
-  const codes = (kind: string) => [...new Set(sources.filter((s) => s.source === kind).flatMap((s) => ('codes' in s ? s.codes : [])).map((c) => `${c.system}|${c.code}`))];
+  const codes = (kind: string) => [...new Set(sources.filter((s) => s.source === kind).flatMap((s) => ('codes' in s ? s.codes ?? [] : [])).map((c) => `${c.system}|${c.code}`))];
   const observations = codes('observation');
   if (observations.length) prefetch.observations = `Observation?patient={{context.patientId}}&code=${observations.join(',')}&_sort=-date`;
   const conditions = codes('condition');
   if (conditions.length) prefetch.conditions = `Condition?patient={{context.patientId}}&code=${conditions.join(',')}`;
   const medications = codes('medication');
   if (medications.length) prefetch.medications = `MedicationStatement?patient={{context.patientId}}&code=${medications.join(',')}`;
+  // History features: every resource type they read; by code where the type is searched by code.
+  for (const type of new Set(sources.flatMap((s) => (s.source === 'history' ? [s.resource] : [])))) {
+    const own = sources.flatMap((s) => (s.source === 'history' && s.resource === type ? [s] : []));
+    const wanted = own.map((s) => [...(s.codes ?? []), ...(s.value_set ? spec.value_sets[s.value_set] ?? [] : [])].map((c) => `${c.system}|${c.code}`));
+    const byCode = type !== 'Encounter' && type !== 'QuestionnaireResponse' && wanted.every((w) => w.length > 0);
+    prefetch[`history_${type}`] = `${type}?patient={{context.patientId}}${byCode ? `&code=${[...new Set(wanted.flat())].join(',')}` : ''}`;
+  }
   return { hook: declaration.hook, ...(declaration.title ? { title: declaration.title } : {}), description: declaration.description, id: declaration.id, prefetch };
 }

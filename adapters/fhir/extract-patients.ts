@@ -3,6 +3,7 @@ import { rowFrom, type RecordRow } from '../tabular/records.js';
 import type { FeatureSpec, FhirSource, TabularSpec } from '../tabular/tabular-spec.js';
 import { convertUnit } from '../tabular/units.js';
 import { asArray, asString, clinicalTime, isObject, matchesAny, type Json } from './fhir-json.js';
+import { historyFeature } from './longitudinal/history-feature.js';
 
 /** A feature problem located in the request Bundle (FHIRPath of the resource it concerns). */
 export interface LocatedIssue extends FeatureIssue {
@@ -62,7 +63,7 @@ export function extractPatients(spec: TabularSpec, bundle: unknown, at: Date): P
   return patients.map((p) => {
     const basis = new Set<string>();
     const located: LocatedIssue[] = [];
-    const context = { patient: p, at, observations: ofPatient(p, 'Observation'), conditions: ofPatient(p, 'Condition'), medications: ofPatient(p, 'MedicationStatement') };
+    const context = { patient: p, at, observations: ofPatient(p, 'Observation'), conditions: ofPatient(p, 'Condition'), medications: ofPatient(p, 'MedicationStatement'), ofType: (type: string) => ofPatient(p, type), valueSets: spec.value_sets };
     const row = rowFrom(spec, (name) => {
       const feature = spec.features.find((f) => f.name === name)!;
       const found = findFeature(feature, context);
@@ -90,6 +91,9 @@ interface Context {
   observations: Indexed[];
   conditions: Indexed[];
   medications: Indexed[];
+  /** The patient's resources of a type (history features). */
+  ofType: (type: string) => Indexed[];
+  valueSets: TabularSpec['value_sets'];
 }
 
 function findFeature(feature: FeatureSpec, ctx: Context): Found {
@@ -115,6 +119,10 @@ function findFeature(feature: FeatureSpec, ctx: Context): Found {
       const list = source.source === 'condition' ? ctx.conditions : ctx.medications;
       const hits = list.filter((r) => isCurrent(r.resource) && matchesAny(source.source === 'condition' ? r.resource.code : r.resource.medicationCodeableConcept, source.codes));
       return { raw: hits.length ? source.present : source.absent, used: hits.map((h) => h.reference), issues: [] };
+    }
+    case 'history': {
+      const h = historyFeature(feature, source, ctx.valueSets, ctx.ofType(source.resource), ctx.at);
+      return { raw: h.value, ...(h.absentBecause ? { absentBecause: h.absentBecause } : {}), used: [...h.used], issues: h.issues };
     }
   }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { historySource, historySpecProblem, valueSets } from '../fhir/longitudinal/history-spec.js';
 import { validateUnit } from './units.js';
 
 /**
@@ -21,6 +22,8 @@ const fhirSource = z.discriminatedUnion('source', [
     threshold: z.strictObject({ above: z.number(), unit: z.string() }).optional(),
   }),
   z.strictObject({ source: z.enum(['condition', 'medication']), codes: z.array(coding).min(1), present: z.number().default(1), absent: z.number().default(0) }),
+  /** Aggregations over a window of the patient's history (adapters/fhir/longitudinal). */
+  historySource,
 ]);
 
 const feature = z.strictObject({
@@ -46,6 +49,8 @@ export const tabularSpecSchema = z.strictObject({
   kind: z.literal('tabular'),
   input: z.string().min(1),
   features: z.array(feature).min(1),
+  /** Named lists of codes that history features select by `value_set`. */
+  value_sets: valueSets.default({}),
 });
 
 export type TabularSpec = z.infer<typeof tabularSpecSchema>;
@@ -74,6 +79,11 @@ export function parseTabularSpec(raw: unknown, input: { name: string; shape: rea
       if (unit !== undefined && !validateUnit(unit)) throw new Error(`${at}: '${unit}' is not a valid UCUM unit`);
     }
     if (f.range && f.range[0] > f.range[1]) throw new Error(`${at}.range: minimum above maximum`);
+    if (f.fhir?.source === 'history') {
+      const problem = historySpecProblem(f.fhir, spec.value_sets);
+      if (problem) throw new Error(`${at}.fhir.${problem}`);
+      if (f.fhir.unit !== undefined && !validateUnit(f.fhir.unit)) throw new Error(`${at}.fhir.unit: '${f.fhir.unit}' is not a valid UCUM unit`);
+    }
   });
   const names = new Set(spec.features.map((f) => f.name));
   if (names.size !== spec.features.length) throw new Error('preprocessing.features: a feature name is used twice');
