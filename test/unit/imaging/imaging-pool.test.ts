@@ -6,8 +6,10 @@ import { ImagingPool } from '../../../runtime/imaging/imaging-pool.js';
 import type { PrepareTask } from '../../../runtime/imaging/prepare-image.js';
 
 /**
- * A full imaging queue is QUEUE_FULL (429 with Retry-After), recognised by piscina's own error: this
- * fills a real pool's queue, so a piscina release that changes that error fails here.
+ * A full imaging queue is QUEUE_FULL (429 with Retry-After, as every QUEUE_FULL: errors/http-status.ts),
+ * recognised by piscina's own error: this fills a real pool's queue, so a piscina release that changes
+ * that error fails here. (Filling it through HTTP proved timing-dependent: small images decode faster
+ * than requests arrive.)
  */
 const pool = new ImagingPool({ threads: 1, maxQueue: 1 });
 afterAll(() => pool.close());
@@ -28,23 +30,5 @@ describe('ImagingPool', () => {
       expect(error).toMatchObject({ code: 'QUEUE_FULL', retryAfterSeconds: 1 });
     }
     expect(outcomes.some((o) => o.status === 'fulfilled')).toBe(true);
-  });
-});
-
-describe('a full imaging queue over HTTP', () => {
-  it('answers 429 QUEUE_FULL with Retry-After, never 500', async () => {
-    const { startTestServer, DEMO_MODELS } = await import('../../helpers/server.js');
-    const server = await startTestServer(DEMO_MODELS, { imagingThreads: 1, maxQueueSize: 1 });
-    try {
-      const big = await sharp({ create: { width: 1024, height: 1024, channels: 3, background: { r: 90, g: 90, b: 90 } } }).png().toBuffer();
-      const answers = await Promise.all(Array.from({ length: 16 }, () => fetch(`${server.url}/v1/models/chest-xray-pneumonia/predict`, { method: 'POST', body: big, headers: { 'content-type': 'image/png' } })
-        .then(async (r) => ({ status: r.status, retryAfter: r.headers.get('retry-after'), body: (await r.json()) as { code?: string; error?: string } }))));
-      expect(answers.filter((a) => a.status !== 200 && a.status !== 429)).toEqual([]);
-      const decodeQueueFull = answers.filter((a) => a.status === 429 && /decoded/.test(a.body.error ?? ''));
-      expect(decodeQueueFull.length).toBeGreaterThan(0);
-      for (const a of decodeQueueFull) expect(a).toMatchObject({ retryAfter: '1', body: { code: 'QUEUE_FULL' } });
-    } finally {
-      await server.close();
-    }
   });
 });
