@@ -1,4 +1,3 @@
-import { closeSync, fchmodSync, fstatSync, ftruncateSync, openSync, renameSync, writeSync } from 'node:fs';
 import { ClinferError } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
 import { AccessDeniedLimiter, type Suppressed } from './access-denied-limiter.js';
@@ -6,7 +5,8 @@ import type { AuditSecret } from './audit-secret.js';
 import { capText, type AccessDenied, type AuditRecord } from './audit-record.js';
 import { chainHash, GENESIS } from './chain-hash.js';
 import type { AuditSigner, CheckpointReason } from './checkpoint.js';
-import { recoverTail, rotatedSegments, segmentName } from './segment-files.js';
+import { readChainHead } from './chain-head.js';
+import { SegmentWriter } from './segment-writer.js';
 import { checkpointMessage, SyslogSender, type SyslogTarget } from './syslog-sender.js';
 
 /** The record callers pass (kept under its former name for the routes that import it). */
@@ -42,9 +42,7 @@ export class AuditLog {
   readonly #limiter: AccessDeniedLimiter;
   readonly #syslog: SyslogSender | undefined;
   readonly #flushTimer: NodeJS.Timeout;
-  #fd: number | undefined;
-  #size = 0;
-  #openedAt = 0;
+  readonly #file: SegmentWriter;
   #prev = GENESIS;
   #seq = 0;
   #sinceCheckpoint = 0;
@@ -56,7 +54,17 @@ export class AuditLog {
     this.#now = options.now ?? Date.now;
     this.#limiter = new AccessDeniedLimiter(options.accessDeniedPerMinute);
     this.#syslog = options.syslog ? new SyslogSender(options.syslog, (e) => options.log.warn('audit checkpoint not sent to syslog', { reason: e.message.slice(0, 200) })) : undefined;
-    this.#continueChain();
+    this.#file = new SegmentWriter(options.path, this.#now);
+    const head = readChainHead(options.path, options.log);
+    if (head.corrupt) {
+      // Not a line this log wrote: keep the file as a segment and start a new chain, rather than refuse to start.
+      options.log.error('the last line of the audit log is not an audit entry; the file is kept as a segment and a new chain starts', {});
+      this.#rotate();
+    } else if (options.signer && !head.closedCleanly) {
+      options.log.warn('the audit log does not end with a shutdown checkpoint: the previous run did not close it (crash or kill)', { seq: head.seq });
+    }
+    this.#prev = head.prev;
+    this.#seq = head.seq;
     this.#flushTimer = setInterval(() => {
       try {
         this.#writeSummaries(this.#limiter.flush(this.#now()));
@@ -130,8 +138,7 @@ export class AuditLog {
     }
     this.#checkpoint('shutdown');
     this.#closed = true;
-    if (this.#fd !== undefined) closeSync(this.#fd);
-    this.#fd = undefined;
+    this.#file.close();
     await this.#syslog?.close();
   }
 
@@ -162,16 +169,11 @@ export class AuditLog {
   #write(fields: Record<string, unknown>, time = new Date(this.#now()).toISOString()): boolean {
     const body = { seq: this.#seq + 1, time, ...stripUndefined(fields), prev: this.#prev };
     const hash = chainHash(this.#prev, body);
-    const bytes = Buffer.from(JSON.stringify({ ...body, hash }) + '\n');
     try {
-      this.#fd ??= this.#open();
-      let written = 0;
-      while (written < bytes.length) written += writeSync(this.#fd, bytes, written);
+      this.#file.append(Buffer.from(JSON.stringify({ ...body, hash }) + '\n'));
     } catch (error) {
-      this.#undoPartialWrite();
       return this.#failed(error);
     }
-    this.#size += bytes.length;
     this.#prev = hash;
     this.#seq += 1;
     return true;
@@ -190,75 +192,19 @@ export class AuditLog {
     return false;
   }
 
-  /** A write that failed half way (disk full) leaves no partial line for the next one to merge with. */
-  #undoPartialWrite(): void {
-    if (this.#fd === undefined) return;
-    try {
-      if (fstatSync(this.#fd).size > this.#size) ftruncateSync(this.#fd, this.#size);
-    } catch {
-      // a device such as /dev/full cannot be truncated; nothing was kept there either
-    }
-  }
-
-  #open(): number {
-    const fd = openSync(this.#o.path, 'a', 0o600);
-    const stat = fstatSync(fd);
-    if (stat.isFile() && (stat.mode & 0o077) !== 0) fchmodSync(fd, 0o600);
-    this.#size = stat.size;
-    this.#openedAt = this.#now();
-    return fd;
-  }
-
-  #continueChain(): void {
-    const { path } = this.#o;
-    let tail;
-    try {
-      tail = recoverTail(path);
-    } catch (error) {
-      this.#o.log.error('the audit log could not be read to continue its chain', { code: (error as NodeJS.ErrnoException).code ?? 'unknown' });
-      tail = { lastLine: undefined, tornBytes: 0 };
-    }
-    if (tail.tornBytes > 0) {
-      this.#o.log.warn('the audit log ended in a torn line (the process stopped mid-write): it was cut off and kept in the .torn file beside the log; the chain continues from the last whole line', { tornBytes: tail.tornBytes });
-    }
-    let last = tail.lastLine;
-    if (last === undefined) {
-      // A fresh live file after a rotation continues the last rotated segment's chain.
-      const n = rotatedSegments(path).at(-1);
-      if (n !== undefined) last = recoverTail(segmentName(path, n)).lastLine;
-    }
-    if (last === undefined) return;
-    try {
-      const parsed = JSON.parse(last) as { hash?: unknown; seq?: unknown; action?: unknown; reason?: unknown };
-      if (typeof parsed.hash !== 'string' || typeof parsed.seq !== 'number') throw new Error('no hash or seq');
-      this.#prev = parsed.hash;
-      this.#seq = parsed.seq;
-      if (this.#o.signer && !(parsed.action === 'checkpoint' && parsed.reason === 'shutdown')) {
-        this.#o.log.warn('the audit log does not end with a shutdown checkpoint: the previous run did not close it (crash or kill)', { seq: parsed.seq });
-      }
-    } catch {
-      // Not a line this log wrote: start a fresh chain in a new segment rather than refuse to start.
-      this.#o.log.error('the last line of the audit log is not an audit entry; it is kept as a segment and a new chain starts', {});
-      this.#rotateFile();
-    }
-  }
-
   #maybeRotate(): void {
     const { rotateBytes, rotateSeconds } = this.#o;
-    if (this.#fd === undefined || this.#seq === 0) return;
-    const bySize = rotateBytes !== undefined && this.#size >= rotateBytes;
-    const byAge = rotateSeconds !== undefined && this.#now() - this.#openedAt >= rotateSeconds * 1000;
+    if (!this.#file.isOpen || this.#seq === 0) return;
+    const bySize = rotateBytes !== undefined && this.#file.size >= rotateBytes;
+    const byAge = rotateSeconds !== undefined && this.#file.ageMs >= rotateSeconds * 1000;
     if (!bySize && !byAge) return;
     this.#checkpoint('rotate');
-    closeSync(this.#fd);
-    this.#fd = undefined;
-    this.#rotateFile();
+    this.#rotate();
   }
 
-  #rotateFile(): void {
-    const next = (rotatedSegments(this.#o.path).at(-1) ?? 0) + 1;
+  #rotate(): void {
     try {
-      renameSync(this.#o.path, segmentName(this.#o.path, next));
+      this.#file.rotate();
     } catch (error) {
       this.#o.log.error('the audit log could not be rotated; writing on in the same file', { code: (error as NodeJS.ErrnoException).code ?? 'unknown' });
     }

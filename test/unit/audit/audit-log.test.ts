@@ -30,6 +30,18 @@ describe('a torn last line (the process died mid-write)', () => {
     expect(verifyAuditFiles([f.path], { key: keyOf(f.pubFile) })).toMatchObject({ ok: true, lines: 5, problems: [] });
   });
 
+  it('a whole last line that is not an audit entry: the file is kept as a segment and a new chain starts, with an error', async () => {
+    const f = auditFolder();
+    writeFileSync(f.path, 'this is not an audit line\n');
+    const logLines: string[] = [];
+    const log = openLog(f.path, undefined, {}, logLines);
+    log.append(predictEntry(1));
+    await log.close();
+    expect(logLines.join('\n')).toMatch(/"level":"error","msg":"the last line of the audit log is not an audit entry/);
+    expect(readFileSync(join(f.dir, 'audit.000001.jsonl'), 'utf8')).toBe('this is not an audit line\n');
+    expect(rows(f.path)).toMatchObject([{ seq: 1, prev: '0'.repeat(64) }]);
+  });
+
   it('an empty or missing log starts a new chain', async () => {
     const f = auditFolder();
     writeFileSync(f.path, '');
