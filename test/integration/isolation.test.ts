@@ -151,6 +151,7 @@ describe('one model that never ends', () => {
     const b = await serve();
     const killedDeploy = put(b.url, 'loop', '2', await bundle('loop', '2', NEVER)).catch(() => undefined);
     while (!existsSync(join(repo.root, 'loop', '2'))) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 500)); // its load (the probe process) under way
     b.child.kill('SIGKILL');
     await b.exited;
     await killedDeploy;
@@ -166,6 +167,8 @@ describe('one model that never ends', () => {
     expect((await loop(c.url, 'loop', 7)).json.outputs[0].data).toEqual([7]);
     expect((await heart(c.url)).status).toBe(200);
     expect((await chest(c.url)).status).toBe(200);
+    const ready = await fetch(`${c.url}/v2/health/ready`);
+    expect({ status: ready.status, body: await ready.text() }).toMatchObject({ status: 200 });
     c.child.kill('SIGTERM');
     expect(await c.exited).toEqual({ code: 0, signal: null });
   }, 180_000);
