@@ -34,6 +34,17 @@ export interface ImagePredictResponse {
   readonly model_digest: string;
   readonly language: string;
   readonly predictions: (ImagePrediction | ImageSegmentation)[];
+  /** Present when the bundle says `"out_of_scope": "warn"` and an image is outside its input_scope: each failed condition. */
+  readonly out_of_scope?: ScopeNote[];
+  /** Conditions of the input_scope that could not be checked (a PNG has no DICOM header, an attribute is absent). */
+  readonly scope_not_checked?: ScopeNote[];
+}
+
+/** One input-scope condition about one image of the request (`index`: its place in the request). */
+export interface ScopeNote {
+  readonly source: { readonly index: number };
+  readonly condition: string;
+  readonly message: string;
 }
 
 /**

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { DATATYPES } from '../tensor/datatypes.js';
+import { predictionHorizonSchema } from '../../adapters/tabular/horizon.js';
+import { inputScopeSchema } from '../../adapters/imaging/input-scope.js';
 
 /**
  * bundle.json, version 1. docs/bundle-format.md describes every field; this schema is the contract.
@@ -46,9 +48,19 @@ export const bundleSchema = z.strictObject({
   outputs: z.array(tensor).min(1).optional(),
   max_batch_size: z.number().int().min(0).max(65536).optional(),
   labels: z.array(label).default([]),
+  /** Risk models: the time within which the outcome is predicted (RiskAssessment.prediction.whenPeriod, CDS cards). */
+  prediction_horizon: predictionHorizonSchema.optional(),
   preprocessing: z.looseObject({ kind: z.string() }).default({ kind: 'none' }),
   postprocessing: z.looseObject({ kind: z.string() }).default({ kind: 'none' }),
   intended_use: z.string().default(''),
+  /**
+   * The images the model was made for (modalities, body parts, views, size, patient ages); checked by
+   * adapters/imaging/input-scope.ts on the server and in the browser. Tabular bundles declare their least
+   * observed data under preprocessing (least_observed) instead.
+   */
+  input_scope: inputScopeSchema.optional(),
+  /** What an image outside input_scope gets: 422 OUT_OF_SCOPE ("refuse", the default) or an answer with a warning. */
+  out_of_scope: z.enum(['refuse', 'warn']).default('refuse'),
   /** Shown on every result (DICOM SR, the web app's model card), e.g. 'CE class IIa (MDR)' or 'Research use only'. */
   regulatory_status: z.string().min(1).max(200).optional(),
   provenance: z

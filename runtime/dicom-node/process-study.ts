@@ -125,6 +125,8 @@ export class StudyProcessor {
               if (!version.config.image) throw new ImagingInputError('INVALID_IMAGE', `routing rule sends this instance to '${version.name}', which is not an imaging model`);
               return predictImages(deps.imaging, version.config as ImagingModel, version.scheduler, [{ bytes, format: 'dicom', label: `instance ${index + 1}` }], {
                 priority: 2, timeoutMs: undefined, language: 'en', drift: version.drift,
+                // An image outside the model's input_scope never becomes a result object: OUT_OF_SCOPE, dead letter.
+                outOfScope: 'refuse',
               });
             });
             const sourceIndex = into.sources.push(outcome!.info ?? instance.info) - 1;

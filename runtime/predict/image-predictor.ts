@@ -1,6 +1,7 @@
 import type { DicomInstanceInfo } from '../../adapters/imaging/dicom-info.js';
 import type { ImageSpec } from '../../adapters/imaging/image-spec.js';
 import { classifyImages, segmentImages, type ImagePrediction, type ImageSegmentation, type ImageSource } from '../../adapters/imaging/image-prediction.js';
+import { checkInputScope, describeOutOfScope, type ScopeCheck } from '../../adapters/imaging/input-scope.js';
 import { ClinferError } from '../errors/index.js';
 import type { ImagingPool } from '../imaging/imaging-pool.js';
 import type { ImagingLimits } from '../imaging/prepare-image.js';
@@ -28,13 +29,22 @@ export interface ImagePredictOptions extends RequestScheduling {
   readonly language: string;
   readonly signal?: AbortSignal | undefined;
   readonly drift?: DriftMonitor | undefined;
+  /**
+   * Overrides the bundle's `out_of_scope` policy: routed PACS traffic passes 'refuse', so an image outside
+   * the model's input_scope never becomes a result object, whatever the bundle says for interactive use.
+   */
+  readonly outOfScope?: 'refuse' | undefined;
 }
 
 /** One image's predictions, with what was read from its DICOM header (for results sent back to a PACS). */
 export interface ImageOutcome {
   readonly predictions: (ImagePrediction | ImageSegmentation)[];
   readonly info: DicomInstanceInfo | undefined;
+  /** The image against the bundle's input_scope (empty lists when it declares none). */
+  readonly scope: ScopeCheck;
 }
+
+const FORMAT_NAMES = { dicom: 'DICOM', png: 'PNG', jpeg: 'JPEG', tiff: 'TIFF', webp: 'WebP' } as const;
 
 /**
  * Images through the bundle's preprocessing (imaging threads), the model (the version's scheduler, so the
@@ -53,6 +63,15 @@ export async function predictImages(service: ImagingService, model: ImagingModel
     if (!result.ok) throw new ClinferError(result.code, images.length > 1 ? `${image.label}: ${result.message}` : result.message);
     return { ...result, index };
   }));
+  // Checked on the decoded images, before the model runs: a refused image costs no inference.
+  const scopes = prepared.map((p) => checkInputScope(model.bundle?.input_scope, { format: FORMAT_NAMES[images[p.index]!.format], info: p.info, width: p.width, height: p.height }));
+  const policy = options.outOfScope ?? model.bundle?.out_of_scope ?? 'refuse';
+  if (policy === 'refuse') {
+    const refused = scopes.map((scope, i) => ({ scope, image: images[i]! })).filter((x) => x.scope.outOfScope.length > 0);
+    if (refused.length > 0) {
+      throw new ClinferError('OUT_OF_SCOPE', refused.map((x) => `${images.length > 1 ? `${x.image.label}: ` : ''}${describeOutOfScope(x.scope.outOfScope)}`).join('; '));
+    }
+  }
 
   const rowShape = prepared[0]!.shape.slice(1);
   const rowSize = rowShape.reduce((a, b) => a * b, 1);
@@ -100,5 +119,5 @@ export async function predictImages(service: ImagingService, model: ImagingModel
     return classifyImages(post.kind, out.data, batch.map((r) => r.source), labels, options.language);
   }));
   const predictions = outputs.flat();
-  return prepared.map((p) => ({ predictions: predictions.filter((_, i) => rows[i]!.image === p.index), info: p.info }));
+  return prepared.map((p, i) => ({ predictions: predictions.filter((_, r) => rows[r]!.image === p.index), info: p.info, scope: scopes[i]! }));
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClinferServer } from '../../runtime/server.js';
-import { DEMO_MODELS, FIXTURES, startTestServer } from '../helpers/server.js';
+import { FIXTURES, startTestServer, TempRepository } from '../helpers/server.js';
 import { runs } from './runs.js';
 
 /**
@@ -12,10 +12,17 @@ import { runs } from './runs.js';
  * afterwards and its memory comes back down.
  */
 let server: ClinferServer;
+// The seeds are CT and MR files: the demo bundle warns rather than refuses here, so every decodable mutant runs the model.
+const repository = new TempRepository().addDemo('chest-xray-pneumonia');
 beforeAll(async () => {
-  server = await startTestServer(DEMO_MODELS, { dicomRoutes: [{ model: 'chest-xray-pneumonia' }], maxImagePixels: 4096 * 4096, maxDecodedBytes: 64 * 1024 * 1024 });
+  const bundleFile = join(repository.root, 'chest-xray-pneumonia/1/bundle.json');
+  repository.write('chest-xray-pneumonia/1/bundle.json', JSON.stringify({ ...JSON.parse(readFileSync(bundleFile, 'utf8')), out_of_scope: 'warn' }));
+  server = await startTestServer(repository.root, { dicomRoutes: [{ model: 'chest-xray-pneumonia' }], maxImagePixels: 4096 * 4096, maxDecodedBytes: 64 * 1024 * 1024 });
 });
-afterAll(() => server?.close());
+afterAll(async () => {
+  await server?.close();
+  repository.remove();
+});
 
 const dir = join(FIXTURES, 'dicom');
 const seeds = [

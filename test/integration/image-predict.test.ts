@@ -124,8 +124,13 @@ describe('image predict', () => {
 
   it('answers each frame of a multi-frame DICOM when the bundle says frames: each', async () => {
     const bundle = JSON.parse(readFileSync(join(DEMO_MODELS, 'chest-xray-pneumonia/1/bundle.json'), 'utf8'));
+    // The file is an RGB secondary capture, not a chest X-ray: these copies of the bundle declare no input_scope.
+    const { input_scope: _scope, ...unscoped } = bundle;
     const repo = new TempRepository().add('xray-per-frame', '1', {
-      'bundle.json': JSON.stringify({ ...bundle, name: 'xray-per-frame', preprocessing: { ...bundle.preprocessing, frames: 'each' } }),
+      'bundle.json': JSON.stringify({ ...unscoped, name: 'xray-per-frame', preprocessing: { ...bundle.preprocessing, frames: 'each' } }),
+      'model.onnx': { copy: join(DEMO_MODELS, 'chest-xray-pneumonia/1/model.onnx') },
+    }).add('xray-first-frame', '1', {
+      'bundle.json': JSON.stringify({ ...unscoped, name: 'xray-first-frame' }),
       'model.onnx': { copy: join(DEMO_MODELS, 'chest-xray-pneumonia/1/model.onnx') },
     });
     const perFrame = await startTestServer(repo.root, { workers: 1 });
@@ -136,8 +141,8 @@ describe('image predict', () => {
       const { predictions } = (await res.json()) as any;
       expect(predictions.map((p: any) => p.source.frame)).toEqual([1, 2]);
       expect(new Set(predictions.map((p: any) => p.source.sop_instance_uid)).size).toBe(1);
-      // The same file through the first-frame demo bundle gives frame 1's answer.
-      const first = (await (await predict(file, 'application/dicom')).json()) as any;
+      // The same file through the first-frame bundle gives frame 1's answer.
+      const first = (await (await fetch(`${perFrame.url}/v1/models/xray-first-frame/predict`, { method: 'POST', body: file, headers: { 'content-type': 'application/dicom' } })).json()) as any;
       expect(first.predictions).toHaveLength(1);
       expect(first.predictions[0].scores[1].score).toBeCloseTo(predictions[0].scores[1].score, 6);
     } finally {

@@ -15,6 +15,7 @@ import { resolveVersion } from './model-metadata.js';
 import { imagesOfBody, IMAGE_MEDIA_TYPES, isImageRequest } from '../image-body.js';
 import { predictImages, type ImagingModel } from '../../predict/image-predictor.js';
 import type { ImagePredictResponse } from '../../../adapters/imaging/image-prediction.js';
+import { scopeNotes } from '../../../adapters/imaging/input-scope.js';
 import { needs } from '../../auth/access.js';
 import type { RouteTable } from '../route-table.js';
 
@@ -48,11 +49,15 @@ export function predictRoutes(ctx: AppContext, routes: RouteTable): void {
           throw new ClinferError('NOT_AN_IMAGING_MODEL', `model '${model.name}' declares no image preprocessing in its bundle; send it ${model.tabular ? 'records or FHIR' : `tensors at /v2/models/${model.name}/infer`}`);
         }
         const outcomes = await predictImages(ctx.imaging, model as ImagingModel, v.scheduler, imagesOfBody(req, ctx.config.maxParts), options);
-        const answer: ImagePredictResponse = { model_name: model.name, model_version: model.version, model_digest: model.digest, language, predictions: outcomes.flatMap((o) => o.predictions) };
+        const answer: ImagePredictResponse = {
+          model_name: model.name, model_version: model.version, model_digest: model.digest, language, predictions: outcomes.flatMap((o) => o.predictions),
+          // Only present when the bundle warns rather than refuses (out_of_scope), or a condition could not be checked.
+          ...scopeNotes(outcomes.map((o) => o.scope)),
+        };
         return () => res.json(answer);
       }
       if (!req.is(['application/json', FHIR_JSON])) {
-        throw new ClinferError('UNSUPPORTED_MEDIA_TYPE', `Content-Type '${(req.get('content-type') ?? 'none').slice(0, 60)}' is not read here; send application/json {"records": [...]}, application/fhir+json (a FHIR Bundle), or an image (application/dicom, image/png, image/jpeg, multipart/related)`);
+        throw new ClinferError('UNSUPPORTED_MEDIA_TYPE', `Content-Type '${(req.get('content-type') ?? 'none').slice(0, 60)}' is not read here; send application/json {"records": [...]}, application/fhir+json (a FHIR Bundle), or an image (application/dicom, image/png, image/jpeg, image/tiff, image/webp, or multipart/related with one image per part)`);
       }
       if (!model.tabular) {
         throw new ClinferError('NOT_A_TABULAR_MODEL', `model '${model.name}' declares no tabular features in its bundle; call /v2/models/${model.name}/infer with tensors instead`);
