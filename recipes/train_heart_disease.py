@@ -229,7 +229,8 @@ def main():
             {"id": "disease", "text": {"en": "Heart disease", "fr": "Maladie cardiaque",
                                        "de": "Herzerkrankung"}},
         ],
-        "preprocessing": {"kind": "tabular", "input": "features", "features": FEATURE_SPEC},
+        "preprocessing": {"kind": "tabular", "input": "features", "features": FEATURE_SPEC,
+                          "least_observed": FEATURE_FILE["least_observed"]},
         "postprocessing": {
             "kind": "sigmoid_probability",
             "output": "probability",

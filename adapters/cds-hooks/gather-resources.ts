@@ -26,25 +26,46 @@ export function readHookRequest(body: unknown, expectedHook: string): HookReques
   return body as unknown as HookRequest;
 }
 
+/** How far clinfer follows a FHIR search's `next` links (cdsHooksFhirMaxPages, cdsHooksFhirMaxResources). */
+export interface FetchBounds {
+  readonly maxPages: number;
+  readonly maxResources: number;
+}
+
+const DEFAULT_BOUNDS: FetchBounds = { maxPages: 10, maxResources: 2000 };
+
 /**
- * Collects the resources named by the service's prefetch templates: from the request's prefetch when
- * the client sent the key, else from its FHIR server with its bearer token. Neither: PrefetchUnavailable
- * (the service answers 412, as CDS Hooks requires).
+ * Collects the resources the service reads, per prefetch key: from the request's prefetch when the client
+ * sent the key (null: the EHR has none), else from its FHIR server with its bearer token, running
+ * `queries[key]` (the template with date and _count filled in) and following the search's `next` links
+ * within `bounds`. A prefetch slot holding an OperationOutcome (CDS Hooks 2.0: the EHR's prefetch failed)
+ * is fetched too. Nothing to fetch from: PrefetchUnavailable (the service answers 412, as CDS Hooks requires).
  */
-export async function gatherResources(request: HookRequest, templates: Record<string, string>, fetchImpl: typeof fetch = fetch): Promise<Json> {
+export async function gatherResources(
+  request: HookRequest,
+  queries: Record<string, string>,
+  fetchImpl: typeof fetch = fetch,
+  bounds: FetchBounds = DEFAULT_BOUNDS,
+): Promise<Json> {
   const entries: unknown[] = [];
-  for (const [key, template] of Object.entries(templates)) {
-    let value: unknown;
-    if (request.prefetch && key in request.prefetch) {
-      value = request.prefetch[key];
+  for (const [key, template] of Object.entries(queries)) {
+    const sent = request.prefetch && key in request.prefetch ? request.prefetch[key] : undefined;
+    const failed = isObject(sent) && sent.resourceType === 'OperationOutcome';
+    let values: unknown[];
+    if (request.prefetch && key in request.prefetch && !failed) {
+      values = [sent];
     } else if (request.fhirServer) {
-      value = await fetchFhir(request, fillTemplate(template, request.context), fetchImpl);
+      values = await fetchAll(request, fillTemplate(template, request.context), fetchImpl, bounds);
     } else {
-      throw new PrefetchUnavailable(`prefetch '${key}' was not sent and the request names no fhirServer to fetch it from`);
+      throw new PrefetchUnavailable(failed
+        ? `prefetch '${key}' is an OperationOutcome (the EHR could not prefetch it) and the request names no fhirServer to fetch it from`
+        : `prefetch '${key}' was not sent and the request names no fhirServer to fetch it from`);
     }
-    if (value === null || value === undefined) continue;
-    if (isObject(value) && value.resourceType === 'Bundle') entries.push(...asArray(value.entry));
-    else if (isObject(value)) entries.push({ resource: value });
+    for (const value of values) {
+      if (value === null || value === undefined) continue;
+      if (isObject(value) && value.resourceType === 'Bundle') entries.push(...asArray(value.entry));
+      else if (isObject(value)) entries.push({ resource: value });
+    }
   }
   return { resourceType: 'Bundle', type: 'collection', entry: entries };
 }
@@ -53,22 +74,57 @@ function fillTemplate(template: string, context: Json): string {
   return template.replace(/\{\{context\.(\w+)\}\}/g, (_, name: string) => encodeURIComponent(String(context[name] ?? '')));
 }
 
-async function fetchFhir(request: HookRequest, query: string, fetchImpl: typeof fetch): Promise<unknown> {
-  const url = `${request.fhirServer!.replace(/\/$/, '')}/${query}`;
+/** One search and its `next` pages: every page must stay on the request's FHIR server (its token goes with it). */
+async function fetchAll(request: HookRequest, query: string, fetchImpl: typeof fetch, bounds: FetchBounds): Promise<unknown[]> {
+  const base = request.fhirServer!.replace(/\/$/, '');
+  const what = query.split('?')[0]!;
+  const pages: unknown[] = [];
+  let url: string | undefined = `${base}/${query}`;
+  let resources = 0;
+  while (url) {
+    if (pages.length === bounds.maxPages) throw new PrefetchUnavailable(`the FHIR server's ${what} search has more than ${bounds.maxPages} pages (cdsHooksFhirMaxPages); not all of the patient's data could be read`);
+    const page = await fetchFhir(request, url, what, fetchImpl);
+    pages.push(page);
+    if (!isObject(page) || page.resourceType !== 'Bundle') break;
+    resources += asArray(page.entry).length;
+    if (resources > bounds.maxResources) throw new PrefetchUnavailable(`the FHIR server's ${what} search returns more than ${bounds.maxResources} resources (cdsHooksFhirMaxResources); not all of the patient's data could be read`);
+    const next = asArray(page.link).find((l) => isObject(l) && l.relation === 'next');
+    url = isObject(next) && typeof next.url === 'string' ? sameServer(next.url, base, what) : undefined;
+  }
+  return pages;
+}
+
+function sameServer(next: string, base: string, what: string): string {
+  let url: URL;
+  try {
+    url = new URL(next, `${base}/`);
+  } catch {
+    throw new PrefetchUnavailable(`the FHIR server's ${what} search gave a next link that is not a URL`);
+  }
+  const root = new URL(base);
+  const path = root.pathname.replace(/\/+$/, '');
+  if (url.origin !== root.origin || (url.pathname !== path && !url.pathname.startsWith(`${path}/`))) {
+    throw new PrefetchUnavailable(`the FHIR server's ${what} search gave a next link to another server (${url.origin}); not followed`);
+  }
+  return url.href;
+}
+
+async function fetchFhir(request: HookRequest, url: string, what: string, fetchImpl: typeof fetch): Promise<unknown> {
   let res: Response;
   try {
     res = await fetchImpl(url, {
       headers: { accept: 'application/fhir+json', ...(request.fhirAuthorization ? { authorization: `Bearer ${request.fhirAuthorization.access_token}` } : {}) },
       signal: AbortSignal.timeout(10_000),
+      redirect: 'error',
     });
   } catch (error) {
     throw new PrefetchUnavailable(`the FHIR server could not be reached (${(error as Error).name})`);
   }
   if (res.status === 404) return null;
-  if (!res.ok) throw new PrefetchUnavailable(`the FHIR server answered ${res.status} to ${query.split('?')[0]}`);
+  if (!res.ok) throw new PrefetchUnavailable(`the FHIR server answered ${res.status} to ${what}`);
   try {
     return await res.json();
   } catch {
-    throw new PrefetchUnavailable(`the FHIR server's answer to ${query.split('?')[0]} is not JSON`);
+    throw new PrefetchUnavailable(`the FHIR server's answer to ${what} is not JSON`);
   }
 }

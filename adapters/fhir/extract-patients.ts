@@ -2,7 +2,8 @@ import type { FeatureIssue, RawFeatureValue } from '../tabular/feature-values.js
 import { rowFrom, type RecordRow } from '../tabular/records.js';
 import type { FeatureSpec, FhirSource, TabularSpec } from '../tabular/tabular-spec.js';
 import { convertUnit } from '../tabular/units.js';
-import { asArray, asString, clinicalTime, isObject, matchesAny, type Json } from './fhir-json.js';
+import { conditionAbatement, conditionOnset, medicationPeriod, observationTime } from './clinical-time.js';
+import { asArray, asString, isObject, matchesAny, type Json } from './fhir-json.js';
 import { historyFeature } from './longitudinal/history-feature.js';
 
 /** A feature problem located in the request Bundle (FHIRPath of the resource it concerns). */
@@ -13,15 +14,22 @@ export interface LocatedIssue extends FeatureIssue {
 export interface PatientFeatures {
   /** How the RiskAssessment refers to the patient (`Patient/{id}` or the entry's fullUrl). */
   readonly reference: string;
+  /** The Patient's entry in the request Bundle. */
+  readonly index: number;
   readonly row: RecordRow & { readonly issues: LocatedIssue[] };
   /** References of every resource whose value was used. */
   readonly basis: string[];
+  /** `preliminary` when any Observation used is (its feature's status policy allowed it), else `final`. */
+  readonly status: 'final' | 'preliminary';
 }
 
 export class FhirInputError extends Error {}
 
 const UCUM = 'http://unitsofmeasure.org';
-const UNUSABLE_STATUS = new Set(['entered-in-error', 'cancelled', 'registered']);
+/** Never a result, whatever a feature's status policy says. */
+const NEVER_USED_STATUS = new Set(['entered-in-error', 'cancelled']);
+/** Observation statuses a RiskAssessment built on them can call final. */
+const FINAL_STATUS = new Set(['final', 'amended', 'corrected']);
 const DAY_MS = 86_400_000;
 
 interface Indexed {
@@ -62,19 +70,22 @@ export function extractPatients(spec: TabularSpec, bundle: unknown, at: Date): P
     });
   return patients.map((p) => {
     const basis = new Set<string>();
+    const statuses = new Set<string>();
     const located: LocatedIssue[] = [];
     const context = { patient: p, at, observations: ofPatient(p, 'Observation'), conditions: ofPatient(p, 'Condition'), medications: ofPatient(p, 'MedicationStatement'), ofType: (type: string) => ofPatient(p, type), valueSets: spec.value_sets };
     const row = rowFrom(spec, (name) => {
       const feature = spec.features.find((f) => f.name === name)!;
       const found = findFeature(feature, context);
       found.used.forEach((u) => basis.add(u));
+      found.statuses?.forEach((st) => statuses.add(st));
       located.push(...found.issues);
       return { raw: found.raw, ...(found.absentBecause ? { absentBecause: found.absentBecause } : {}) };
     });
     const where = `Bundle.entry[${p.index}].resource`;
     // Issues about reading a resource point at it; issues about the feature's value point at the Patient.
     const issues: LocatedIssue[] = [...located, ...row.issues.map((i) => ({ ...i, expression: where }))];
-    return { reference: p.reference, row: { ...row, issues }, basis: [p.reference, ...[...basis].filter((b) => b !== p.reference)] };
+    const status = [...statuses].every((st) => FINAL_STATUS.has(st)) ? 'final' : 'preliminary';
+    return { reference: p.reference, index: p.index, row: { ...row, issues }, basis: [p.reference, ...[...basis].filter((b) => b !== p.reference)], status };
   });
 }
 
@@ -83,6 +94,8 @@ interface Found {
   absentBecause?: string;
   used: string[];
   issues: LocatedIssue[];
+  /** Observation.status of each Observation used. */
+  statuses?: string[];
 }
 
 interface Context {
@@ -116,13 +129,16 @@ function findFeature(feature: FeatureSpec, ctx: Context): Found {
       return fromObservations(feature, source, ctx);
     case 'condition':
     case 'medication': {
+      const at = ctx.at.getTime();
       const list = source.source === 'condition' ? ctx.conditions : ctx.medications;
       const hits = list.filter((r) => isCurrent(r.resource) && matchesAny(source.source === 'condition' ? r.resource.code : r.resource.medicationCodeableConcept, source.codes));
-      return { raw: hits.length ? source.present : source.absent, used: hits.map((h) => h.reference), issues: [] };
+      // Nothing that began after the reference time counts; nor what had ended (abated, stopped) before it.
+      const current = hits.filter((r) => (source.source === 'condition' ? conditionAt(r.resource, at) : medicationAt(r.resource, at)));
+      return { raw: current.length ? source.present : source.absent, used: current.map((h) => h.reference), issues: [] };
     }
     case 'history': {
       const h = historyFeature(feature, source, ctx.valueSets, ctx.ofType(source.resource), ctx.at);
-      return { raw: h.value, ...(h.absentBecause ? { absentBecause: h.absentBecause } : {}), used: [...h.used], issues: h.issues };
+      return { raw: h.value, ...(h.absentBecause ? { absentBecause: h.absentBecause } : {}), used: [...h.used], issues: h.issues, statuses: [...h.statuses] };
     }
   }
 }
@@ -130,7 +146,7 @@ function findFeature(feature: FeatureSpec, ctx: Context): Found {
 function fromObservations(feature: FeatureSpec, source: Extract<FhirSource, { source: 'observation' }>, ctx: Context): Found {
   const since = ctx.at.getTime() - source.lookback_days * DAY_MS;
   const issues: LocatedIssue[] = [];
-  const values: { value: number; time: number; reference: string }[] = [];
+  const values: { value: number; time: number; reference: string; status: string }[] = [];
   const codes = source.codes.map((c) => `${c.system}|${c.code}`).join(', ');
   for (const obs of ctx.observations) {
     const r = obs.resource;
@@ -139,19 +155,28 @@ function fromObservations(feature: FeatureSpec, source: Extract<FhirSource, { so
     asArray(r.component).forEach((c, k) => isObject(c) && slots.push({ concept: c.code, holder: c, path: `${where}.component[${k}]` }));
     const slot = slots.find((s) => matchesAny(s.concept, source.codes));
     if (!slot) continue;
-    if (UNUSABLE_STATUS.has(asString(r.status) ?? '')) continue;
-    const time = clinicalTime(r);
+    const status = asString(r.status) ?? 'unknown';
+    if (NEVER_USED_STATUS.has(status)) continue;
+    if (!(source.statuses as readonly string[]).includes(status)) {
+      issues.push({ feature: feature.name, severity: 'information', code: 'informational', message: `${feature.name}: ${obs.reference} has status '${status.slice(0, 20)}', which this model does not use (${source.statuses.join(', ')}); not used`, expression: where });
+      continue;
+    }
+    const time = observationTime(r);
     if (!time) {
       issues.push({ feature: feature.name, severity: 'warning', code: 'invalid', message: `${feature.name}: ${obs.reference} has no effective time and was not used`, expression: where });
       continue;
     }
-    if (time.getTime() < since || time.getTime() > ctx.at.getTime() + DAY_MS) continue;
+    if (time.end > ctx.at.getTime()) {
+      issues.push({ feature: feature.name, severity: 'information', code: 'informational', message: `${feature.name}: ${obs.reference} is dated after the reference time ${ctx.at.toISOString()} (${time.element}); not used`, expression: where });
+      continue;
+    }
+    if (time.end < since) continue;
     const read = readObservationValue(feature, source, slot.holder);
     if ('problem' in read) {
       issues.push({ feature: feature.name, severity: 'warning', code: 'value', message: `${feature.name}: ${obs.reference} ${read.problem}; not used`, expression: slot.path });
       continue;
     }
-    values.push({ value: read.value, time: time.getTime(), reference: obs.reference });
+    values.push({ value: read.value, time: time.end, reference: obs.reference, status });
   }
   if (values.length === 0) {
     return { raw: undefined, absentBecause: `no usable Observation ${codes} in the ${source.lookback_days} days before ${ctx.at.toISOString().slice(0, 10)}`, used: [], issues };
@@ -160,7 +185,8 @@ function fromObservations(feature: FeatureSpec, source: Extract<FhirSource, { so
   const picked = pick(source.pick, values);
   let raw = picked.value;
   if (source.threshold) raw = raw > source.threshold.above ? 1 : 0;
-  return { raw, used: picked.used, issues };
+  const statuses = values.filter((v) => picked.used.includes(v.reference)).map((v) => v.status);
+  return { raw, used: picked.used, issues, statuses };
 }
 
 function readObservationValue(feature: FeatureSpec, source: Extract<FhirSource, { source: 'observation' }>, holder: Json): { value: number } | { problem: string } {
@@ -169,10 +195,14 @@ function readObservationValue(feature: FeatureSpec, source: Extract<FhirSource, 
     const q = holder.valueQuantity;
     if (typeof q.value !== 'number') return { problem: 'has a valueQuantity without a number' };
     const unit = (asString(q.system) === UCUM ? asString(q.code) : undefined) ?? asString(q.code) ?? asString(q.unit);
-    if (!targetUnit) return { value: q.value };
-    if (!unit) return { problem: `gives no unit (expected ${targetUnit} or a convertible UCUM unit)` };
-    const converted = convertUnit(q.value, unit, targetUnit, feature.molecular_weight);
-    return converted.ok ? { value: converted.value } : { problem: `is in '${unit}', which cannot be converted to ${targetUnit} (${converted.reason})` };
+    let value = q.value;
+    if (targetUnit) {
+      if (!unit) return { problem: `gives no unit (expected ${targetUnit} or a convertible UCUM unit)` };
+      const converted = convertUnit(q.value, unit, targetUnit, feature.molecular_weight);
+      if (!converted.ok) return { problem: `is in '${unit}', which cannot be converted to ${targetUnit} (${converted.reason})` };
+      value = converted.value;
+    }
+    return censored(source, asString(q.comparator), value, `${q.value} ${unit ?? ''}`.trim());
   }
   if (typeof holder.valueInteger === 'number') return { value: holder.valueInteger };
   if (typeof holder.valueBoolean === 'boolean') return { value: holder.valueBoolean ? 1 : 0 };
@@ -182,6 +212,20 @@ function readObservationValue(feature: FeatureSpec, source: Extract<FhirSource, 
     return hit ? { value: feature.encoding![hit]! } : { problem: `has a coded value (${codes.join(', ') || 'no code'}) that is not one of ${Object.keys(feature.encoding ?? {}).join(', ') || 'the model categories'}` };
   }
   return { problem: 'has no valueQuantity, valueInteger, valueBoolean or valueCodeableConcept' };
+}
+
+/**
+ * A value given with a comparator (`>9 mmol/L`) is a bound, not a measurement. It is used when it settles
+ * the feature's threshold (above 9 is above 7), or as the bound when the feature declares `comparator:
+ * bound`; otherwise it is refused as censored.
+ */
+function censored(source: Extract<FhirSource, { source: 'observation' }>, comparator: string | undefined, value: number, shown: string): { value: number } | { problem: string } {
+  if (comparator === undefined) return { value };
+  if (!['<', '<=', '>=', '>'].includes(comparator)) return { problem: `has an unknown comparator '${comparator.slice(0, 8)}'` };
+  const t = source.threshold?.above;
+  if (t !== undefined && ((comparator[0] === '>' && (value > t || (comparator === '>' && value === t))) || (comparator[0] === '<' && value <= t))) return { value };
+  if (source.comparator === 'bound') return { value };
+  return { problem: `is censored (${comparator}${shown}): the model needs a measured value (the feature may declare "comparator": "bound")` };
 }
 
 function pick(how: 'latest' | 'mean' | 'min' | 'max', values: { value: number; reference: string }[]): { value: number; used: string[] } {
@@ -197,6 +241,18 @@ function pick(how: 'latest' | 'mean' | 'min' | 'max', values: { value: number; r
       return { value: m.value, used: [m.reference] };
     }
   }
+}
+
+function conditionAt(r: Json, at: number): boolean {
+  const onset = conditionOnset(r);
+  if (onset && onset.start > at) return false;
+  const abated = conditionAbatement(r);
+  return abated === undefined || abated > at;
+}
+
+function medicationAt(r: Json, at: number): boolean {
+  const taken = medicationPeriod(r);
+  return !taken || (taken.start <= at && taken.end >= at);
 }
 
 function isCurrent(resource: Json): boolean {

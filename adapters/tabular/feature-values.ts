@@ -6,7 +6,7 @@ export interface FeatureIssue {
   readonly feature: string;
   readonly severity: 'error' | 'warning' | 'information';
   /** FHIR issue-type codes, so the FHIR adapter can use them as they are. */
-  readonly code: 'required' | 'value' | 'invalid' | 'not-found' | 'informational';
+  readonly code: 'required' | 'value' | 'invalid' | 'not-found' | 'informational' | 'incomplete';
   readonly message: string;
 }
 

@@ -9,6 +9,9 @@ import { validateUnit } from './units.js';
 const coding = z.strictObject({ system: z.string().min(1), code: z.string().min(1) });
 const translations = z.record(z.string(), z.string());
 
+/** FHIR R4 Observation.status codes. */
+export const OBSERVATION_STATUSES = ['registered', 'preliminary', 'final', 'amended', 'corrected', 'cancelled', 'entered-in-error', 'unknown'] as const;
+
 const fhirSource = z.discriminatedUnion('source', [
   z.strictObject({ source: z.literal('patient_age') }),
   z.strictObject({ source: z.literal('patient_gender'), map: z.record(z.string(), z.number()).default({ female: 0, male: 1 }) }),
@@ -20,6 +23,13 @@ const fhirSource = z.discriminatedUnion('source', [
     lookback_days: z.number().positive().default(365),
     /** Turns the value into 1 when above (or 0), after conversion to `threshold_unit`. */
     threshold: z.strictObject({ above: z.number(), unit: z.string() }).optional(),
+    /** Observation.status values whose results are used (others are left out, with an issue). */
+    statuses: z.array(z.enum(OBSERVATION_STATUSES)).min(1).default(['final', 'amended', 'corrected']),
+    /**
+     * A censored value (valueQuantity.comparator <, <=, >=, >): `refuse` leaves it out (default);
+     * `bound` uses the bound as the value. Either way a censored value that settles `threshold` is used.
+     */
+    comparator: z.enum(['refuse', 'bound']).default('refuse'),
   }),
   z.strictObject({ source: z.enum(['condition', 'medication']), codes: z.array(coding).min(1), present: z.number().default(1), absent: z.number().default(0) }),
   /** Aggregations over a window of the patient's history (adapters/fhir/longitudinal). */
@@ -37,6 +47,8 @@ const feature = z.strictObject({
   /** Category codes the model accepts, and names a caller may use for them. */
   values: z.array(z.number()).optional(),
   encoding: z.record(z.string(), z.number()).optional(),
+  /** Display names of category codes, per language ({"1": {"en": "Typical angina", "fr": ...}}), for cards. */
+  value_labels: z.record(z.string(), translations).optional(),
   /** impute_in_graph: NaN goes in, the ONNX graph imputes; required: absence is an error; or a value to use. */
   missing: z.union([z.enum(['impute_in_graph', 'required']), z.strictObject({ impute: z.number() })]).default('required'),
   /** Standardisation to apply when the graph does not include it. */
@@ -45,12 +57,22 @@ const feature = z.strictObject({
   fhir: fhirSource.optional(),
 });
 
+/**
+ * The least observed data a prediction needs: features that must be observed (not imputed), and the
+ * largest share of features that may be imputed. Below it the answer is INSUFFICIENT_DATA.
+ */
+const leastObserved = z.strictObject({
+  required: z.array(z.string()).default([]),
+  max_imputed_share: z.number().min(0).max(1).default(1),
+});
+
 export const tabularSpecSchema = z.strictObject({
   kind: z.literal('tabular'),
   input: z.string().min(1),
   features: z.array(feature).min(1),
   /** Named lists of codes that history features select by `value_set`. */
   value_sets: valueSets.default({}),
+  least_observed: leastObserved.optional(),
 });
 
 export type TabularSpec = z.infer<typeof tabularSpecSchema>;
@@ -87,5 +109,8 @@ export function parseTabularSpec(raw: unknown, input: { name: string; shape: rea
   });
   const names = new Set(spec.features.map((f) => f.name));
   if (names.size !== spec.features.length) throw new Error('preprocessing.features: a feature name is used twice');
+  spec.least_observed?.required.forEach((name, i) => {
+    if (!names.has(name)) throw new Error(`preprocessing.least_observed.required[${i}]: '${name}' is not a feature (the features are ${[...names].join(', ')})`);
+  });
   return spec;
 }

@@ -98,6 +98,10 @@ export const configSchema = z.strictObject({
   cdsHooksFhirServers: z.array(z.string().url().refine((u) => /^https?:$/.test(new URL(u).protocol) && !new URL(u).username && !new URL(u).search && !new URL(u).hash, 'an http(s) URL without credentials, query or fragment')).default([]),
   /** Largest CDS Hooks request body (JSON, prefetch included). */
   cdsHooksMaxBodyBytes: z.number().int().min(1024).default(8 * 1024 * 1024),
+  /** CDS Hooks fetches from the EHR's FHIR server: results per page (`_count`), and how far `next` links are followed. */
+  cdsHooksFhirPageSize: z.number().int().min(1).max(1000).default(100),
+  cdsHooksFhirMaxPages: z.number().int().min(1).max(1000).default(20),
+  cdsHooksFhirMaxResources: z.number().int().min(1).max(100_000).default(2000),
   /** Bearer API keys: only their SHA-256 digests are stored (`clinfer key create` makes one). */
   apiKeys: z.array(z.strictObject({
     name: z.string().min(1).max(100),

@@ -51,7 +51,7 @@ beforeAll(async () => {
     fhirRequests.push({ url: req.url ?? '', authorization: req.headers.authorization });
     res.setHeader('content-type', 'application/fhir+json');
     if (req.url === '/fhir/Patient/a') return void res.end(JSON.stringify(patientA));
-    if (req.url?.startsWith('/fhir/Observation?patient=a&code=')) return void res.end(JSON.stringify(observationsA));
+    if (req.url?.startsWith('/fhir/Observation?patient=a&combo-code=')) return void res.end(JSON.stringify(observationsA));
     res.statusCode = 404;
     res.end(JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found' }] }));
   });
@@ -69,12 +69,12 @@ describe('discovery', () => {
     const res = await fetch(`${server.url}/cds-services`);
     expect(res.status).toBe(200);
     const { services } = (await res.json()) as any;
-    expect(services).toHaveLength(1);
-    const s = services[0];
+    const s = services.find((x: any) => x.id === 'heart-disease-risk');
     expect(s).toMatchObject({ id: 'heart-disease-risk', hook: 'patient-view', title: expect.any(String), description: expect.any(String) });
     expect(Object.keys(s.prefetch).sort()).toEqual(['observations', 'patient']);
     expect(s.prefetch.patient).toBe('Patient/{{context.patientId}}');
-    expect(s.prefetch.observations).toMatch(/^Observation\?patient=\{\{context\.patientId\}\}&code=/);
+    // combo-code: Observation.code or a component's code (systolic pressure inside a blood-pressure panel).
+    expect(s.prefetch.observations).toMatch(/^Observation\?patient=\{\{context\.patientId\}\}&combo-code=/);
     for (const code of ['http://loinc.org|8480-6', 'http://loinc.org|2093-3', 'http://loinc.org|14647-2', 'http://loinc.org|1558-6']) expect(s.prefetch.observations).toContain(code);
   });
 });
