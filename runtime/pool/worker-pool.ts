@@ -157,7 +157,14 @@ export class WorkerPool {
     if (this.#closed) throw new ClinferError('SERVER_SHUTTING_DOWN', 'the server is shutting down');
     const task: Task = { kind: 'load', spec };
     this.#loadLimits.set(task, timeoutMs);
-    const settled = await Promise.allSettled([...this.#threads].map((t) => t.post(task)));
+    const all = Promise.allSettled([...this.#threads].map((t) => t.post(task)));
+    // The limit holds from now, also for a thread that first finishes another task (its own watchdog
+    // limit counts from when the load starts running there); what is late is unloaded by the caller.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ClinferError('BUNDLE_INVALID', `loading and warm-up took longer than ${timeoutMs} ms (loadTimeoutMs) in the worker threads`)), timeoutMs);
+    });
+    const settled = await Promise.race([all, late]).finally(() => clearTimeout(timer));
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw translate(failed.reason);
     return settled.map((s) => (s as PromiseFulfilledResult<LoadResult>).value);
