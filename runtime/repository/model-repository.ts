@@ -520,6 +520,7 @@ export class ModelRepository {
     v.reason = reason;
     this.#setState(v, 'UNAVAILABLE');
     if (v.config) this.#metrics.executionProvider.remove({ model: v.name, version: v.version, provider: v.config.provider });
+    this.#metrics.modelMemory.remove({ model: v.name, version: v.version });
     void scheduler?.stop();
     if (v.spec) void this.#pool.unload(v.spec.key).catch(() => undefined);
   }
