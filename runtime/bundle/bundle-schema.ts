@@ -63,6 +63,17 @@ export const bundleSchema = z.strictObject({
   out_of_scope: z.enum(['refuse', 'warn']).default('refuse'),
   /** Shown on every result (DICOM SR, the web app's model card), e.g. 'CE class IIa (MDR)' or 'Research use only'. */
   regulatory_status: z.string().min(1).max(200).optional(),
+  /**
+   * The texts above in other languages, per language tag (the fields above are the English): the web app
+   * and results show them in the reader's language. `units`: how a feature's UCUM unit code is written
+   * ({"a": "ans", "mm[Hg]": "mmHg"}). Feature names and category labels are in preprocessing (label, value_labels).
+   */
+  i18n: z.record(z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/, 'a language tag such as fr, de'), z.strictObject({
+    description: z.string().optional(),
+    intended_use: z.string().optional(),
+    regulatory_status: z.string().min(1).max(200).optional(),
+    units: z.record(z.string(), z.string().min(1).max(40)).optional(),
+  })).optional(),
   provenance: z
     .looseObject({
       training_data: z.unknown().optional(),
