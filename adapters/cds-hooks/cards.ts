@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Contribution } from '../tabular/explain.js';
+import { horizonText, type PredictionHorizon } from '../tabular/horizon.js';
 import { translate, type Language } from '../tabular/language.js';
 import type { TabularSpec } from '../tabular/tabular-spec.js';
 import type { CdsHooksDeclaration } from './cds-service.js';
@@ -7,7 +8,7 @@ import type { CdsHooksDeclaration } from './cds-service.js';
 export interface CardInput {
   readonly declaration: CdsHooksDeclaration;
   readonly spec: TabularSpec;
-  readonly model: { name: string; version: string; cardUrl: string; digest?: string };
+  readonly model: { name: string; version: string; cardUrl: string; digest?: string; horizon?: PredictionHorizon | undefined };
   readonly probability: number;
   readonly outcomeText: string;
   readonly contributions: readonly Contribution[];
@@ -31,11 +32,12 @@ export function riskCard(input: CardInput): Record<string, unknown> {
   const pct = Math.round(input.probability * 100);
   const t = declaration.indicator_thresholds;
   const indicator = input.probability >= t.critical ? 'critical' : input.probability >= t.warning ? 'warning' : 'info';
-  const summary = `${input.outcomeText} ${TEXT.summary[language]}: ${pct}%`.slice(0, 139);
+  const within = input.model.horizon ? ` ${horizonText(input.model.horizon, language)}` : '';
+  const summary = `${input.outcomeText} ${TEXT.summary[language]}${within}: ${pct}%`.slice(0, 139);
   const label = (name: string) => translate(input.spec.features.find((f) => f.name === name)?.label, language, name);
   const rows = input.contributions.map((c) => `| ${label(c.feature)} | ${formatValue(c.value)}${c.imputed ? ' *' : ''} | ${c.contribution >= 0 ? '+' : ''}${c.contribution.toFixed(2)} |`);
   const detail = [
-    `**${input.outcomeText}: ${pct}%** (${input.model.name} v${input.model.version})`,
+    `**${input.outcomeText}${within}: ${pct}%** (${input.model.name} v${input.model.version})`,
     '',
     ...(rows.length ? [`${TEXT.contributions[language]}:`, '', `| ${TEXT.feature[language]} | ${TEXT.value[language]} | ${TEXT.effect[language]} |`, '|---|---|---|', ...rows, ''] : []),
     ...(input.imputed.length ? [`\\* ${TEXT.imputed[language]}: ${input.imputed.map(label).join(', ')}`, ''] : []),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Contribution } from '../tabular/explain.js';
+import { horizonEnd, type PredictionHorizon } from '../tabular/horizon.js';
 import type { LocatedIssue } from './extract-patients.js';
 
 export interface ModelIdentity {
@@ -8,6 +9,8 @@ export interface ModelIdentity {
   readonly description: string;
   /** sha256 of the exact bundle files that produced the result. */
   readonly digest?: string;
+  /** bundle.json's prediction_horizon: the prediction's whenPeriod runs from the reference time to its end. */
+  readonly horizon?: PredictionHorizon | undefined;
 }
 
 export interface PatientPrediction {
@@ -44,6 +47,7 @@ export function riskAssessment(model: ModelIdentity, p: PatientPrediction, outco
     prediction: [{
       outcome: { ...(outcome ? { coding: [{ system: outcome.system, code: outcome.code, ...(outcome.display ? { display: outcome.display } : {}) }] } : {}), text: p.outcomeText },
       probabilityDecimal: roundProbability(p.probability),
+      ...(model.horizon ? { whenPeriod: { start: occurrence, end: horizonEnd(new Date(occurrence), model.horizon).toISOString() } } : {}),
     }],
     ...(top ? { note: [{ text: `Largest contributions to the log-odds (relative to the training average): ${top}.` }] } : {}),
   };

@@ -80,7 +80,7 @@ export function cdsHooksRoutes(ctx: AppContext, routes: RouteTable): void {
       const positive = model.bundle?.labels.at(-1);
       const card = riskCard({
         declaration, spec: model.tabular, language,
-        model: { name: model.name, version: model.version, digest: model.digest, cardUrl: `${baseUrl(req)}/v2/models/${model.name}/versions/${model.version}` },
+        model: { name: model.name, version: model.version, digest: model.digest, cardUrl: `${baseUrl(req)}/v2/models/${model.name}/versions/${model.version}`, horizon: model.bundle?.prediction_horizon },
         probability: prediction!.value, outcomeText: translate(positive?.text, language, positive?.id ?? 'risk'),
         contributions: prediction!.contributions ?? [],
         imputed: model.tabular.features.filter((_, k) => patient.row.imputed[k]).map((f) => f.name),

@@ -79,7 +79,7 @@ export function predictRoutes(ctx: AppContext, routes: RouteTable): void {
         const positive = model.bundle?.labels.at(-1);
         const occurrence = at.toISOString();
         const resources = usable.map((p, i) => riskAssessment(
-          { name: model.name, version: model.version, description: model.bundle?.description ?? '', digest: model.digest },
+          { name: model.name, version: model.version, description: model.bundle?.description ?? '', digest: model.digest, horizon: model.bundle?.prediction_horizon },
           { reference: p.reference, probability: predictions[i]!.value, basis: p.basis, contributions: predictions[i]!.contributions ?? [], outcomeText: translate(positive?.text, language, positive?.id ?? 'outcome') },
           post.outcome,
           occurrence,
