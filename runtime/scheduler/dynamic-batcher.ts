@@ -71,7 +71,8 @@ export class DynamicBatcher implements Scheduler {
   #executing = 0;
   #inflight = 0;
   #stopped = false;
-  #timeoutReported = false;
+  /** Set once a batch ran past the execution timeout: the batcher then refuses all work. */
+  #timeoutReason: string | undefined;
   #drained: (() => void) | undefined;
   #delayTimer: NodeJS.Timeout | undefined;
   /** Moving averages for the Retry-After estimate. */
@@ -98,7 +99,8 @@ export class DynamicBatcher implements Scheduler {
 
   enqueue(request: ScheduledRequest): Promise<ScheduledResult> {
     if (this.#stopped) {
-      return Promise.reject(new ClinferError('MODEL_NOT_READY', `model '${this.#model.name}' version ${this.#model.version} is unloading`));
+      const state = this.#timeoutReason ? `UNAVAILABLE: ${this.#timeoutReason}` : 'unloading';
+      return Promise.reject(new ClinferError('MODEL_NOT_READY', `model '${this.#model.name}' version ${this.#model.version} is ${state}`));
     }
     if (request.signal?.aborted) return Promise.reject(this.#rejection('cancelled'));
     const level = Math.min(Math.max(request.priority, 1), PRIORITY_LEVELS);
@@ -248,7 +250,10 @@ export class DynamicBatcher implements Scheduler {
     for (const p of batch) {
       this.#release(p);
       // Once per request: a retry's second start is not a second wait in the queue.
-      if (!p.retried) this.#metrics.queueDuration.observe(this.#labels, (started - p.enqueuedAt) / 1000);
+      if (!p.retried) {
+        this.#metrics.queueDuration.observe(this.#labels, (started - p.enqueuedAt) / 1000);
+        this.#metrics.stats.queued(this.#labels.model, this.#labels.version, (started - p.enqueuedAt) / 1000);
+      }
     }
     const rows = batch.reduce((n, p) => n + p.rows, 0);
     this.#metrics.batchSize.observe(this.#labels, rows);
@@ -262,6 +267,7 @@ export class DynamicBatcher implements Scheduler {
       const preserveInputs = batch.length === 1 && !batch[0]!.retried;
       const { outputs, computeSeconds } = await this.#pool.infer(this.#spec, inputs, first.fetches, { preserveInputs });
       this.#metrics.computeDuration.observe(this.#labels, computeSeconds);
+      this.#metrics.stats.executed(this.#labels.model, this.#labels.version, batch.length, rows, computeSeconds);
       this.#batchSeconds = 0.8 * this.#batchSeconds + 0.2 * computeSeconds;
       this.#batchRows = 0.8 * this.#batchRows + 0.2 * batch.length;
       const perRequest = this.#split(outputs, batch, rows);
@@ -281,9 +287,9 @@ export class DynamicBatcher implements Scheduler {
     const what = `model '${this.#model.name}' version ${this.#model.version}`;
     const reason = `an execution ran past the execution timeout of ${this.#spec.executionTimeoutMs} ms (bundle execution.timeout_ms or executionTimeoutMs) and was abandoned`;
     for (const p of batch) p.reject(new ClinferError('EXECUTION_TIMEOUT', `${what}: ${reason}; the version is now UNAVAILABLE`, { cause: error }));
-    if (this.#stopped && this.#timeoutReported) return;
+    if (this.#timeoutReason) return;
     this.#stopped = true;
-    this.#timeoutReported = true;
+    this.#timeoutReason = reason;
     for (const queue of this.#levels) {
       for (const p of queue.splice(0)) {
         this.#queued--;
