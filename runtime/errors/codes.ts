@@ -18,6 +18,7 @@ export type ErrorKind =
   | 'permission_denied'
   | 'conflict'
   | 'unprocessable'
+  | 'not_acceptable'
   | 'internal';
 
 export const ERROR_CODES = {
@@ -38,6 +39,7 @@ export const ERROR_CODES = {
   EXECUTION_TIMEOUT: { kind: 'deadline_exceeded', summary: "the model's execution ran past its execution timeout: abandoned, the version is UNAVAILABLE" },
   REQUEST_CANCELLED: { kind: 'cancelled', summary: 'the client went away while the request was queued; it was not executed' },
   UNSUPPORTED_MEDIA_TYPE: { kind: 'unsupported_media_type', summary: 'the Content-Type is not one this endpoint reads for this model' },
+  NOT_ACCEPTABLE: { kind: 'not_acceptable', summary: 'the Accept header asks only for representations this endpoint does not produce (e.g. application/dicom+xml from STOW-RS)' },
   NOT_A_TABULAR_MODEL: { kind: 'invalid_argument', summary: 'records or FHIR were sent to a model whose bundle declares no tabular features' },
   NOT_AN_IMAGING_MODEL: { kind: 'invalid_argument', summary: 'an image was sent to a model whose bundle declares no image preprocessing' },
   INVALID_IMAGE: { kind: 'invalid_argument', summary: 'a PNG, JPEG, TIFF or WebP body that cannot be read' },

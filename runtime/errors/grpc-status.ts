@@ -17,6 +17,7 @@ const GRPC_BY_KIND: Record<ErrorKind, status> = {
   permission_denied: status.PERMISSION_DENIED,
   conflict: status.ALREADY_EXISTS,
   unprocessable: status.FAILED_PRECONDITION,
+  not_acceptable: status.INVALID_ARGUMENT,
   internal: status.INTERNAL,
 };
 

@@ -14,6 +14,7 @@ const STATUS_BY_KIND: Record<ErrorKind, number> = {
   conflict: 409,
   // A well-formed input the model was not made for (OUT_OF_SCOPE): WebDAV's 422, as FastAPI and Rails use it.
   unprocessable: 422,
+  not_acceptable: 406,
   unavailable: 503,
   deadline_exceeded: 504,
   // nginx's 499 "client closed request": nobody reads it, but logs and metrics stay truthful.

@@ -6,7 +6,7 @@ const FHIR_ISSUE_TYPE: Record<ErrorKind, string> = {
   invalid_argument: 'invalid', not_found: 'not-found', unavailable: 'transient', unsupported: 'not-supported',
   unsupported_media_type: 'not-supported', payload_too_large: 'too-costly', resource_exhausted: 'throttled',
   deadline_exceeded: 'timeout', cancelled: 'incomplete', internal: 'exception', precondition_failed: 'not-found',
-  unauthenticated: 'login', permission_denied: 'forbidden', conflict: 'duplicate', unprocessable: 'business-rule',
+  unauthenticated: 'login', permission_denied: 'forbidden', conflict: 'duplicate', unprocessable: 'business-rule', not_acceptable: 'not-supported',
 };
 
 /** Errors raised by express's body parser (http-errors), by `type`. */

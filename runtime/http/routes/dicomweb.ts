@@ -1,6 +1,6 @@
 import express, { type Request, type Response } from 'express';
 import { ClinferError } from '../../errors/index.js';
-import type { InstanceOutcome } from '../../dicom-node/receipt.js';
+import { storeAnswer } from '../stow-answer.js';
 import type { AppContext } from '../app-context.js';
 import { mediaTypeParameters, parseMultipartRelated } from '../../protocol/multipart-related.js';
 import { PRIORITY_HEADER, readSchedulingParameters } from '../../protocol/scheduling-parameters.js';
@@ -21,6 +21,10 @@ const DICOM_JSON = 'application/dicom+json';
 export function dicomwebRoutes(ctx: AppContext, routes: RouteTable): void {
   const raw = express.raw({ type: () => true, limit: ctx.config.maxBodyBytes });
   const store = async (req: Request, res: Response) => {
+    // The answer is DICOM JSON only (PS3.18 10.5.2: application/dicom+json or +xml): checked before anything is stored.
+    if (!req.accepts([DICOM_JSON, 'application/json'])) {
+      throw new ClinferError('NOT_ACCEPTABLE', `STOW-RS answers ${DICOM_JSON}; the Accept header asks for '${(req.get('accept') ?? '').slice(0, 80)}' (application/dicom+xml is not produced)`);
+    }
     const contentType = req.get('content-type') ?? '';
     const { mediaType } = mediaTypeParameters(contentType);
     if (mediaType !== 'multipart/related') {
@@ -42,51 +46,11 @@ export function dicomwebRoutes(ctx: AppContext, routes: RouteTable): void {
     // Instances of another study than the URL's are refused before anything is kept or run.
     const checked = await ctx.dicomNode.receive(parts.map((p) => p.body), callerOf(res), 'stowrs', study ? { study } : {});
     const failed = checked.filter((o) => o.status === 'failed');
-    const status = failed.length === 0 ? 200 : failed.length === checked.length ? 409 : 202;
+    const { status, body: answer } = storeAnswer(checked, study);
     // On record as the client sees it (409: every instance failed), before it is answered.
     ctx.audit?.append(storeAuditRecord('stowrs', callerOf(res), status, checked.length, failed.map((o) => o.code ?? 'INTERNAL'), study));
-    res.status(status).type(DICOM_JSON).send(JSON.stringify(storeResponse(checked, study)));
+    res.status(status).type(DICOM_JSON).send(JSON.stringify(answer));
   };
   routes.post('/dicomweb/studies', { access: needs('infer'), summary: 'STOW-RS: store instances, routed to imaging models' }, raw, store);
   routes.post('/dicomweb/studies/:study', { access: needs('infer'), summary: 'STOW-RS into one study' }, raw, store);
-}
-
-/** PS3.18 Table 10.5.3-3 Store Instances Response Module, as DICOM JSON (PS3.18 F.2). */
-function storeResponse(outcomes: readonly InstanceOutcome[], study: string | undefined) {
-  const uid = (value: string | undefined) => ({ vr: 'UI', ...(value ? { Value: [value] } : {}) });
-  const referenced = outcomes.filter((o) => o.status !== 'failed').map((o) => ({
-    '00081150': uid(o.sopClassUID),
-    '00081155': uid(o.sopInstanceUID),
-    // Warning 0xB000 on instances that no routing rule sends to a model (accepted, nothing run).
-    ...(o.status === 'unrouted' ? { '00081196': { vr: 'US', Value: [0xb000] } } : {}),
-  }));
-  const failed = outcomes.filter((o) => o.status === 'failed').map((o) => ({
-    '00081150': uid(o.sopClassUID),
-    '00081155': uid(o.sopInstanceUID),
-    '00081197': { vr: 'US', Value: [failureReason(o.code)] },
-  }));
-  return {
-    ...(study ? { '0020000D': uid(study) } : {}),
-    ...(referenced.length ? { '00081199': { vr: 'SQ', Value: referenced } } : {}),
-    ...(failed.length ? { '00081198': { vr: 'SQ', Value: failed } } : {}),
-  };
-}
-
-/** PS3.4 / PS3.18 failure reasons: A7xx out of resources, A9xx does not match, C000 cannot understand, 0110 processing failure. */
-function failureReason(code: InstanceOutcome['code']): number {
-  switch (code) {
-    case 'IMAGE_TOO_LARGE':
-    case 'QUEUE_FULL':
-    case 'BODY_TOO_LARGE':
-      return 0xa700;
-    case 'INVALID_REQUEST':
-      return 0xa900;
-    case 'INVALID_DICOM':
-    case 'NO_PIXEL_DATA':
-    case 'UNSUPPORTED_TRANSFER_SYNTAX':
-    case 'INVALID_IMAGE':
-      return 0xc000;
-    default:
-      return 0x0110;
-  }
 }
