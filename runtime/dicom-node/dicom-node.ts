@@ -104,7 +104,12 @@ export async function startDicomNode(deps: { config: Config; repository: ModelRe
     } else {
       // The sender was told "stored": a file that cannot be taken is kept, with the reason, not dropped.
       const study = studyHash(outcome.studyInstanceUID);
-      await inbox.deadLetter(path, { code: outcome.code ?? 'INVALID_DICOM', message: outcome.message ?? '', models: [], study });
+      try {
+        await inbox.deadLetter(path, { code: outcome.code ?? 'INVALID_DICOM', message: outcome.message ?? '', models: [], study });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return outcome; // set aside already (a rescan got there first)
+        throw error;
+      }
       metrics.dicomDeadLettered.inc({ code: outcome.code ?? 'INVALID_DICOM' });
       log.warn('DICOM instance moved to dead-letter', { study, id, code: outcome.code, reason: (outcome.message ?? '').slice(0, 200) });
     }
@@ -126,6 +131,8 @@ export async function startDicomNode(deps: { config: Config; repository: ModelRe
     return outcomes;
   };
 
+  // Paths written by the SCP whose association has not ended yet: the rescan leaves them to it.
+  const receiving = new Set<string>();
   let scp: DimseScp | undefined;
   if (config.dicomScp) {
     const s = config.dicomScp;
@@ -135,15 +142,23 @@ export async function startDicomNode(deps: { config: Config; repository: ModelRe
         maxInstancesPerAssociation: s.maxInstancesPerAssociation, maxBytesPerAssociation: s.maxBytesPerAssociation,
         log,
         // Each instance is on disk before its C-STORE success; it leaves the inbox once its study's results are queued.
-        persistInstance: (bytes) => inbox.put(bytes),
+        persistInstance: async (bytes) => {
+          const path = await inbox.put(bytes);
+          receiving.add(path);
+          return path;
+        },
         // Collected when the association ends; processed when the study has settled (other associations may follow).
         onAssociation: async (association) => {
           const caller = `dicom:${association.callingAeTitle}`;
           let failed = 0;
           for (const [i, path] of association.persisted.entries()) {
-            const outcome = await take(path, association.instances[i]!, caller);
-            metrics.dicomInstances.inc({ source: 'cstore', outcome: outcome.status });
-            if (outcome.status === 'failed') failed++;
+            try {
+              const outcome = await take(path, association.instances[i]!, caller);
+              metrics.dicomInstances.inc({ source: 'cstore', outcome: outcome.status });
+              if (outcome.status === 'failed') failed++;
+            } finally {
+              receiving.delete(path);
+            }
           }
           // The C-STORE statuses the client was sent: success per instance kept, a failure per one refused.
           try {
@@ -165,7 +180,7 @@ export async function startDicomNode(deps: { config: Config; repository: ModelRe
   const rescan = async () => {
     let found = 0;
     for (const { id, path } of await inbox.pending()) {
-      if (collector.has(id)) continue;
+      if (collector.has(id) || receiving.has(path)) continue;
       const bytes = await readFile(path).catch(() => undefined);
       if (!bytes) continue;
       await take(path, new Uint8Array(bytes), 'dicom:inbox');

@@ -20,12 +20,13 @@ import { DEMO_MODELS, FIXTURES, startTestServer } from '../helpers/server.js';
  * permanent ones set aside in the inbox's dead-letter folder with the reason.
  */
 const DICOM = join(FIXTURES, 'dicom/pydicom');
-const CR1 = join(DICOM, 'dicomdir_cr_ct_mr/77654033_CR1_6154');
-const CR2 = join(DICOM, 'dicomdir_cr_ct_mr/77654033_CR2_6247');
+// A paediatric frontal chest CR, as the demo model was made for (synthetic; other files are out of its scope).
+const CHEST = join(FIXTURES, 'dicom-scope/chest-cr-paediatric.dcm');
 const CT = join(DICOM, 'CT_small.dcm');
 const TRUNCATED_MR = join(DICOM, 'MR_truncated.dcm');
 const SR_DOC = join(DICOM, 'reportsi.dcm');
 const SETTLE_MS = 1500;
+const UID = '1.2.826.0.1.3680043.10.543';
 
 let server: ClinferServer;
 let archive: StoreScp;
@@ -49,6 +50,10 @@ function variant(file: string, name: string, uids: { study?: string; series?: st
   execFileSync('dcmodify', ['-nb', '-gin', ...edits.flatMap(([t, v]) => ['-m', `(${t})=${v}`]), ...erase.flatMap((t) => ['-ea', `(${t})`]), out], { timeout: 15_000 });
   return out;
 }
+
+/** One study, two series: the instances most tests send. */
+const CR1 = variant(CHEST, 'cr1.dcm', { study: `${UID}.1`, series: `${UID}.1.1`, sop: `${UID}.1.1.1` });
+const CR2 = variant(CHEST, 'cr2.dcm', { study: `${UID}.1`, series: `${UID}.1.2`, sop: `${UID}.1.2.1` });
 
 async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -104,7 +109,7 @@ describe('the DICOM node', () => {
   const study = tag(CR1, '0020,000d')!;
 
   it('sends one SR per model and study that arrived in several associations and a STOW-RS request', async () => {
-    const cr3 = variant(CR1, 'cr3.dcm', { series: '1.2.826.0.1.3680043.10.543.3', sop: '1.2.826.0.1.3680043.10.543.3.1' });
+    const cr3 = variant(CR1, 'cr3.dcm', { series: `${UID}.1.3`, sop: `${UID}.1.3.1` });
     expect((await storescu({ port: server.dicomPort!, calledAeTitle: 'CLINFER', files: [CR1] })).code).toBe(0);
     expect((await storescu({ port: server.dicomPort!, calledAeTitle: 'CLINFER', files: [CR2] })).code).toBe(0);
     expect((await stow([cr3])).status).toBe(200);
@@ -129,7 +134,7 @@ describe('the DICOM node', () => {
   it('sends nothing again for an instance sent twice, and a superseding SR when the study grows later', async () => {
     const [first] = srsOf(study);
     expect((await storescu({ port: server.dicomPort!, calledAeTitle: 'CLINFER', files: [CR2] })).code).toBe(0);
-    const cr4 = variant(CR1, 'cr4.dcm', { series: '1.2.826.0.1.3680043.10.543.4', sop: '1.2.826.0.1.3680043.10.543.4.1' });
+    const cr4 = variant(CR1, 'cr4.dcm', { series: `${UID}.1.4`, sop: `${UID}.1.4.1` });
     expect((await stow([cr4])).status).toBe(200);
     await until('the second SR', () => (srsOf(study).length > 1 ? true : undefined));
     await quiet();
@@ -170,14 +175,14 @@ describe('the DICOM node', () => {
 
   it('sets an accepted file that cannot be processed aside in dead-letter with the reason; clinfer inbox lists, retries and purges it', async () => {
     // The truncated MR came by STOW-RS above (answered stored); a CR without pixel data now comes by C-STORE.
-    const noPixels = variant(CR1, 'no-pixels.dcm', { study: '1.2.826.0.1.3680043.10.543.40', sop: '1.2.826.0.1.3680043.10.543.40.1' }, ['7fe0,0010']);
+    const noPixels = variant(CR1, 'no-pixels.dcm', { study: `${UID}.40`, sop: `${UID}.40.1` }, ['7fe0,0010']);
     expect((await storescu({ port: server.dicomPort!, calledAeTitle: 'CLINFER', files: [noPixels] })).code).toBe(0);
     const dead = await until('two dead-letter entries', async () => {
       const entries = await new Inbox(inboxDir).deadLetters();
       return entries.length === 2 ? entries : undefined;
     });
     const mr = dead.find((e) => e.study === studyHash(readDicomInfo(readFileSync(TRUNCATED_MR)).studyInstanceUID))!;
-    const cr = dead.find((e) => e.study === studyHash('1.2.826.0.1.3680043.10.543.40'))!;
+    const cr = dead.find((e) => e.study === studyHash(`${UID}.40`))!;
     expect(mr).toMatchObject({ models: ['chest-xray-pneumonia'] });
     expect(mr.code).toMatch(/^(INVALID_DICOM|INVALID_IMAGE)$/);
     expect(cr).toMatchObject({ models: ['chest-xray-pneumonia'], code: 'NO_PIXEL_DATA' });
@@ -190,7 +195,7 @@ describe('the DICOM node', () => {
     expect(listed.text).toMatch(/0 waiting, 2 in dead-letter/);
     expect(listed.text).toContain(mr.study);
     expect(listed.text).toContain('NO_PIXEL_DATA');
-    expect(listed.text).not.toMatch(/CompressedSamples|Doe|Archibald|1\.2\.826\.0\.1\.3680043\.10\.543|20040826185059/);
+    expect(listed.text).not.toMatch(/CompressedSamples|Child|SCOPE-|1\.2\.826\.0\.1\.3680043\.10\.543|20040826185059/);
     // retry: back to the inbox, picked up by the running server, and set aside again for the same reason.
     expect((await cli('retry')).code).toBe(2);
     expect((await cli('retry', 'no-such-id')).code).toBe(1);
@@ -208,7 +213,7 @@ describe('the DICOM node', () => {
   });
 
   it('keeps a study while its model is unloaded, retries, and sends its one SR once the model is back', async () => {
-    const uids = { study: '1.2.826.0.1.3680043.10.543.50' };
+    const uids = { study: `${UID}.50` };
     const a = variant(CR1, 'unload-a.dcm', { ...uids, series: `${uids.study}.1`, sop: `${uids.study}.1.1` });
     const b = variant(CR2, 'unload-b.dcm', { ...uids, series: `${uids.study}.2`, sop: `${uids.study}.2.1` });
     const admin = (action: 'load' | 'unload') => fetch(`${server.url}/v2/repository/models/chest-xray-pneumonia/${action}`, { method: 'POST' });
@@ -235,6 +240,31 @@ describe('the DICOM node', () => {
     expect(tag(srs[0]!, '0020,0013')).toBe('1');
     expect(await new Inbox(inboxDir).pending()).toEqual([]);
     expect(await new Inbox(inboxDir).deadLetters()).toEqual([]);
+  });
+
+  it('sends one SR per model and series with groupBy series, each in its own result series', async () => {
+    const uids = { study: `${UID}.70` };
+    const a = variant(CR1, 'series-a.dcm', { ...uids, series: `${uids.study}.1`, sop: `${uids.study}.1.1` });
+    const b = variant(CR2, 'series-b.dcm', { ...uids, series: `${uids.study}.2`, sop: `${uids.study}.2.1` });
+    const bySeries = await startTestServer(DEMO_MODELS, {
+      dicomRoutes: [{ model: 'chest-xray-pneumonia', modality: ['CR'], groupBy: 'series' }],
+      dicomDestinations: [{ name: 'archive', kind: 'cstore', host: '127.0.0.1', port: archive.port, calledAeTitle: 'ARCHIVE' }],
+      deliveryRetry: { initialMs: 50, maxMs: 500 },
+      dicomStudySettleMs: 200,
+    });
+    try {
+      const boundary = 'b';
+      const body = Buffer.concat([...[a, b].flatMap((f) => [Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), readFileSync(f), Buffer.from('\r\n')]), Buffer.from(`--${boundary}--\r\n`)]);
+      expect((await fetch(`${bySeries.url}/dicomweb/studies`, { method: 'POST', body, headers: { 'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}` } })).status).toBe(200);
+      const srs = await until('two SRs', () => (srsOf(uids.study).length === 2 ? srsOf(uids.study) : undefined));
+      const bySource = new Map(srs.map((f) => [dump('dsrdump', f, ['+Pu']).includes(`${uids.study}.1.1`) ? 'a' : 'b', f]));
+      expect(dump('dsrdump', bySource.get('a')!, ['+Pu'])).not.toContain(`${uids.study}.2.1`);
+      expect(dump('dsrdump', bySource.get('b')!, ['+Pu'])).not.toContain(`${uids.study}.1.1`);
+      expect(srs.map((f) => tag(f, '0020,0011')).sort()).toEqual(['9001', '9002']);
+      expect(new Set(srs.map((f) => tag(f, '0020,000e'))).size).toBe(2);
+    } finally {
+      await bySeries.close();
+    }
   });
 
   it('holds each C-STOREd instance on disk before answering success, until its association is processed', async () => {
@@ -270,7 +300,7 @@ describe('the DICOM node', () => {
     const leftInbox = mkdtempSync(join(tmpdir(), 'clinfer-inbox-'));
     mkdirSync(join(leftInbox, 'tmp'));
     // As a crash mid-settle would leave it: two whole instances of a study in the inbox, a half-written one in tmp/.
-    const uids = { study: '1.2.826.0.1.3680043.10.543.60' };
+    const uids = { study: `${UID}.60` };
     copyFileSync(variant(CR1, 'left-a.dcm', { ...uids, sop: `${uids.study}.1` }), join(leftInbox, '0000-left-by-a-crash.dcm'));
     copyFileSync(variant(CR2, 'left-b.dcm', { ...uids, sop: `${uids.study}.2` }), join(leftInbox, '0001-left-by-a-crash.dcm'));
     copyFileSync(CR2, join(leftInbox, 'tmp', 'half-written.dcm'));

@@ -199,3 +199,35 @@ describe('buildClassificationSr refuses input it cannot report faithfully', () =
     expect(ds.SOPInstanceUID.length).toBeLessThanOrEqual(64);
   });
 });
+
+describe('buildClassificationSr superseding an earlier SR of the same study', () => {
+  const base = crInput();
+  const earlier = readWithDcmjs(buildClassificationSr(base));
+  const later = buildClassificationSr({
+    ...base,
+    seriesInstanceUid: earlier.SeriesInstanceUID, seriesNumber: 9001, instanceNumber: 2,
+    predecessors: [{ seriesInstanceUID: earlier.SeriesInstanceUID, sopClassUID: earlier.SOPClassUID, sopInstanceUID: earlier.SOPInstanceUID }],
+  });
+
+  it('goes into the same series with the next instance number and names the earlier SR in Predecessor Documents Sequence', () => {
+    const ds = readWithDcmjs(later);
+    expect(ds.SeriesInstanceUID).toBe(earlier.SeriesInstanceUID);
+    expect(ds.SOPInstanceUID).not.toBe(earlier.SOPInstanceUID);
+    expect(String(ds.InstanceNumber)).toBe('2');
+    const predecessor = ds.PredecessorDocumentsSequence[0];
+    expect(predecessor.StudyInstanceUID).toBe(base.sources[0]!.studyInstanceUID);
+    expect(predecessor.ReferencedSeriesSequence[0].SeriesInstanceUID).toBe(earlier.SeriesInstanceUID);
+    expect(predecessor.ReferencedSeriesSequence[0].ReferencedSOPSequence[0].ReferencedSOPInstanceUID).toBe(earlier.SOPInstanceUID);
+  });
+
+  it('passes dciodvfy without errors', () => {
+    const { errors, warnings } = dciodvfy(later);
+    expect(errors).toEqual([]);
+    expect(unexpectedWarnings(warnings)).toEqual([]);
+  });
+
+  it('refuses a predecessor that is not a UID', () => {
+    expect(() => buildClassificationSr({ ...base, predecessors: [{ seriesInstanceUID: '1.2.3', sopClassUID: '1.2.840.10008.5.1.4.1.1.88.33', sopInstanceUID: 'not-a-uid' }] }))
+      .toThrow(/predecessors\[0\]\.sopInstanceUID: not a valid UID/);
+  });
+});
