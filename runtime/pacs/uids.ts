@@ -2,20 +2,30 @@
 export const TransferSyntaxUid = {
   ImplicitVRLittleEndian: '1.2.840.10008.1.2',
   ExplicitVRLittleEndian: '1.2.840.10008.1.2.1',
+  EncapsulatedUncompressedExplicitVRLittleEndian: '1.2.840.10008.1.2.1.98',
   DeflatedExplicitVRLittleEndian: '1.2.840.10008.1.2.1.99',
   ExplicitVRBigEndian: '1.2.840.10008.1.2.2',
   RleLossless: '1.2.840.10008.1.2.5',
   JpegBaseline: '1.2.840.10008.1.2.4.50',
   JpegExtended: '1.2.840.10008.1.2.4.51',
+  JpegSpectralSelection: '1.2.840.10008.1.2.4.53',
+  JpegFullProgression: '1.2.840.10008.1.2.4.55',
   JpegLosslessProcess14: '1.2.840.10008.1.2.4.57',
   JpegLosslessSV1: '1.2.840.10008.1.2.4.70',
   JpegLsLossless: '1.2.840.10008.1.2.4.80',
   JpegLsNearLossless: '1.2.840.10008.1.2.4.81',
   Jpeg2000Lossless: '1.2.840.10008.1.2.4.90',
   Jpeg2000: '1.2.840.10008.1.2.4.91',
+  // High-Throughput JPEG 2000 (Sup 235): decoded by OpenJPH, as the imaging adapter does for STOW-RS.
+  Htj2kLossless: '1.2.840.10008.1.2.4.201',
+  Htj2kLosslessRpcl: '1.2.840.10008.1.2.4.202',
+  Htj2k: '1.2.840.10008.1.2.4.203',
 } as const;
 
-/** What the SCP accepts by default: every syntax above. Compressed ones are kept as sent and decoded later. */
+/**
+ * What the SCP accepts by default: every syntax above, which is every syntax the imaging adapter decodes (a
+ * test holds the two lists together). Compressed ones are kept as sent and decoded later.
+ */
 export const DEFAULT_TRANSFER_SYNTAXES: readonly string[] = Object.freeze(Object.values(TransferSyntaxUid));
 
 /** Verification accepts only the two syntaxes every SCU proposes: there is no data set to keep. */
