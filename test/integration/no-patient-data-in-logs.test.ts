@@ -58,24 +58,27 @@ describe('logs', () => {
     }, lines);
     try {
       const dir = join(FIXTURES, 'dicom/pydicom');
-      // Patient "Doe^Archibald", ID 77654033 (CR); "CompressedSamples^MR1" (MR_truncated: accepted, then set aside in dead-letter).
-      const files = [join(dir, 'dicomdir_cr_ct_mr/77654033_CR1_6154'), join(dir, 'MR_truncated.dcm')];
+      // Patient "Doe^Archibald", ID 77654033 (CR, out of the model's scope); "CompressedSamples^MR1" (MR_truncated);
+      // both accepted, then set aside in dead-letter. "Test^Child", SCOPE-1: a chest CR the model takes (an SR).
+      const files = [join(dir, 'dicomdir_cr_ct_mr/77654033_CR1_6154'), join(dir, 'MR_truncated.dcm'), join(FIXTURES, 'dicom-scope/chest-cr-paediatric.dcm')];
       const boundary = 'b';
       const body = Buffer.concat([...files.flatMap((f) => [Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), readFileSync(f), Buffer.from('\r\n')]), Buffer.from(`--${boundary}--\r\n`)]);
       expect((await fetch(`${dicom.url}/dicomweb/studies`, { method: 'POST', body, headers: { 'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}` } })).status).toBe(200);
       for (const f of files) await fetch(`${dicom.url}/v1/models/chest-xray-pneumonia/predict`, { method: 'POST', body: readFileSync(f), headers: { 'content-type': 'application/dicom' } });
       expect((await storescu({ port: dicom.dicomPort!, calledAeTitle: 'CLINFER', files: [join(dir, 'dicomdir_cr_ct_mr/77654033_CR2_6247')] })).code).toBe(0);
       const end = Date.now() + 20_000;
-      // CR1 (STOW-RS) and CR2 (C-STORE) are one study: one SR; the truncated MR goes to dead-letter.
-      while ((archive.files().length < 1 || !lines.some((l) => l.includes('moved to dead-letter'))) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+      // One SR (the chest CR); CR1, CR2 (one study, out of scope) and the truncated MR go to dead-letter.
+      const deadLettered = () => lines.filter((l) => l.includes('moved to dead-letter')).length;
+      while ((archive.files().length < 1 || deadLettered() < 3) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
       expect(archive.files().length).toBe(1);
+      expect(deadLettered()).toBe(3);
     } finally {
       await dicom.close();
       await archive.stop();
     }
     const all = lines.join('\n');
     expect(all).toMatch(/pacs.delivery.delivered/);
-    expect(all).not.toMatch(/Doe|Archibald|77654033|CompressedSamples|4MR1/i);
+    expect(all).not.toMatch(/Doe|Archibald|77654033|CompressedSamples|4MR1|Test\^Child|SCOPE-1/i);
     expect(all).not.toMatch(/\d+\.\d+\.\d+\.\d+\.\d+\.\d+\.\d+\.\d+/);
   });
 });
