@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Contribution } from '../tabular/explain.js';
 import { horizonText, type PredictionHorizon } from '../tabular/horizon.js';
 import { translate, type Language } from '../tabular/language.js';
-import type { TabularSpec } from '../tabular/tabular-spec.js';
+import type { FeatureSpec, TabularSpec } from '../tabular/tabular-spec.js';
 import type { CdsHooksDeclaration } from './cds-service.js';
 
 export interface CardInput {
@@ -13,6 +13,8 @@ export interface CardInput {
   readonly outcomeText: string;
   readonly contributions: readonly Contribution[];
   readonly imputed: readonly string[];
+  /** An input used was preliminary. */
+  readonly preliminary: boolean;
   readonly language: Language;
 }
 
@@ -24,6 +26,10 @@ const TEXT = {
   feature: { en: 'Feature', fr: 'Variable', de: 'Merkmal' },
   value: { en: 'Value', fr: 'Valeur', de: 'Wert' },
   effect: { en: 'Effect', fr: 'Effet', de: 'Effekt' },
+  yes: { en: 'yes', fr: 'oui', de: 'ja' },
+  no: { en: 'no', fr: 'non', de: 'nein' },
+  preliminary: { en: 'Computed from preliminary results.', fr: 'Calculé à partir de résultats préliminaires.', de: 'Aus vorläufigen Befunden berechnet.' },
+  insufficient: { en: 'Risk not computed: too little recorded data', fr: 'Risque non calculé : trop peu de données au dossier', de: 'Risiko nicht berechnet: zu wenige Daten in der Akte' },
 } as const;
 
 /** One CDS Hooks card: summary under 140 characters, Markdown detail, indicator from the bundle's thresholds. */
@@ -35,12 +41,14 @@ export function riskCard(input: CardInput): Record<string, unknown> {
   const within = input.model.horizon ? ` ${horizonText(input.model.horizon, language)}` : '';
   const summary = `${input.outcomeText} ${TEXT.summary[language]}${within}: ${pct}%`.slice(0, 139);
   const label = (name: string) => translate(input.spec.features.find((f) => f.name === name)?.label, language, name);
-  const rows = input.contributions.map((c) => `| ${label(c.feature)} | ${formatValue(c.value)}${c.imputed ? ' *' : ''} | ${c.contribution >= 0 ? '+' : ''}${c.contribution.toFixed(2)} |`);
+  const shown = (c: Contribution) => displayValue(input.spec.features.find((f) => f.name === c.feature), c.value, language);
+  const rows = input.contributions.map((c) => `| ${label(c.feature)} | ${shown(c)}${c.imputed ? ' *' : ''} | ${c.contribution >= 0 ? '+' : ''}${c.contribution.toFixed(2)} |`);
   const detail = [
     `**${input.outcomeText}${within}: ${pct}%** (${input.model.name} v${input.model.version})`,
     '',
     ...(rows.length ? [`${TEXT.contributions[language]}:`, '', `| ${TEXT.feature[language]} | ${TEXT.value[language]} | ${TEXT.effect[language]} |`, '|---|---|---|', ...rows, ''] : []),
     ...(input.imputed.length ? [`\\* ${TEXT.imputed[language]}: ${input.imputed.map(label).join(', ')}`, ''] : []),
+    ...(input.preliminary ? [TEXT.preliminary[language], ''] : []),
     TEXT.notDevice[language],
     ...(input.model.digest ? ['', `<sub>bundle sha256 ${input.model.digest}</sub>`] : []),
   ].join('\n');
@@ -53,4 +61,28 @@ export function riskCard(input: CardInput): Record<string, unknown> {
   };
 }
 
-const formatValue = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(2));
+/**
+ * A card for a patient with less recorded data than the model needs: which data to record, in the
+ * clinician's language (the text comes from describeShortfall).
+ */
+export function insufficientDataCard(model: { name: string; version: string; cardUrl: string }, detail: string, language: Language): Record<string, unknown> {
+  return {
+    uuid: randomUUID(),
+    summary: TEXT.insufficient[language],
+    detail: `${detail}.\n\n${TEXT.notDevice[language]}`,
+    indicator: 'info',
+    source: { label: `clinfer ${model.name} v${model.version}`, url: model.cardUrl },
+  };
+}
+
+/** A value as a clinician reads it: a category's name (value_labels, else its encoding name), yes/no, or the number. */
+export function displayValue(feature: FeatureSpec | undefined, v: number, language: Language): string {
+  if (feature?.type === 'boolean' && (v === 0 || v === 1)) return TEXT[v === 1 ? 'yes' : 'no'][language];
+  if (feature?.type === 'category') {
+    const named = feature.value_labels?.[String(v)];
+    if (named) return translate(named, language, String(v));
+    const name = Object.entries(feature.encoding ?? {}).find(([, code]) => code === v)?.[0];
+    if (name) return name.replace(/_/g, ' ');
+  }
+  return Number.isInteger(v) ? String(v) : v.toFixed(2);
+}

@@ -19,6 +19,10 @@ export interface PatientPrediction {
   readonly basis: readonly string[];
   readonly outcomeText: string;
   readonly contributions: readonly Contribution[];
+  /** `preliminary` when an input used was preliminary (see extract-patients.ts). */
+  readonly status: 'final' | 'preliminary';
+  /** Features not found in the record and imputed. */
+  readonly imputed: readonly string[];
 }
 
 export interface OutcomeCoding {
@@ -30,13 +34,25 @@ export interface OutcomeCoding {
 /** The code system under which clinfer names the model that produced a RiskAssessment. */
 export const MODEL_SYSTEM = 'urn:clinfer:model';
 
-/** One FHIR R4 RiskAssessment (status final, method naming the model and version, basis, prediction). */
+/**
+ * Extension on a RiskAssessment, once per feature that was not found in the record and was imputed
+ * (valueString: the feature's name in bundle.json). docs/fhir.md describes it.
+ */
+export const IMPUTED_FEATURE_EXTENSION = 'urn:clinfer:fhir:extension:imputed-feature';
+
+/** One FHIR R4 RiskAssessment (status from its inputs, method naming the model and version, basis, prediction, imputed features). */
 export function riskAssessment(model: ModelIdentity, p: PatientPrediction, outcome: OutcomeCoding | undefined, occurrence: string): Record<string, unknown> {
   const top = p.contributions.map((c) => `${c.feature} ${c.contribution >= 0 ? '+' : ''}${c.contribution.toFixed(2)}${c.imputed ? ' (imputed)' : ''}`).join(', ');
+  const notes = [
+    ...(top ? [`Largest contributions to the log-odds (relative to the training average): ${top}.`] : []),
+    ...(p.imputed.length ? [`Not found in the record, imputed: ${p.imputed.join(', ')}.`] : []),
+    ...(p.status === 'preliminary' ? ['Computed from preliminary results.'] : []),
+  ];
   return {
     resourceType: 'RiskAssessment',
     id: randomUUID(),
-    status: 'final',
+    ...(p.imputed.length ? { extension: p.imputed.map((name) => ({ url: IMPUTED_FEATURE_EXTENSION, valueString: name })) } : {}),
+    status: p.status,
     subject: { reference: p.reference },
     occurrenceDateTime: occurrence,
     method: {
@@ -49,7 +65,7 @@ export function riskAssessment(model: ModelIdentity, p: PatientPrediction, outco
       probabilityDecimal: roundProbability(p.probability),
       ...(model.horizon ? { whenPeriod: { start: occurrence, end: horizonEnd(new Date(occurrence), model.horizon).toISOString() } } : {}),
     }],
-    ...(top ? { note: [{ text: `Largest contributions to the log-odds (relative to the training average): ${top}.` }] } : {}),
+    ...(notes.length ? { note: notes.map((text) => ({ text })) } : {}),
   };
 }
 

@@ -161,3 +161,62 @@ describe('FHIR R4 Bundles', () => {
     expect(json.issue[0].diagnostics).toMatch(/reference_time must be an ISO 8601 date-time/);
   });
 });
+
+describe('never silently wrong: time, status and the least observed data', () => {
+  const fhir = (b: unknown, at = AT) => post(b, 'application/fhir+json', {}, `${predictUrl}?reference_time=${at}`);
+  const onlyA = () => ({ ...structuredClone(bundle), entry: structuredClone(bundle.entry).filter((e: any) => e.resource.id === 'a' || e.resource.subject?.reference === 'Patient/a') });
+  const riskOf = (json: any) => json.entry.map((e: any) => e.resource).find((r: any) => r.resourceType === 'RiskAssessment');
+
+  it('answers {} with 422 INSUFFICIENT_DATA naming what to record, and a sparse record marks what was imputed', async () => {
+    const { status, json } = await post({ records: [patientA, {}] });
+    expect(status).toBe(422);
+    expect(json.code).toBe('INSUFFICIENT_DATA');
+    expect(json.error).toMatch(/^records\[1\]: too little observed data: Age: not observed, but required\. Record: Age, Sex, Chest pain type, /);
+  });
+
+  it('leaves out an Observation dated after reference_time (not in basis; the probability does not change)', async () => {
+    const base = riskOf((await fhir(onlyA())).json);
+    const later = onlyA();
+    const at = Date.parse(AT);
+    later.entry.push({ resource: { resourceType: 'Observation', id: 'a-chol-future', status: 'final', subject: { reference: 'Patient/a' }, code: { coding: [{ system: 'http://loinc.org', code: '2093-3' }] }, effectiveDateTime: new Date(at + 20 * 3_600_000).toISOString(), valueQuantity: { value: 600, unit: 'mg/dL', system: 'http://unitsofmeasure.org', code: 'mg/dL' } } });
+    const { status, json } = await fhir(later);
+    expect(status).toBe(200);
+    const risk = riskOf(json);
+    expect(risk.basis.map((b: any) => b.reference)).not.toContain('Observation/a-chol-future');
+    expect(risk.prediction[0].probabilityDecimal).toBe(base.prediction[0].probabilityDecimal);
+    const outcome = json.entry.map((e: any) => e.resource).find((r: any) => r.resourceType === 'OperationOutcome');
+    expect(outcome.issue).toContainEqual(expect.objectContaining({ severity: 'information', diagnostics: expect.stringMatching(/Observation\/a-chol-future is dated after the reference time/) }));
+  });
+
+  it('does not use a preliminary cholesterol (imputed instead, marked on the RiskAssessment by an extension)', async () => {
+    const b = onlyA();
+    b.entry.find((e: any) => e.resource.id === 'a-chol').resource.status = 'preliminary';
+    const risk = riskOf((await fhir(b)).json);
+    expect(risk.status).toBe('final');
+    expect(risk.basis.map((x: any) => x.reference)).not.toContain('Observation/a-chol');
+    expect(risk.extension).toEqual([{ url: 'urn:clinfer:fhir:extension:imputed-feature', valueString: 'chol' }]);
+    expect(risk.note.map((n: any) => n.text)).toContainEqual('Not found in the record, imputed: chol.');
+    expect(() => validateFhir(risk)).not.toThrow();
+  });
+
+  it('answers a Bundle whose only patient lacks the required age with 422 and an OperationOutcome; with age, marks the 11 imputed', async () => {
+    const bare = { resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'Patient', id: 'p', gender: 'female' } }] };
+    const refused = await fhir(bare);
+    expect(refused.status).toBe(422);
+    expect(refused.type).toMatch(/application\/fhir\+json/);
+    expect(refused.json.resourceType).toBe('OperationOutcome');
+    expect(refused.json.issue[0].diagnostics).toMatch(/Patient\/p: too little observed data: Age: not observed, but required/);
+    expect(() => validateFhir(refused.json)).not.toThrow();
+    const withAge = structuredClone(bare);
+    (withAge.entry[0]!.resource as any).birthDate = '1970-01-01';
+    const { status, json } = await fhir(withAge);
+    expect(status).toBe(200);
+    expect(riskOf(json).extension.map((e: any) => e.valueString)).toEqual(['cp', 'trestbps', 'chol', 'fbs', 'restecg', 'thalach', 'exang', 'oldpeak', 'slope', 'ca', 'thal']);
+  });
+
+  it('says the language of the answer, and that it varies with Accept-Language', async () => {
+    const res = await fetch(predictUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'accept-language': 'de' }, body: JSON.stringify({ records: [patientA] }) });
+    expect(res.headers.get('content-language')).toBe('de');
+    expect(res.headers.get('vary')).toMatch(/Accept-Language/i);
+  });
+});

@@ -1,6 +1,8 @@
 import express, { type Request } from 'express';
-import { cdsHooksDeclaration, describeService, type CdsHooksDeclaration } from '../../../adapters/cds-hooks/cds-service.js';
-import { riskCard } from '../../../adapters/cds-hooks/cards.js';
+import { cdsHooksDeclaration, describeService, serverQueries, type CdsHooksDeclaration } from '../../../adapters/cds-hooks/cds-service.js';
+import { insufficientDataCard, riskCard } from '../../../adapters/cds-hooks/cards.js';
+import { describeShortfall, imputedNames, shortfall } from '../../../adapters/tabular/least-observed.js';
+import { positiveLabelOf } from '../../predict/tabular-postprocessing.js';
 import { CdsRequestError, gatherResources, PrefetchUnavailable, readHookRequest } from '../../../adapters/cds-hooks/gather-resources.js';
 import { extractPatients, FhirInputError } from '../../../adapters/fhir/extract-patients.js';
 import { isObject } from '../../../adapters/fhir/fhir-json.js';
@@ -57,33 +59,45 @@ export function cdsHooksRoutes(ctx: AppContext, routes: RouteTable): void {
     const { version, declaration } = service(req.params.id as string);
     const model = version.config;
     const labels = { model: model.name, version: model.version };
+    // Cards are in the clinician's language: caches must key on it.
+    const language = pickLanguage(req.get('accept-language'));
+    res.vary('Accept-Language');
+    res.set('Content-Language', language);
+    const at = new Date();
     try {
       const request = checkFhirServer(readHookRequest(req.body, declaration.hook), ctx.config.cdsHooksFhirServers);
-      const templates = describeService(declaration, model.tabular).prefetch;
-      const resources = await gatherResources(request, templates);
+      const queries = serverQueries(model.tabular, at, ctx.config.cdsHooksFhirPageSize);
+      const resources = await gatherResources(request, queries, fetch, { maxPages: ctx.config.cdsHooksFhirMaxPages, maxResources: ctx.config.cdsHooksFhirMaxResources });
       ctx.audit?.append(cdsHookAuditRecord({ caller: callerOf(res), service: declaration.id, hookInstance: request.hookInstance, model: model.name, version: model.version, fhirServer: request.fhirServer, resources }));
       const hasPatient = (resources.entry as { resource?: { resourceType?: string } }[]).some((e) => e.resource?.resourceType === 'Patient');
       // The EHR has no such patient (prefetch null, or 404 from its server): nothing to say.
-      const patient = hasPatient ? extractPatients(model.tabular, resources, new Date()).find((p) => p.reference === `Patient/${request.context.patientId}`) : undefined;
+      const patient = hasPatient ? extractPatients(model.tabular, resources, at).find((p) => p.reference === `Patient/${request.context.patientId}`) : undefined;
       if (!patient) {
         res.json({ cards: [] });
         return;
       }
-      const language = pickLanguage(req.get('accept-language'));
+      const cardUrl = `${baseUrl(req)}/v2/models/${model.name}/versions/${model.version}`;
       const errors = patient.row.issues.filter((i) => i.severity === 'error');
       if (errors.length) {
         res.json({ cards: [{ summary: translate({ en: 'Risk not computed: a recorded value cannot be used', fr: 'Risque non calculé : une valeur du dossier est inutilisable', de: 'Risiko nicht berechnet: ein Wert der Akte ist unbrauchbar' }, language, ''), detail: errors.map((e) => `- ${e.message}`).join('\n'), indicator: 'info', source: { label: `clinfer ${model.name} v${model.version}` } }] });
         ctx.metrics.requests.inc({ ...labels, outcome: 'INVALID_INPUT' });
         return;
       }
+      const short = shortfall(model.tabular, patient.row.imputed);
+      if (short) {
+        res.json({ cards: [insufficientDataCard({ name: model.name, version: model.version, cardUrl }, describeShortfall(model.tabular, short, language), language)] });
+        ctx.metrics.requests.inc({ ...labels, outcome: 'INSUFFICIENT_DATA' });
+        return;
+      }
       const [prediction] = await predictRows(model, version.scheduler!, [patient.row], { priority: 2, timeoutMs: undefined, language });
-      const positive = model.bundle?.labels.at(-1);
+      const positive = positiveLabelOf(model);
       const card = riskCard({
         declaration, spec: model.tabular, language,
-        model: { name: model.name, version: model.version, digest: model.digest, cardUrl: `${baseUrl(req)}/v2/models/${model.name}/versions/${model.version}`, horizon: model.bundle?.prediction_horizon },
+        model: { name: model.name, version: model.version, digest: model.digest, cardUrl, horizon: model.bundle?.prediction_horizon },
         probability: prediction!.value, outcomeText: translate(positive?.text, language, positive?.id ?? 'risk'),
         contributions: prediction!.contributions ?? [],
-        imputed: model.tabular.features.filter((_, k) => patient.row.imputed[k]).map((f) => f.name),
+        imputed: imputedNames(model.tabular, patient.row.imputed),
+        preliminary: patient.status === 'preliminary',
       });
       ctx.metrics.requests.inc({ ...labels, outcome: 'success' });
       res.json({ cards: [card] });

@@ -3,6 +3,8 @@ import { extractPatients, FhirInputError } from '../../../adapters/fhir/extract-
 import { operationOutcome, resultBundle, riskAssessment, type OutcomeCoding } from '../../../adapters/fhir/risk-assessment.js';
 import { pickLanguage, translate } from '../../../adapters/tabular/language.js';
 import { recordsToRows, RecordsError } from '../../../adapters/tabular/records.js';
+import { describeShortfall, imputedNames, shortfall } from '../../../adapters/tabular/least-observed.js';
+import { positiveLabelOf } from '../../predict/tabular-postprocessing.js';
 import { ClinferError } from '../../errors/index.js';
 import { countRequest } from '../../metrics/count-request.js';
 import { callerOf } from '../caller.js';
@@ -40,6 +42,9 @@ export function predictRoutes(ctx: AppContext, routes: RouteTable): void {
       const model = v.config;
       const scheduling = readSchedulingParameters({}, { priority: req.get(PRIORITY_HEADER), timeout: req.get(TIMEOUT_HEADER) });
       const language = pickLanguage(req.get('accept-language'));
+      // Labels, cards and notes are in the caller's language: caches must key on it.
+      res.vary('Accept-Language');
+      res.set('Content-Language', language);
       const abort = new AbortController();
       res.on('close', () => { if (!res.writableFinished) abort.abort(); });
       const options = { ...scheduling, language, signal: abort.signal, drift: v.drift };
@@ -73,18 +78,31 @@ export function predictRoutes(ctx: AppContext, routes: RouteTable): void {
           if (error instanceof FhirInputError) throw new ClinferError('INVALID_REQUEST', error.message);
           throw error;
         }
-        const usable = patients.filter((p) => !p.row.issues.some((i) => i.severity === 'error'));
+        // A patient with less observed data than the bundle asks is not assessed; the issue says what to record.
+        const short = new Map(patients.map((p) => [p, shortfall(tabularModel.tabular, p.row.imputed)] as const));
+        const valid = patients.filter((p) => !p.row.issues.some((i) => i.severity === 'error'));
+        const usable = valid.filter((p) => !short.get(p));
+        if (usable.length === 0 && valid.length > 0) {
+          throw new ClinferError('INSUFFICIENT_DATA', valid.map((p) => `${p.reference}: too little observed data: ${describeShortfall(tabularModel.tabular, short.get(p)!)}`).join('; '));
+        }
         const predictions = usable.length ? await predictRows(tabularModel, v.scheduler, usable.map((p) => p.row), options) : [];
         const post = (model.bundle?.postprocessing ?? {}) as { outcome?: OutcomeCoding };
-        const positive = model.bundle?.labels.at(-1);
+        const positive = positiveLabelOf(model);
         const occurrence = at.toISOString();
         const resources = usable.map((p, i) => riskAssessment(
           { name: model.name, version: model.version, description: model.bundle?.description ?? '', digest: model.digest, horizon: model.bundle?.prediction_horizon },
-          { reference: p.reference, probability: predictions[i]!.value, basis: p.basis, contributions: predictions[i]!.contributions ?? [], outcomeText: translate(positive?.text, language, positive?.id ?? 'outcome') },
+          {
+            reference: p.reference, probability: predictions[i]!.value, basis: p.basis, contributions: predictions[i]!.contributions ?? [],
+            outcomeText: translate(positive?.text, language, positive?.id ?? 'outcome'), status: p.status, imputed: imputedNames(tabularModel.tabular, p.row.imputed),
+          },
           post.outcome,
           occurrence,
         ));
-        const issues = patients.flatMap((p) => p.row.issues.map((i) => ({ ...i, message: `${p.reference}: ${i.message}` })));
+        const insufficient = valid.filter((p) => short.get(p)).map((p) => ({
+          feature: '', severity: 'error' as const, code: 'incomplete' as const, expression: `Bundle.entry[${p.index}].resource`,
+          message: `${p.reference}: not assessed, too little observed data: ${describeShortfall(tabularModel.tabular, short.get(p)!)}`,
+        }));
+        const issues = [...insufficient, ...patients.flatMap((p) => p.row.issues.map((i) => ({ ...i, message: `${p.reference}: ${i.message}` })))];
         if (issues.length) resources.push(operationOutcome(issues));
         return () => res.status(200).type(FHIR_JSON).send(JSON.stringify(resultBundle(resources, new Date().toISOString())));
       } else {
@@ -94,6 +112,10 @@ export function predictRoutes(ctx: AppContext, routes: RouteTable): void {
         } catch (error) {
           if (error instanceof RecordsError) throw new ClinferError('INVALID_INPUT', error.message);
           throw error;
+        }
+        const short = rows.map((r, i) => ({ i, s: shortfall(tabularModel.tabular, r.imputed) })).filter((x) => x.s);
+        if (short.length) {
+          throw new ClinferError('INSUFFICIENT_DATA', short.map(({ i, s }) => `records[${i}]: too little observed data: ${describeShortfall(tabularModel.tabular, s!)}`).join('; '));
         }
         const predictions = await predictRows(tabularModel, v.scheduler, rows, options);
         return () => res.json({
@@ -106,7 +128,7 @@ export function predictRoutes(ctx: AppContext, routes: RouteTable): void {
             ...(p.scores ? { scores: p.scores } : {}),
             ...(p.label ? { label: p.label } : {}),
             ...(p.contributions ? { contributions: p.contributions.map((c) => ({ ...c, value: round(c.value), contribution: round(c.contribution) })) } : {}),
-            imputed: tabularModel.tabular.features.filter((_, k) => rows[i]!.imputed[k]).map((f) => f.name),
+            imputed: imputedNames(tabularModel.tabular, rows[i]!.imputed),
           })),
           ...(predictions.some((p) => p.contributions) ? { contributions_method: 'exact: coefficient x standardised value, in log-odds, relative to the training mean' } : {}),
         });
