@@ -4,13 +4,12 @@ import type { PixelModule } from './pixel-module.js';
 
 /**
  * RLE Lossless (PS3.5 Annex G): a 64-byte header of segment offsets, then one PackBits segment per byte
- * plane, most significant byte first, sample by sample. Each segment is decoded into exactly rows x
+ * plane, most significant byte first, sample by sample (1-bit samples: one segment of packed bits). Each segment is decoded into exactly rows x
  * columns bytes: output never grows past that, and a segment that ends short is an error.
  */
 export function decodeRleFrame(frame: Uint8Array, module: PixelModule, frameNumber: number): Container {
-  if (module.bitsAllocated === 1) throw invalidDicom(`frame ${frameNumber}: RLE Lossless cannot hold 1-bit samples`);
   const pixels = module.rows * module.columns;
-  const bytesPerSample = module.bitsAllocated / 8;
+  const bytesPerSample = module.bitsAllocated === 1 ? 1 : module.bitsAllocated / 8;
   const expectedSegments = module.samplesPerPixel * bytesPerSample;
   if (frame.length < 64) throw invalidDicom(`frame ${frameNumber}: the RLE header needs 64 bytes, the frame has ${frame.length}`);
   const header = new DataView(frame.buffer, frame.byteOffset, 64);
@@ -18,6 +17,7 @@ export function decodeRleFrame(frame: Uint8Array, module: PixelModule, frameNumb
   if (segments !== expectedSegments) {
     throw invalidDicom(`frame ${frameNumber}: the RLE header lists ${segments} segments, ${expectedSegments} expected for ${module.samplesPerPixel} sample(s) of ${module.bitsAllocated} bits`);
   }
+  if (module.bitsAllocated === 1) return decodeBitPlane(frame, header, pixels, frameNumber);
   const out = module.bitsAllocated === 8 ? new Uint8Array(pixels * module.samplesPerPixel) : module.bitsAllocated === 16 ? new Uint16Array(pixels * module.samplesPerPixel) : new Uint32Array(pixels * module.samplesPerPixel);
   const plane = new Uint8Array(pixels);
   for (let segment = 0; segment < segments; segment++) {
@@ -32,6 +32,20 @@ export function decodeRleFrame(frame: Uint8Array, module: PixelModule, frameNumb
       out[index] = (out[index]! + plane[pixel]! * 2 ** shift) >>> 0;
     }
   }
+  return out;
+}
+
+/**
+ * 1-bit samples (allowed since CP-2301, e.g. binary SEG): one segment holding the frame bit-packed as in
+ * native encoding (PS3.5 8.1.1: first pixel in the least significant bit), ceil(rows x columns / 8) bytes.
+ */
+function decodeBitPlane(frame: Uint8Array, header: DataView, pixels: number, frameNumber: number): Uint8Array {
+  const start = header.getUint32(4, true);
+  if (start < 64 || start > frame.length) throw invalidDicom(`frame ${frameNumber}: RLE segment 1 starts at ${start}, outside the ${frame.length}-byte frame`);
+  const packed = new Uint8Array(Math.ceil(pixels / 8));
+  unpackBits(frame.subarray(start), packed, frameNumber, 1);
+  const out = new Uint8Array(pixels);
+  for (let pixel = 0; pixel < pixels; pixel++) out[pixel] = (packed[pixel >>> 3]! >> (pixel & 7)) & 1;
   return out;
 }
 
