@@ -320,7 +320,7 @@ describe('Prometheus scraping clinfer', () => {
   });
 
   it('sees every demo model READY', async () => {
-    expect(DEMO_MODEL_NAMES).toEqual(['chest-xray-pneumonia', 'heart-disease-risk']);
+    expect(DEMO_MODEL_NAMES).toEqual(['chest-xray-pneumonia', 'heart-disease-risk', 'pbc-risk']);
     const result = await query('clinfer_model_state{job="clinfer",state="READY"}');
     const byModel = Object.fromEntries(result.map((s) => [s.metric.model, s.value[1]]));
     expect(byModel).toEqual(Object.fromEntries(DEMO_MODEL_NAMES.map((m) => [m, '1'])));
