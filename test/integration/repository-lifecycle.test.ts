@@ -34,6 +34,7 @@ const repo = new TempRepository()
   .add('latest', '1', { 'model.onnx': heartModel })
   .add('latest', '4', { 'model.onnx': heartModel })
   .add('zipmap', '1', { 'model.onnx': { copy: join(FIXTURES, 'generated/zipmap_classifier.onnx') } })
+  .add('sequence', '1', { 'model.onnx': { copy: join(FIXTURES, 'generated/sequence_output.onnx') } })
   .write('policy/model.json', JSON.stringify({ version_policy: { latest: 2 } }))
   .mkdir('policy/notes') // not a version number: ignored
   .mkdir('empty');
@@ -103,17 +104,31 @@ describe('version policy', () => {
 });
 
 describe('non-tensor outputs', () => {
-  it('serves the tensor outputs and lists the ZipMap one as unsupported', async () => {
+  it('serves a ZipMap output as the probabilities tensor that feeds it (scikit-learn-onnx classifiers unmodified)', async () => {
     const meta = await getJson(`${url}/v2/models/zipmap`);
-    expect(meta.json.outputs.map((o: any) => o.name)).toEqual(['label', 'probabilities']);
-    expect(meta.json.unsupported_outputs).toEqual([{ name: 'output_probability', reason: expect.stringContaining('not a tensor') }]);
+    expect(meta.json.outputs).toEqual([
+      { name: 'label', datatype: 'INT64', shape: [-1] },
+      { name: 'probabilities', datatype: 'FP32', shape: [-1, 2] },
+      { name: 'output_probability', datatype: 'FP32', shape: [-1, 2] },
+    ]);
+    expect(meta.json.unsupported_outputs ?? []).toEqual([]);
     const ok = await postJson(`${url}/v2/models/zipmap/infer`, { inputs: [{ name: 'X', shape: [2, 2], datatype: 'FP32', data: [1, 2, 3, 4] }] });
     expect(ok.status).toBe(200);
     expect(ok.json.outputs[0]).toMatchObject({ name: 'label', datatype: 'INT64', shape: [2], data: [0, 0] });
     expect(ok.json.outputs[1].data[0]).toBeCloseTo(0.99908900, 6);
-    const bad = await postJson(`${url}/v2/models/zipmap/infer`, { inputs: [{ name: 'X', shape: [1, 2], datatype: 'FP32', data: [1, 2] }], outputs: [{ name: 'output_probability' }] });
+    expect(ok.json.outputs[2]).toMatchObject({ name: 'output_probability', datatype: 'FP32', shape: [2, 2], data: ok.json.outputs[1].data });
+  });
+
+  it('serves the tensor outputs and lists another non-tensor output (a sequence) as unsupported', async () => {
+    const meta = await getJson(`${url}/v2/models/sequence`);
+    expect(meta.json.outputs.map((o: any) => o.name)).toEqual(['Y']);
+    expect(meta.json.unsupported_outputs).toEqual([{ name: 'S', reason: expect.stringContaining('not a tensor') }]);
+    const ok = await postJson(`${url}/v2/models/sequence/infer`, { inputs: [{ name: 'X', shape: [1, 2], datatype: 'FP32', data: [1, 2] }] });
+    expect(ok.status).toBe(200);
+    expect(ok.json.outputs).toEqual([expect.objectContaining({ name: 'Y', data: [1, 2] })]);
+    const bad = await postJson(`${url}/v2/models/sequence/infer`, { inputs: [{ name: 'X', shape: [1, 2], datatype: 'FP32', data: [1, 2] }], outputs: [{ name: 'S' }] });
     expect(bad.status).toBe(400);
-    expect(bad.json.error).toMatch(/'output_probability' is not a tensor/);
+    expect(bad.json.error).toMatch(/'S' is not a tensor/);
   });
 });
 
