@@ -56,6 +56,8 @@ export class WorkerThread {
       workerData: { abandonFlag: this.#abandonFlag.buffer },
       ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
     });
+    // An idle thread does not keep the process alive (as with piscina); one holding a task does.
+    this.worker.unref();
     this.worker.on('online', () => {
       this.#online = true;
       options.onSettled(this);
@@ -108,7 +110,10 @@ export class WorkerThread {
     if (!this.usable) return Promise.reject(new WorkerThreadExit(-1));
     return new Promise((resolve, reject) => {
       const id = this.#nextId++;
-      if (this.#inFlight.length === 0) this.#headStartedAt = performance.now();
+      if (this.#inFlight.length === 0) {
+        this.#headStartedAt = performance.now();
+        this.worker.ref();
+      }
       this.#inFlight.push({ id, task, resolve, reject });
       this.worker.postMessage({ id, task }, transfer);
     });
@@ -137,6 +142,7 @@ export class WorkerThread {
     if (at < 0) return; // answered after the thread was abandoned
     const [task] = this.#inFlight.splice(at, 1);
     this.#headStartedAt = performance.now();
+    if (this.#inFlight.length === 0) this.worker.unref();
     if (reply.ok) task!.resolve(reply.value);
     else task!.reject(new WorkerTaskError(reply.error));
     this.#options.onSettled(this);
