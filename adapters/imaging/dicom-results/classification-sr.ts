@@ -1,5 +1,5 @@
 import type { DicomInstanceInfo } from '../dicom-info.js';
-import { CODES, LANGUAGES, labelCode, PRIVATE_SCHEME, procedureForModality } from './codes.js';
+import { CODES, LANGUAGES, labelCode, PRIVATE_SCHEME, proceduresForModalities } from './codes.js';
 import {
   checkSources, equipment, fillModel, patientAndStudy, referencedSeries, resultUids, seriesAndInstance, type FilledModel,
 } from './common-modules.js';
@@ -113,7 +113,9 @@ export function buildClassificationSr(input: ClassificationSrInput): Uint8Array 
   const root = item.container(undefined, CODES.imagingMeasurementReport, [
     item.code('HAS CONCEPT MOD', CODES.languageOfContent, language),
     ...deviceObserver(model),
-    item.code('HAS CONCEPT MOD', CODES.procedureReported, input.procedure ?? procedureForModality(first.modality), 'procedure'),
+    // One Procedure Reported per distinct procedure of the evidence (a CR and a CT study part reports both).
+    ...(input.procedure ? [input.procedure] : proceduresForModalities(input.sources.map((s) => s.modality)))
+      .map((procedure) => item.code('HAS CONCEPT MOD', CODES.procedureReported, procedure, 'procedure')),
     imageLibrary(input.sources),
     item.container('CONTAINS', CODES.imagingMeasurements, input.findings.map((f, i) => measurementGroup(f, i + 1, input.sources, model, input.uidRoot))),
     item.container('CONTAINS', CODES.qualitativeEvaluations, qualitative),

@@ -72,6 +72,18 @@ export function procedureForModality(modality: string | undefined): CodedConcept
   return (modality && PROCEDURE_BY_MODALITY[modality]) || IMAGING;
 }
 
+/** Procedure Reported (TID 1500, VM 1-n) for evidence of several modalities: one code per distinct procedure, in source order. */
+export function proceduresForModalities(modalities: readonly (string | undefined)[]): CodedConcept[] {
+  const codes = new Map<string, CodedConcept>();
+  for (const modality of modalities) {
+    const code = procedureForModality(modality);
+    if (!codes.has(`${code.scheme}|${code.value}`)) codes.set(`${code.scheme}|${code.value}`, code);
+  }
+  // Imaging (the generic code) only when nothing more precise is known.
+  const specific = [...codes.values()].filter((c) => c !== IMAGING);
+  return specific.length > 0 ? specific : [IMAGING];
+}
+
 /** A label as a code: the bundle's own code if it has one, else (id, 99CLINFER, text). */
 export function labelCode(label: ResultLabel): CodedConcept {
   return label.code ?? { value: label.id, scheme: PRIVATE_SCHEME.CodingSchemeDesignator, meaning: label.text };

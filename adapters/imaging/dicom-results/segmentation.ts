@@ -10,7 +10,7 @@ import { packBinaryFrames, valuesPresent } from './seg-pixels.js';
 import { planeGeometry, type PlaneGeometry } from './seg-geometry.js';
 import type { SegmentationInput, SegmentationMask, SegmentDefinition } from './types.js';
 import { newUid } from './uid.js';
-import { fitText } from './values.js';
+import { fitBytes, fitText } from './values.js';
 
 export const SEGMENTATION_STORAGE = '1.2.840.10008.5.1.4.1.1.66.4';
 
@@ -165,7 +165,8 @@ export function buildSegmentation(input: SegmentationInput): Uint8Array {
     SegmentSequence: segments.map((segment, s) => segmentItem(segment, s + 1, model)),
     ContentLabel: 'SEGMENTATION',
     // Viewers show Content Description in their segment lists: the algorithm and its regulatory status.
-    ContentDescription: fitText(`${model.name} ${model.version}: ${model.regulatoryStatus}`, 64),
+    // 64 bytes, not characters: a regulatory status in Japanese or Greek must not overflow a reader's LO buffer.
+    ContentDescription: fitBytes(`${model.name} ${model.version}: ${model.regulatoryStatus}`, 64),
     ContentCreatorName: null,
     ...dimensions(geometry, newUid(input.uidRoot)),
     SharedFunctionalGroupsSequence: geometry ? [{

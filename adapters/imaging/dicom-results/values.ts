@@ -45,3 +45,23 @@ export function fitText(text: string, maxChars: number): string {
   const chars = Array.from(text);
   return chars.length <= maxChars ? text : `${chars.slice(0, maxChars - 1).join('')}…`;
 }
+
+const utf8 = new TextEncoder();
+
+/**
+ * Shortens descriptive text to at most `maxBytes` bytes of UTF-8, cutting between characters (never inside
+ * one) and ending with an ellipsis, for values that readers size in bytes (a 64-byte LO buffer).
+ */
+export function fitBytes(text: string, maxBytes: number): string {
+  if (utf8.encode(text).length <= maxBytes) return text;
+  const budget = maxBytes - utf8.encode('…').length;
+  let out = '';
+  let used = 0;
+  for (const char of text) {
+    const size = utf8.encode(char).length;
+    if (used + size > budget) break;
+    out += char;
+    used += size;
+  }
+  return `${out}…`;
+}
