@@ -166,3 +166,44 @@ describe('history features are checked when the bundle loads', () => {
     expect(load({ resource: 'Observation', codes: [{ system: L, code: '1' }], aggregate: 'latest', unit: 'furlongs' })).toThrow("fhir.unit: 'furlongs' is not a valid UCUM unit");
   });
 });
+
+describe('medication requests and administrations, previous and delta (hand-computed)', () => {
+  const feats = [
+    { name: 'crp_previous', unit: 'mg/L', fhir: { source: 'history', resource: 'Observation', codes: [{ system: L, code: '1988-5' }], aggregate: 'previous', window_days: 365 } },
+    { name: 'crp_delta', unit: 'mg/L', fhir: { source: 'history', resource: 'Observation', codes: [{ system: L, code: '1988-5' }], aggregate: 'delta', window_days: 365 } },
+    { name: 'prescribed_days', unit: 'd', fhir: { source: 'history', resource: 'MedicationRequest', value_set: 'biologics', aggregate: 'exposure_days', window_days: 365 } },
+    { name: 'infusions', fhir: { source: 'history', resource: 'MedicationAdministration', value_set: 'biologics', aggregate: 'count', window_days: 365 } },
+    { name: 'days_since_infusion', unit: 'd', fhir: { source: 'history', resource: 'MedicationAdministration', value_set: 'biologics', aggregate: 'days_since_latest', window_days: 365 } },
+  ].map((f) => ({ type: 'number', missing: 'impute_in_graph', ...f }));
+  const s = parseTabularSpec({ ...raw, features: feats }, { name: 'x', shape: [-1, feats.length] });
+  const infliximab = { coding: [{ system: RX, code: '191831' }] };
+  const b = {
+    resourceType: 'Bundle',
+    type: 'collection',
+    entry: [
+      ...bundle.entry.slice(0, 4), // the Patient and the CRPs of 01-30, 03-31, 06-29 (and 07-15, after the reference time)
+      entry({ resourceType: 'MedicationRequest', status: 'completed', medicationCodeableConcept: infliximab, authoredOn: '2025-12-20', dispenseRequest: { validityPeriod: { start: '2026-01-01', end: '2026-03-01' } } }),
+      entry({ resourceType: 'MedicationRequest', status: 'active', medicationCodeableConcept: infliximab, authoredOn: '2026-06-01' }),
+      entry({ resourceType: 'MedicationRequest', status: 'cancelled', medicationCodeableConcept: infliximab, authoredOn: '2026-05-01' }),
+      entry({ resourceType: 'MedicationAdministration', status: 'completed', medicationCodeableConcept: infliximab, effectiveDateTime: '2026-02-01T10:00:00Z' }),
+      entry({ resourceType: 'MedicationAdministration', status: 'completed', medicationCodeableConcept: infliximab, effectivePeriod: { start: '2026-04-01T00:00:00Z', end: '2026-04-01T02:00:00Z' } }),
+      entry({ resourceType: 'MedicationAdministration', status: 'completed', medicationCodeableConcept: infliximab, effectiveDateTime: '2026-07-01T10:00:00Z' }),
+    ],
+  };
+  const [p] = extractPatients(s, b, at);
+  const value = (name: string) => p!.row.values[feats.findIndex((f) => f.name === name)];
+
+  it('previous and delta', () => {
+    expect(value('crp_previous')).toBe(20); // 2026-03-31
+    expect(value('crp_delta')).toBeCloseTo(-15, 5); // 5 - 20
+  });
+  it('MedicationRequest: a dispense validity period, or from authoredOn on (still taken); cancelled ones not', () => {
+    // 2026-01-01 -> 03-01: 31 + 28 = 59 days; 2026-06-01 -> 06-30: 29 days
+    expect(value('prescribed_days')).toBe(88);
+    expect(p!.row.issues.some((i) => i.message.includes("status 'cancelled'"))).toBe(true);
+  });
+  it('MedicationAdministration: count and days since the latest, none after the reference time', () => {
+    expect(value('infusions')).toBe(2);
+    expect(value('days_since_infusion')).toBe(90); // from the period's start, 2026-04-01T00:00, to 06-30: 30 + 31 + 29
+  });
+});
