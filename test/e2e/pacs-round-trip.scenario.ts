@@ -27,6 +27,8 @@ export interface StoredReport {
   readonly content: string;
   readonly seriesNumber: string;
   readonly instanceNumber: string;
+  /** Patient's Name as dcmdump prints it (UTF-8). */
+  readonly patientName: string;
 }
 
 export interface RoundTripResult {
@@ -161,6 +163,7 @@ export async function pacsRoundTripScenario(args: RoundTripArgs): Promise<RoundT
       writeFileSync(file, await orthanc.instanceFile(id));
       reports.push({
         studyInstanceUID: String(tags['0020,000d']), seriesNumber: String(tags['0020,0011']), instanceNumber: String(tags['0020,0013']),
+        patientName: /\[([^\]]*)\]/.exec(execFileSync('dcmdump', ['+P', '0010,0010', file], { encoding: 'utf8', timeout: 10_000 }))?.[1] ?? '',
         content: execFileSync('dsrdump', ['+Pu', file], { encoding: 'utf8', timeout: 10_000 }),
       });
     }
@@ -185,10 +188,31 @@ async function srsIn(orthanc: Orthanc, study: string): Promise<string[]> {
   return found;
 }
 
-/** Copies `file` with other UIDs (dcmtk's dcmodify): more instances, series and studies from the few fixtures. */
-export function variant(file: string, out: string, uids: { study?: string; series?: string; sop: string }): string {
+/**
+ * Copies `file` with other UIDs (dcmtk's dcmodify): more instances, series and studies from the few fixtures;
+ * `name`: a Patient's Name as raw bytes in the Specific Character Set given with it.
+ */
+export function variant(file: string, out: string, uids: { study?: string; series?: string; sop: string }, name?: { charset: string; bytes: Uint8Array }): string {
   copyFileSync(file, out);
   const edits = [['0008,0018', uids.sop], ...(uids.series ? [['0020,000e', uids.series]] : []), ...(uids.study ? [['0020,000d', uids.study]] : [])];
-  execFileSync('dcmodify', ['-nb', '-gin', ...edits.flatMap(([t, v]) => ['-m', `(${t})=${v}`]), out], { timeout: 15_000 });
+  const args = edits.flatMap(([t, v]) => ['-m', `(${t})=${v}`]);
+  if (name) {
+    // PN values have even length, padded with a space.
+    writeFileSync(`${out}.name`, name.bytes.length % 2 === 0 ? name.bytes : new Uint8Array([...name.bytes, 0x20]));
+    args.push('-m', `(0008,0005)=${name.charset}`, '-mf', `(0010,0010)=${out}.name`);
+  }
+  execFileSync('dcmodify', ['-nb', '-gin', ...args, out], { timeout: 15_000 });
   return out;
 }
+
+/** Иванов^Иван in ISO 8859-5 (ISO_IR 144): Cyrillic А..я are 0xB0..0xEF. */
+export const CYRILLIC_NAME = { charset: 'ISO_IR 144', text: 'Иванов^Иван', bytes: new Uint8Array([...'Иванов^Иван'].map((c) => (c === '^' ? 0x5e : c.codePointAt(0)! - 0x0410 + 0xb0))) };
+
+/** PS3.5 H.3.1's Japanese name in ISO 2022 IR 87 (JIS X 0208 by escape sequences). */
+export const JAPANESE_NAME = (() => {
+  const jis = [0x1b, 0x24, 0x42];
+  const ascii = [0x1b, 0x28, 0x42];
+  const parts: (string | number[])[] = ['Yamada^Tarou=', jis, ';3ED', ascii, '^', jis, 'B@O:', ascii, '=', jis, '$d$^$@', ascii, '^', jis, '$?$m$&', ascii];
+  const bytes = new Uint8Array(parts.flatMap((p) => (typeof p === 'string' ? [...p].map((c) => c.charCodeAt(0)) : p)));
+  return { charset: '\\ISO 2022 IR 87', text: 'Yamada^Tarou=山田^太郎=やまだ^たろう', bytes };
+})();
