@@ -36,7 +36,7 @@ export const MODEL_SYSTEM = 'urn:clinfer:model';
 
 /**
  * Extension on a RiskAssessment, once per feature that was not found in the record and was imputed
- * (valueString: the feature's name in bundle.json). docs/fhir.md describes it.
+ * (valueString: the feature's name in bundle.json). docs/tabular.md describes it.
  */
 export const IMPUTED_FEATURE_EXTENSION = 'urn:clinfer:fhir:extension:imputed-feature';
 
