@@ -36,6 +36,11 @@ export function probeLoad(spec: SessionSpec, timeoutMs: number, what: string): P
       else resolve(result!);
     };
     const timer = setTimeout(() => finish(new ClinferError('BUNDLE_INVALID', `${what}: loading and warm-up took longer than ${timeoutMs} ms (loadTimeoutMs); the load was stopped`)), timeoutMs);
+    // A probe never holds the server's process open (a SIGTERM during a load exits within the grace
+    // period); the child ends itself once its parent is gone (load-probe-child.ts).
+    timer.unref();
+    child.unref();
+    (child.channel as { unref?: () => void } | undefined)?.unref?.();
     child.on('message', (reply: { ok: true; result: LoadResult } | { ok: false; error: string }) => {
       if (reply.ok) finish(undefined, reply.result);
       else finish(new ClinferError('INFERENCE_FAILED', `ONNX Runtime failed: ${reply.error}`));
