@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { bundleCommand } from '../../runtime/cli/bundle-command.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClinferServer } from '../../runtime/server.js';
 import { binaryBody } from '../helpers/binary.js';
@@ -119,3 +121,22 @@ describe('refused at load, with what to add', () => {
     expect(load.json.error).toMatch(reason);
   });
 });
+
+describe('deploy', () => {
+  it('answers 400 BUNDLE_INVALID to a deployed classifier that does not name its positive class, and keeps nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clinfer-sk-'));
+    writeFileSync(join(dir, 'bundle.json'), JSON.stringify(bundle('sk-deployed', plain, { kind: 'probability', output: 'probabilities' })));
+    writeFileSync(join(dir, 'model.onnx'), plain.bytes);
+    const out = join(dir, '..', `${randomUUID()}.tar.gz`);
+    expect(await bundleCommand(['pack', dir, '--out', out], { log: () => undefined, err: () => undefined })).toBe(0);
+    const res = await fetch(`${server.url}/v2/repository/models/sk-deployed/versions/1`, { method: 'PUT', body: readFileSync(out), headers: { 'content-type': 'application/gzip' } });
+    const json = (await res.json()) as any;
+    expect(res.status).toBe(400);
+    expect(json.code).toBe('BUNDLE_INVALID');
+    expect(json.error).toMatch(/positive_class/);
+    expect((await index()).some((e) => e.name === 'sk-deployed' && e.state === 'READY')).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(out, { force: true });
+  });
+});
+
