@@ -27,8 +27,8 @@ export async function loadBundleFiles(meta: ModelMetadata): Promise<BundleFiles>
     throw new AppError('INSECURE_CONTEXT', 'this page is not a secure context (HTTPS or localhost), so the browser cannot verify model files; open clinfer over HTTPS');
   }
   const cache = typeof caches === 'undefined' ? undefined : await caches.open(CACHE).catch(() => undefined);
-  const base = `/v1/models/${encodeURIComponent(meta.name)}/versions/${encodeURIComponent(meta.version)}/files/`;
-  const tag = `?digest=${meta.bundle_digest.slice(0, 16)}`;
+  const base = filesBase(meta);
+  const tag = digestTag(meta);
   const bundlePath = `${base}bundle.json${tag}`;
   const cachedBundle = await cache?.match(new URL(bundlePath, location.origin));
   const bundleBytes = cachedBundle ? new Uint8Array(await cachedBundle.arrayBuffer()) : await download(bundlePath);
@@ -51,6 +51,27 @@ export async function loadBundleFiles(meta: ModelMetadata): Promise<BundleFiles>
   }
   return { bundle, model, fromCache: Boolean(cachedBundle && cachedModel) };
 }
+
+/** The version's bundle.json alone (the start page shows each model's regulatory status), cached or fetched. */
+export async function loadBundleJson(meta: ModelMetadata): Promise<BundleJson> {
+  const cache = typeof caches === 'undefined' ? undefined : await caches.open(CACHE).catch(() => undefined);
+  const path = `${filesBase(meta)}bundle.json${digestTag(meta)}`;
+  const cached = await cache?.match(new URL(path, location.origin));
+  return JSON.parse(new TextDecoder().decode(cached ? new Uint8Array(await cached.arrayBuffer()) : await download(path))) as BundleJson;
+}
+
+/** Whether this device holds both files of the version (so it opens offline). */
+export async function hasBundleFiles(meta: ModelMetadata): Promise<boolean> {
+  const cache = typeof caches === 'undefined' ? undefined : await caches.open(CACHE).catch(() => undefined);
+  if (!cache) return false;
+  const cached = await cache.match(new URL(`${filesBase(meta)}bundle.json${digestTag(meta)}`, location.origin));
+  if (!cached) return false;
+  const bundle = (await cached.json()) as BundleJson;
+  return (await cache.match(new URL(`${filesBase(meta)}${encodeURIComponent(bundle.model.file)}${digestTag(meta)}`, location.origin))) !== undefined;
+}
+
+const filesBase = (meta: ModelMetadata) => `/v1/models/${encodeURIComponent(meta.name)}/versions/${encodeURIComponent(meta.version)}/files/`;
+const digestTag = (meta: ModelMetadata) => `?digest=${meta.bundle_digest.slice(0, 16)}`;
 
 async function download(path: string): Promise<Uint8Array> {
   return new Uint8Array(await (await apiFetch(path)).arrayBuffer());

@@ -16,10 +16,22 @@ export interface BundleJson {
   readonly intended_use?: string;
   /** Shown on every result, e.g. "CE class IIa (MDR)" or "Research use only: not for diagnostic use". */
   readonly regulatory_status?: string;
+  /** The images the model was made for, and what happens to others (adapters/imaging/input-scope.ts). */
+  readonly input_scope?: unknown;
+  readonly out_of_scope?: unknown;
+  /** The texts above in other languages, and unit names (docs/bundle-format.md). */
+  readonly i18n?: Readonly<Record<string, BundleTexts>>;
   readonly provenance?: {
     readonly training_data?: { name?: string; citation?: string; licence?: string; url?: string } | unknown;
     readonly evaluation?: { split?: string; n?: number; metrics?: Record<string, number> } | unknown;
     readonly licence?: string;
     readonly created?: string;
   } & Record<string, unknown>;
+}
+
+export interface BundleTexts {
+  readonly description?: string;
+  readonly intended_use?: string;
+  readonly regulatory_status?: string;
+  readonly units?: Readonly<Record<string, string>>;
 }

@@ -1,4 +1,5 @@
 import type { ImageSource } from '../../../adapters/imaging/image-prediction.js';
+import type { DicomInstanceInfo } from '../../../adapters/imaging/dicom-info.js';
 import type { ImageSpec } from '../../../adapters/imaging/image-spec.js';
 import type { RasterImage } from '../../../adapters/imaging/raster.js';
 import { decodeDicomForModel } from './dicom.js';
@@ -11,6 +12,8 @@ export interface DecodedImages {
   readonly images: RasterImage[];
   /** What each prediction is about, as the server reports it. */
   readonly sources: ImageSource[];
+  /** The DICOM header (undefined for PNG and JPEG, which have none). */
+  readonly info?: DicomInstanceInfo;
 }
 
 /** Decodes a file into the images the model's preprocessing asks for (one decoder per format). */

@@ -1,7 +1,7 @@
 import { pickLanguage, type Language } from '../../../adapters/tabular/language.js';
 import { ortRuntime, type RuntimeInfo } from '../inference/ort-runtime.js';
-import { preprocessImage, runPrediction, type PredictInput, type PredictOutcome, type PredictResponse } from '../inference/predict.js';
-import { listModels } from '../server/models.js';
+import { latestTimings, preprocessImage, runPrediction, type PredictInput, type PredictOutcome, type PredictResponse } from '../inference/predict.js';
+import { readyModels } from '../offline/ready-models.js';
 
 /** `window.clinfer`: the page's API for a host page of the same origin, and for tests. */
 export interface ClinferPageApi {
@@ -10,7 +10,7 @@ export interface ClinferPageApi {
   predict(model: string, input: PredictInput, options?: { language?: string }): Promise<PredictResponse>;
   /** The image model's input tensor for a file, as the page feeds it to the model (values as a plain array). */
   preprocess(model: string, input: Blob | ArrayBuffer | ArrayBufferView): Promise<{ shape: number[]; data: number[] }>;
-  /** Names of the models with a READY version. */
+  /** Names of the models with a READY version (offline: those this device holds). */
   models(): Promise<string[]>;
   /** Execution provider and threads (sets ONNX Runtime up if not yet done). */
   runtime(): Promise<RuntimeInfo>;
@@ -19,14 +19,12 @@ export interface ClinferPageApi {
 }
 
 export function createPageApi(currentLanguage: () => Language, onOutcome?: (outcome: PredictOutcome) => void): ClinferPageApi {
-  let lastTimings: PredictOutcome['timings'] | undefined;
   return {
     version: 1,
     async predict(model, input, options = {}) {
       if (typeof model !== 'string' || model.length === 0) throw Object.assign(new Error('predict(model, input): model must be a model name'), { code: 'INVALID_INPUT' });
       const language = options.language ? pickLanguage(options.language) : currentLanguage();
       const outcome = await runPrediction(model, input, language);
-      lastTimings = outcome.timings;
       onOutcome?.(outcome);
       return outcome.response;
     },
@@ -35,14 +33,13 @@ export function createPageApi(currentLanguage: () => Language, onOutcome?: (outc
       return { shape: tensor.shape, data: Array.from(tensor.data) };
     },
     async models() {
-      const { value } = await listModels();
-      return [...new Set(value.filter((e) => e.state === 'READY').map((e) => e.name))].sort();
+      return (await readyModels()).names;
     },
     async runtime() {
       return (await ortRuntime()).info;
     },
     get lastTimings() {
-      return lastTimings;
+      return latestTimings();
     },
   };
 }

@@ -6,6 +6,8 @@ import type { TabularSpec } from '../../../adapters/tabular/tabular-spec.js';
 import { loadModel, type LoadedModel } from '../bundle/loaded-model.js';
 import { decodeForModel } from '../decode/decode-image.js';
 import { sniffImage, type ImageFormat } from '../decode/sniff.js';
+import type { DicomInstanceInfo } from '../../../adapters/imaging/dicom-info.js';
+import type { ScopeCheck } from '../../../adapters/imaging/input-scope.js';
 import { AppError, toAppError } from '../errors.js';
 import { predictImage } from './image-predict.js';
 import { predictRecords, type TabularPredictResponse } from './tabular-predict.js';
@@ -20,24 +22,40 @@ export interface PredictOutcome {
   readonly model: LoadedModel;
   /** For images: the model's input tensor (to show the image as the model sees it). */
   readonly tensor?: { readonly tensor: ImageTensor; readonly spec: ImageSpec };
+  /** For images: the input-scope check and the DICOM header (read here, never sent). */
+  readonly scope?: ScopeCheck;
+  readonly info?: DicomInstanceInfo;
+  /** What was given: a file's name and size, or the record's values (for the printed report). */
+  readonly input: PredictInput;
   readonly timings: { readonly decodeMs: number; readonly inferenceMs: number; readonly totalMs: number };
 }
 
+let lastTimings: PredictOutcome['timings'] | undefined;
+
+/** Timings of the page's last prediction, whoever asked for it (the page's own form or window.clinfer). */
+export const latestTimings = (): PredictOutcome['timings'] | undefined => lastTimings;
+
 /** One prediction, entirely in the page: nothing of the input is sent anywhere. */
 export async function runPrediction(modelName: string, input: PredictInput, language: Language): Promise<PredictOutcome> {
+  const outcome = await predictOnce(modelName, input, language);
+  lastTimings = outcome.timings;
+  return outcome;
+}
+
+async function predictOnce(modelName: string, input: PredictInput, language: Language): Promise<PredictOutcome> {
   const started = performance.now();
   try {
     const model = await loadModel(modelName);
     if (model.kind.type === 'tabular') {
       if (!isRecord(input)) throw new AppError('UNSUPPORTED_INPUT', `model '${model.name}' takes feature values: give an object of feature values (or {"records": [...]}), not a file`);
       const run = await predictRecords(model as LoadedModel & { kind: { type: 'tabular'; spec: TabularSpec } }, input, language);
-      return { response: run.response, model, timings: { decodeMs: 0, inferenceMs: run.inferenceMs, totalMs: performance.now() - started } };
+      return { response: run.response, model, input, timings: { decodeMs: 0, inferenceMs: run.inferenceMs, totalMs: performance.now() - started } };
     }
     if (isRecord(input)) throw new AppError('UNSUPPORTED_INPUT', `model '${model.name}' takes an image: give a PNG, JPEG or DICOM file`);
     const { bytes, format } = await readImageInput(input);
     const run = await predictImage(model as LoadedModel & { kind: { type: 'image'; spec: ImageSpec } }, bytes, format, language);
     return {
-      response: run.response, model, tensor: { tensor: run.tensor, spec: model.kind.spec },
+      response: run.response, model, input, tensor: { tensor: run.tensor, spec: model.kind.spec }, scope: run.scope, ...(run.info ? { info: run.info } : {}),
       timings: { decodeMs: run.decodeMs, inferenceMs: run.inferenceMs, totalMs: performance.now() - started },
     };
   } catch (error) {
@@ -58,13 +76,24 @@ export async function preprocessImage(modelName: string, input: Blob | ArrayBuff
   }
 }
 
+/**
+ * A value's built-in class by its tag, not `instanceof`: a same-origin host page's File, Blob or
+ * ArrayBuffer comes from another realm (window), whose constructors are not this page's.
+ */
+const tagOf = (value: unknown) => Object.prototype.toString.call(value).slice(8, -1);
+export const isBlob = (value: unknown): value is Blob => (tagOf(value) === 'Blob' || tagOf(value) === 'File') && typeof (value as Blob).arrayBuffer === 'function';
+const isArrayBuffer = (value: unknown): value is ArrayBuffer => tagOf(value) === 'ArrayBuffer' || tagOf(value) === 'SharedArrayBuffer';
+
 function isRecord(input: PredictInput): input is Record<string, unknown> {
-  return !(input instanceof Blob) && !(input instanceof ArrayBuffer) && !ArrayBuffer.isView(input) && typeof input === 'object' && input !== null;
+  return !isBlob(input) && !isArrayBuffer(input) && !ArrayBuffer.isView(input) && typeof input === 'object' && input !== null;
 }
 
 async function readImageInput(input: Blob | ArrayBuffer | ArrayBufferView): Promise<{ bytes: Uint8Array; format: ImageFormat }> {
-  const bytes = input instanceof Blob ? new Uint8Array(await input.arrayBuffer())
-    : input instanceof ArrayBuffer ? new Uint8Array(input)
+  if (!isBlob(input) && !isArrayBuffer(input) && !ArrayBuffer.isView(input)) {
+    throw new AppError('UNSUPPORTED_INPUT', 'an image is given as a File, Blob, ArrayBuffer or typed array');
+  }
+  const bytes = isBlob(input) ? new Uint8Array(await input.arrayBuffer())
+    : isArrayBuffer(input) ? new Uint8Array(input)
     : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   if (bytes.length === 0) throw new AppError('INVALID_IMAGE', 'the file is empty');
   const format = sniffImage(bytes) ?? (looksLikeDicom(input) ? 'dicom' : undefined);
@@ -74,6 +103,7 @@ async function readImageInput(input: Blob | ArrayBuffer | ArrayBufferView): Prom
 
 /** A DICOM file without the 128-byte preamble and "DICM" is still DICOM when it says so by name or type. */
 function looksLikeDicom(input: Blob | ArrayBuffer | ArrayBufferView): boolean {
-  if (!(input instanceof Blob)) return false;
-  return input.type === 'application/dicom' || (input instanceof File && /\.dcm$/i.test(input.name));
+  if (!isBlob(input)) return false;
+  const name = (input as Partial<File>).name;
+  return input.type === 'application/dicom' || (typeof name === 'string' && /\.dcm$/i.test(name));
 }

@@ -3,6 +3,7 @@ import { RecordsError, recordsToRows } from '../../../adapters/tabular/records.j
 import type { TabularSpec } from '../../../adapters/tabular/tabular-spec.js';
 import type { LoadedModel } from '../bundle/loaded-model.js';
 import { AppError } from '../errors.js';
+import { describeShortfall, shortfall } from '../../../adapters/tabular/least-observed.js';
 import { runFloat } from './ort-runtime.js';
 import { readTabularOutputs } from '../../../adapters/tabular/read-outputs.js';
 import { parseTabularPostprocessing } from '../../../adapters/tabular/postprocessing.js';
@@ -32,6 +33,11 @@ export async function predictRecords(model: LoadedModel & { kind: { type: 'tabul
   } catch (error) {
     if (error instanceof RecordsError) throw new AppError('INVALID_INPUT', error.message);
     throw error;
+  }
+  // As the server: rows below the bundle's least observed data are refused, before the model runs.
+  const short = rows.map((r, i) => ({ i, s: shortfall(spec, r.imputed) })).filter((x) => x.s);
+  if (short.length) {
+    throw new AppError('INSUFFICIENT_DATA', short.map(({ i, s }) => `records[${i}]: too little observed data: ${describeShortfall(spec, s!)}`).join('; '));
   }
   const columns = spec.features.length;
   const data = new Float32Array(rows.length * columns);

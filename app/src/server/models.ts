@@ -38,8 +38,17 @@ export async function listModels(): Promise<Fetched<IndexEntry[]>> {
 }
 
 export async function modelMetadata(name: string): Promise<Fetched<ModelMetadata>> {
-  return withSavedCopy(`models/${encodeURIComponent(name)}.json`, async () => (await (await apiFetch(`/v2/models/${encodeURIComponent(name)}`)).json()) as ModelMetadata);
+  return withSavedCopy(metadataKey(name), async () => (await (await apiFetch(`/v2/models/${encodeURIComponent(name)}`)).json()) as ModelMetadata);
 }
+
+/** The copy of an answer saved on an earlier visit, without asking the server (undefined when none). */
+export async function savedCopy<T>(key: string): Promise<T | undefined> {
+  const cache = typeof caches === 'undefined' ? undefined : await caches.open(SAVED).catch(() => undefined);
+  const saved = await cache?.match(savedUrl(key)).catch(() => undefined);
+  return saved ? ((await saved.json()) as T) : undefined;
+}
+
+export const metadataKey = (name: string) => `models/${encodeURIComponent(name)}.json`;
 
 async function withSavedCopy<T>(key: string, load: () => Promise<T>): Promise<Fetched<T>> {
   const cache = typeof caches === 'undefined' ? undefined : await caches.open(SAVED).catch(() => undefined);

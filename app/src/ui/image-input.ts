@@ -1,15 +1,26 @@
 import { h } from './dom.js';
 import type { Texts } from './i18n.js';
 
-/** A drop zone and a file chooser; the file is handed to `onFile`, never uploaded. */
+/**
+ * A drop zone and a real file button; the file is handed to `onFile`, never uploaded. The zone takes
+ * the keyboard too: Enter or Space on it opens the same file chooser as the button.
+ */
 export function imageInput(t: Texts, onFile: (file: File) => void): HTMLElement {
-  const chooser = h('input', { type: 'file', id: 'file-input', accept: '.dcm,.png,.jpg,.jpeg,application/dicom,image/png,image/jpeg' });
+  const chooser = h('input', { type: 'file', id: 'file-input', class: 'visually-hidden', tabindex: '-1', 'aria-label': t.imageFile, accept: '.dcm,.png,.jpg,.jpeg,application/dicom,image/png,image/jpeg' });
   chooser.addEventListener('change', () => {
     const file = chooser.files?.[0];
     if (file) onFile(file);
     chooser.value = '';
   });
-  const zone = h('div', { class: 'drop-zone', id: 'drop-zone', tabindex: '0' }, h('p', {}, t.dropImage), h('label', { class: 'button' }, t.chooseFile, chooser));
+  const button = h('button', { type: 'button', id: 'file-button' }, t.chooseFile);
+  button.addEventListener('click', () => chooser.click());
+  const zone = h('div', { class: 'drop-zone', id: 'drop-zone', tabindex: '0', role: 'button', 'aria-label': t.dropZoneLabel }, h('p', {}, t.dropImage));
+  zone.addEventListener('keydown', (event) => {
+    if (event.key !== 'Enter' && event.key !== ' ') return;
+    event.preventDefault();
+    chooser.click();
+  });
+  zone.addEventListener('click', () => chooser.click());
   zone.addEventListener('dragover', (event) => { event.preventDefault(); zone.classList.add('over'); });
   zone.addEventListener('dragleave', () => zone.classList.remove('over'));
   zone.addEventListener('drop', (event) => {
@@ -18,5 +29,5 @@ export function imageInput(t: Texts, onFile: (file: File) => void): HTMLElement 
     const file = event.dataTransfer?.files[0];
     if (file) onFile(file);
   });
-  return zone;
+  return h('div', { class: 'image-input' }, zone, h('p', { class: 'file-line' }, button, chooser));
 }
