@@ -134,6 +134,12 @@ describe('decodeText', () => {
     expect(decodeText(bytes([ESC, 0x24, 0x28, 0x44, 0x30, 0x21], ASCII_G0), characterSetOf('\\ISO 2022 IR 159'), 'PN', true)).toBe('丂');
   });
 
+  it('reads PS3.5 H.3.2: half-width katakana in G1 beside Kanji, with JIS X 0201 Romaji as the initial G0', () => {
+    const romaji = [ESC, 0x28, 0x4a]; // ESC ( J
+    const value = bytes([0xd4, 0xcf, 0xc0, 0xde], '^', [0xc0, 0xdb, 0xb3], '=', JIS_X_0208, ';3ED', romaji, '^', JIS_X_0208, 'B@O:', romaji, '=', JIS_X_0208, '$d$^$@', romaji, '^', JIS_X_0208, '$?$m$&', romaji);
+    expect(decodeText(value, characterSetOf('ISO 2022 IR 13\\ISO 2022 IR 87'), 'PN', true)).toBe('ﾔﾏﾀﾞ^ﾀﾛｳ=山田^太郎=やまだ^たろう');
+  });
+
   it('reads Thai (ISO_IR 166), GBK and GB 2312 through ISO 2022 IR 58', () => {
     expect(decodeText(new Uint8Array([0xca, 0xc1, 0xaa, 0xd2, 0xc2]), characterSetOf('ISO_IR 166'), 'PN', true)).toBe('สมชาย');
     expect(decodeText(new Uint8Array([0xcd, 0xf5, 0x5e, 0xd0, 0xa1, 0xb6, 0xab]), characterSetOf('GBK'), 'PN', true)).toBe('王^小东');
