@@ -65,7 +65,8 @@ describe('web app and bundle file routes', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
     expect(res.headers.get('cross-origin-opener-policy')).toBe('same-origin');
     expect(res.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
-    expect(res.headers.get('cross-origin-resource-policy')).toBe('same-origin');
+    // Hosts are configured: the page itself may be framed by a cross-origin isolated host (CORP cross-origin).
+    expect(res.headers.get('cross-origin-resource-policy')).toBe('cross-origin');
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('referrer-policy')).toBe('no-referrer');
     expect(res.headers.get('cache-control')).toBe('no-cache');
@@ -87,6 +88,9 @@ describe('web app and bundle file routes', () => {
     const script = /src="(\/app\/assets\/index-[^"]+\.js)"/.exec(html)![1]!;
     const asset = await fetch(`${web.url}${script}`);
     expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(asset.headers.get('cross-origin-resource-policy'), 'assets stay same-origin').toBe('same-origin');
+    // Without configured hosts (only the invalid one, dropped) the page stays same-origin too.
+    expect((await fetch(`${unbuilt.url}/app/`)).headers.get('cross-origin-resource-policy')).toBe('same-origin');
     expect(asset.headers.get('content-type')).toMatch(/javascript/);
     const wasm = await rawRequest(web.url, '/app/assets/ort-1.30.0/ort-wasm-simd-threaded.wasm', {}, 'HEAD');
     expect(wasm.status).toBe(200);

@@ -62,9 +62,13 @@ export function webAppRoutes(options: WebAppOptions): Router {
       res.redirect(301, `/app/${query >= 0 ? req.originalUrl.slice(query) : ''}`);
       return;
     }
+    // A host page that is itself cross-origin isolated (COEP require-corp or credentialless, as PACS viewers
+    // are) may frame only a document that allows it by CORP: the page (not its assets) says cross-origin
+    // when hosts are configured; frame-ancestors still names which hosts may frame it.
+    const page = req.path === '/' || req.path === '/index.html';
     res.set({
       'Content-Security-Policy': csp,
-      'Cross-Origin-Resource-Policy': 'same-origin',
+      'Cross-Origin-Resource-Policy': page && ancestors !== "'self'" ? 'cross-origin' : 'same-origin',
       'X-Content-Type-Options': 'nosniff',
       'Referrer-Policy': 'no-referrer',
       ...(options.crossOriginIsolation ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {}),
