@@ -19,7 +19,7 @@ export interface HistoryResourceRef {
 
 export interface HistoryPoint {
   readonly time: number;
-  /** Periods (stays, medication courses) end here; undefined: still going, or a single point in time. */
+  /** Periods (stays, medication courses) end here (Infinity: still going); undefined: a point in time. */
   readonly end?: number;
   readonly value: number;
   readonly reference: string;
@@ -30,7 +30,7 @@ export interface HistoryPoint {
 export interface SourceIssue {
   readonly message: string;
   readonly expression: string;
-  /** Said for the record (data after the reference time), not a problem with the data. */
+  /** Said for the record (data after the reference time, a status the feature does not use), not a problem with the data. */
   readonly information?: boolean;
 }
 
@@ -75,7 +75,7 @@ export function readHistory(source: HistorySource, refs: readonly HistoryResourc
     const status = asString(r.status);
     const usable = source.statuses ?? USABLE[source.resource];
     if (source.resource === 'Condition' && !source.statuses ? !conditionUsable(r) : !usable.includes(status ?? '')) {
-      issues.push({ message: `${ref.reference} has status '${status ?? 'none'}' (used: ${usable.length ? usable.join(', ') : 'not refuted or in error'}); not used`, expression: where });
+      issues.push({ message: `${ref.reference} has status '${(status ?? 'none').slice(0, 20)}' (used: ${usable.length ? usable.join(', ') : 'not refuted or in error'}); not used`, expression: where, information: true });
       continue;
     }
     const when = timeOf(source.resource, r);
@@ -150,8 +150,10 @@ function timeOf(type: HistoryResource, r: Json): { start?: number; end?: number 
       return { start: observationTime(r)?.end };
     case 'Condition':
       return { start: conditionOnset(r)?.start };
-    case 'Encounter':
-      return periodOf(r.period);
+    case 'Encounter': {
+      const stay = periodOf(r.period);
+      return { start: stay.start, end: stay.end ?? Number.POSITIVE_INFINITY };
+    }
     case 'Procedure': {
       const p = periodOf(r.performedPeriod);
       return { start: date(r.performedDateTime) ?? p.start, end: p.end };
@@ -160,14 +162,15 @@ function timeOf(type: HistoryResource, r: Json): { start?: number; end?: number 
     case 'MedicationRequest': {
       // A request's dispense validity is the closest it says to a period taken; else medicationPeriod's rules.
       const validity = r.resourceType === 'MedicationRequest' && isObject(r.dispenseRequest) ? periodOf(r.dispenseRequest.validityPeriod) : {};
-      if (validity.start !== undefined) return validity;
+      if (validity.start !== undefined) return { start: validity.start, end: validity.end ?? Number.POSITIVE_INFINITY };
       const taken = medicationPeriod(r);
       if (!taken || !Number.isFinite(taken.start)) return {};
-      return Number.isFinite(taken.end) ? { start: taken.start, end: taken.end } : { start: taken.start };
+      return { start: taken.start, end: taken.end };
     }
     case 'MedicationAdministration': {
       const at = date(r.effectiveDateTime);
-      return at !== undefined ? { start: at, end: at } : periodOf(r.effectivePeriod);
+      const given = periodOf(r.effectivePeriod);
+      return at !== undefined ? { start: at, end: at } : { start: given.start, end: given.end ?? Number.POSITIVE_INFINITY };
     }
     case 'QuestionnaireResponse':
       return { start: date(r.authored) };

@@ -207,3 +207,26 @@ describe('medication requests and administrations, previous and delta (hand-comp
     expect(value('days_since_infusion')).toBe(90); // from the period's start, 2026-04-01T00:00, to 06-30: 30 + 31 + 29
   });
 });
+
+describe('periods still going at the reference time', () => {
+  const feats = [
+    { name: 'courses', fhir: { source: 'history', resource: 'MedicationStatement', value_set: 'biologics', aggregate: 'count', window_days: 365 } },
+    { name: 'days_on', unit: 'd', fhir: { source: 'history', resource: 'MedicationStatement', value_set: 'biologics', aggregate: 'exposure_days', window_days: 365 } },
+    { name: 'stays', fhir: { source: 'history', resource: 'Encounter', encounter_class: ['IMP'], aggregate: 'count', window_days: 30 } },
+  ].map((f) => ({ type: 'number', missing: 'impute_in_graph', ...f }));
+  const s = parseTabularSpec({ ...raw, features: feats }, { name: 'x', shape: [-1, feats.length] });
+  it('count when they began before the window, and cover the whole window', () => {
+    const b = {
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [
+        bundle.entry[0]!,
+        entry({ resourceType: 'MedicationStatement', status: 'active', medicationCodeableConcept: { coding: [{ system: RX, code: '327361' }] }, effectivePeriod: { start: '2024-01-01' } }),
+        stay('IMP', '2026-05-01'), // admitted two months ago, still in hospital
+        stay('IMP', '2026-04-01', '2026-04-10'), // ended before the 30-day window
+      ],
+    };
+    const [p] = extractPatients(s, b, at);
+    expect(p!.row.values).toEqual([1, 365, 1]);
+  });
+});
