@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Contribution } from '../tabular/explain.js';
+import type { Language } from '../tabular/language.js';
 import { horizonEnd, type PredictionHorizon } from '../tabular/horizon.js';
 import type { LocatedIssue } from './extract-patients.js';
 
@@ -23,7 +24,15 @@ export interface PatientPrediction {
   readonly status: 'final' | 'preliminary';
   /** Features not found in the record and imputed. */
   readonly imputed: readonly string[];
+  /** The language of the notes (default English); feature names stay as in bundle.json. */
+  readonly language?: Language;
 }
+
+const NOTES = {
+  en: { contributions: 'Largest contributions to the log-odds (relative to the training average)', imputedMark: 'imputed', imputed: 'Not found in the record, imputed', preliminary: 'Computed from preliminary results.' },
+  fr: { contributions: 'Contributions principales au log-odds (par rapport à la moyenne d\'entraînement)', imputedMark: 'imputé', imputed: 'Absents du dossier, imputés', preliminary: 'Calculé à partir de résultats préliminaires.' },
+  de: { contributions: 'Größte Beiträge zu den Log-Odds (relativ zum Trainingsmittel)', imputedMark: 'imputiert', imputed: 'Nicht in der Akte, imputiert', preliminary: 'Aus vorläufigen Befunden berechnet.' },
+} as const;
 
 export interface OutcomeCoding {
   readonly system: string;
@@ -42,11 +51,12 @@ export const IMPUTED_FEATURE_EXTENSION = 'urn:clinfer:fhir:extension:imputed-fea
 
 /** One FHIR R4 RiskAssessment (status from its inputs, method naming the model and version, basis, prediction, imputed features). */
 export function riskAssessment(model: ModelIdentity, p: PatientPrediction, outcome: OutcomeCoding | undefined, occurrence: string): Record<string, unknown> {
-  const top = p.contributions.map((c) => `${c.feature} ${c.contribution >= 0 ? '+' : ''}${c.contribution.toFixed(2)}${c.imputed ? ' (imputed)' : ''}`).join(', ');
+  const t = NOTES[p.language ?? 'en'];
+  const top = p.contributions.map((c) => `${c.feature} ${c.contribution >= 0 ? '+' : ''}${c.contribution.toFixed(2)}${c.imputed ? ` (${t.imputedMark})` : ''}`).join(', ');
   const notes = [
-    ...(top ? [`Largest contributions to the log-odds (relative to the training average): ${top}.`] : []),
-    ...(p.imputed.length ? [`Not found in the record, imputed: ${p.imputed.join(', ')}.`] : []),
-    ...(p.status === 'preliminary' ? ['Computed from preliminary results.'] : []),
+    ...(top ? [`${t.contributions}: ${top}.`] : []),
+    ...(p.imputed.length ? [`${t.imputed}: ${p.imputed.join(', ')}.`] : []),
+    ...(p.status === 'preliminary' ? [t.preliminary] : []),
   ];
   return {
     resourceType: 'RiskAssessment',

@@ -196,6 +196,9 @@ describe('never silently wrong: time, status and the least observed data', () =>
     expect(risk.basis.map((x: any) => x.reference)).not.toContain('Observation/a-chol');
     expect(risk.extension).toEqual([{ url: 'urn:clinfer:fhir:extension:imputed-feature', valueString: 'chol' }]);
     expect(risk.note.map((n: any) => n.text)).toContainEqual('Not found in the record, imputed: chol.');
+    const fr = riskOf((await post(b, 'application/fhir+json', { 'accept-language': 'fr' }, `${predictUrl}?reference_time=${AT}`)).json);
+    expect(fr.note.map((n: any) => n.text)).toContainEqual('Absents du dossier, imputés: chol.');
+    expect(fr.note[0].text).toMatch(/^Contributions principales au log-odds/);
     expect(() => validateFhir(risk)).not.toThrow();
   });
 

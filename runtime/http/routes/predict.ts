@@ -93,7 +93,7 @@ export function predictRoutes(ctx: AppContext, routes: RouteTable): void {
           { name: model.name, version: model.version, description: model.bundle?.description ?? '', digest: model.digest, horizon: model.bundle?.prediction_horizon },
           {
             reference: p.reference, probability: predictions[i]!.value, basis: p.basis, contributions: predictions[i]!.contributions ?? [],
-            outcomeText: translate(positive?.text, language, positive?.id ?? 'outcome'), status: p.status, imputed: imputedNames(tabularModel.tabular, p.row.imputed),
+            outcomeText: translate(positive?.text, language, positive?.id ?? 'outcome'), status: p.status, imputed: imputedNames(tabularModel.tabular, p.row.imputed), language,
           },
           post.outcome,
           occurrence,
