@@ -184,4 +184,26 @@ describe('one model that never ends', () => {
     expect(exit).toEqual({ code: null, signal: 'SIGTERM' });
     expect(d.out.stdout + d.out.stderr).toMatch(/exitAfterStuckWorkers/);
   }, 120_000);
+
+  it("with loadIsolation 'thread', a never-ending warm-up is given up in the threads at loadTimeoutMs: the PUT returns, the threads are replaced", async () => {
+    const config = join(work, 'thread-loads.json');
+    writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(configFile, 'utf8')), loadIsolation: 'thread' }));
+    const e = await serve(config);
+    const stuck = async () => Number((await (await fetch(`${e.url}/metrics`)).text()).match(/^clinfer_stuck_worker_threads (\d+)$/m)?.[1] ?? 0);
+    // (After the first test the repository holds the never-ending loop/2, which this start gave up on too.)
+    const stuckBefore = await stuck();
+    const deploy = put(e.url, 'never-threads', '1', await bundle('never-threads', '1', NEVER));
+    const duringDeploy = await demoTrafficUntil(e.url, deploy);
+    const refused = await deploy;
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ code: 'BUNDLE_INVALID', error: expect.stringMatching(/loadTimeoutMs/) });
+    // The load was broadcast to both threads: both were given up and replaced. Demo requests sent while
+    // both were stuck waited for the replacements; none failed.
+    expect(duringDeploy.every((s) => s === 200)).toBe(true);
+    expect((await heart(e.url)).status).toBe(200);
+    expect(await stuck()).toBe(stuckBefore + 2);
+    e.child.kill('SIGTERM');
+    const exit = await Promise.race([e.exited, new Promise((r) => setTimeout(() => r('still running'), GRACE_MS + 15_000))]);
+    expect(exit).toEqual({ code: null, signal: 'SIGTERM' });
+  }, 120_000);
 });
