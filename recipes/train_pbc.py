@@ -323,7 +323,9 @@ def main():
             {"id": "death_or_transplant", "text": {"en": "Death or liver transplant", "fr": "Décès ou greffe hépatique", "de": "Tod oder Lebertransplantation"}},
         ],
         "prediction_horizon": {"value": 2, "unit": "a"},
-        "preprocessing": {"kind": "tabular", "input": "features", "features": spec},
+        # No risk from nothing: the three labs of the last 2 years must be there (age and sex are required features).
+        "preprocessing": {"kind": "tabular", "input": "features", "features": spec,
+                          "least_observed": {"required": ["log_bilirubin", "albumin", "prothrombin_time"]}},
         "postprocessing": {
             "kind": "probability",
             "output": "probability",

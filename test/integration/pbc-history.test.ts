@@ -142,3 +142,21 @@ describe('pbc-risk as a CDS Hooks service', () => {
     expect(card.summary).toBe(`Death or liver transplant risk within 2 years: ${Math.round(p * 100)}%`);
   });
 });
+
+describe('pbc-risk refuses a risk from too little history', () => {
+  it('answers 422 INSUFFICIENT_DATA naming the labs to record when none is in the last 2 years', async () => {
+    const e = expected[0]!;
+    const bundle = historyBundle(e.id!) as { entry: unknown[] };
+    const onlyPatient = { ...bundle, entry: bundle.entry.slice(0, 1) };
+    const res = await fetch(`${server.url}/v1/models/pbc-risk/predict?reference_time=${e.date}T09:00:00Z`, { method: 'POST', headers: { 'content-type': FHIR }, body: JSON.stringify(onlyPatient) });
+    expect(res.status).toBe(422);
+    const text = await res.text();
+    expect(text).toContain('INSUFFICIENT_DATA');
+    expect(text).toMatch(/Bilirubin, total \(ln mg\/dL\), latest, Albumin, latest, Prothrombin time, latest: not observed, but required/);
+    // The same patient three years after the last visit: the labs are out of the window.
+    const late = new Date(`${visits.filter((v) => v.id === e.id).at(-1)!.date}T09:00:00Z`);
+    late.setUTCFullYear(late.getUTCFullYear() + 3);
+    const old = await fetch(`${server.url}/v1/models/pbc-risk/predict?reference_time=${late.toISOString()}`, { method: 'POST', headers: { 'content-type': FHIR }, body: JSON.stringify(bundle) });
+    expect(old.status).toBe(422);
+  });
+});
