@@ -20,6 +20,8 @@ import { StudyRecords } from './study-records.js';
 const SEND_TIMEOUT_MS = 60_000;
 /** How often the inbox folder is looked at for instances put back by `clinfer inbox retry`. */
 const RESCAN_MS = 5_000;
+/** How often study records older than dicomStudyRetentionMs are deleted (and at every start). */
+const PRUNE_MS = 3_600_000;
 
 export interface DicomNode {
   /**
@@ -177,7 +179,12 @@ export async function startDicomNode(deps: { config: Config; repository: ModelRe
   }
 
   // Instances in the inbox the collector does not hold: left by a previous run, or put back from dead-letter.
+  let lastPrune = Date.now();
   const rescan = async () => {
+    if (Date.now() - lastPrune > PRUNE_MS) {
+      lastPrune = Date.now();
+      await records.prune(config.dicomStudyRetentionMs);
+    }
     let found = 0;
     for (const { id, path } of await inbox.pending()) {
       if (collector.has(id) || receiving.has(path)) continue;

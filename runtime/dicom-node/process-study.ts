@@ -46,6 +46,9 @@ export interface StudyProcessorDeps {
   readonly onDeadLetter: (code: string) => void;
 }
 
+/** Instances of a study in flight at once (read, decoded, queued for their models). */
+const MAX_CONCURRENT = 16;
+
 interface Verdict {
   gone?: boolean;
   transient?: ProcessingFailure & { model?: string };
@@ -86,14 +89,15 @@ export class StudyProcessor {
     const record = await deps.records.get(study);
     const verdicts = new Map<string, Verdict>();
     const groups = new Map<string, Group>();
-    const work: Promise<void>[] = [];
     const fail = (verdict: Verdict, failure: ProcessingFailure, model: string | undefined) => {
       if (model) verdict.failedModels.add(model);
       if (failure.transient) verdict.transient ??= { ...failure, model };
       else verdict.permanent ??= { ...failure, model };
     };
 
-    for (const [index, instance] of instances.entries()) {
+    // Instances run at most MAX_CONCURRENT at a time (the scheduler batches them): a study of thousands of
+    // slices is never all in memory at once.
+    const runInstance = async (instance: CollectedInstance, index: number) => {
       const verdict: Verdict = { failedModels: new Set() };
       verdicts.set(instance.id, verdict);
       let bytes: Uint8Array;
@@ -101,7 +105,7 @@ export class StudyProcessor {
         bytes = new Uint8Array(await readFile(instance.path));
       } catch {
         verdict.gone = true; // removed meanwhile (clinfer inbox purge, a retry racing a rescan)
-        continue;
+        return;
       }
       for (const rule of routesFor(instance.info, deps.config.dicomRoutes)) {
         let version: ReadyVersion;
@@ -117,29 +121,32 @@ export class StudyProcessor {
         let group = groups.get(key);
         if (!group) groups.set(key, (group = { version, key, ids: [], sources: [], findings: [], waitingOn: undefined }));
         group.ids.push(instance.id);
-        const into = group;
-        work.push((async () => {
-          try {
-            const [outcome] = await countRequest(deps.counting, instance.caller, bytes, async (note) => {
-              note({ model: version.name, version: version.version, bundleDigest: version.config.digest, uids: [instance.info.studyInstanceUID, instance.info.sopInstanceUID], requestedModel: rule.model });
-              if (!version.config.image) throw new ImagingInputError('INVALID_IMAGE', `routing rule sends this instance to '${version.name}', which is not an imaging model`);
-              return predictImages(deps.imaging, version.config as ImagingModel, version.scheduler, [{ bytes, format: 'dicom', label: `instance ${index + 1}` }], {
-                priority: 2, timeoutMs: undefined, language: 'en', drift: version.drift,
-                // An image outside the model's input_scope never becomes a result object: OUT_OF_SCOPE, dead letter.
-                outOfScope: 'refuse',
-              });
+        try {
+          const [outcome] = await countRequest(deps.counting, instance.caller, bytes, async (note) => {
+            note({ model: version.name, version: version.version, bundleDigest: version.config.digest, uids: [instance.info.studyInstanceUID, instance.info.sopInstanceUID], requestedModel: rule.model });
+            if (!version.config.image) throw new ImagingInputError('INVALID_IMAGE', `routing rule sends this instance to '${version.name}', which is not an imaging model`);
+            return predictImages(deps.imaging, version.config as ImagingModel, version.scheduler, [{ bytes, format: 'dicom', label: `instance ${index + 1}` }], {
+              priority: 2, timeoutMs: undefined, language: 'en', drift: version.drift,
+              // An image outside the model's input_scope never becomes a result object: OUT_OF_SCOPE, dead letter.
+              outOfScope: 'refuse',
             });
-            const sourceIndex = into.sources.push(outcome!.info ?? instance.info) - 1;
-            for (const prediction of outcome!.predictions) into.findings.push({ sourceIndex, prediction });
-          } catch (error) {
-            const failure = classifyFailure(error);
-            if (failure.transient) into.waitingOn ??= failure;
-            fail(verdict, failure, version.name);
-          }
-        })());
+          });
+          const sourceIndex = group.sources.push(outcome!.info ?? instance.info) - 1;
+          for (const prediction of outcome!.predictions) group.findings.push({ sourceIndex, prediction });
+        } catch (error) {
+          const failure = classifyFailure(error);
+          if (failure.transient) group.waitingOn ??= failure;
+          fail(verdict, failure, version.name);
+        }
       }
-    }
-    await Promise.all(work);
+    };
+    let next = 0;
+    await Promise.all(Array.from({ length: Math.min(MAX_CONCURRENT, instances.length) }, async () => {
+      while (next < instances.length) {
+        const index = next++;
+        await runInstance(instances[index]!, index);
+      }
+    }));
 
     // One object per model and group, with everything it has reported on so far in this study.
     let sent = 0;
@@ -192,6 +199,7 @@ export class StudyProcessor {
     for (const instance of instances) {
       const verdict = verdicts.get(instance.id)!;
       if (verdict.gone) {
+        this.#firstFailure.delete(instance.id);
         done.push(instance.id);
         continue;
       }
