@@ -112,3 +112,13 @@ describe('input scope of the demo chest X-ray model', () => {
     for (const type of ['application/dicom', 'image/png', 'image/jpeg', 'image/tiff', 'image/webp', 'multipart/related']) expect(error).toContain(type);
   });
 });
+
+describe('character sets over /v1 predict', () => {
+  it('refuses an instance whose Specific Character Set is unknown with 415 UNSUPPORTED_CHARACTER_SET naming the term', async () => {
+    const res = await post(server, chestRadiograph({ charset: 'ISO_IR 999' }), 'application/dicom');
+    expect(res.status).toBe(415);
+    const body = (await res.json()) as { code: string; error: string };
+    expect(body.code).toBe('UNSUPPORTED_CHARACTER_SET');
+    expect(body.error).toContain("'ISO_IR 999'");
+  });
+});
