@@ -32,6 +32,7 @@ export async function inboxCommand(args: string[], out: Out = stdio): Promise<nu
     return 2;
   }
   const { values, positionals } = parsed;
+  if (sub !== 'list' && sub !== 'retry' && sub !== 'purge') return usage(out);
   try {
     const dir = resolve(values.inbox ?? loadConfig(values.config ? { file: values.config } : {}).inboxDir);
     if (!existsSync(dir)) {

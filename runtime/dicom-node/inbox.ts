@@ -102,7 +102,9 @@ export class Inbox {
   /** The dead-letter entries, oldest first; an entry whose reason file is missing or unreadable says so. */
   async deadLetters(): Promise<DeadLetterReason[]> {
     const entries: DeadLetterReason[] = [];
-    for (const name of (await readdir(this.#dead)).filter((n) => n.endsWith('.dcm')).sort()) {
+    // An inbox written before dead-letter/ existed has none yet.
+    const names = await readdir(this.#dead).catch((error: NodeJS.ErrnoException) => { if (error.code === 'ENOENT') return []; throw error; });
+    for (const name of names.filter((n) => n.endsWith('.dcm')).sort()) {
       const id = idOf(name);
       try {
         const reason = JSON.parse(await readFile(join(this.#dead, `${id}.json`), 'utf8')) as DeadLetterReason;
