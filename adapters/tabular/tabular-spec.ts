@@ -102,7 +102,7 @@ export function parseTabularSpec(raw: unknown, input: { name: string; shape: rea
     }
     if (f.range && f.range[0] > f.range[1]) throw new Error(`${at}.range: minimum above maximum`);
     if (f.fhir?.source === 'history') {
-      const problem = historySpecProblem(f.fhir, spec.value_sets);
+      const problem = historySpecProblem(f.fhir, spec.value_sets, f.unit);
       if (problem) throw new Error(`${at}.fhir.${problem}`);
       if (f.fhir.unit !== undefined && !validateUnit(f.fhir.unit)) throw new Error(`${at}.fhir.unit: '${f.fhir.unit}' is not a valid UCUM unit`);
     }

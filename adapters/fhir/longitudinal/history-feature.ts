@@ -1,6 +1,6 @@
 import type { FeatureIssue } from '../../tabular/feature-values.js';
 import { aggregate, coveredDays, DAY_MS } from './aggregations.js';
-import type { HistorySource, ValueSets } from './history-spec.js';
+import { SAME_UNIT_AGGREGATIONS, type HistorySource, type ValueSets } from './history-spec.js';
 import { readHistory, type HistoryResourceRef, type SourceIssue } from './sources.js';
 
 export interface HistoryFeature {
@@ -30,7 +30,8 @@ export function historyFeature(feature: HistoryFeatureSpec, source: HistorySourc
   const now = at.getTime();
   const from = now - source.window_days * DAY_MS;
   const codes = [...(source.codes ?? []), ...(source.value_set ? sets[source.value_set] ?? [] : [])];
-  const unit = source.unit ?? (source.transform ? undefined : feature.unit);
+  // The feature's unit is the values' unit only when the aggregate keeps it (a latest value, a mean: not a slope, a count).
+  const unit = source.unit ?? (!source.transform && SAME_UNIT_AGGREGATIONS.includes(source.aggregate) ? feature.unit : undefined);
   const read = readHistory(source, refs, now, { codes, unit, molecularWeight: feature.molecular_weight, encoding: feature.encoding });
   const { points } = read;
   const issues = read.issues.map((i) => locatedIssue(feature.name, i));

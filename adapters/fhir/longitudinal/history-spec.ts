@@ -50,9 +50,11 @@ export type ValueSets = z.infer<typeof valueSets>;
 
 const EVENT_RESOURCES: readonly HistoryResource[] = ['Condition', 'Encounter', 'Procedure', 'MedicationRequest', 'MedicationStatement', 'MedicationAdministration'];
 const VALUE_AGGREGATIONS = ['latest', 'previous', 'delta', 'slope', 'mean', 'min', 'max', 'time_above'];
+/** Aggregations whose result is in the values' unit: the feature's unit is the values' unit by default. */
+export const SAME_UNIT_AGGREGATIONS: readonly string[] = ['latest', 'previous', 'delta', 'mean', 'min', 'max'];
 
-/** The rule a history source breaks, as 'field: message', or undefined. */
-export function historySpecProblem(s: HistorySource, sets: ValueSets): string | undefined {
+/** The rule a history source breaks, as 'field: message', or undefined. `featureUnit`: the feature's own unit. */
+export function historySpecProblem(s: HistorySource, sets: ValueSets, featureUnit?: string): string | undefined {
   if (s.value_set !== undefined && !sets[s.value_set]) return `value_set: '${s.value_set}' is not in preprocessing.value_sets (${Object.keys(sets).join(', ') || 'none declared'})`;
   const hasCodes = s.codes !== undefined || s.value_set !== undefined;
   if (s.resource === 'QuestionnaireResponse') {
@@ -68,5 +70,8 @@ export function historySpecProblem(s: HistorySource, sets: ValueSets): string | 
   if (s.aggregate === 'time_above' && s.above === undefined) return 'above: time_above needs the threshold';
   if (s.one_hot && s.resource !== 'Observation' && s.resource !== 'QuestionnaireResponse') return 'one_hot: only coded values (Observation, QuestionnaireResponse) are one-hot encoded';
   if (s.transform && !VALUE_AGGREGATIONS.includes(s.aggregate)) return `transform: ${s.aggregate} does not aggregate values`;
+  if (featureUnit !== undefined && s.unit === undefined && !s.transform && (s.aggregate === 'slope' || s.aggregate === 'time_above')) {
+    return `unit: '${featureUnit}' is the unit of the ${s.aggregate}; say in "unit" which unit the values are converted into before it is computed`;
+  }
   return undefined;
 }

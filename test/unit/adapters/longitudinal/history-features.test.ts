@@ -10,7 +10,7 @@ const HBI = 'http://example.org/Questionnaire/harvey-bradshaw';
 /** A relapse model's history features (IBD-like), one per source and aggregation. */
 const features = [
   { name: 'crp_latest', fhir: { source: 'history', resource: 'Observation', codes: [{ system: L, code: '1988-5' }], aggregate: 'latest', window_days: 365 } },
-  { name: 'crp_slope', fhir: { source: 'history', resource: 'Observation', codes: [{ system: L, code: '1988-5' }], aggregate: 'slope', window_days: 365, min_points: 3 } },
+  { name: 'crp_slope', unit: 'mg/L/a', fhir: { source: 'history', resource: 'Observation', codes: [{ system: L, code: '1988-5' }], aggregate: 'slope', unit: 'mg/L', window_days: 365, min_points: 3 } },
   { name: 'crp_days_above_10', unit: 'd', fhir: { source: 'history', resource: 'Observation', codes: [{ system: L, code: '1988-5' }], aggregate: 'time_above', above: 10, unit: 'mg/L', window_days: 365 } },
   { name: 'sbp', unit: 'mm[Hg]', fhir: { source: 'history', resource: 'Observation', codes: [{ system: L, code: '8480-6' }], aggregate: 'latest', window_days: 90 } },
   { name: 'flares_last_year', fhir: { source: 'history', resource: 'Condition', value_set: 'ibd_flare', aggregate: 'count', window_days: 365 } },
@@ -164,6 +164,9 @@ describe('history features are checked when the bundle loads', () => {
     expect(load({ resource: 'Observation', codes: [{ system: L, code: '1' }], aggregate: 'time_above' })).toThrow('fhir.above: time_above needs the threshold');
     expect(load({ resource: 'Procedure', codes: [{ system: S, code: '1' }], aggregate: 'exposure_days' })).toThrow('exposure_days reads periods');
     expect(load({ resource: 'Observation', codes: [{ system: L, code: '1' }], aggregate: 'latest', unit: 'furlongs' })).toThrow("fhir.unit: 'furlongs' is not a valid UCUM unit");
+    const slope = { name: 'f', type: 'number', unit: 'mg/L/a', missing: 'impute_in_graph', fhir: { source: 'history', resource: 'Observation', codes: [{ system: L, code: '1988-5' }], aggregate: 'slope', window_days: 30 } };
+    expect(() => parseTabularSpec({ kind: 'tabular', input: 'x', features: [slope] }, { name: 'x', shape: [-1, 1] })).toThrow(`preprocessing.features[0].fhir.unit: 'mg/L/a' is the unit of the slope; say in "unit" which unit the values are converted into`);
+    expect(() => parseTabularSpec({ kind: 'tabular', input: 'x', features: [{ ...slope, fhir: { ...slope.fhir, unit: 'mg/L' } }] }, { name: 'x', shape: [-1, 1] })).not.toThrow();
   });
 });
 
