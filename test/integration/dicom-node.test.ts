@@ -267,6 +267,32 @@ describe('the DICOM node', () => {
     }
   });
 
+  it('gives up on a transient cause after dicomProcessingRetry.maxAgeMs: dead-letter with the last code, nothing dropped', async () => {
+    const ownInbox = mkdtempSync(join(tmpdir(), 'clinfer-inbox-'));
+    const missing = await startTestServer(DEMO_MODELS, {
+      // A rule naming a model not deployed (yet): retried, as a deployment may bring it, then set aside.
+      dicomRoutes: [{ model: 'not-deployed-yet', modality: ['CR'] }],
+      inboxDir: ownInbox,
+      dicomStudySettleMs: 100,
+      dicomProcessingRetry: { initialMs: 200, maxMs: 400, maxAgeMs: 1000 },
+    });
+    try {
+      const boundary = 'b';
+      const body = Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), readFileSync(CR1), Buffer.from(`\r\n--${boundary}--\r\n`)]);
+      expect((await fetch(`${missing.url}/dicomweb/studies`, { method: 'POST', body, headers: { 'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}` } })).status).toBe(200);
+      const [entry] = await until('the dead-letter entry', async () => {
+        const entries = await new Inbox(ownInbox).deadLetters();
+        return entries.length > 0 ? entries : undefined;
+      });
+      expect(entry).toMatchObject({ code: 'MODEL_NOT_FOUND', models: ['not-deployed-yet'], study: studyHash(`${UID}.1`) });
+      expect(entry!.message).toMatch(/^still failing after \d+ s of retries: model 'not-deployed-yet'/);
+      expect(await metricValue(missing.url, 'clinfer_dicom_processing_retries_total', { code: 'MODEL_NOT_FOUND' })).toBeGreaterThanOrEqual(2);
+      expect(await new Inbox(ownInbox).pending()).toEqual([]);
+    } finally {
+      await missing.close();
+    }
+  });
+
   it('holds each C-STOREd instance on disk before answering success, until its association is processed', async () => {
     const inbox = new Inbox(mkdtempSync(join(tmpdir(), 'clinfer-inbox-')));
     await inbox.init();
