@@ -1,3 +1,4 @@
+import { exposeZipMapInputs } from '../model/onnx/expose-zipmap.js';
 import { generateKeyPairSync, createPublicKey } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,7 +45,8 @@ export async function bundleCommand(args: string[], out: Out = { log: (l) => pro
         mkdirSync(values.out, { recursive: true });
         const file = basename(target).endsWith('.ort') ? 'model.ort' : 'model.onnx';
         copyFileSync(target, join(values.out, file));
-        const session = await ort.InferenceSession.create(join(values.out, file));
+        // As the server sees it: a scikit-learn ZipMap output is the probabilities tensor behind it.
+        const session = await ort.InferenceSession.create(exposeZipMapInputs(new Uint8Array(readFileSync(join(values.out, file)))).bytes);
         const spec = (list: readonly ort.InferenceSession.ValueMetadata[]) => describeValues(list).filter((v) => v.isTensor);
         const graph = { inputs: spec(session.inputMetadata), outputs: spec(session.outputMetadata), provider: 'cpu' };
         await session.release();

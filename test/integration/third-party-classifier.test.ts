@@ -140,3 +140,13 @@ describe('deploy', () => {
   });
 });
 
+describe('bundle init', () => {
+  it('lists a ZipMap output as the tensor the server will serve', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clinfer-sk-init-'));
+    expect(await bundleCommand(['init', join(GENERATED, 'sklearn_logreg_heart_zipmap.onnx'), '--name', 'sk', '--out', dir], { log: () => undefined, err: () => undefined })).toBe(0);
+    const written = JSON.parse(readFileSync(join(dir, 'bundle.json'), 'utf8'));
+    expect(written.outputs).toContainEqual({ name: 'output_probability', datatype: 'FP32', shape: [-1, 2] });
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
