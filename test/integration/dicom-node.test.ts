@@ -322,7 +322,7 @@ describe('the DICOM node', () => {
     }
   });
 
-  it('resumes on start what a previous run received and did not finish, and empties the inbox', async () => {
+  it('resumes on start what a previous run received and did not finish, and remembers across restarts what it sent', async () => {
     const leftInbox = mkdtempSync(join(tmpdir(), 'clinfer-inbox-'));
     mkdirSync(join(leftInbox, 'tmp'));
     // As a crash mid-settle would leave it: two whole instances of a study in the inbox, a half-written one in tmp/.
@@ -330,22 +330,34 @@ describe('the DICOM node', () => {
     copyFileSync(variant(CR1, 'left-a.dcm', { ...uids, sop: `${uids.study}.1` }), join(leftInbox, '0000-left-by-a-crash.dcm'));
     copyFileSync(variant(CR2, 'left-b.dcm', { ...uids, sop: `${uids.study}.2` }), join(leftInbox, '0001-left-by-a-crash.dcm'));
     copyFileSync(CR2, join(leftInbox, 'tmp', 'half-written.dcm'));
-    const restarted = await startTestServer(DEMO_MODELS, {
+    const settings = {
       dicomRoutes: [{ model: 'chest-xray-pneumonia', modality: ['CR'] }],
-      dicomScp: { aeTitle: 'CLINFER', port: 0 },
-      dicomDestinations: [{ name: 'archive', kind: 'cstore', host: '127.0.0.1', port: archive.port, calledAeTitle: 'ARCHIVE' }],
+      dicomDestinations: [{ name: 'archive', kind: 'cstore' as const, host: '127.0.0.1', port: archive.port, calledAeTitle: 'ARCHIVE' }],
       inboxDir: leftInbox,
       deliveryRetry: { initialMs: 50, maxMs: 500 },
       dicomStudySettleMs: 200,
-    });
+    };
+    let restarted = await startTestServer(DEMO_MODELS, settings);
     try {
       await until('the recovered result at the archive', () => (srsOf(uids.study).length > 0 ? true : undefined));
       await until('the inbox emptied', () => (readdirSync(leftInbox).some((f) => f.endsWith('.dcm')) ? undefined : true));
       expect(srsOf(uids.study)).toHaveLength(1);
-      const report = dump('dsrdump', srsOf(uids.study)[0]!, ['+Pu']);
+      const [first] = srsOf(uids.study);
+      const report = dump('dsrdump', first!, ['+Pu']);
       expect(report).toContain(`${uids.study}.1`);
       expect(report).toContain(`${uids.study}.2`);
       expect(readdirSync(join(leftInbox, 'tmp'))).toEqual([]);
+
+      // Another restart, then the study grows: what was sent is remembered on disk, the new SR supersedes it.
+      await restarted.close();
+      restarted = await startTestServer(DEMO_MODELS, settings);
+      const body = Buffer.concat([Buffer.from('--b\r\nContent-Type: application/dicom\r\n\r\n'), readFileSync(variant(CR1, 'left-c.dcm', { ...uids, sop: `${uids.study}.3` })), Buffer.from('\r\n--b--\r\n')]);
+      expect((await fetch(`${restarted.url}/dicomweb/studies`, { method: 'POST', body, headers: { 'content-type': 'multipart/related; type="application/dicom"; boundary=b' } })).status).toBe(200);
+      const later = await until('the superseding SR', () => srsOf(uids.study).find((f) => f !== first));
+      expect(tag(later, '0020,000e')).toBe(tag(first!, '0020,000e'));
+      expect(tag(later, '0020,0013')).toBe('2');
+      expect(dump('dcmdump', later, ['+L'])).toContain(`[${tag(first!, '0008,0018')}]`);
+      for (const n of [1, 2, 3]) expect(dump('dsrdump', later, ['+Pu'])).toContain(`${uids.study}.${n}`);
     } finally {
       await restarted.close();
     }
