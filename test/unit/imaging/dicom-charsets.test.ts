@@ -4,7 +4,7 @@ import { readDicomInfo } from '../../../adapters/imaging/dicom/index.js';
 import { ImagingInputError } from '../../../adapters/imaging/raster.js';
 import { buildClassificationSr } from '../../../adapters/imaging/dicom-results/index.js';
 import { part10, raw, text, type Element } from '../../fixtures/dicom/build-dicom.js';
-import { dumpValue, runTool } from '../../fixtures/dicom-results/dicom-tools.js';
+import { dciodvfy, dumpValue, runTool } from '../../fixtures/dicom-results/dicom-tools.js';
 import { PNEUMONIA_MODEL } from '../../fixtures/dicom-results/sources.js';
 
 /**
@@ -113,6 +113,7 @@ describe('person names by Specific Character Set, from the source file to the SR
       expect(dumpValue(dump.output, '0008,0005')).toBe('ISO_IR 192');
       expect(dumpValue(dump.output, '0010,0010')).toBe(c.expected);
       expect(dumpValue(runTool('dcmdump', sr, ['+U8']).output, '0010,0010')).toBe(c.expected);
+      expect(dciodvfy(sr).errors).toEqual([]);
     });
   }
 });
