@@ -376,7 +376,7 @@ def main():
         os.makedirs(args.fixtures, exist_ok=True)
         fmt = lambda v: "" if v is None else (str(int(v)) if float(v).is_integer() else repr(float(v)))
         with open(os.path.join(args.fixtures, "visits.csv"), "w", newline="") as f:
-            w = csv.writer(f)
+            w = csv.writer(f, lineterminator="\n")
             w.writerow(["id", "birth_date", "gender", "date", "bili", "albumin", "protime", "ascites", "edema"])
             for p in patients:
                 if p["id"] not in held_out:
@@ -386,7 +386,7 @@ def main():
                                 (ENROLMENT + dt.timedelta(days=v["day"])).isoformat(),
                                 *(fmt(v[k]) for k in ("bili", "albumin", "protime", "ascites", "edema"))])
         with open(os.path.join(args.fixtures, "expected.csv"), "w", newline="") as f:
-            w = csv.writer(f)
+            w = csv.writer(f, lineterminator="\n")
             w.writerow(["id", "date", "label", *FEATURES, "imputed", "probability"])
             for r, x, prob in zip(test, x_te, p_te):
                 imputed = ";".join(k for k in FEATURES if r[2][k] is None)
