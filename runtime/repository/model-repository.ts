@@ -75,6 +75,8 @@ export class ModelRepository {
   readonly #pins = new Map<string, string>();
   /** Models unloaded through the API: not expected to be READY (readiness) until their next load or deploy. */
   readonly #unloadedByRequest = new Set<string>();
+  /** Versions the watchdog took out of service ("model\0version" -> the reason it gave); see readiness.ts. */
+  readonly #quarantined = new Map<string, string>();
   #initialLoadDone = false;
   /** Set when the root itself holds one model (KServe's /mnt/models): its name from the config. */
   #singleModel: string | undefined;
@@ -285,6 +287,7 @@ export class ModelRepository {
       entries: this.index(),
       optional: new Set(this.#config.optionalModels),
       unloaded: this.#unloadedByRequest,
+      quarantined: new Set(this.index().filter((v) => v.state === 'UNAVAILABLE' && this.#quarantined.get(`${v.name}\0${v.version}`) === v.reason).map((v) => `${v.name}\0${v.version}`)),
     });
   }
 
@@ -518,6 +521,7 @@ export class ModelRepository {
     if (v.state !== 'READY') return;
     const scheduler = v.scheduler;
     v.reason = reason;
+    this.#quarantined.set(`${v.name}\0${v.version}`, reason);
     this.#setState(v, 'UNAVAILABLE');
     if (v.config) this.#metrics.executionProvider.remove({ model: v.name, version: v.version, provider: v.config.provider });
     this.#metrics.modelMemory.remove({ model: v.name, version: v.version });

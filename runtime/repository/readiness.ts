@@ -17,22 +17,32 @@ export interface ReadinessInput {
   readonly entries: readonly IndexEntry[];
   readonly optional: ReadonlySet<string>;
   readonly unloaded: ReadonlySet<string>;
+  /**
+   * Versions ("model\0version") the watchdog took out of service at run time (EXECUTION_TIMEOUT) and that
+   * are still out. They never hold readiness back: a model that hangs on some input must not take every
+   * replica, and with it every other model, out of the load balancer. They are reported as `degraded`.
+   */
+  readonly quarantined: ReadonlySet<string>;
 }
 
 export interface Readiness {
   readonly ready: boolean;
   /** Every version of every expected model that has no READY version (empty when ready or not strict). */
   readonly notReady: readonly IndexEntry[];
+  /** Versions out of service after an execution timeout (they do not count against readiness). */
+  readonly degraded: readonly IndexEntry[];
 }
 
 export function assessReadiness(input: ReadinessInput): Readiness {
-  if (!input.initialLoadDone) return { ready: false, notReady: [] };
-  if (!input.strict) return { ready: true, notReady: [] };
+  const degraded = input.entries.filter((e) => input.quarantined.has(`${e.name}\0${e.version}`));
+  if (!input.initialLoadDone) return { ready: false, notReady: [], degraded };
+  if (!input.strict) return { ready: true, notReady: [], degraded };
   const byModel = new Map<string, IndexEntry[]>();
   for (const e of input.entries) {
     if (input.optional.has(e.name) || input.unloaded.has(e.name)) continue;
     byModel.set(e.name, [...(byModel.get(e.name) ?? []), e]);
   }
-  const notReady = [...byModel.values()].filter((versions) => !versions.some((v) => v.state === 'READY')).flat();
-  return { ready: notReady.length === 0, notReady };
+  const quarantined = (v: IndexEntry) => input.quarantined.has(`${v.name}\0${v.version}`);
+  const notReady = [...byModel.values()].filter((versions) => !versions.some((v) => v.state === 'READY' || quarantined(v))).flat();
+  return { ready: notReady.length === 0, notReady, degraded };
 }
