@@ -1,3 +1,5 @@
+import { checkLinearModel } from '../predict/linear-model-check.js';
+import type { Scheduler } from '../scheduler/scheduler.js';
 import { exposeZipMapInputs } from '../model/onnx/expose-zipmap.js';
 import { generateKeyPairSync, createPublicKey } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -74,7 +76,13 @@ export async function bundleCommand(args: string[], out: Out = { log: (l) => pro
         const config = buildModelConfig({ name: folder.bundle?.name ?? basename(target), version: folder.bundle?.version ?? '1', bundleFile: join(target, BUNDLE_FILE), digest: bundleDigest(await fileDigests(target, false)) }, { inputs, outputs, provider: created.provider }, folder.bundle, { autofillMaxBatchSize: 32, instances: 1, maxQueueSize: 1, maxQueueDelayUs: undefined });
         // The same warm-up as the server: declared samples must run; a synthetic one only warns.
         const warm = await runWarmup(plan, inputs, outputs, (feeds, fetches) => created.session.run(Object.fromEntries(feeds.map((f) => [f.name, new ort.Tensor(f.type as never, f.data as never, f.dims)])), fetches), (path) => readFileSync(path));
-        await created.session.release();
+        // The same check of a tabular bundle's linear_model against the graph as at load.
+        if (config.tabular) {
+          await checkLinearModel(config as typeof config & { tabular: NonNullable<typeof config.tabular> }, sessionScheduler(created.session), join(target, BUNDLE_FILE))
+            .finally(() => created.session.release());
+        } else {
+          await created.session.release();
+        }
         if (warm.warmupError && plan.kind === 'samples') throw new Error(`${join(target, BUNDLE_FILE)}: field 'warmup': ${warm.warmupError}`);
         if (warm.warmupError) out.err(`warning: ${warm.warmupError} (the server serves the model anyway; declare warmup.samples in ${BUNDLE_FILE}, or warmup: false)`);
         const ran = plan.kind === 'off' ? 'warm-up off' : plan.kind === 'samples' ? `runs ${plan.samples.length} warm-up sample(s)` : warm.warmupError ? 'synthetic warm-up failed' : 'runs a synthetic warm-up';
@@ -170,3 +178,21 @@ async function withFolder(target: string, work: (dir: string) => Promise<number>
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** Runs requests straight on one session (the CLI has no worker pool): FP32 inputs, FP32/FP64 outputs. */
+function sessionScheduler(session: ort.InferenceSession): Scheduler {
+  return {
+    inflightCount: 0,
+    stop: async () => undefined,
+    enqueue: async (request) => {
+      const feeds = Object.fromEntries(request.inputs.map((t) => [t.name, new ort.Tensor('float32', t.data as Float32Array, [...t.shape])]));
+      const result = await session.run(feeds, [...request.fetches]);
+      const outputs = request.fetches.map((name) => {
+        const t = result[name]!;
+        return { name, datatype: t.type === 'float64' ? 'FP64' as const : 'FP32' as const, shape: [...t.dims], data: t.data as Float32Array };
+      });
+      return { outputs, queueSeconds: 0, computeSeconds: 0, batchSize: 1 };
+    },
+  };
+}
+

@@ -150,3 +150,21 @@ describe('bundle init', () => {
   });
 });
 
+describe('bundle validate', () => {
+  it('checks linear_model against the graph as the server does', async () => {
+    const check = async (post: Record<string, unknown>) => {
+      const dir = mkdtempSync(join(tmpdir(), 'clinfer-sk-validate-'));
+      writeFileSync(join(dir, 'bundle.json'), JSON.stringify(bundle('sk', plain, post)));
+      writeFileSync(join(dir, 'model.onnx'), plain.bytes);
+      const err: string[] = [];
+      const code = await bundleCommand(['validate', dir], { log: () => undefined, err: (l) => err.push(l) });
+      rmSync(dir, { recursive: true, force: true });
+      return { code, err: err.join('\n') };
+    };
+    expect((await check({ kind: 'probability', output: 'probabilities', positive_class: 1, linear_model: linear })).code).toBe(0);
+    const wrong = await check({ kind: 'probability', output: 'probabilities', positive_class: 1, linear_model: { ...linear, coefficients: { ...linear.coefficients, chol: 11 } } });
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toMatch(/coefficients\.chol disagrees with the graph/);
+  });
+});
+
