@@ -60,6 +60,7 @@ interface Group {
   readonly version: ReadyVersion;
   readonly key: string;
   readonly ids: string[];
+  readonly sopInstanceUIDs: Set<string>;
   readonly sources: DicomInstanceInfo[];
   readonly findings: { sourceIndex: number; prediction: ImagePrediction | ImageSegmentation }[];
   /** A transient failure of one of its instances: the group sends nothing this time, all of it waits. */
@@ -119,7 +120,10 @@ export class StudyProcessor {
         // Reported on already (sent twice, or back from dead-letter for another model's sake).
         if (record.results[key]?.sources.some((s) => s.sopInstanceUID === instance.info.sopInstanceUID)) continue;
         let group = groups.get(key);
-        if (!group) groups.set(key, (group = { version, key, ids: [], sources: [], findings: [], waitingOn: undefined }));
+        if (!group) groups.set(key, (group = { version, key, ids: [], sopInstanceUIDs: new Set(), sources: [], findings: [], waitingOn: undefined }));
+        // The same instance twice in this batch (a sender's retry): it runs once, the copy just leaves.
+        if (group.sopInstanceUIDs.has(instance.info.sopInstanceUID)) continue;
+        group.sopInstanceUIDs.add(instance.info.sopInstanceUID);
         group.ids.push(instance.id);
         try {
           const [outcome] = await countRequest(deps.counting, instance.caller, bytes, async (note) => {

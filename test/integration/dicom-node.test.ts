@@ -112,13 +112,15 @@ describe('the DICOM node', () => {
     const cr3 = variant(CR1, 'cr3.dcm', { series: `${UID}.1.3`, sop: `${UID}.1.3.1` });
     expect((await storescu({ port: server.dicomPort!, calledAeTitle: 'CLINFER', files: [CR1] })).code).toBe(0);
     expect((await storescu({ port: server.dicomPort!, calledAeTitle: 'CLINFER', files: [CR2] })).code).toBe(0);
-    expect((await stow([cr3])).status).toBe(200);
+    // CR1 again, as a sender retrying would: it counts once.
+    expect((await stow([cr3, CR1])).status).toBe(200);
     await until('the SR', () => (srsOf(study).length > 0 ? true : undefined));
     await quiet();
     const srs = srsOf(study);
     expect(srs).toHaveLength(1);
     const report = dump('dsrdump', srs[0]!, ['+Pu']);
     for (const f of [CR1, CR2, cr3]) expect(report).toContain(tag(f, '0008,0018')!);
+    expect(report.match(/chest-xray-pneumonia finding \d+/g)).toEqual(['chest-xray-pneumonia finding 1', 'chest-xray-pneumonia finding 2', 'chest-xray-pneumonia finding 3']);
     expect(tag(srs[0]!, '0020,0011')).toBe('9001');
     expect(tag(srs[0]!, '0020,0013')).toBe('1');
     expect(dump('dciodvfy', srs[0]!)).not.toMatch(/^Error/m);
@@ -128,7 +130,7 @@ describe('the DICOM node', () => {
     expect(probabilities.some((p) => Math.abs(p - predicted.predictions[0].score) < 1e-4)).toBe(true);
     expect(dump('dcmdump', srs[0]!, ['+L'])).toMatch(/Not a medical device: research and demonstration use only, not for diagnostic use/);
     expect(await metricValue(server.url, 'clinfer_dicom_instances_received_total', { source: 'cstore', outcome: 'accepted' })).toBe(2);
-    expect(await metricValue(server.url, 'clinfer_dicom_instances_received_total', { source: 'stowrs', outcome: 'accepted' })).toBe(1);
+    expect(await metricValue(server.url, 'clinfer_dicom_instances_received_total', { source: 'stowrs', outcome: 'accepted' })).toBe(2);
   });
 
   it('sends nothing again for an instance sent twice, and a superseding SR when the study grows later', async () => {
