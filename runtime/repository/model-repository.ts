@@ -14,8 +14,8 @@ import { checkLinearModel } from '../predict/linear-model-check.js';
 import type { SessionSpec } from '../pool/messages.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
 import { DynamicBatcher } from '../scheduler/dynamic-batcher.js';
-import { ShadowScheduler } from '../scheduler/shadow-scheduler.js';
 import { instanceLimit, loadIsolated } from './load-isolated.js';
+import { ShadowScheduler } from '../scheduler/shadow-scheduler.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { DriftMonitor } from '../monitoring/drift-monitor.js';
 import type { IndexEntry, ModelVersion } from './model-version.js';
@@ -339,15 +339,14 @@ export class ModelRepository {
       await Promise.all(retiring.map((old) => this.#unloadVersion(old)));
     } else if (retiring.length) {
       this.#log.warn('no selected version loaded; previous versions keep serving', { model: name, serving: retiring.map((v) => v.version) });
-    }
     } else if (!flat && !this.#pins.has(name)) {
       await this.#fallBack(name, dir, selected, versions);
+    }
     this.#wire(name);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
 
-  /** Puts each READY version's scheduler in place: its batcher, wrapped for shadowing when a shadow candidate is READY. */
   /**
    * None of the selected versions loaded and nothing of this model serves (a fresh start, e.g. after a
    * kill -9 during the deploy of a bad version): serve the newest older version that loads, so that the
@@ -368,6 +367,7 @@ export class ModelRepository {
     }
   }
 
+  /** Puts each READY version's scheduler in place: its batcher, wrapped for shadowing when a shadow candidate is READY. */
   #wire(name: string): void {
     const versions = this.#models.get(name);
     if (!versions) return;
@@ -444,12 +444,12 @@ export class ModelRepository {
       spec = {
         key: `${name}/${version}#${++this.#generation}`,
         modelPath: folder.modelPath,
-        providers: [...(bundle?.execution.providers ?? this.#config.providers)],
         // Every session (a replacement worker's too) is made from bytes hashed to this: what runs is what was verified.
         modelSha256: files[relative(dir, folder.modelPath)] ?? (await sha256File(folder.modelPath)),
+        providers: [...(bundle?.execution.providers ?? this.#config.providers)],
         intraOpThreads: bundle?.execution.intra_op_threads || this.#config.intraOpThreads,
-        warmup: await warmupPlan(dir, bundle, join(dir, BUNDLE_FILE)),
         executionTimeoutMs: bundle?.execution.timeout_ms ?? this.#config.executionTimeoutMs,
+        warmup: await warmupPlan(dir, bundle, join(dir, BUNDLE_FILE)),
       };
       const rssBefore = process.memoryUsage.rss();
       const reports = await loadIsolated(this.#pool, spec, { timeoutMs: this.#config.loadTimeoutMs, isolation: this.#config.loadIsolation, what: dir });
@@ -506,12 +506,6 @@ export class ModelRepository {
     }
   }
 
-  async #unloadVersion(v: ModelVersion): Promise<void> {
-    if (v.state !== 'READY') return;
-    await this.#retire(v);
-    v.config = undefined;
-    v.spec = undefined;
-    v.scheduler = undefined;
   /**
    * A run of this version passed its execution timeout (the pool gave its worker thread up): the version
    * is UNAVAILABLE with the reason at once, its queued requests are answered, and its sessions freed.
@@ -529,6 +523,12 @@ export class ModelRepository {
     if (v.spec) void this.#pool.unload(v.spec.key).catch(() => undefined);
   }
 
+  async #unloadVersion(v: ModelVersion): Promise<void> {
+    if (v.state !== 'READY') return;
+    await this.#retire(v);
+    v.config = undefined;
+    v.spec = undefined;
+    v.scheduler = undefined;
     v.batcher = undefined;
     v.drift = undefined;
     v.reason = 'unloaded';
