@@ -215,6 +215,16 @@ describe('never silently wrong: time, status and the least observed data', () =>
     const { status, json } = await fhir(withAge);
     expect(status).toBe(200);
     expect(riskOf(json).extension.map((e: any) => e.valueString)).toEqual(['cp', 'trestbps', 'chol', 'fbs', 'restecg', 'thalach', 'exang', 'oldpeak', 'slope', 'ca', 'thal']);
+    // With a patient who can be assessed, the other is an error issue of the OperationOutcome.
+    const mixed = onlyA();
+    mixed.entry.push(...bare.entry);
+    const both = await fhir(mixed);
+    expect(both.status).toBe(200);
+    const resources = both.json.entry.map((e: any) => e.resource);
+    expect(resources.filter((r: any) => r.resourceType === 'RiskAssessment').map((r: any) => r.subject.reference)).toEqual(['Patient/a']);
+    const outcome = resources.find((r: any) => r.resourceType === 'OperationOutcome');
+    expect(outcome.issue).toContainEqual(expect.objectContaining({ severity: 'error', code: 'incomplete', diagnostics: expect.stringMatching(/^Patient\/p: not assessed, too little observed data: Age: not observed, but required/) }));
+    expect(() => validateFhir(outcome)).not.toThrow();
   });
 
   it('says the language of the answer, and that it varies with Accept-Language', async () => {

@@ -82,7 +82,8 @@ export function predictRoutes(ctx: AppContext, routes: RouteTable): void {
         const short = new Map(patients.map((p) => [p, shortfall(tabularModel.tabular, p.row.imputed)] as const));
         const valid = patients.filter((p) => !p.row.issues.some((i) => i.severity === 'error'));
         const usable = valid.filter((p) => !short.get(p));
-        if (usable.length === 0 && valid.length > 0) {
+        // Nobody to assess, only for want of data: 422. Otherwise the OperationOutcome says it per patient.
+        if (usable.length === 0 && valid.length === patients.length) {
           throw new ClinferError('INSUFFICIENT_DATA', valid.map((p) => `${p.reference}: too little observed data: ${describeShortfall(tabularModel.tabular, short.get(p)!)}`).join('; '));
         }
         const predictions = usable.length ? await predictRows(tabularModel, v.scheduler, usable.map((p) => p.row), options) : [];
