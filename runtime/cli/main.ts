@@ -1,6 +1,7 @@
 import { exitHard } from '../pool/hard-exit.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { joinNegativeValues } from './args.js';
 import { SCOPES } from '../auth/identity.js';
 import { auditCommand } from './audit-command.js';
 import { bundleCommand } from './bundle-command.js';
@@ -46,7 +47,7 @@ export async function main(argv: string[]): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
-      args: rest,
+      args: joinNegativeValues(rest),
       options: {
         models: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, 'grpc-port': { type: 'string' }, 'model-name': { type: 'string' },
         workers: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' }, insecure: { type: 'boolean' }, watch: { type: 'boolean' },
@@ -130,3 +131,4 @@ function keyCommand(args: string[]): number {
   process.stdout.write(`apiKeys entry: ${JSON.stringify({ name: values.name, sha256, scopes })}\n`);
   return 0;
 }
+
