@@ -11,13 +11,14 @@ export interface HostPage {
 /**
  * A stand-in for an EHR or PACS viewer on another origin (another loopback port) that frames the app
  * and calls it through postMessage. window.hostPredict(model, input) resolves to the app's reply.
+ * `headers` are added to the host page's response (e.g. COOP/COEP, to be a cross-origin isolated viewer).
  */
-export async function startHostPage(): Promise<HostPage> {
+export async function startHostPage(options: { headers?: Record<string, string> } = {}): Promise<HostPage> {
   const server: Server = createServer((req, res) => {
     const app = new URL(req.url ?? '/', 'http://x').searchParams.get('app');
     if (!app || !URL.canParse(app)) return void res.writeHead(404).end();
     const appOrigin = new URL(app).origin;
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...options.headers });
     res.end(`<!doctype html><meta charset="utf-8"><title>host</title>
 <iframe id="clinfer" src="${app}" width="900" height="700"></iframe>
 <script>

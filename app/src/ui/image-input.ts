@@ -14,7 +14,9 @@ export function imageInput(t: Texts, onFile: (file: File) => void): HTMLElement 
   });
   const button = h('button', { type: 'button', id: 'file-button' }, t.chooseFile);
   button.addEventListener('click', () => chooser.click());
-  const zone = h('div', { class: 'drop-zone', id: 'drop-zone', tabindex: '0', role: 'button', 'aria-label': t.dropZoneLabel }, h('p', {}, t.dropImage));
+  // Its name is its text (what a speech-input user reads and says); the keys it takes are its description.
+  const zone = h('div', { class: 'drop-zone', id: 'drop-zone', tabindex: '0', role: 'button', 'aria-describedby': 'drop-zone-keys' },
+    h('p', {}, t.dropImage), h('span', { id: 'drop-zone-keys', class: 'visually-hidden' }, t.dropZoneLabel));
   zone.addEventListener('keydown', (event) => {
     if (event.key !== 'Enter' && event.key !== ' ') return;
     event.preventDefault();

@@ -174,17 +174,18 @@ export class ImageViewer {
     if (!info) return '';
     const f = t.headerFields;
     const age = info.patient.age?.trim();
-    const row = (label: string | undefined, value: string | undefined, id: string) => (value ? [h('dt', {}, label ?? id), h('dd', { id: `header-${id}` }, value)] : []);
+    // Codes and names from the file (CR, CHEST, the institution) are shown as they are: translate="no".
+    const row = (label: string | undefined, value: string | undefined, id: string, asIs = false) => (value ? [h('dt', {}, label ?? id), h('dd', { id: `header-${id}`, ...(asIs ? { translate: 'no' } : {}) }, value)] : []);
     return h('section', { class: 'dicom-header', 'aria-labelledby': 'header-heading' },
       h('h3', { id: 'header-heading' }, t.header),
       h('dl', {},
-        row(f.modality, info.modality, 'modality'),
-        row(f.bodyPart, info.bodyPartExamined, 'body-part'),
-        row(f.view, info.viewPosition, 'view'),
+        row(f.modality, info.modality, 'modality', true),
+        row(f.bodyPart, info.bodyPartExamined, 'body-part', true),
+        row(f.view, info.viewPosition, 'view', true),
         row(f.studyDate, fmt.dicomDate(info.study.date), 'study-date'),
         row(f.age, age ? ageText(age, t.ageYears, fmt.number) : undefined, 'age'),
         row(f.sex, info.patient.sex ? t.sexes[info.patient.sex.trim()] ?? info.patient.sex : undefined, 'sex'),
-        row(f.institution, this.#header?.institution, 'institution'),
+        row(f.institution, this.#header?.institution, 'institution', true),
         row(f.size, info.image ? `${info.image.columns} × ${info.image.rows}` : undefined, 'size'),
         row(f.frames, this.#frames > 1 ? String(this.#frames) : undefined, 'frames')));
   }

@@ -26,13 +26,13 @@ export function inputSummary(outcome: PredictOutcome, ctx: ViewContext, words: F
 export function resultReport(outcome: PredictOutcome, ctx: ViewContext, words: FeatureWords, summary: string): HTMLElement {
   const { t, fmt } = ctx;
   const { model } = outcome;
-  const row = (label: string, value: string | undefined, id: string) => (value ? [h('dt', {}, label), h('dd', { id: `report-${id}` }, value)] : []);
+  const row = (label: string, value: string | undefined, id: string, asIs = false) => (value ? [h('dt', {}, label), h('dd', { id: `report-${id}`, ...(asIs ? { translate: 'no' } : {}) }, value)] : []);
   return h('section', { class: 'report', id: 'report', 'aria-labelledby': 'report-heading' },
     h('h3', { id: 'report-heading' }, t.report),
     h('dl', {},
-      row(t.reportModel, model.name, 'model'),
+      row(t.reportModel, model.name, 'model', true),
       row(t.version, model.version, 'version'),
-      row(t.digest, model.digest, 'digest'),
+      row(t.digest, model.digest, 'digest', true),
       row(t.input, inputSummary(outcome, ctx, words), 'input'),
       row(t.result, summary, 'score'),
       row(t.intendedUse, bundleText(model.bundle, 'intended_use', ctx.language), 'intended-use'),
