@@ -33,7 +33,7 @@ export const ERROR_CODES = {
   MODEL_NOT_READY: { kind: 'unavailable', summary: 'the model version exists but is not READY (loading, unloading or unavailable)' },
   WORKER_EXITED: { kind: 'unavailable', summary: 'the worker thread running the request died; the request may be retried' },
   SERVER_SHUTTING_DOWN: { kind: 'unavailable', summary: 'the server is draining and accepts no new work' },
-  UNSUPPORTED_DATATYPE: { kind: 'unsupported', summary: 'the datatype cannot be used here (e.g. FP16 in JSON, BF16 anywhere)' },
+  UNSUPPORTED_DATATYPE: { kind: 'unsupported', summary: 'reserved: no request answers it now (FP16 in JSON is INVALID_INPUT, as Triton)' },
   QUEUE_FULL: { kind: 'resource_exhausted', summary: "the model's queue is full; retry after the Retry-After delay" },
   DEADLINE_EXCEEDED: { kind: 'deadline_exceeded', summary: 'the request timeout passed while it was queued; it was not executed' },
   EXECUTION_TIMEOUT: { kind: 'deadline_exceeded', summary: "the model's execution ran past its execution timeout: abandoned, the version is UNAVAILABLE" },

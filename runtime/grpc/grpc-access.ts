@@ -23,6 +23,11 @@ export const GRPC_ACCESS: Readonly<Record<string, Access>> = Object.freeze({
   ServerMetadata: needs('infer'),
   ModelMetadata: needs('infer'),
   ModelInfer: needs('infer'),
+  ModelConfig: needs('infer'),
+  ModelStatistics: needs('infer'),
+  RepositoryIndex: needs('infer', 'admin'),
+  RepositoryModelLoad: needs('admin'),
+  RepositoryModelUnload: needs('admin'),
 });
 
 export function grpcAccess(method: string): Access {

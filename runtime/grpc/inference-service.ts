@@ -1,7 +1,5 @@
-import type { sendUnaryData, ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
-import { authorizeCall } from './grpc-access.js';
-import { ClinferError, isClinferError } from '../errors/index.js';
-import { grpcStatusFromError } from '../errors/grpc-status.js';
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import { ClinferError } from '../errors/index.js';
 import { countRequest } from '../metrics/count-request.js';
 import type { AppContext } from '../http/app-context.js';
 import { encodeBinaryData } from '../protocol/binary-tensor.js';
@@ -10,14 +8,20 @@ import { readSchedulingParameters } from '../protocol/scheduling-parameters.js';
 import { requireReady, type ModelVersion } from '../repository/model-version.js';
 import { DATATYPES, isDatatype } from '../tensor/datatypes.js';
 import { contentsToBytes, type TensorContents } from './tensor-contents.js';
+import { unaryMethods } from './unary.js';
+import { SERVER_EXTENSIONS } from '../protocol/extensions.js';
+import { applyClassification } from '../protocol/classification.js';
+import { repositoryMethods } from './repository-service.js';
+import { modelConfigView, statisticsView } from '../protocol/triton-views.js';
 
 type Parameter = { bool_param?: boolean; int64_param?: string | number; string_param?: string; parameter_choice?: string };
+interface RequestedOutput { name: string; parameters?: Record<string, Parameter> }
 interface InferInput { name: string; datatype: string; shape: (string | number)[]; parameters?: Record<string, Parameter>; contents?: TensorContents }
 interface ModelInferRequest {
   model_name: string; model_version: string; id: string;
   parameters?: Record<string, Parameter>;
   inputs: InferInput[];
-  outputs?: { name: string }[];
+  outputs?: RequestedOutput[];
   raw_input_contents?: Buffer[];
 }
 
@@ -33,29 +37,7 @@ const paramValue = (p: Parameter | undefined): unknown => {
  * request validation, scheduler, metrics and errors as the HTTP API.
  */
 export function inferenceService(ctx: AppContext): UntypedServiceImplementation {
-  const callers = new WeakMap<object, string>();
-  const unary = <Req, Res>(method: string, work: (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res> | Res) =>
-    (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
-      let release: (() => void) | undefined;
-      Promise.resolve()
-        .then(async () => {
-          // The access rule declared for the method (grpc-access.ts), rate-limited per caller like HTTP.
-          const identity = await authorizeCall(ctx.config, ctx.auth, method, call, ctx.audit && ((error, who) => ctx.audit!.recordAccessDenied({
-            source: call.getPeer().replace(/:\d+$/, ''), caller: who?.name, method, route: method, status: grpcStatusFromError(error), code: error.code, transport: 'grpc',
-          })));
-          if (!identity) return;
-          callers.set(call, identity.name);
-          if (ctx.rateLimiter && ctx.auth.enabled) release = ctx.rateLimiter.admit(identity.name);
-        })
-        .then(() => work(call.request, call))
-        .finally(() => release?.())
-        .then((res) => callback(null, res))
-        .catch((error: unknown) => {
-          const known = isClinferError(error) ? error : new ClinferError('INTERNAL', 'internal error', { cause: error });
-          if (!isClinferError(error)) ctx.log.error('internal error', { route: 'grpc', error: (error as Error)?.message?.split('\n')[0] });
-          callback({ code: grpcStatusFromError(known), details: known.message, name: known.code, message: known.message });
-        });
-    };
+  const unary = unaryMethods(ctx);
 
   const resolve = (name: string, version: string): ModelVersion => ctx.repository.resolve(name, version === '' ? undefined : version);
 
@@ -63,12 +45,18 @@ export function inferenceService(ctx: AppContext): UntypedServiceImplementation 
     ServerLive: unary('ServerLive', () => ({ live: true })),
     ServerReady: unary('ServerReady', () => ({ ready: ctx.repository.readiness().ready && !ctx.isShuttingDown() })),
     ModelReady: unary('ModelReady', (req: { name: string; version: string }) => ({ ready: resolve(req.name, req.version).state === 'READY' })),
-    ServerMetadata: unary('ServerMetadata', () => ({ name: 'clinfer', version: ctx.version, extensions: ['binary_tensor_data', 'model_repository'] })),
+    ServerMetadata: unary('ServerMetadata', () => ({ name: 'clinfer', version: ctx.version, extensions: [...SERVER_EXTENSIONS] })),
     ModelMetadata: unary('ModelMetadata', (req: { name: string; version: string }) => {
       const c = requireReady(resolve(req.name, req.version)).config;
       return { name: c.name, versions: ctx.repository.versionsOf(c.name), platform: c.platform, inputs: c.inputs, outputs: c.outputs };
     }),
-    ModelInfer: unary('ModelInfer', (req: ModelInferRequest, call) => countRequest(ctx, callers.get(call) ?? 'anonymous', undefined, async (note) => {
+    ModelConfig: unary('ModelConfig', (req: { name: string; version: string }) => ({ config: modelConfigView(ctx.repository, resolve(req.name, req.version)) })),
+    ModelStatistics: unary('ModelStatistics', (req: { name: string; version: string }) => {
+      if (!req.name && req.version) throw new ClinferError('INVALID_REQUEST', 'a version was given without a model name');
+      return statisticsView(ctx.repository, ctx.metrics.stats, req.name || undefined, req.version || undefined);
+    }),
+    ...repositoryMethods(ctx, unary),
+    ModelInfer: unary('ModelInfer', (req: ModelInferRequest, call, caller) => countRequest(ctx, caller, undefined, async (note) => {
         note({ requestedModel: req.model_name, transport: 'grpc' });
         const v = requireReady(resolve(req.model_name, req.model_version));
         note({ model: v.name, version: v.version, bundleDigest: v.config.digest, requestId: req.id || undefined });
@@ -77,6 +65,9 @@ export function inferenceService(ctx: AppContext): UntypedServiceImplementation 
         if (rawBytes > v.config.maxRequestBytes) {
           throw new ClinferError('BODY_TOO_LARGE', `raw_input_contents holds ${rawBytes} bytes, over model '${v.name}' version ${v.version}'s max_request_bytes (${v.config.maxRequestBytes})`);
         }
+        // The proto: with raw_input_contents, no input may carry typed contents (which would the model get?).
+        const typed = raw.length > 0 ? req.inputs.find((input) => Object.values(input.contents ?? {}).some((values) => Array.isArray(values) && values.length > 0)) : undefined;
+        if (typed) throw new ClinferError('INVALID_INPUT', `input '${typed.name}' carries contents while the request carries raw_input_contents: give the data of every input one way, not both`);
         if (raw.length > 0 && raw.length !== req.inputs.length) {
           throw new ClinferError('INVALID_REQUEST', `raw_input_contents holds ${raw.length} entries for ${req.inputs.length} inputs: give one per input, in order, or none`);
         }
@@ -93,7 +84,8 @@ export function inferenceService(ctx: AppContext): UntypedServiceImplementation 
         const header = Buffer.from(JSON.stringify({
           ...(req.id ? { id: req.id } : {}),
           inputs: req.inputs.map((input, i) => ({ name: input.name, datatype: input.datatype, shape: input.shape.map(Number), parameters: { binary_data_size: chunks[i]!.byteLength } })),
-          ...(req.outputs?.length ? { outputs: req.outputs.map((o) => ({ name: o.name })) } : {}),
+          // Output parameters: classification (Triton's class_count) travels on; binary_data means nothing here.
+          ...(req.outputs?.length ? { outputs: req.outputs.map((o) => ({ name: o.name, ...(o.parameters?.classification ? { parameters: { classification: paramValue(o.parameters.classification) } } : {}) })) } : {}),
         }));
         // The audit log keeps the HMAC of the tensor bytes (raw or from contents), in input order.
         note({ input: Buffer.concat(chunks) });
@@ -109,7 +101,8 @@ export function inferenceService(ctx: AppContext): UntypedServiceImplementation 
           priority: scheduling.priority,
           timeoutMs: scheduling.timeoutMs ?? (deadlineMs !== undefined && deadlineMs > 0 ? deadlineMs : undefined),
         });
-        const outputs = request.outputs.map((r) => result.outputs.find((o) => o.name === r.name)!);
+        const classified = applyClassification(result.outputs, request.outputs, v.config.bundle?.labels.map((l) => l.id) ?? [], v.config.maxBatchSize > 0);
+        const outputs = request.outputs.map((r) => classified.find((o) => o.name === r.name)!);
         return {
           model_name: v.name, model_version: v.version, id: req.id,
           parameters: { bundle_digest: { string_param: v.config.digest } },

@@ -14,7 +14,9 @@ import { dicomwebRoutes } from './routes/dicomweb.js';
 import { healthRoutes } from './routes/health.js';
 import { inferRoutes } from './routes/infer.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { modelConfigRoutes } from './routes/model-config.js';
 import { modelMetadataRoutes } from './routes/model-metadata.js';
+import { modelStatsRoutes } from './routes/model-stats.js';
 import { predictRoutes } from './routes/predict.js';
 import { repositoryRoutes } from './routes/repository.js';
 import { WEB_APP_DIST, webAppRoutes } from './routes/web-app.js';
@@ -28,14 +30,22 @@ export type Listener = 'api' | 'admin';
  * the API port when an admin listener serves it. The admin listener serves no inference.
  */
 export function planeDecision(config: Pick<AppContext['config'], 'modelControlMode' | 'adminListener'>, listener: Listener): (plane: Plane) => PlaneDecision {
-  const refuse = (why: string): PlaneDecision => ({ serve: false, refuse: (_req, _res, next) => next(new ClinferError('MODEL_CONTROL_DISABLED', why)) });
   return (plane) => {
     if (plane === 'shared') return { serve: true };
     if (plane === 'inference') return listener === 'api' ? { serve: true } : { serve: false };
-    if (config.modelControlMode === 'none') return refuse('model control is off on this server (modelControlMode "none"): models are loaded from the repository folder at start');
-    if (listener === 'api' && config.adminListener) return refuse('model control is served on the admin listener only, not on this port');
-    return { serve: true };
+    if (!modelControlRefusal(config, listener)) return { serve: true };
+    return { serve: false, refuse: (_req, _res, next) => next(modelControlRefusal(config, listener)) };
   };
+}
+
+/**
+ * Why model control is not served on a listener (MODEL_CONTROL_DISABLED), or undefined where it is.
+ * The gRPC port is an API listener: its repository methods follow the same rule.
+ */
+export function modelControlRefusal(config: Pick<AppContext['config'], 'modelControlMode' | 'adminListener'>, listener: Listener): ClinferError | undefined {
+  if (config.modelControlMode === 'none') return new ClinferError('MODEL_CONTROL_DISABLED', 'model control is off on this server (modelControlMode "none"): models are loaded from the repository folder at start');
+  if (listener === 'api' && config.adminListener) return new ClinferError('MODEL_CONTROL_DISABLED', 'model control is served on the admin listener only, not on this port');
+  return undefined;
 }
 
 /** The HTTP API: OIP v2 (KServe / Triton) plus /metrics. No route logs a body. */
@@ -78,6 +88,8 @@ export function createApp(ctx: AppContext, listener: Listener = 'api'): Express 
   }
   healthRoutes(ctx, routes);
   bundleFilesRoutes(ctx, routes);
+  modelStatsRoutes(ctx, routes);
+  modelConfigRoutes(ctx, routes);
   modelMetadataRoutes(ctx, routes);
   inferRoutes(ctx, routes);
   predictRoutes(ctx, routes);

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { LAG_BUCKETS, sampleEventLoopLag } from './event-loop-lag.js';
+import { InferenceStatistics } from './inference-statistics.js';
 
 /** 100 µs to 10 s, roughly 1-2.5-5 per decade: fine enough for a 200 µs tabular model and a 3 s CT. */
 export const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -15,6 +16,8 @@ export type ModelState = (typeof MODEL_STATES)[number];
  */
 export class Metrics {
   readonly registry = new Registry();
+  /** Triton's statistics extension, fed where the request, queue, compute and batch metrics are. */
+  readonly stats = new InferenceStatistics();
 
   readonly requests = new Counter({
     name: 'clinfer_inference_requests_total',

@@ -7,6 +7,7 @@ import { ClinferError } from '../errors/index.js';
 import type { ValueInfo } from '../pool/messages.js';
 import { datatypeFromOrt } from '../tensor/datatypes.js';
 import { deepFreeze } from '../util/deep-freeze.js';
+import type { ConfigOverride } from './config-override.js';
 import type { ModelConfig, ModelMemory, WarmupStatus } from './model-config.js';
 import { budgetedBatchSize, bytesPerItem, requestBytesNeeded, requestLimit } from './tensor-bytes.js';
 import type { TensorSpec, UnsupportedValueSpec } from './tensor-spec.js';
@@ -30,6 +31,8 @@ export interface ConfigDefaults {
   readonly maxBodyBytes?: number;
   /** No model's request size limit goes above this (default: no bound). */
   readonly maxBodyBytesCeiling?: number;
+  /** A load's configuration override (Triton's `parameters.config`): over the bundle and the server defaults. */
+  readonly override?: ConfigOverride | undefined;
 }
 
 /** What the load measured, shown in the metadata (absent where nothing was loaded, e.g. `bundle init`). */
@@ -74,9 +77,11 @@ export function buildModelConfig(
   const autofill = batchable
     ? budgetedBatchSize(bytesPerItem(all, true), defaults.autofillBatchBudgetBytes ?? Number.POSITIVE_INFINITY, defaults.autofillMaxBatchSize)
     : 0;
-  let maxBatchSize = bundle?.max_batch_size ?? autofill;
+  const override = defaults.override;
+  let maxBatchSize = override?.maxBatchSize ?? bundle?.max_batch_size ?? autofill;
   if (maxBatchSize > 1 && !batchable) {
     const fixed = all.find((t) => t.shape[0] !== -1)!;
+    if (override?.maxBatchSize !== undefined) throw new ClinferError('INVALID_PARAMETER', `parameters.config: field 'max_batch_size' is ${maxBatchSize} but '${fixed.name}' of model '${id.name}' has no dynamic first dimension (shape [${fixed.shape.join(',')}])`);
     throw fail('max_batch_size', `is ${maxBatchSize} but '${fixed.name}' has no dynamic first dimension (shape [${fixed.shape.join(',')}])`);
   }
   if (maxBatchSize === 1) maxBatchSize = 0;
@@ -132,10 +137,10 @@ export function buildModelConfig(
     memory: load?.memory,
     instances: bundle?.execution.instances ?? defaults.instances,
     scheduling: {
-      maxQueueDelayMs: (defaults.maxQueueDelayUs ?? bundle?.scheduling.max_queue_delay_us ?? 0) / 1000,
-      preferredBatchSizes: [...(bundle?.scheduling.preferred_batch_sizes ?? [])].filter((n) => n <= Math.max(1, maxBatchSize)).sort((a, b) => a - b),
-      maxQueueSize: bundle?.scheduling.max_queue_size ?? defaults.maxQueueSize,
-      defaultTimeoutMs: (bundle?.scheduling.default_timeout_us ?? 0) / 1000,
+      maxQueueDelayMs: (override?.maxQueueDelayUs ?? defaults.maxQueueDelayUs ?? bundle?.scheduling.max_queue_delay_us ?? 0) / 1000,
+      preferredBatchSizes: [...(override?.preferredBatchSizes ?? bundle?.scheduling.preferred_batch_sizes ?? [])].filter((n) => n <= Math.max(1, maxBatchSize)).sort((a, b) => a - b),
+      maxQueueSize: override?.maxQueueSize ?? bundle?.scheduling.max_queue_size ?? defaults.maxQueueSize,
+      defaultTimeoutMs: (override?.defaultTimeoutUs ?? bundle?.scheduling.default_timeout_us ?? 0) / 1000,
     },
     provider: graph.provider,
     digest: id.digest,

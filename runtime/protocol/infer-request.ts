@@ -156,7 +156,14 @@ function parseRequestedOutputs(raw: unknown, binaryDefault: boolean, model: Requ
     if (params !== undefined && !isObject(params)) throw invalidRequest(`outputs[${index}].parameters must be an object`);
     const binary = params?.binary_data;
     if (binary !== undefined && typeof binary !== 'boolean') throw invalidRequest(`outputs[${index}].parameters.binary_data must be true or false`);
-    return { name: o.name, binary: binary ?? binaryDefault };
+    const classification = params?.classification;
+    if (classification === undefined || classification === 0) return { name: o.name, binary: binary ?? binaryDefault };
+    if (!Number.isSafeInteger(classification) || (classification as number) < 0) {
+      throw new ClinferError('INVALID_PARAMETER', `outputs[${index}].parameters.classification must be a positive integer (how many top classes), got ${JSON.stringify(classification)?.slice(0, 40)}`);
+    }
+    const spec = model.outputs.find((s) => s.name === o.name)!;
+    if (spec.datatype === 'BYTES') throw new ClinferError('INVALID_PARAMETER', `outputs[${index}].parameters.classification: output '${o.name}' is BYTES; classification needs numeric scores`);
+    return { name: o.name, binary: binary ?? binaryDefault, classification: classification as number };
   });
 }
 

@@ -18,12 +18,8 @@ const INTEGER_RANGE: Partial<Record<Datatype, [number | bigint, number | bigint]
  * Throws INVALID_INPUT naming the input and the first offending element.
  */
 export function decodeJsonData(name: string, datatype: Datatype, shape: readonly number[], data: unknown): TensorValues {
-  if (datatype === 'FP16') {
-    throw new ClinferError(
-      'UNSUPPORTED_DATATYPE',
-      `input '${name}': FP16 cannot be sent as JSON; send it with the binary tensor data extension`,
-    );
-  }
+  // Triton answers this as an invalid argument (400): the request is wrong, not the server lacking a feature.
+  if (datatype === 'FP16') throw invalidInput(`input '${name}': FP16 cannot be sent as JSON; send it with the binary tensor data extension`);
   if (!Array.isArray(data)) throw invalidInput(`input '${name}': 'data' must be an array`);
   const expected = elementCount(shape);
   const flat = flatten(name, data, shape);

@@ -20,7 +20,8 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { DriftMonitor } from '../monitoring/drift-monitor.js';
 import type { IndexEntry, ModelVersion } from './model-version.js';
 import { assessReadiness, type Readiness } from './readiness.js';
-import { readVersionPolicy, selectVersions } from './version-policy.js';
+import { readVersionPolicy, selectVersions, type VersionPolicy } from './version-policy.js';
+import type { ConfigOverride } from '../model/config-override.js';
 import { relativeError, relativeMessage } from './relative-paths.js';
 import { createReplayPolicy, type ReplayPolicy } from './replay-policy.js';
 import { modelMemory, warmupStatus } from './load-facts.js';
@@ -78,6 +79,10 @@ export class ModelRepository {
   /** Versions the watchdog took out of service ("model\0version" -> the reason it gave); see readiness.ts. */
   readonly #quarantined = new Map<string, string>();
   #initialLoadDone = false;
+  /** Each model's version policy as last read (model.json), for the model configuration endpoint. */
+  readonly #policies = new Map<string, VersionPolicy>();
+  /** Configuration overrides given with a load (Triton's parameters.config), until the next load or deploy. */
+  readonly #overrides = new Map<string, ConfigOverride>();
   /** Set when the root itself holds one model (KServe's /mnt/models): its name from the config. */
   #singleModel: string | undefined;
 
@@ -116,8 +121,10 @@ export class ModelRepository {
   }
 
   /** Triton's load: (re)reads the model folder and serves the versions its policy selects. */
-  load(name: string): Promise<void> {
+  load(name: string, override?: ConfigOverride): Promise<void> {
     return this.#serialised(name, () => {
+      if (override) this.#overrides.set(name, override);
+      else this.#overrides.delete(name);
       this.#pins.delete(name);
       this.#unloadedByRequest.delete(name);
       return this.#load(name);
@@ -165,6 +172,7 @@ export class ModelRepository {
         throw relativeError(this.#root, error, [[staging, join(name, version)]]);
       }
       this.#log.info('bundle deployed', { model: name, version, files: files.length });
+      this.#overrides.delete(name);
       this.#pins.delete(name);
       this.#unloadedByRequest.delete(name);
       await this.#load(name).catch(() => undefined);
@@ -209,6 +217,8 @@ export class ModelRepository {
     this.#models.delete(name);
     this.#candidates.delete(name);
     this.#pins.delete(name);
+    this.#policies.delete(name);
+    this.#overrides.delete(name);
     if (this.#modelErrors.delete(name)) this.#metrics.forgetState(name, '');
     await rmdir(join(this.#root, name)).catch(() => undefined);
   }
@@ -279,6 +289,12 @@ export class ModelRepository {
     return [...(this.#models.get(name)?.keys() ?? [])].sort((a, b) => Number(a) - Number(b));
   }
 
+  /** The policy choosing which versions serve: a rollback's pin, else model.json's (default: the latest). */
+  versionPolicyOf(name: string): VersionPolicy {
+    const pinned = this.#pins.get(name);
+    return pinned ? { specific: [pinned] } : this.#policies.get(name) ?? { latest: 1 };
+  }
+
   /** Whether every expected model has a READY version; readiness.ts defines "expected". */
   readiness(): Readiness {
     return assessReadiness({
@@ -307,6 +323,7 @@ export class ModelRepository {
     let flat = false;
     try {
       const policy = await readVersionPolicy(dir);
+      this.#policies.set(name, policy);
       let folders = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory() && VERSION_DIR.test(e.name)).map((e) => e.name);
       if (folders.length === 0 && (await holdsModel(dir))) {
         flat = true;
@@ -472,6 +489,7 @@ export class ModelRepository {
         maxQueueSize: this.#config.maxQueueSize,
         maxQueueDelayUs: this.#config.maxQueueDelayUs,
         instances: instanceLimit(this.#pool.size, this.#config.maxInstancesPerModel),
+        override: this.#overrides.get(name),
       }, { warmup: warmupStatus(spec.warmup, report.warmupError), memory: await modelMemory(folder.modelPath, reports.length, process.memoryUsage.rss() - rssBefore) });
       next.config = config;
       next.spec = spec;

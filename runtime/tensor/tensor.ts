@@ -15,4 +15,6 @@ export interface Tensor {
 export interface RequestedOutput {
   readonly name: string;
   readonly binary: boolean;
+  /** Triton's classification extension: answer the top K classes as "score:index[:label]" strings instead of the tensor. */
+  readonly classification?: number;
 }

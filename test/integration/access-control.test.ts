@@ -217,6 +217,12 @@ describe('gRPC: every method x every credential', () => {
     ModelReady: { name: 'heart-disease-risk', version: '' },
     ModelMetadata: { name: 'heart-disease-risk', version: '' },
     ModelInfer: { model_name: 'heart-disease-risk', model_version: '', inputs: [] },
+    ModelConfig: { name: 'heart-disease-risk', version: '' },
+    ModelStatistics: { name: '', version: '' },
+    RepositoryIndex: { ready: true },
+    // A missing model: the admin key passes authorisation and unloads nothing.
+    RepositoryModelLoad: { model_name: 'no-such-model' },
+    RepositoryModelUnload: { model_name: 'no-such-model' },
   };
 
   it('declares every method of the service, and answers each as declared', async () => {

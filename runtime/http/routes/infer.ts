@@ -4,6 +4,7 @@ import { refuseOversizedJsonOutputs } from '../../protocol/json-output-size.js';
 import { countRequest } from '../../metrics/count-request.js';
 import { outputSummary } from '../../monitoring/drift-monitor.js';
 import { callerOf } from '../caller.js';
+import { applyClassification } from '../../protocol/classification.js';
 import { encodeInferResponse } from '../../protocol/infer-response.js';
 import { PRIORITY_HEADER, readSchedulingParameters, TIMEOUT_HEADER } from '../../protocol/scheduling-parameters.js';
 import type { AppContext } from '../app-context.js';
@@ -43,7 +44,8 @@ export function inferRoutes(ctx: AppContext, routes: RouteTable): void {
     const post = v.config.bundle?.postprocessing as { kind?: string; output?: string } | undefined;
     const observed = monitored && result.outputs.find((o) => o.name === (post?.output ?? v.config.outputs[0]!.name));
     if (observed && !Array.isArray(observed.data)) v.drift!.observeOutputs(outputSummary(post?.kind, observed.data as Float32Array, monitoredRows));
-    return encodeInferResponse(v.config, request.id, result.outputs, request.outputs, ctx.config.maxJsonResponseBytes);
+    const outputs = applyClassification(result.outputs, request.outputs, v.config.bundle?.labels.map((l) => l.id) ?? [], v.config.maxBatchSize > 0);
+    return encodeInferResponse(v.config, request.id, outputs, request.outputs, ctx.config.maxJsonResponseBytes);
     });
     // Answered only now: countRequest resolves once the audit entry is written (or refuses the request).
     res.status(200).type(answer.contentType);

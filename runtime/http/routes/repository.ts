@@ -6,6 +6,7 @@ import type { AuditEntry } from '../../audit/audit-log.js';
 import type { AppContext } from '../app-context.js';
 import { callerOf } from '../caller.js';
 import { needs } from '../../auth/access.js';
+import { overrideFromLoadParameters } from '../../model/config-override.js';
 import type { RouteTable } from '../route-table.js';
 
 /**
@@ -18,12 +19,24 @@ export function repositoryRoutes(ctx: AppContext, routes: RouteTable): void {
   const archive = boundedRawBody(ctx.config.maxBundleBytes);
   const audit = (res: import('express').Response, entry: Omit<AuditEntry, 'caller'>) => ctx.audit?.append({ ...entry, caller: callerOf(res) });
 
-  routes.post('/v2/repository/index', { access: needs('infer', 'admin'), plane: 'shared', summary: 'the model list (Triton repository index)' }, (_req, res) => {
-    res.json(ctx.repository.index());
+  // Triton's clients send these JSON bodies without always saying so: read any body as JSON (none is {}).
+  const json = express.json({ limit: '1mb', type: () => true });
+  const body = (req: import('express').Request): Record<string, unknown> => {
+    const b: unknown = req.body ?? {};
+    if (typeof b !== 'object' || b === null || Array.isArray(b)) throw new ClinferError('INVALID_REQUEST', 'the body must be a JSON object');
+    return b as Record<string, unknown>;
+  };
+  routes.post('/v2/repository/index', { access: needs('infer', 'admin'), plane: 'shared', summary: 'the model list (Triton repository index)' }, json, (req, res) => {
+    const { ready } = body(req);
+    if (ready !== undefined && typeof ready !== 'boolean') throw new ClinferError('INVALID_PARAMETER', "'ready' must be true or false");
+    res.json(ctx.repository.index().filter((e) => !ready || e.state === 'READY'));
   });
-  routes.post('/v2/repository/models/:model/load', control('load a model', 'admin'), async (req, res) => {
+  routes.post('/v2/repository/models/:model/load', control('load a model', 'admin'), json, async (req, res) => {
+    const parameters = body(req).parameters ?? {};
+    if (typeof parameters !== 'object' || parameters === null || Array.isArray(parameters)) throw new ClinferError('INVALID_REQUEST', "'parameters' must be an object");
+    const override = overrideFromLoadParameters(req.params.model, parameters as Record<string, unknown>);
     try {
-      await ctx.repository.load(req.params.model);
+      await ctx.repository.load(req.params.model, override);
       audit(res, { action: 'load', model: req.params.model, version: '', outcome: 'success' });
     } catch (error) {
       audit(res, { action: 'load', model: req.params.model, version: '', outcome: (error as { code?: string }).code ?? 'INTERNAL' });

@@ -30,8 +30,8 @@ describe('decodeJsonData', () => {
     expect(() => decodeJsonData('img', 'FP32', [2], 'abc')).toThrow(/'data' must be an array/);
   });
 
-  it('refuses FP16 in JSON as unsupported', () => {
-    expect(() => decodeJsonData('h', 'FP16', [1], [1])).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_DATATYPE' }));
+  it('refuses FP16 in JSON as an invalid input (400, as Triton)', () => {
+    expect(() => decodeJsonData('h', 'FP16', [1], [1])).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(/FP16 cannot be sent as JSON/) }));
   });
 
   it('never allocates for a shape whose data does not match', () => {
