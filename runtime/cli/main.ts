@@ -8,7 +8,6 @@ import { bundleCommand } from './bundle-command.js';
 import { inboxCommand } from './inbox-command.js';
 import { loadConfig } from '../config/load-config.js';
 import { ClinferError, isClinferError } from '../errors/index.js';
-import { startServer } from '../server.js';
 
 const USAGE = `usage: clinfer serve [--models DIR] [--model-name N] [--host H] [--port P] [--grpc-port P] [--workers N] [--config FILE]
 
@@ -73,6 +72,8 @@ export async function main(argv: string[]): Promise<number> {
         workers: values.workers === undefined ? undefined : numberFlag('--workers', values.workers),
       },
     });
+    // Imported here: the other commands (audit, bundle, inbox, key) start in a fraction of the time without the server.
+    const { startServer } = await import('../server.js');
     const server = await startServer(config);
     process.stdout.write(`listening on ${server.url}\n`);
     if (server.grpcAddress) process.stdout.write(`grpc listening on ${server.grpcAddress}\n`);
