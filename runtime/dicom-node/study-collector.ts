@@ -30,8 +30,8 @@ interface StudyState {
  * Collects the instances of each study across associations and STOW-RS requests, and hands a study over
  * once it has been quiet for `settleMs` (each arrival restarts the wait; as Orthanc's StableStudy and MONAI
  * Deploy's grouping timeout). A study that must be tried again (a model not ready, a full queue) is handed
- * over again after a back-off; one that grows meanwhile waits a settle time first. Studies run one at a
- * time, in the order they settled. The collection lives in memory; the instances themselves are in the
+ * over again after a back-off; one that grows meanwhile waits a settle time first. Up to `maxRunning`
+ * studies run at once, in the order they settled. The collection lives in memory; the instances themselves are in the
  * inbox, so a restart collects them again from there.
  */
 export class StudyCollector {
@@ -40,11 +40,16 @@ export class StudyCollector {
   readonly #retry: BackoffPolicy;
   readonly #process: (studyInstanceUID: string, instances: CollectedInstance[], attempt: number) => Promise<StudyPass>;
   readonly #onChange: () => void;
-  #chain: Promise<void> = Promise.resolve();
+  readonly #maxRunning: number;
+  /** Settled studies waiting for a free slot, in the order they settled. */
+  readonly #ready: string[] = [];
+  readonly #running = new Set<Promise<void>>();
   #closed = false;
 
   constructor(options: {
     settleMs: number; retry: BackoffPolicy;
+    /** Studies processed at the same time (default 4); instances of one study never run twice at once. */
+    maxRunning?: number;
     process: (studyInstanceUID: string, instances: CollectedInstance[], attempt: number) => Promise<StudyPass>;
     /** Called when the number of waiting instances changes (for the gauge). */
     onChange?: () => void;
@@ -53,6 +58,7 @@ export class StudyCollector {
     this.#retry = options.retry;
     this.#process = options.process;
     this.#onChange = options.onChange ?? (() => undefined);
+    this.#maxRunning = options.maxRunning ?? 4;
   }
 
   /** Adds an instance (again: no effect) and restarts its study's settle time. */
@@ -83,11 +89,11 @@ export class StudyCollector {
     return n;
   }
 
-  /** Stops handing studies over; resolves when the one running has finished. What waits stays in the inbox. */
+  /** Stops handing studies over; resolves when those running have finished. What waits stays in the inbox. */
   async close(): Promise<void> {
     this.#closed = true;
     for (const state of this.#studies.values()) clearTimeout(state.timer);
-    await this.#chain;
+    while (this.#running.size > 0) await Promise.all([...this.#running]);
   }
 
   #schedule(study: string, state: StudyState, delayMs: number): void {
@@ -95,9 +101,23 @@ export class StudyCollector {
     state.timer = setTimeout(() => {
       state.timer = undefined;
       state.running = true;
-      this.#chain = this.#chain.then(() => this.#run(study, state));
+      this.#ready.push(study);
+      this.#startReady();
     }, delayMs);
     state.timer.unref?.();
+  }
+
+  #startReady(): void {
+    while (this.#running.size < this.#maxRunning && this.#ready.length > 0) {
+      const study = this.#ready.shift()!;
+      const state = this.#studies.get(study);
+      if (!state) continue;
+      const run = this.#run(study, state).finally(() => {
+        this.#running.delete(run);
+        this.#startReady();
+      });
+      this.#running.add(run);
+    }
   }
 
   async #run(study: string, state: StudyState): Promise<void> {

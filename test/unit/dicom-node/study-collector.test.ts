@@ -84,6 +84,28 @@ describe('StudyCollector', () => {
     await slow.close();
   });
 
+  it('runs several settled studies at once, up to maxRunning, the rest as slots free up', async () => {
+    const releases: (() => void)[] = [];
+    const running = new StudyCollector({
+      settleMs: 10, retry: { initialMs: 200, maxMs: 800 }, maxRunning: 2,
+      process: async (study, instances, attempt) => {
+        calls.push({ study, ids: instances.map((i) => i.id), attempt });
+        await new Promise<void>((r) => releases.push(r));
+        return { done: instances.map((i) => i.id) };
+      },
+    });
+    for (const study of ['S1', 'S2', 'S3']) running.add(instance(study, study.toLowerCase()));
+    await vi.advanceTimersByTimeAsync(10);
+    expect(calls.map((c) => c.study)).toEqual(['S1', 'S2']);
+    releases[0]!();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls.map((c) => c.study)).toEqual(['S1', 'S2', 'S3']);
+    releases[1]!();
+    releases[2]!();
+    await running.close();
+    expect(running.pending).toBe(0);
+  });
+
   it('hands nothing over once closed; what waits stays where it is', async () => {
     collector.add(instance('S1', 'a'));
     await collector.close();
