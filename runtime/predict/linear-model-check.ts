@@ -23,13 +23,9 @@ export async function checkLinearModel(model: ModelConfig & { tabular: TabularSp
   const unknown = Object.keys(linear.coefficients).find((name) => !spec.features.some((f) => f.name === name));
   if (unknown) throw fail(`coefficients.${unknown} names no feature (the features are ${spec.features.map((f) => f.name).join(', ')})`);
   const rows = linearProbeRows(spec, linear);
-  const columns = spec.features.length;
-  const data = new Float32Array(rows.length * columns);
-  rows.forEach((r, i) => data.set(r, i * columns));
-  const result = await scheduler.enqueue({ inputs: [{ name: spec.input, datatype: 'FP32', shape: [rows.length, columns], data }], fetches: [post.output], priority: 0, timeoutMs: undefined });
-  const out = result.outputs[0]!.data as Float32Array | Float64Array;
+  const out = await runRows(model, scheduler, rows, post.output);
   const graph = rows.map((_, i) => {
-    const raw = Array.from(out.subarray(i * post.width, (i + 1) * post.width));
+    const raw = out.slice(i * post.width, (i + 1) * post.width);
     if (post.kind === 'none') return raw[0]!;
     const p = readRow(post, raw).value;
     // Far in the tails float32 probabilities cannot give log-odds to the tolerance: such a probe says nothing.
@@ -53,7 +49,29 @@ export async function checkLinearModel(model: ModelConfig & { tabular: TabularSp
     throw fail(`coefficients.${worst.feature} disagrees with the graph: one standard deviation of ${worst.feature} is ${at(worst.declared)} ${scale} by the linear model, ${at(worst.graph)} in the graph (tolerance ${tolerance}); contributions would be wrong`);
   }
   const missing = rows.length - 1;
-  if (missing > columns && Number.isFinite(graph[missing]!) && Math.abs(graph[missing]! - declared[missing]!) > tolerance) {
+  if (missing > spec.features.length && Number.isFinite(graph[missing]!) && Math.abs(graph[missing]! - declared[missing]!) > tolerance) {
     throw fail(`medians disagree with the graph's imputation: with every imputed feature missing the graph gives ${at(graph[missing]!)} ${scale}, the linear model ${at(declared[missing]!)}`);
   }
 }
+
+/**
+ * The graph's output for `rows`, in requests the model accepts: as many rows as its batch allows (a fixed
+ * first dimension n: n rows each, the last request padded with the first row).
+ */
+async function runRows(model: ModelConfig & { tabular: TabularSpec }, scheduler: Scheduler, rows: number[][], output: string): Promise<number[]> {
+  const columns = model.tabular.features.length;
+  const fixed = model.inputs.find((i) => i.name === model.tabular.input)?.shape[0];
+  const size = fixed !== undefined && fixed > 0 ? fixed : model.maxBatchSize > 1 ? model.maxBatchSize : rows.length;
+  const values: number[] = [];
+  for (let start = 0; start < rows.length; start += size) {
+    const chunk = rows.slice(start, start + size);
+    const padded = fixed !== undefined && fixed > 0 ? [...chunk, ...Array.from({ length: size - chunk.length }, () => rows[0]!)] : chunk;
+    const data = new Float32Array(padded.length * columns);
+    padded.forEach((r, i) => data.set(r, i * columns));
+    const result = await scheduler.enqueue({ inputs: [{ name: model.tabular.input, datatype: 'FP32', shape: [padded.length, columns], data }], fetches: [output], priority: 1, timeoutMs: undefined });
+    const got = Array.from(result.outputs[0]!.data as Float32Array | Float64Array);
+    values.push(...got.slice(0, (got.length / padded.length) * chunk.length));
+  }
+  return values;
+}
+

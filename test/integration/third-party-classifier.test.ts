@@ -25,7 +25,7 @@ function bundle(name: string, model: { bytes: Buffer }, post: Record<string, unk
   return {
     schema_version: 1, name, version: '1', task: 'classification',
     model: { file: 'model.onnx', sha256: createHash('sha256').update(model.bytes).digest('hex') },
-    max_batch_size: 256,
+    max_batch_size: name === 'sk-batch-1' ? 0 : 256,
     labels: [{ id: 'no_disease' }, { id: 'disease', text: { en: 'Heart disease' } }],
     preprocessing: { kind: 'tabular', input: 'float_input', features: FEATURES.map((f) => ({ name: f, type: 'number', missing: 'impute_in_graph' })) },
     postprocessing: post,
@@ -36,6 +36,8 @@ const repo = new TempRepository();
 const add = (name: string, model: { bytes: Buffer }, post: Record<string, unknown>) => repo.add(name, '1', { 'bundle.json': JSON.stringify(bundle(name, model, post)), 'model.onnx': model.bytes });
 add('sk-heart', plain, { kind: 'probability', output: 'probabilities', positive_class: 1, linear_model: linear });
 add('sk-heart-zipmap', zipmap, { kind: 'probability', output: 'output_probability', positive_label: 'disease', linear_model: linear });
+// Exported with a fixed batch of 1: the probe rows go one per request.
+add('sk-batch-1', file('sklearn_logreg_heart_batch1.onnx'), { kind: 'probability', output: 'probabilities', positive_class: 1, linear_model: linear });
 add('sk-undeclared', plain, { kind: 'probability', output: 'probabilities' });
 add('sk-sigmoid-undeclared', plain, { kind: 'sigmoid_probability', output: 'probabilities' });
 add('sk-softmax', plain, { kind: 'softmax', output: 'probabilities', positive_class: 1 });
@@ -43,6 +45,7 @@ add('sk-label', plain, { kind: 'probability', output: 'label', positive_class: 1
 add('sk-missing', plain, { kind: 'probability', output: 'proba', positive_class: 1 });
 add('sk-bad-label', plain, { kind: 'probability', output: 'probabilities', positive_label: 'sick' });
 add('sk-wrong-coef', plain, { kind: 'probability', output: 'probabilities', positive_class: 1, linear_model: { ...linear, coefficients: { ...linear.coefficients, chol: 11 } } });
+add('sk-wrong-medians', plain, { kind: 'probability', output: 'probabilities', positive_class: 1, linear_model: { ...linear, medians: { ...linear.medians, chol: 400 } } });
 add('sk-wrong-intercept', plain, { kind: 'probability', output: 'probabilities', positive_class: 1, linear_model: { ...linear, intercept: linear.intercept + 1 } });
 
 // The held-out rows of the generator (row index % 5 == 0), NaN for missing (chol/trestbps 0 = not measured).
@@ -92,6 +95,10 @@ describe('a scikit-learn classifier with two-column probabilities', () => {
     expect(correct((i) => (v1[i]!.label.id === 'disease' ? 1 : 0))).toBeCloseTo(0.8261, 4);
   });
 
+  it('checks the linear model of a graph with a fixed batch of 1 (probe rows one at a time)', async () => {
+    expect((await index()).find((e) => e.name === 'sk-batch-1')).toMatchObject({ state: 'READY' });
+  });
+
   it('serves the ZipMap variant unmodified: the ZipMap output is its probabilities tensor, same answers', async () => {
     const [a, b] = await Promise.all([throughV1('sk-heart'), throughV1('sk-heart-zipmap')]);
     expect(b.map((p) => p.probability)).toEqual(a.map((p) => p.probability));
@@ -111,6 +118,7 @@ describe('refused at load, with what to add', () => {
     ['sk-bad-label', /postprocessing\.positive_label'?: 'sick' is not a label id \(labels: no_disease, disease\)/],
     ['sk-wrong-coef', /postprocessing\.linear_model'?: coefficients\.chol disagrees with the graph: one standard deviation of chol is \+11\.000 log-odds by the linear model, \+0\.\d+ in the graph/],
     ['sk-wrong-intercept', /postprocessing\.linear_model'?: at the training means the graph gives/],
+    ['sk-wrong-medians', /postprocessing\.linear_model'?: medians disagree with the graph's imputation/],
   ])('%s is UNAVAILABLE, and a load answers 400 BUNDLE_INVALID', async (name, reason) => {
     const entry = (await index()).find((e) => e.name === name)!;
     expect(entry.state).toBe('UNAVAILABLE');
