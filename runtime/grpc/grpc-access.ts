@@ -23,6 +23,7 @@ export const GRPC_ACCESS: Readonly<Record<string, Access>> = Object.freeze({
   ServerMetadata: needs('infer'),
   ModelMetadata: needs('infer'),
   ModelInfer: needs('infer'),
+  ModelStreamInfer: needs('infer'),
   ModelConfig: needs('infer'),
   ModelStatistics: needs('infer'),
   RepositoryIndex: needs('infer', 'admin'),

@@ -223,7 +223,21 @@ describe('gRPC: every method x every credential', () => {
     // A missing model: the admin key passes authorisation and unloads nothing.
     RepositoryModelLoad: { model_name: 'no-such-model' },
     RepositoryModelUnload: { model_name: 'no-such-model' },
+    ModelStreamInfer: { model_name: 'no-such-model', model_version: '', inputs: [] },
   };
+  /** A unary call's status, or a stream's (one request written, then the stream's final status). */
+  const callStatus = (client: Record<string, Function>, method: string, metadata: Metadata) => new Promise<number>((ok) => {
+    if (!(proto.service as Record<string, { requestStream: boolean }>)[method]!.requestStream) {
+      client[method]!(request[method], metadata, (error: { code: number } | null) => ok(error ? error.code : grpcStatus.OK));
+      return;
+    }
+    const stream = client[method]!(metadata);
+    stream.on('data', () => undefined);
+    stream.on('error', () => undefined);
+    stream.on('status', (s: { code: number }) => ok(s.code));
+    stream.write(request[method]);
+    stream.end();
+  });
 
   it('declares every method of the service, and answers each as declared', async () => {
     const methods = Object.keys(proto.service);
@@ -238,7 +252,7 @@ describe('gRPC: every method x every credential', () => {
       for (const method of served) {
         const metadata = new Metadata();
         if (credential.headers.authorization) metadata.set('authorization', credential.headers.authorization);
-        const code = await new Promise<number>((ok) => client[method]!(request[method], metadata, (error: { code: number } | null) => ok(error ? error.code : grpcStatus.OK)));
+        const code = await callStatus(client, method, metadata);
         const need = requirementOf(GRPC_ACCESS[method]!, SETTINGS);
         const want = need.kind === 'none' ? 'pass' : credential.scopes === undefined ? grpcStatus.UNAUTHENTICATED
           : need.kind === 'scope' && need.anyOf.some((s) => credential.scopes!.includes(s)) ? 'pass' : grpcStatus.PERMISSION_DENIED;

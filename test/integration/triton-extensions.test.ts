@@ -268,3 +268,28 @@ describe('model control over gRPC follows the listener rule', () => {
     }
   }, 60_000);
 });
+
+describe('ModelStreamInfer (bidirectional stream)', () => {
+  it('answers each request of the stream in order, an error as error_message without ending the stream', async () => {
+    const one = (id: string, rows: number, seed: number) => ({
+      model_name: 'chest-xray-pneumonia', id, inputs: [{ name: 'image', datatype: 'FP32', shape: [rows, 1, 28, 28] }],
+      raw_input_contents: [Buffer.from(image(rows, seed).buffer)],
+    });
+    const requests = [one('s1', 1, 3), one('s2', 3, 7), { ...one('s3', 1, 5), model_name: 'nope' }, one('s4', 2, 11)];
+    const stream = (client as any).ModelStreamInfer(new Metadata());
+    const responses: any[] = [];
+    const done = new Promise<number>((ok) => stream.on('status', (s: { code: number }) => ok(s.code)));
+    stream.on('data', (r: any) => responses.push(r));
+    for (const r of requests) stream.write(r);
+    stream.end();
+    expect(await done).toBe(status.OK);
+    expect(responses.map((r) => r.infer_response?.id ?? r.error_message)).toEqual(['s1', 's2', expect.stringMatching(/^MODEL_NOT_FOUND: model 'nope'/), 's4']);
+    // Each answer is what the unary call gives for the same request.
+    for (const i of [0, 1, 3]) {
+      const unary = await rpc('ModelInfer', requests[i]);
+      expect(responses[i].error_message).toBe('');
+      expect(responses[i].infer_response.outputs).toEqual(unary.outputs);
+      expect(Array.from(floatsFrom(responses[i].infer_response.raw_output_contents[0]))).toEqual(Array.from(floatsFrom(unary.raw_output_contents[0])));
+    }
+  });
+});

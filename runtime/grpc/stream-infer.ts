@@ -1,0 +1,54 @@
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import { ClinferError, isClinferError } from '../errors/index.js';
+import { grpcStatusFromError } from '../errors/grpc-status.js';
+import type { AppContext } from '../http/app-context.js';
+import { authorizeCall } from './grpc-access.js';
+import { modelInfer, type ModelInferRequest } from './model-infer.js';
+
+interface StreamResponse { error_message: string; infer_response?: unknown }
+
+/**
+ * ModelStreamInfer (Triton's bidirectional stream): each ModelInferRequest of the stream is one
+ * inference, exactly as ModelInfer (validation, scheduler, metrics, audit), and is answered by one
+ * ModelStreamInferResponse: `infer_response`, or `error_message` with the stream left open, as Triton
+ * does. Requests run concurrently; responses are written in the order the requests came, so a client
+ * sending a series (chunks of one signal) reads its answers in that order. The caller is
+ * authenticated once, when the stream opens; a refusal ends the stream with its status. When the client
+ * goes away, its queued requests are dropped, not run.
+ */
+export function modelStreamInfer(ctx: AppContext) {
+  return (call: ServerDuplexStream<ModelInferRequest, StreamResponse>) => {
+    const abort = new AbortController();
+    call.on('cancelled', () => abort.abort());
+    const fail = (error: unknown) => {
+      const known = isClinferError(error) ? error : new ClinferError('INTERNAL', 'internal error', { cause: error });
+      call.emit('error', { code: grpcStatusFromError(known), details: known.message, name: known.code, message: known.message });
+    };
+    const authorized = authorizeCall(ctx.config, ctx.auth, 'ModelStreamInfer', call, ctx.audit && ((error, who) => ctx.audit!.recordAccessDenied({
+      source: call.getPeer().replace(/:\d+$/, ''), caller: who?.name, method: 'ModelStreamInfer', route: 'ModelStreamInfer', status: grpcStatusFromError(error), code: error.code, transport: 'grpc',
+    })));
+    authorized.catch(fail);
+    // The answers, chained in request order.
+    let written: Promise<unknown> = authorized;
+    call.on('data', (req: ModelInferRequest) => {
+      const answer = authorized.then(async (identity) => {
+        const caller = identity?.name ?? 'anonymous';
+        const release = identity && ctx.rateLimiter && ctx.auth.enabled ? ctx.rateLimiter.admit(caller) : undefined;
+        try {
+          return { error_message: '', infer_response: await modelInfer(ctx, req, caller, { deadline: Infinity, signal: abort.signal }) };
+        } finally {
+          release?.();
+        }
+      }).catch((error: unknown): StreamResponse => {
+        if (!isClinferError(error)) ctx.log.error('internal error', { route: 'grpc stream', error: (error as Error)?.message?.split('\n')[0] });
+        return { error_message: isClinferError(error) ? `${error.code}: ${error.message}` : 'INTERNAL: internal error' };
+      });
+      written = Promise.all([written, answer]).then(([, response]) => {
+        if (!abort.signal.aborted && !call.writableEnded) call.write(response);
+      });
+    });
+    call.on('end', () => {
+      void written.then(() => call.end(), () => undefined);
+    });
+  };
+}
