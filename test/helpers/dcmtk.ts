@@ -164,7 +164,10 @@ export class StoreScp {
     const port = options.port ?? (await freePort());
     const aeTitle = options.aeTitle ?? 'STORESCP';
     const dir = mkdtempSync(join(tmpdir(), 'clinfer-storescp-'));
-    const child = spawnTracked('storescp', ['-aet', aeTitle, '-od', dir, '+xa', '+B', '-ta', '10', '-td', '10', String(port)]);
+    // storescp writes each file under its final name while receiving it: it writes into incoming/ and moves the
+    // file into `dir` once whole (-xcr runs after each file), so files() never lists a half-written one.
+    mkdirSync(join(dir, 'incoming'));
+    const child = spawnTracked('storescp', ['-aet', aeTitle, '-od', join(dir, 'incoming'), '-xcr', `mv '#p/#f' '${dir}/#f'`, '+xa', '+B', '-ta', '10', '-td', '10', String(port)]);
     const scp = new StoreScp(child, port, dir, aeTitle);
     try {
       await waitForPort(port, options.startTimeoutMs ?? 10_000);
@@ -177,7 +180,7 @@ export class StoreScp {
 
   /** Paths of the received files. */
   files(): string[] {
-    return readdirSync(this.dir).map((name) => join(this.dir, name));
+    return readdirSync(this.dir, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(this.dir, e.name));
   }
 
   /** Stops storescp; keepFiles leaves the folder for inspection. */
