@@ -100,7 +100,7 @@ describe('the web app in Chromium', { timeout: 180_000 }, () => {
     expect(await page.locator('#result-regulatory').textContent()).toBe('Not a medical device: research and demonstration use only, not for diagnostic use');
     expect(await page.locator('canvas.model-view').evaluate((c: any) => [c.width, c.height])).toEqual([28, 28]);
     await expect.poll(() => page.locator('#model-card').textContent()).toContain('NOT a medical device');
-    expect(await page.locator('#model-card').textContent()).toContain('roc auc 0.9643');
+    expect(await page.locator('#model-card').textContent()).toContain('ROC AUC 0.9643');
     await page.locator('#language').selectOption('de');
     await expect.poll(() => page.locator('#result-label').textContent()).toMatch(/(Keine Pneumonie|Pneumonie) \d+,\d %/);
     expect(await page.locator('h1').textContent()).toBe('clinfer: Inferenz im Browser');

@@ -89,6 +89,8 @@ const en = {
   previousFrame: 'Previous frame',
   nextFrame: 'Next frame',
   frameOf: (i: number, n: number) => `Frame ${i} of ${n}`,
+  /** Evaluation metrics by their bundle key; others are shown by their key (a code). */
+  metrics: { accuracy: 'accuracy', roc_auc: 'ROC AUC', sensitivity: 'sensitivity', specificity: 'specificity', split: 'test set' } as Record<string, string>,
   units: { a: 'years', '/min': '/min', 'mm[Hg]': 'mmHg', 'mg/dL': 'mg/dL', mm: 'mm' } as Record<string, string>,
   errors: {
     INVALID_IMAGE: 'The file could not be read as an image.',
@@ -204,6 +206,7 @@ const fr: Texts = {
   previousFrame: 'Image précédente',
   nextFrame: 'Image suivante',
   frameOf: (i, n) => `Image ${i} sur ${n}`,
+  metrics: { accuracy: 'exactitude', roc_auc: 'ROC AUC', sensitivity: 'sensibilité', specificity: 'spécificité', split: 'jeu de test' },
   units: { a: 'ans', '/min': '/min', 'mm[Hg]': 'mmHg', 'mg/dL': 'mg/dL', mm: 'mm' },
   errors: {
     INVALID_IMAGE: "Le fichier n'a pas pu être lu comme une image.",
@@ -317,6 +320,7 @@ const de: Texts = {
   previousFrame: 'Vorheriges Bild',
   nextFrame: 'Nächstes Bild',
   frameOf: (i, n) => `Bild ${i} von ${n}`,
+  metrics: { accuracy: 'Genauigkeit', roc_auc: 'ROC AUC', sensitivity: 'Sensitivität', specificity: 'Spezifität', split: 'Testsatz' },
   units: { a: 'Jahre', '/min': '/min', 'mm[Hg]': 'mmHg', 'mg/dL': 'mg/dL', mm: 'mm' },
   errors: {
     INVALID_IMAGE: 'Die Datei konnte nicht als Bild gelesen werden.',

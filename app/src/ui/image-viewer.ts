@@ -149,6 +149,8 @@ export class ImageViewer {
       const windowed = this.#header ? (x: number) => x : linear(this.#window);
       canvas.width = image.width;
       canvas.height = image.height;
+      // Every pixel drawn; a small image is shown larger (pixelated), a large one fits the column.
+      canvas.style.width = `${Math.max(image.width, 384)}px`;
       const context = canvas.getContext('2d');
       if (!context) return;
       const pixels = context.createImageData(image.width, image.height);
