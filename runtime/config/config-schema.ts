@@ -35,6 +35,11 @@ const dicomDestination = z.discriminatedUnion('kind', [
     port: z.number().int().min(1).max(65535),
     calledAeTitle: aeTitle,
     callingAeTitle: aeTitle.default('CLINFER'),
+    /** DICOM TLS: set, the association runs over TLS and the peer's certificate must chain to this CA (PEM). */
+    tlsCaFile: z.string().min(1).optional(),
+    /** Our client certificate and key (PEM), for an SCP that requires one. */
+    tlsCertFile: z.string().min(1).optional(),
+    tlsKeyFile: z.string().min(1).optional(),
   }),
 ]);
 export type DicomRoute = z.infer<typeof dicomRoute>;
@@ -234,6 +239,11 @@ export const configSchema = z.strictObject({
     allowedCallingAeTitles: z.array(aeTitle).default([]),
     maxInstancesPerAssociation: z.number().int().min(1).default(5000),
     maxBytesPerAssociation: z.number().int().min(1024).default(4 * 1024 * 1024 * 1024),
+    /** DICOM TLS (PS3.15 B.1): certificate and key (PEM); set, the SCP accepts TLS connections only. */
+    tlsCertFile: z.string().min(1).optional(),
+    tlsKeyFile: z.string().min(1).optional(),
+    /** Set, a client certificate chaining to this CA (PEM) is required at the TLS handshake. */
+    tlsClientCaFile: z.string().min(1).optional(),
   }).optional(),
   /** Where DICOM results (SR) go: STOW-RS endpoints and C-STORE SCPs, each by name. */
   dicomDestinations: z.array(dicomDestination).default([]),
@@ -276,6 +286,14 @@ export const configRules = (c: z.infer<typeof configSchema>): [string, string] |
   if (admin?.tlsClientCaFile && !admin.tlsCertFile) return ['adminListener.tlsClientCaFile', 'mutual TLS on the admin listener needs its tlsCertFile and tlsKeyFile too'];
   if (admin && c.modelControlMode === 'none') return ['adminListener', "the admin listener serves model control, which modelControlMode 'none' turns off"];
   if (admin && admin.port !== 0 && admin.port === c.port) return ['adminListener.port', 'the admin listener needs a port of its own'];
+  const scp = c.dicomScp;
+  if (scp && (scp.tlsCertFile === undefined) !== (scp.tlsKeyFile === undefined)) return ['dicomScp.tlsKeyFile', 'DICOM TLS on the SCP needs both tlsCertFile and tlsKeyFile'];
+  if (scp?.tlsClientCaFile && !scp.tlsCertFile) return ['dicomScp.tlsClientCaFile', 'client certificates on the SCP need its tlsCertFile and tlsKeyFile too'];
+  for (const [i, d] of c.dicomDestinations.entries()) {
+    if (d.kind !== 'cstore') continue;
+    if ((d.tlsCertFile === undefined) !== (d.tlsKeyFile === undefined)) return [`dicomDestinations.${i}.tlsKeyFile`, 'a client certificate needs both tlsCertFile and tlsKeyFile'];
+    if (d.tlsCertFile && !d.tlsCaFile) return [`dicomDestinations.${i}.tlsCaFile`, 'DICOM TLS to a destination is turned on by tlsCaFile (the CA its certificate must chain to); a client certificate alone does not'];
+  }
   const destinations = new Set(c.dicomDestinations.map((d) => d.name));
   if (destinations.size !== c.dicomDestinations.length) return ['dicomDestinations', 'two destinations have the same name'];
   const names = new Set(c.apiKeys.map((k) => k.name));

@@ -142,6 +142,7 @@ export async function startDicomNode(deps: { config: Config; repository: ModelRe
       scp = await startDimseScp({
         aeTitle: s.aeTitle, host: s.host, port: s.port, allowedCallingAeTitles: s.allowedCallingAeTitles,
         maxInstancesPerAssociation: s.maxInstancesPerAssociation, maxBytesPerAssociation: s.maxBytesPerAssociation,
+        ...(s.tlsCertFile && s.tlsKeyFile ? { tls: { certFile: s.tlsCertFile, keyFile: s.tlsKeyFile, clientCaFile: s.tlsClientCaFile } } : {}),
         log,
         // Each instance is on disk before its C-STORE success; it leaves the inbox once its study's results are queued.
         persistInstance: async (bytes) => {

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { createLogger, type Logger } from '../log/logger.js';
 import type { InstanceOutcome, SendReport } from './destination.js';
+import { DICOM_TLS_CIPHERS, DICOM_TLS_MIN_VERSION, type TlsKeyMaterial } from './dicom-tls.js';
 import { dimse, isStoreSuccess, type DimseAssociation, type DimseCStoreRequest } from './dimse-library.js';
 import { PacsError, failureCode } from './pacs-error.js';
 import { readPart10, type Part10View } from './part10.js';
@@ -18,6 +19,11 @@ export interface CStoreScuOptions {
   readonly callingAeTitle: string;
   /** For the whole exchange: connect, associate, every C-STORE, release. */
   readonly timeoutMs: number;
+  /**
+   * DICOM TLS (PS3.15 B.1 / B.10): TLS 1.2 or later, BCP 195 suites; the peer's certificate must chain to
+   * `ca` and name `host` (DNS or IP subject alternative name); `cert` and `key` are presented when asked for.
+   */
+  readonly tls?: TlsKeyMaterial;
   readonly log?: Logger;
 }
 
@@ -32,7 +38,7 @@ export async function sendCStore(instances: readonly Uint8Array[], options: CSto
   const log = options.log ?? createLogger('silent');
   const views = instances.map((bytes) => readPart10(bytes));
   if (instances.length === 0) return { outcomes: [] };
-  const peer = `${options.calledAeTitle}@${options.host}:${options.port}`;
+  const peer = `${options.calledAeTitle}@${options.host}:${options.port}${options.tls ? ' (TLS)' : ''}`;
 
   return new Promise<SendReport>((resolve, reject) => {
     const client = new Client();
@@ -99,6 +105,13 @@ export async function sendCStore(instances: readonly Uint8Array[], options: CSto
         connectTimeout: options.timeoutMs,
         associationTimeout: options.timeoutMs,
         pduTimeout: options.timeoutMs,
+        // dcmjs-dimse hands these to tls.connect (which verifies the peer against `ca` and `host`).
+        ...(options.tls ? { securityOptions: { ...options.tls, rejectUnauthorized: true, minVersion: DICOM_TLS_MIN_VERSION, ciphers: DICOM_TLS_CIPHERS } } : {}),
+      });
+      // dcmjs-dimse re-wraps socket errors without their code; the TLS ones (an untrusted certificate, a
+      // refused client certificate) are only told apart by it, so it is read from the socket itself.
+      (client as unknown as { network?: { socket?: Socket } }).network?.socket?.once('error', (error: NodeJS.ErrnoException) => {
+        if (failure?.code === 'PACS_NETWORK' && typeof error.code === 'string') failure = new PacsError('PACS_NETWORK', `network error with ${peer}: ${error.code}`, { cause: error });
       });
     } catch (error) {
       failure = new PacsError('PACS_NETWORK', `could not connect to ${peer}: ${networkCause(error as Error)}`, { cause: error });

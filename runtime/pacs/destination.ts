@@ -53,4 +53,9 @@ export interface CStoreDestinationConfig {
   readonly calledAeTitle: string;
   readonly callingAeTitle: string;
   readonly timeoutMs: number;
+  /** DICOM TLS: set, the association runs over TLS and the peer's certificate must chain to this CA (PEM). */
+  readonly tlsCaFile?: string | undefined;
+  /** Our client certificate and key (PEM), for a peer that requires one; only with tlsCaFile. */
+  readonly tlsCertFile?: string | undefined;
+  readonly tlsKeyFile?: string | undefined;
 }

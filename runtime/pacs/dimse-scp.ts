@@ -1,8 +1,11 @@
+import { unwatchFile, watchFile } from 'node:fs';
 import type { Server as NetServer } from 'node:net';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import { createLogger, type Logger } from '../log/logger.js';
 import { failureCode } from './pacs-error.js';
 import { DEFAULT_TRANSFER_SYNTAXES } from './uids.js';
 import { dimse } from './dimse-library.js';
+import { DICOM_TLS_CIPHERS, DICOM_TLS_MIN_VERSION, readScpTls, type ScpTlsFiles, type TlsKeyMaterial } from './dicom-tls.js';
 import { createStorageScpClass, type ScpShared } from './storage-scp.js';
 import type { NegotiationPolicy } from './scp-negotiation.js';
 
@@ -63,6 +66,15 @@ export interface DimseScpOptions {
    * A rejection answers the C-STORE "processing failure" (0x0110).
    */
   readonly persistInstance?: (part10: Uint8Array) => Promise<string>;
+  /**
+   * DICOM TLS (PS3.15 B.1 / B.10): only TLS connections are accepted, TLS 1.2 or later with the BCP 195
+   * suites. With clientCaFile, a client without a certificate chaining to it fails the handshake, before any
+   * association; AE title checks apply as without TLS. The files are read at start (CONFIG_INVALID when
+   * unreadable) and again when they change, so certificates rotate without a restart.
+   */
+  readonly tls?: ScpTlsFiles;
+  /** Names the settings in CONFIG_INVALID messages; default 'dicomScp'. */
+  readonly settingPrefix?: string;
   readonly log?: Logger;
 }
 
@@ -71,6 +83,8 @@ export interface DimseScp {
   readonly host: string;
   /** The bound port (the real one when options.port was 0). */
   readonly port: number;
+  /** Whether the SCP speaks DICOM TLS, and whether it requires client certificates. */
+  readonly tls: 'off' | 'server-certificate' | 'client-certificate-required';
   /** Stops listening, drops open associations (their callbacks fire as 'aborted'), waits for running callbacks. */
   close(): Promise<void>;
 }
@@ -102,7 +116,14 @@ export async function startDimseScp(options: DimseScpOptions): Promise<DimseScp>
 
   const server = new dimse.Server(createStorageScpClass(shared));
   const idleTimeout = options.idleTimeoutMs ?? 60_000;
-  const listenOptions = { connectTimeout: idleTimeout, pduTimeout: idleTimeout, associationTimeout: options.associationTimeoutMs ?? 30_000 };
+  const material = options.tls ? readScpTls(options.tls, options.settingPrefix ?? 'dicomScp') : undefined;
+  const listenOptions = {
+    connectTimeout: idleTimeout,
+    pduTimeout: idleTimeout,
+    associationTimeout: options.associationTimeoutMs ?? 30_000,
+    // dcmjs-dimse makes a tls.Server with these (key, cert, ca, requestCert, rejectUnauthorized, versions, ciphers).
+    ...(material ? { securityOptions: { ...secureContextOptions(material), requestCert: material.ca !== undefined, rejectUnauthorized: material.ca !== undefined } } : {}),
+  };
   await new Promise<void>((resolve, reject) => {
     const onError = (error: Error) => reject(error);
     server.once('networkError', onError);
@@ -118,15 +139,19 @@ export async function startDimseScp(options: DimseScpOptions): Promise<DimseScp>
   const netServer = innerNetServer(server);
   const address = netServer.address();
   const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? 0);
-  log.info('pacs.scp.listening', { aeTitle: options.aeTitle, host, port });
+  const tls = !material ? 'off' : material.ca ? 'client-certificate-required' : 'server-certificate';
+  const stopWatching = options.tls ? watchTlsFiles(netServer as TlsServer, options.tls, options.settingPrefix ?? 'dicomScp', log) : () => {};
+  log.info('pacs.scp.listening', { aeTitle: options.aeTitle, host, port, tls });
 
   let closing: Promise<void> | undefined;
   return {
     aeTitle: options.aeTitle,
     host,
     port,
+    tls,
     close() {
       closing ??= (async () => {
+        stopWatching();
         const closed = new Promise<void>((resolve) => (netServer.listening ? netServer.once('close', () => resolve()) : resolve()));
         server.close();
         await closed;
@@ -136,6 +161,32 @@ export async function startDimseScp(options: DimseScpOptions): Promise<DimseScp>
       return closing;
     },
   };
+}
+
+function secureContextOptions(material: TlsKeyMaterial) {
+  return { ...material, minVersion: DICOM_TLS_MIN_VERSION, ciphers: DICOM_TLS_CIPHERS } as const;
+}
+
+/**
+ * Logs refused handshakes (no or untrusted client certificate, plain TCP, old protocol: by OpenSSL's reason
+ * code only) and reloads the certificate, key and CA when their files change (a failed reload keeps the old).
+ */
+function watchTlsFiles(server: TlsServer, files: ScpTlsFiles, prefix: string, log: Logger): () => void {
+  server.on('tlsClientError', (error: Error, socket: TLSSocket) => {
+    log.warn('pacs.scp.tls_refused', { reason: failureCode(error) });
+    socket.destroy();
+  });
+  const paths = [files.certFile, files.keyFile, ...(files.clientCaFile ? [files.clientCaFile] : [])];
+  const reload = () => {
+    try {
+      server.setSecureContext(secureContextOptions(readScpTls(files, prefix)));
+      log.info('pacs.scp.tls_reloaded', { files: paths.length });
+    } catch (error) {
+      log.error('pacs.scp.tls_reload_failed', { reason: (error as Error).message });
+    }
+  };
+  for (const path of paths) watchFile(path, { interval: 1000 }, reload);
+  return () => paths.forEach((path) => unwatchFile(path, reload));
 }
 
 /** dcmjs-dimse keeps its net.Server in a field it does not type; we need it for the bound port and close. */

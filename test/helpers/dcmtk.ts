@@ -48,6 +48,8 @@ export interface PeerOptions {
   readonly calledAeTitle: string;
   readonly callingAeTitle?: string;
   readonly timeoutMs?: number;
+  /** DCMTK's TLS options, e.g. ['+tls', key, cert, '+cf', ca] or ['+tla'] (before the peer's address). */
+  readonly tlsArgs?: readonly string[];
 }
 
 /** Network timeouts for the tool itself (seconds), under the process timeout. */
@@ -58,7 +60,7 @@ function networkArgs(timeoutMs: number): string[] {
 
 export function echoscu(peer: PeerOptions): Promise<ToolResult> {
   const timeoutMs = peer.timeoutMs ?? 15_000;
-  return runTool('echoscu', [...networkArgs(timeoutMs), '-aet', peer.callingAeTitle ?? 'ECHOSCU', '-aec', peer.calledAeTitle, peer.host ?? '127.0.0.1', String(peer.port)], timeoutMs);
+  return runTool('echoscu', [...networkArgs(timeoutMs), '-aet', peer.callingAeTitle ?? 'ECHOSCU', '-aec', peer.calledAeTitle, ...(peer.tlsArgs ?? []), peer.host ?? '127.0.0.1', String(peer.port)], timeoutMs);
 }
 
 export interface StorescuOptions extends PeerOptions {
@@ -83,6 +85,7 @@ export function storescu(options: StorescuOptions): Promise<ToolResult> {
     ...(options.noHalt ? ['-nh'] : []),
     ...(options.abort ? ['--abort'] : []),
     ...(options.verbose ? ['-v'] : []),
+    ...(options.tlsArgs ?? []),
     options.host ?? '127.0.0.1', String(options.port),
     ...options.files,
   ];
@@ -160,14 +163,15 @@ export class StoreScp {
     this.#child = child;
   }
 
-  static async start(options: { aeTitle?: string; port?: number; startTimeoutMs?: number } = {}): Promise<StoreScp> {
+  /** tlsArgs: DCMTK's TLS options, e.g. ['+tls', key, cert, '+cf', ca] (storescp then requires a client certificate). */
+  static async start(options: { aeTitle?: string; port?: number; startTimeoutMs?: number; tlsArgs?: readonly string[] } = {}): Promise<StoreScp> {
     const port = options.port ?? (await freePort());
     const aeTitle = options.aeTitle ?? 'STORESCP';
     const dir = mkdtempSync(join(tmpdir(), 'clinfer-storescp-'));
     // storescp writes each file under its final name while receiving it: it writes into incoming/ and moves the
     // file into `dir` once whole (-xcr runs after each file), so files() never lists a half-written one.
     mkdirSync(join(dir, 'incoming'));
-    const child = spawnTracked('storescp', ['-aet', aeTitle, '-od', join(dir, 'incoming'), '-xcr', `mv '#p/#f' '${dir}/#f'`, '+xa', '+B', '-ta', '10', '-td', '10', String(port)]);
+    const child = spawnTracked('storescp', ['-aet', aeTitle, '-od', join(dir, 'incoming'), '-xcr', `mv '#p/#f' '${dir}/#f'`, '+xa', '+B', '-ta', '10', '-td', '10', ...(options.tlsArgs ?? []), String(port)]);
     const scp = new StoreScp(child, port, dir, aeTitle);
     try {
       await waitForPort(port, options.startTimeoutMs ?? 10_000);
