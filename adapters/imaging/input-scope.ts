@@ -113,7 +113,8 @@ export function checkInputScope(scope: InputScope | undefined, facts: ImageFacts
     const years = header ? ageInYears(header) : undefined;
     if (years === undefined) unknown('patient_age', "Patient's age", expected);
     else if ((ages.min !== undefined && years < ages.min) || (ages.max !== undefined && Math.floor(years) > ages.max)) {
-      outOfScope.push({ condition: 'patient_age', message: `the patient's age, ${describeAge(years)}, is outside the ${expected} the model was made for` });
+      // The age itself stays out of the message: messages reach logs and dead-letter reasons (no patient data there).
+      outOfScope.push({ condition: 'patient_age', message: `the patient's age is outside the ${expected} the model was made for` });
     }
   }
   return { outOfScope, notChecked };
@@ -142,12 +143,6 @@ function dateOf(value: string | undefined): { y: number; m: number; d: number; k
   const [y, m, d] = [Number(match[1]), Number(match[2]), Number(match[3])];
   if (m < 1 || m > 12 || d < 1 || d > 31) return undefined;
   return { y, m, d, key: y * 10000 + m * 100 + d };
-}
-
-function describeAge(years: number): string {
-  if (years >= 2) return `${Math.floor(years)} years`;
-  const months = Math.floor(years * 12 + 1e-9);
-  return months >= 1 ? `${months} months` : `${Math.floor(years * 365.25)} days`;
 }
 
 /** The refusal text: each failed condition, joined. */

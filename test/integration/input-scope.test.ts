@@ -64,11 +64,11 @@ describe('input scope of the demo chest X-ray model', () => {
 
   it('refuses an adult chest DX, a lateral view, a spine and a 16x16 image, each naming its condition', async () => {
     const cases = [
-      { file: chestRadiograph({ modality: 'DX', age: '047Y' }), message: "the patient's age, 47 years, is outside the 1 to 5 years the model was made for" },
+      { file: chestRadiograph({ modality: 'DX', age: '047Y' }), message: "the patient's age is outside the 1 to 5 years the model was made for" },
       { file: chestRadiograph({ viewPosition: 'LL' }), message: 'View Position LL is not among AP, PA' },
       { file: chestRadiograph({ bodyPart: 'CSPINE' }), message: 'Body Part Examined CSPINE is not among CHEST' },
       { file: chestRadiograph({ size: 16 }), message: 'the image is 16x16 (columns x rows), smaller than the 28x28 the model was made for' },
-      { file: chestRadiograph({ age: '006M' }), message: "the patient's age, 6 months, is outside the 1 to 5 years" },
+      { file: chestRadiograph({ age: '006M' }), message: "the patient's age is outside the 1 to 5 years" },
     ];
     for (const c of cases) {
       const res = await post(server, c.file, 'application/dicom');
@@ -81,7 +81,7 @@ describe('input scope of the demo chest X-ray model', () => {
     const res = await post(server, readFileSync(join(FIXTURES, 'dicom/pydicom/dicomdir_cr_ct_mr/77654033_CR1_6154')), 'application/dicom');
     expect(res.status).toBe(422);
     const { error } = (await res.json()) as { error: string };
-    for (const part of ['Body Part Examined CSPINE is not among CHEST', 'View Position LL is not among AP, PA', 'smaller than the 28x28', "the patient's age, 47 years"]) expect(error).toContain(part);
+    for (const part of ['Body Part Examined CSPINE is not among CHEST', 'View Position LL is not among AP, PA', 'smaller than the 28x28', "the patient's age is outside"]) expect(error).toContain(part);
   });
 
   it('answers a PNG (no DICOM header): the header conditions are listed as not checked, the size applies', async () => {

@@ -50,7 +50,7 @@ describe('logs', () => {
     const lines: string[] = [];
     const archive = await StoreScp.start({ aeTitle: 'ARCHIVE' });
     const dicom = await startTestServer(DEMO_MODELS, {
-      dicomRoutes: [{ model: 'chest-xray-pneumonia', modality: ['CR', 'MR'] }],
+      dicomRoutes: [{ model: 'chest-xray-pneumonia', modality: ['CR', 'MR', 'DX'] }],
       dicomScp: { aeTitle: 'CLINFER', port: 0 },
       dicomDestinations: [{ name: 'archive', kind: 'cstore', host: '127.0.0.1', port: archive.port, calledAeTitle: 'ARCHIVE' }],
       outboxDir: mkdtempSync(join(tmpdir(), 'clinfer-outbox-')),
@@ -60,18 +60,20 @@ describe('logs', () => {
       const dir = join(FIXTURES, 'dicom/pydicom');
       // Patient "Doe^Archibald", ID 77654033 (CR, out of the model's scope); "CompressedSamples^MR1" (MR_truncated);
       // both accepted, then set aside in dead-letter. "Test^Child", SCOPE-1: a chest CR the model takes (an SR).
-      const files = [join(dir, 'dicomdir_cr_ct_mr/77654033_CR1_6154'), join(dir, 'MR_truncated.dcm'), join(FIXTURES, 'dicom-scope/chest-cr-paediatric.dcm')];
+      // An adult chest DX (Patient's Age 047Y): out of the model's paediatric scope, and its age in no log line.
+      const files = [join(dir, 'dicomdir_cr_ct_mr/77654033_CR1_6154'), join(dir, 'MR_truncated.dcm'), join(FIXTURES, 'dicom-scope/chest-cr-paediatric.dcm'), join(FIXTURES, 'dicom-scope/chest-dx-adult.dcm')];
       const boundary = 'b';
       const body = Buffer.concat([...files.flatMap((f) => [Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), readFileSync(f), Buffer.from('\r\n')]), Buffer.from(`--${boundary}--\r\n`)]);
       expect((await fetch(`${dicom.url}/dicomweb/studies`, { method: 'POST', body, headers: { 'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}` } })).status).toBe(200);
       for (const f of files) await fetch(`${dicom.url}/v1/models/chest-xray-pneumonia/predict`, { method: 'POST', body: readFileSync(f), headers: { 'content-type': 'application/dicom' } });
       expect((await storescu({ port: dicom.dicomPort!, calledAeTitle: 'CLINFER', files: [join(dir, 'dicomdir_cr_ct_mr/77654033_CR2_6247')] })).code).toBe(0);
       const end = Date.now() + 20_000;
-      // One SR (the chest CR); CR1, CR2 (one study, out of scope) and the truncated MR go to dead-letter.
+      // One SR (the chest CR); CR1, CR2 (one study, out of scope), the truncated MR and the adult DX go to dead-letter.
       const deadLettered = () => lines.filter((l) => l.includes('moved to dead-letter')).length;
-      while ((archive.files().length < 1 || deadLettered() < 3) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+      while ((archive.files().length < 1 || deadLettered() < 4) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
       expect(archive.files().length).toBe(1);
-      expect(deadLettered()).toBe(3);
+      expect(deadLettered()).toBe(4);
+      expect(lines.some((l) => l.includes('OUT_OF_SCOPE') && l.includes("patient's age"))).toBe(true);
     } finally {
       await dicom.close();
       await archive.stop();
@@ -79,6 +81,7 @@ describe('logs', () => {
     const all = lines.join('\n');
     expect(all).toMatch(/pacs.delivery.delivered/);
     expect(all).not.toMatch(/Doe|Archibald|77654033|CompressedSamples|4MR1|Test\^Child|SCOPE-1/i);
+    expect(all).not.toMatch(/047Y|47 years/);
     expect(all).not.toMatch(/\d+\.\d+\.\d+\.\d+\.\d+\.\d+\.\d+\.\d+/);
   });
 });
