@@ -8,6 +8,13 @@ import { modelInfer, type ModelInferRequest } from './model-infer.js';
 interface StreamResponse { error_message: string; infer_response?: unknown }
 
 /**
+ * Requests of one stream accepted and not yet answered. Past this the stream is paused (HTTP/2 flow
+ * control then holds the client back): answers wait for the earliest request, so without a bound a
+ * fast writer behind one slow request would pile up answers in memory.
+ */
+export const STREAM_MAX_IN_FLIGHT = 64;
+
+/**
  * ModelStreamInfer (Triton's bidirectional stream): each ModelInferRequest of the stream is one
  * inference, exactly as ModelInfer (validation, scheduler, metrics, audit), and is answered by one
  * ModelStreamInferResponse: `infer_response`, or `error_message` with the stream left open, as Triton
@@ -30,7 +37,9 @@ export function modelStreamInfer(ctx: AppContext) {
     authorized.catch(fail);
     // The answers, chained in request order.
     let written: Promise<unknown> = authorized;
+    let inFlight = 0;
     call.on('data', (req: ModelInferRequest) => {
+      if (++inFlight >= STREAM_MAX_IN_FLIGHT) call.pause();
       const answer = authorized.then(async (identity) => {
         const caller = identity?.name ?? 'anonymous';
         const release = identity && ctx.rateLimiter && ctx.auth.enabled ? ctx.rateLimiter.admit(caller) : undefined;
@@ -45,6 +54,7 @@ export function modelStreamInfer(ctx: AppContext) {
       });
       written = Promise.all([written, answer]).then(([, response]) => {
         if (!abort.signal.aborted && !call.writableEnded) call.write(response);
+        if (--inFlight < STREAM_MAX_IN_FLIGHT && call.isPaused()) call.resume();
       });
     });
     call.on('end', () => {
