@@ -282,6 +282,41 @@ describe('the clinician’s web app: keyboard, screen reader, languages, scope, 
     });
   }
 
+  it('the whole image: frames of a multi-frame file by keyboard, window/level with the mouse', async () => {
+    const { page } = browser;
+    await page.goto(`${server.url}/app/?model=${XRAY}&lang=en`);
+    await page.locator('#drop-zone').waitFor();
+    await tabTo(page, 'drop-zone');
+    await chooseFileWithKeyboard(page, 'two-frames.dcm', readDicomFixture('SC_rgb_rle_2frame.dcm'));
+    await page.locator('#frame-label').waitFor();
+    expect(await page.locator('#frame-label').textContent()).toBe('Frame 1 of 2');
+    expect(await page.locator('#header-frames').textContent()).toBe('2');
+    await tabTo(page, 'full-image');
+    await page.keyboard.press('PageDown');
+    await expect.poll(() => page.locator('#frame-label').textContent()).toBe('Frame 2 of 2');
+    expect(await activeId(page), 'the focus stays on the image').toBe('full-image');
+    await expect.poll(() => page.locator('#full-image').getAttribute('aria-label')).toContain('frame 2 of 2');
+    await page.keyboard.press('PageUp');
+    await expect.poll(() => page.locator('#frame-label').textContent()).toBe('Frame 1 of 2');
+
+    await page.goto(`${server.url}/app/?model=${XRAY}&lang=en`);
+    await page.locator('#file-input').setInputFiles({ name: 'chest.dcm', mimeType: 'application/dicom', buffer: CHEST });
+    await page.locator('#full-image').waitFor();
+    await expect.poll(async () => Number(await page.locator('#window-width').inputValue())).toBeGreaterThan(0);
+    const before = { centre: Number(await page.locator('#window-centre').inputValue()), width: Number(await page.locator('#window-width').inputValue()) };
+    const box = (await page.locator('#full-image').boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2 + 40, box.y + box.height / 2 + 20, { steps: 4 });
+    await page.mouse.up();
+    const after = { centre: Number(await page.locator('#window-centre').inputValue()), width: Number(await page.locator('#window-width').inputValue()) };
+    expect(after.width, 'dragging right widens the window').toBeGreaterThan(before.width);
+    expect(after.centre, 'dragging down lowers the centre').toBeLessThan(before.centre);
+    await page.locator('#window-preset').selectOption('full');
+    // The synthetic chest CR holds 900..3000 (12-bit): the full range is about that.
+    await expect.poll(async () => Number(await page.locator('#window-width').inputValue())).toBeGreaterThan(2000);
+  });
+
   it('axe-core finds no violation in any state, in any language', () => {
     figures.axeStates = Object.keys(axe).length;
     figures.axeViolations = Object.values(axe).reduce((n, v) => n + v.length, 0);
