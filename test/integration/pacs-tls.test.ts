@@ -12,6 +12,8 @@ import { PacsError } from '../../runtime/pacs/pacs-error.js';
 import { readPart10 } from '../../runtime/pacs/part10.js';
 import { StoreScp, dcmtkAvailable, echoscu, storescu } from '../helpers/dcmtk.js';
 import { requirePeer } from '../helpers/peers.js';
+import { DEMO_MODELS, FIXTURES as ALL_FIXTURES, startTestServer } from '../helpers/server.js';
+import type { ClinferServer } from '../../runtime/server.js';
 import { makePki } from '../helpers/pki.js';
 
 /**
@@ -259,4 +261,34 @@ describe('C-STORE destination with DICOM TLS, to storescp +tls (which requires a
     expect(error).toBeInstanceOf(PacsError);
     expect(archive.files()).toHaveLength(1);
   }, 20_000);
+});
+
+describe('clinfer configured for DICOM TLS both ways (dicomScp and a cstore destination)', () => {
+  // A paediatric frontal chest CR, as the demo model was made for (synthetic).
+  const CHEST = join(ALL_FIXTURES, 'dicom-scope/chest-cr-paediatric.dcm');
+  let archive: StoreScp;
+  let server: ClinferServer;
+
+  beforeAll(async () => {
+    archive = await StoreScp.start({ aeTitle: 'ARCHIVE', tlsArgs: ['+tls', pki.serverKey, pki.serverCert, '+cf', pki.ca] });
+    server = await startTestServer(DEMO_MODELS, {
+      dicomRoutes: [{ model: 'chest-xray-pneumonia', modality: ['CR'] }],
+      dicomScp: { aeTitle: 'CLINFER', port: 0, tlsCertFile: pki.serverCert, tlsKeyFile: pki.serverKey, tlsClientCaFile: pki.ca },
+      dicomDestinations: [{ name: 'archive', kind: 'cstore', host: '127.0.0.1', port: archive.port, calledAeTitle: 'ARCHIVE', tlsCaFile: pki.ca, tlsCertFile: pki.clientCert, tlsKeyFile: pki.clientKey }],
+      dicomStudySettleMs: 200,
+      deliveryRetry: { initialMs: 50, maxMs: 500 },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await server?.close();
+    await archive?.stop();
+  });
+
+  it('receives a CR from storescu +tls and sends its SR to storescp +tls', async () => {
+    expect((await storescu({ port: server.dicomPort!, calledAeTitle: 'CLINFER', files: [CHEST] })).code).not.toBe(0);
+    const result = await storescu({ port: server.dicomPort!, calledAeTitle: 'CLINFER', files: [CHEST], tlsArgs: withClientCert() });
+    expect(result.code, result.stderr).toBe(0);
+    const isSr = (file: string) => readPart10(new Uint8Array(readFileSync(file))).sopClassUid.startsWith('1.2.840.10008.5.1.4.1.1.88.');
+    await until(() => archive.files().some(isSr), 30_000, 'the SR in the TLS archive');
+  }, 60_000);
 });
