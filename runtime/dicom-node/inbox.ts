@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { ClinferError } from '../errors/index.js';
 import { syncDir, writeDurably } from '../pacs/durable-file.js';
 
 /** Why an instance was set aside: written beside it in dead-letter/ (no patient data: the study is hashed). */
@@ -57,14 +58,23 @@ export class Inbox {
     for (const name of await readdir(this.#tmp)) await rm(join(this.#tmp, name), { force: true, recursive: true });
   }
 
-  /** Writes one Part 10 instance durably; resolves with its path. */
+  /**
+   * Writes one Part 10 instance durably; resolves with its path. A write that fails (disk full, read-only
+   * or unwritable folder) is INBOX_UNAVAILABLE: the instance was not accepted and the sender must keep it.
+   */
   async put(bytes: Uint8Array): Promise<string> {
     const name = `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}.dcm`;
     const temporary = join(this.#tmp, name);
-    await writeDurably(temporary, bytes);
     const path = join(this.#dir, name);
-    await rename(temporary, path);
-    await syncDir(this.#dir);
+    try {
+      await writeDurably(temporary, bytes);
+      await rename(temporary, path);
+      await syncDir(this.#dir);
+    } catch (error) {
+      await rm(temporary, { force: true }).catch(() => undefined);
+      const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
+      throw new ClinferError('INBOX_UNAVAILABLE', `the DICOM inbox cannot be written (${code}); the instance was not stored: send it again later`, { cause: error });
+    }
     return path;
   }
 
