@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { credentials, Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadInferenceProto } from '../../runtime/grpc/grpc-server.js';
+import { STREAM_MAX_IN_FLIGHT } from '../../runtime/grpc/stream-infer.js';
 import type { ClinferServer } from '../../runtime/server.js';
 import { floatsFrom } from '../helpers/binary.js';
 import { metricValue } from '../helpers/metrics.js';
@@ -292,4 +293,17 @@ describe('ModelStreamInfer (bidirectional stream)', () => {
       expect(Array.from(floatsFrom(responses[i].infer_response.raw_output_contents[0]))).toEqual(Array.from(floatsFrom(unary.raw_output_contents[0])));
     }
   });
+
+  it(`answers every request of a stream that writes past ${STREAM_MAX_IN_FLIGHT} in flight (paused, then resumed), in order`, async () => {
+    const count = STREAM_MAX_IN_FLIGHT * 3;
+    const stream = (client as any).ModelStreamInfer(new Metadata());
+    const ids: string[] = [];
+    const done = new Promise<number>((ok) => stream.on('status', (s: { code: number }) => ok(s.code)));
+    stream.on('data', (r: any) => ids.push(r.infer_response?.id ?? r.error_message));
+    const body = Buffer.from(image(1).buffer);
+    for (let i = 0; i < count; i++) stream.write({ model_name: 'chest-xray-pneumonia', id: `r${i}`, inputs: [{ name: 'image', datatype: 'FP32', shape: [1, 1, 28, 28] }], raw_input_contents: [body] });
+    stream.end();
+    expect(await done).toBe(status.OK);
+    expect(ids).toEqual(Array.from({ length: count }, (_, i) => `r${i}`));
+  }, 60_000);
 });
