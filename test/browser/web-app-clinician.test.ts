@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClinferServer } from '../../runtime/server.js';
 import { chestRadiograph } from '../fixtures/dicom-scope/chest.js';
 import { launchChromium, type BrowserSession } from '../helpers/chromium.js';
-import { ROOT, startTestServer, TempRepository } from '../helpers/server.js';
+import { DEMO_MODELS, ROOT, startTestServer, TempRepository } from '../helpers/server.js';
 import { ensureAppBuilt } from './build-app.js';
 import { startHostPage, type HostPage } from './host-page.js';
 import { readDicomFixture } from './image-fixtures.js';
@@ -19,6 +19,7 @@ import { readDicomFixture } from './image-fixtures.js';
  */
 const XRAY = 'chest-xray-pneumonia';
 const HEART = 'heart-disease-risk';
+const XRAY_WARN = 'chest-xray-warn';
 const LANGUAGES = ['en', 'fr', 'de'] as const;
 type Lang = (typeof LANGUAGES)[number];
 const ARTIFACTS = join(ROOT, 'test/browser/artifacts');
@@ -30,7 +31,7 @@ const MR = readDicomFixture('MR_small.dcm');
 
 /** Words that are the same in the three languages (names, codes, units, cognates). */
 const SAME_IN_EVERY_LANGUAGE = new Set([
-  'clinfer', XRAY, HEART, 'English', 'Français', 'Deutsch', 'Description', 'Version', 'Licence', 'Score', 'Date', 'Evaluation',
+  'clinfer', XRAY, HEART, XRAY_WARN, 'English', 'Français', 'Deutsch', 'Description', 'Version', 'Licence', 'Score', 'Date', 'Evaluation',
   'classification', 'Classification', 'mmHg', 'mg/dL', '/min', 'mm', 'CR', 'MR', 'CHEST', 'AP', 'Photometric Interpretation',
 ]);
 /** Numbers, signs, symbols and the units above: no word to translate. */
@@ -126,6 +127,9 @@ describe('the clinician’s web app: keyboard, screen reader, languages, scope, 
     await ensureAppBuilt();
     mkdirSync(ARTIFACTS, { recursive: true });
     repo.addDemo(XRAY).addDemo(HEART);
+    // The X-ray model once more, answering out-of-scope images with a warning instead of a refusal.
+    const bundle = JSON.parse(readFileSync(join(DEMO_MODELS, XRAY, '1/bundle.json'), 'utf8'));
+    repo.add(XRAY_WARN, '1', { 'bundle.json': JSON.stringify({ ...bundle, name: XRAY_WARN, out_of_scope: 'warn' }), 'model.onnx': { copy: join(DEMO_MODELS, XRAY, '1/model.onnx') } });
     [isolatedHost, credentiallessHost] = await Promise.all([
       startHostPage({ headers: { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } }),
       startHostPage({ headers: { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'credentialless' } }),
@@ -281,6 +285,24 @@ describe('the clinician’s web app: keyboard, screen reader, languages, scope, 
       await page.setViewportSize({ width: 1200, height: 900 });
     });
   }
+
+  it('an out-of-scope image under a bundle that warns is scored with the warning in words, as the server answers', async () => {
+    const { page } = browser;
+    await page.goto(`${server.url}/app/?model=${XRAY_WARN}&lang=fr`);
+    await page.locator('#drop-zone').waitFor();
+    await tabTo(page, 'drop-zone');
+    await chooseFileWithKeyboard(page, 'MR_small.dcm', MR);
+    await expect.poll(() => activeId(page), { timeout: 30_000 }).toBe('result-heading');
+    expect(await page.locator('#scope-warning').textContent()).toContain('Attention : cette image ne correspond pas');
+    expect(await page.locator('#scope-warning li[data-condition="modality"]').textContent()).toBe('Modalité : MR ; le modèle a été conçu pour CR, DX.');
+    expect(await axeViolations(page)).toEqual([]);
+    const shown = JSON.parse((await page.locator('#result-json').textContent())!);
+    const fromServer = await fetch(`${server.url}/v1/models/${XRAY_WARN}/predict`, { method: 'POST', headers: { 'content-type': 'application/dicom', 'accept-language': 'fr' }, body: MR });
+    expect(fromServer.status).toBe(200);
+    const json = (await fromServer.json()) as any;
+    expect(shown.out_of_scope).toEqual(json.out_of_scope);
+    expect(shown.out_of_scope.map((n: any) => n.condition)).toContain('modality');
+  });
 
   it('the whole image: frames of a multi-frame file by keyboard, window/level with the mouse', async () => {
     const { page } = browser;
