@@ -320,6 +320,14 @@ describe('the clinician’s web app: keyboard, screen reader, languages, scope, 
     await expect.poll(() => page.locator('#full-image').getAttribute('aria-label')).toContain('frame 2 of 2');
     await page.keyboard.press('PageUp');
     await expect.poll(() => page.locator('#frame-label').textContent()).toBe('Frame 1 of 2');
+    // Another language from the keyboard: the page speaks it, the focus stays on the menu.
+    await tabTo(page, 'language');
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(() => page.locator('#frame-label').textContent()).toBe('Image 1 sur 2');
+    expect(await page.evaluate(() => (globalThis as any).document.documentElement.lang)).toBe('fr');
+    expect(await activeId(page), 'the focus stays on the language menu').toBe('language');
+    await page.keyboard.press('ArrowUp');
+    await expect.poll(() => page.locator('#frame-label').textContent()).toBe('Frame 1 of 2');
 
     await page.goto(`${server.url}/app/?model=${XRAY}&lang=en`);
     await page.locator('#file-input').setInputFiles({ name: 'chest.dcm', mimeType: 'application/dicom', buffer: CHEST });
