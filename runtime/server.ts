@@ -15,6 +15,7 @@ import { Metrics } from './metrics/metrics.js';
 import { ImagingPool } from './imaging/imaging-pool.js';
 import { InferRequestParser } from './protocol/infer-request-pool.js';
 import { startDicomNode, type DicomNode } from './dicom-node/dicom-node.js';
+import { openFhirWriteBack, type FhirWriteBack } from './write-back/fhir-write-back.js';
 import { exitHard } from './pool/hard-exit.js';
 import { WorkerPool } from './pool/worker-pool.js';
 import { ModelRepository } from './repository/model-repository.js';
@@ -91,14 +92,16 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   // Large JSON infer bodies are parsed on threads of their own (as many as imaging's); they start on first use.
   const inferRequests = new InferRequestParser({ threads: config.imagingThreads, maxQueue: config.maxQueueSize });
   let dicomNode: DicomNode;
+  let fhirWriteBack: FhirWriteBack | undefined;
   try {
     dicomNode = await startDicomNode({ config, repository, imaging, metrics, audit, log });
+    fhirWriteBack = await openFhirWriteBack({ config, metrics, log }).catch(async (error: unknown) => { await dicomNode.close(); throw error; });
   } catch (error) {
     await pool.close();
     await imagingPool.close();
     throw error;
   }
-  const context = { config, repository, metrics, log, version: PACKAGE_VERSION, isShuttingDown: () => shuttingDown, auth, rateLimiter, audit, imaging, inferRequests, dicomNode };
+  const context = { config, repository, metrics, log, version: PACKAGE_VERSION, isShuttingDown: () => shuttingDown, auth, rateLimiter, audit, imaging, inferRequests, dicomNode, fhirWriteBack };
   const app = createApp(context);
 
   const api = await listen(app, config, config.port, config.host, log);
@@ -123,6 +126,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     await admin?.close();
     await grpc?.close();
     await dicomNode.close();
+    await fhirWriteBack?.close();
     await pool.close();
     await imagingPool.close();
     throw error;
@@ -144,6 +148,8 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
       await Promise.race([dicomStopped, graceOver]);
       await Promise.race([repository.close(), graceOver]);
       await dicomNode.close();
+      // After the requests: what they queued is on disk; sends running now finish, the rest waits for the next start.
+      await fhirWriteBack?.close();
       clearTimeout(graceTimer);
       await Promise.race([grpcStopped, graceOver]);
       // Runs still going now are abandoned and answered 503; a thread stuck inside ONNX Runtime cannot be

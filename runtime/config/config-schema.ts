@@ -267,6 +267,27 @@ export const configSchema = z.strictObject({
     maxMs: z.number().int().min(1).default(300_000),
     maxAgeMs: z.number().int().min(1000).default(7 * 24 * 3600 * 1000),
   }).default({ initialMs: 1000, maxMs: 300_000, maxAgeMs: 7 * 24 * 3600 * 1000 }),
+  /**
+   * Write-back (docs/tabular.md): RiskAssessments POSTed to the EHR's FHIR server through a durable outbox
+   * (<outboxDir>/fhir, retried like deliveryRetry), authenticated by SMART Backend Services. Unset: off.
+   */
+  fhirWriteBack: z.strictObject({
+    /** FHIR base URL; RiskAssessments are POSTed to {url}/RiskAssessment. */
+    url: z.string().url().refine((u) => /^https?:$/.test(new URL(u).protocol) && !new URL(u).username && !new URL(u).search && !new URL(u).hash, 'an http(s) URL without credentials, query or fragment'),
+    /** The authorization server's token endpoint (also the client assertion's audience). */
+    tokenUrl: z.string().url().refine((u) => /^https?:$/.test(new URL(u).protocol), 'an http(s) URL'),
+    clientId: z.string().min(1).max(256),
+    /** PKCS8 PEM private key whose public key is registered with the authorization server (RSA for RS384, P-384 for ES384). */
+    privateKeyFile: z.string().min(1),
+    /** `kid` of that key in the JWKS registered with the server. */
+    keyId: z.string().min(1).max(256),
+    alg: z.enum(['RS384', 'ES384']).default('RS384'),
+    scope: z.string().min(1).default('system/RiskAssessment.write'),
+    /** Also write back the risk of every CDS Hooks call whose fhirServer is this url. */
+    cdsHooks: z.boolean().default(false),
+    /** One token request or POST longer than this fails (and is retried). */
+    timeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+  }).optional(),
   /** Named in the results' equipment modules (IHE AIR Contributing Equipment). */
   resultManufacturer: z.string().min(1).max(64).default('clinfer'),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),

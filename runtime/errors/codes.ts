@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   MODEL_NOT_READY: { kind: 'unavailable', summary: 'the model version exists but is not READY (loading, unloading or unavailable)' },
   WORKER_EXITED: { kind: 'unavailable', summary: 'the worker thread running the request died; the request may be retried' },
   INBOX_UNAVAILABLE: { kind: 'unavailable', summary: 'the DICOM inbox cannot be written (disk full, read-only or not permitted): the instance was not stored; send it again later' },
+  OUTBOX_UNAVAILABLE: { kind: 'unavailable', summary: 'write-back was asked but the RiskAssessments could not be put in the write-back outbox (disk full, not permitted): not answered, so the caller knows; call again later' },
   SERVER_SHUTTING_DOWN: { kind: 'unavailable', summary: 'the server is draining and accepts no new work' },
   UNSUPPORTED_DATATYPE: { kind: 'unsupported', summary: 'reserved: no request answers it now (FP16 in JSON is INVALID_INPUT, as Triton)' },
   QUEUE_FULL: { kind: 'resource_exhausted', summary: "the model's queue is full; retry after the Retry-After delay" },

@@ -5,6 +5,7 @@ import type { Config } from '../config/config-schema.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { DicomNode } from '../dicom-node/dicom-node.js';
+import type { FhirWriteBack } from '../write-back/fhir-write-back.js';
 import type { ImagingService } from '../predict/image-predictor.js';
 import type { InferRequestParser } from '../protocol/infer-request-pool.js';
 import type { ModelRepository } from '../repository/model-repository.js';
@@ -27,4 +28,6 @@ export interface AppContext {
   readonly inferRequests: InferRequestParser;
   /** STOW-RS and C-STORE reception, routing, and result delivery. */
   readonly dicomNode: DicomNode;
+  /** RiskAssessments to the EHR's FHIR server (fhirWriteBack); undefined when not configured. */
+  readonly fhirWriteBack?: FhirWriteBack | undefined;
 }

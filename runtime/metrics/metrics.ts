@@ -172,6 +172,24 @@ export class Metrics {
     labelNames: ['destination'] as const,
     registers: [this.registry],
   });
+  readonly fhirWriteBack = new Counter({
+    name: 'clinfer_fhir_write_back_total',
+    help: 'RiskAssessments written back to the EHR FHIR server, by destination and event: enqueued (durably on disk), delivered, failed (given up, moved to failed/)',
+    labelNames: ['destination', 'event'] as const,
+    registers: [this.registry],
+  });
+  readonly fhirWriteBackRetries = new Counter({
+    name: 'clinfer_fhir_write_back_retries_total',
+    help: 'Failed write-back attempts, each followed by a back-off wait, by code (e.g. SMART_TOKEN_REFUSED, FHIR_NETWORK, FHIR_UNAUTHORIZED)',
+    labelNames: ['destination', 'code'] as const,
+    registers: [this.registry],
+  });
+  readonly fhirWriteBackPending = new Gauge({
+    name: 'clinfer_fhir_write_back_pending',
+    help: 'RiskAssessments in the write-back outbox not yet delivered',
+    labelNames: ['destination'] as const,
+    registers: [this.registry],
+  });
 
   readonly eventLoopLag = new Histogram({
     name: 'clinfer_event_loop_lag_seconds',

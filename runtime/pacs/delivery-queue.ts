@@ -17,13 +17,16 @@ export interface DeliveryQueueOptions {
   /** Called synchronously for every change; map to metrics here. Must not throw. */
   readonly onEvent?: (event: DeliveryEvent) => void;
   readonly log?: Logger;
+  /** Of the item files: '.dcm' (default) or '.json' (FHIR resources). */
+  readonly fileExtension?: '.dcm' | '.json';
   /** For tests: the jitter source. */
   readonly random?: () => number;
 }
 
 export interface EnqueueMeta {
-  readonly kind: 'sr' | 'seg';
-  readonly studyInstanceUID: string;
+  readonly kind: 'sr' | 'seg' | 'risk-assessment';
+  /** DICOM results only. */
+  readonly studyInstanceUID?: string | undefined;
 }
 
 /** Events for metrics and reporting. Only `failed` carries the study UID: for the caller, never for a log. */
@@ -63,13 +66,13 @@ export interface DeliveryQueue {
 }
 
 /**
- * The durable outbox for results going to PACS. Opening it loads what a previous run left in pending/;
+ * The durable outbox for results going to PACS (and, in a folder of its own, RiskAssessments to the EHR's FHIR server). Opening it loads what a previous run left in pending/;
  * each destination then gets a lane that sends its items one at a time, oldest first, and retries with
  * back-off (see delivery-lane.ts). Log lines carry item ids, destination names and codes only.
  */
 export async function openDeliveryQueue(options: DeliveryQueueOptions): Promise<DeliveryQueue> {
   const log = options.log ?? createLogger('silent');
-  const store = new OutboxStore(options.dir);
+  const store = new OutboxStore(options.dir, options.fileExtension);
   await store.init();
   const policy = options.backoff ?? { initialMs: 1000, maxMs: 300_000 };
   const random = options.random ?? Math.random;
@@ -127,7 +130,7 @@ export async function openDeliveryQueue(options: DeliveryQueueOptions): Promise<
       if (closed) throw new PacsError('PACS_QUEUE_CLOSED', 'the delivery queue is closed');
       const lane = lanes.get(destination);
       if (!lane) throw new PacsError('PACS_DESTINATION_UNKNOWN', `no destination named '${destination}'`);
-      const item: OutboxItemMeta = { id: OutboxStore.newId(), destination, kind: meta.kind, studyInstanceUID: meta.studyInstanceUID, createdAt: Date.now() };
+      const item: OutboxItemMeta = { id: OutboxStore.newId(), destination, kind: meta.kind, ...(meta.studyInstanceUID ? { studyInstanceUID: meta.studyInstanceUID } : {}), createdAt: Date.now() };
       await store.write(item, instances);
       lane.add(item);
       log.info('pacs.delivery.enqueued', { id: item.id, destination, kind: item.kind, instances: instances.length });

@@ -1,10 +1,11 @@
 /**
- * Where results (SR, SEG) go: a PACS reached by STOW-RS or by C-STORE. The delivery queue only sees this
- * interface; create-destination.ts picks the implementation from the configuration.
+ * Where results (SR, SEG) go: a PACS reached by STOW-RS or by C-STORE; or where RiskAssessments go: the EHR's
+ * FHIR server (fhir-destination.ts). The delivery queue only sees this interface; create-destination.ts picks
+ * the PACS implementations from the configuration.
  */
 export interface Destination {
   readonly name: string;
-  readonly kind: 'stowrs' | 'cstore';
+  readonly kind: 'stowrs' | 'cstore' | 'fhir';
   /**
    * Sends Part 10 instances. Resolves with one outcome per instance, in order, once the peer has answered
    * for them (some may have failed). Rejects with a PacsError when the exchange as a whole failed
@@ -16,6 +17,7 @@ export interface Destination {
 export interface InstanceOutcome {
   /** Position in the array given to send(). */
   readonly index: number;
+  /** The instance's SOP Instance UID; empty for a FHIR resource. */
   readonly sopInstanceUid: string;
   readonly ok: boolean;
   /** DIMSE status, or STOW-RS FailureReason / WarningReason, when the peer gave one. */

@@ -7,8 +7,9 @@ import { syncDir, writeDurably } from './durable-file.js';
 export interface OutboxItemMeta {
   readonly id: string;
   readonly destination: string;
-  readonly kind: 'sr' | 'seg';
-  readonly studyInstanceUID: string;
+  readonly kind: 'sr' | 'seg' | 'risk-assessment';
+  /** DICOM results only: the study they belong to (for the caller of a `failed` event, never for a log). */
+  readonly studyInstanceUID?: string | undefined;
   /** Epoch milliseconds; the age limit counts from here, across restarts. */
   readonly createdAt: number;
 }
@@ -20,7 +21,7 @@ const ID_PATTERN = /^[0-9a-z]{9}-[0-9a-f]{12}$/;
 /**
  * The outbox on disk. One folder per item:
  *   tmp/<id>/      being written; whatever is here at start was never acknowledged and is removed
- *   pending/<id>/  item.json + 0000.dcm, 0001.dcm ... (the instances not yet delivered)
+ *   pending/<id>/  item.json + 0000.dcm, 0001.dcm ... (the instances not yet delivered; 0000.json for FHIR)
  *   failed/<id>/   given up (too old); failure.json says why
  * An item reaches pending/ by one rename of a fully written, fsynced folder, so after a crash it is either
  * wholly there or not there at all. Delivered instances are unlinked one by one; delivered items removed.
@@ -30,7 +31,8 @@ export class OutboxStore {
   readonly #pending: string;
   readonly #failed: string;
 
-  constructor(readonly dir: string) {
+  /** `extension`: of the instance files, '.dcm' (DICOM results) or '.json' (FHIR resources). */
+  constructor(readonly dir: string, readonly extension: '.dcm' | '.json' = '.dcm') {
     this.#tmp = join(dir, 'tmp');
     this.#pending = join(dir, 'pending');
     this.#failed = join(dir, 'failed');
@@ -50,7 +52,7 @@ export class OutboxStore {
     const staging = join(this.#tmp, meta.id);
     await mkdir(staging, { mode: 0o700 });
     try {
-      for (const [index, bytes] of instances.entries()) await writeDurably(join(staging, instanceFile(index)), bytes);
+      for (const [index, bytes] of instances.entries()) await writeDurably(join(staging, instanceFile(index, this.extension)), bytes);
       await writeDurably(join(staging, META_FILE), JSON.stringify(meta));
       await syncDir(staging);
       await rename(staging, join(this.#pending, meta.id));
@@ -81,7 +83,7 @@ export class OutboxStore {
   /** The instances still to deliver, with their file names (for removeInstances). */
   async read(id: string): Promise<{ names: string[]; instances: Uint8Array[] }> {
     const folder = join(this.#pending, id);
-    const names = (await readdir(folder)).filter((n) => n.endsWith('.dcm')).sort();
+    const names = (await readdir(folder)).filter((n) => n.endsWith(this.extension)).sort();
     const instances = await Promise.all(names.map(async (n) => new Uint8Array(await readFile(join(folder, n)))));
     return { names, instances };
   }
@@ -106,6 +108,6 @@ export class OutboxStore {
   }
 }
 
-function instanceFile(index: number): string {
-  return `${String(index).padStart(4, '0')}.dcm`;
+function instanceFile(index: number, extension: string): string {
+  return `${String(index).padStart(4, '0')}${extension}`;
 }

@@ -18,6 +18,9 @@ import { callerOf } from '../caller.js';
 import { cdsHookAuditRecord } from '../../audit/cds-hook-audit-record.js';
 import { CDS_HOOKS } from '../../auth/access.js';
 import type { RouteTable } from '../route-table.js';
+import { riskAssessment, type OutcomeCoding } from '../../../adapters/fhir/risk-assessment.js';
+import { queueHookWriteBack } from '../write-back.js';
+import { checkJsonDepth, MAX_JSON_DEPTH } from '../../protocol/json-depth.js';
 
 type Service = { version: ModelVersion & { config: ModelConfig & { tabular: NonNullable<ModelConfig['tabular']> } }; declaration: CdsHooksDeclaration };
 
@@ -25,7 +28,7 @@ type Service = { version: ModelVersion & { config: ModelConfig & { tabular: NonN
 export function cdsHooksRoutes(ctx: AppContext, routes: RouteTable): void {
   // The EHR's JWT is checked first; only then is the body read, within its own limit.
   const authenticate = cdsAuthHandler(ctx.config);
-  const json = express.json({ limit: ctx.config.cdsHooksMaxBodyBytes });
+  const json = express.json({ limit: ctx.config.cdsHooksMaxBodyBytes, verify: (_req, _res, buf) => checkJsonDepth(buf, MAX_JSON_DEPTH, "a hook request's context and prefetch nest far less deep") });
   const baseUrl = (req: Request) => (ctx.config.publicUrl ?? `${req.protocol}://${req.get('host')}`).replace(/\/$/, '');
 
   const services = (): Service[] => {
@@ -99,6 +102,16 @@ export function cdsHooksRoutes(ctx: AppContext, routes: RouteTable): void {
         imputed: imputedNames(model.tabular, patient.row.imputed),
         preliminary: patient.status === 'preliminary',
       });
+      // Written back (fhirWriteBack.cdsHooks) as the RiskAssessment /v1 predict would answer for this patient.
+      await queueHookWriteBack(ctx, request.fhirServer, () => riskAssessment(
+        { name: model.name, version: model.version, description: model.bundle?.description ?? '', digest: model.digest, horizon: model.bundle?.prediction_horizon },
+        {
+          reference: patient.reference, probability: prediction!.value, basis: patient.basis, contributions: prediction!.contributions ?? [],
+          outcomeText: translate(positive?.text, language, positive?.id ?? 'outcome'), status: patient.status, imputed: imputedNames(model.tabular, patient.row.imputed), language,
+        },
+        ((model.bundle?.postprocessing ?? {}) as { outcome?: OutcomeCoding }).outcome,
+        at.toISOString(),
+      ));
       ctx.metrics.requests.inc({ ...labels, outcome: 'success' });
       res.json({ cards: [card] });
     } catch (error) {

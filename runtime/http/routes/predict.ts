@@ -14,12 +14,14 @@ import { PRIORITY_HEADER, readSchedulingParameters, TIMEOUT_HEADER } from '../..
 import type { AppContext } from '../app-context.js';
 import { requireReady } from '../../repository/model-version.js';
 import { resolveVersion } from './model-metadata.js';
+import { checkJsonDepth, MAX_JSON_DEPTH } from '../../protocol/json-depth.js';
 import { imagesOfBody, IMAGE_MEDIA_TYPES, isImageRequest } from '../image-body.js';
 import { predictImages, type ImagingModel } from '../../predict/image-predictor.js';
 import type { ImagePredictResponse } from '../../../adapters/imaging/image-prediction.js';
 import { scopeNotes } from '../../../adapters/imaging/input-scope.js';
 import { needs } from '../../auth/access.js';
 import type { RouteTable } from '../route-table.js';
+import { queueWriteBack, readWriteBack, requireServerPatients } from '../write-back.js';
 
 const FHIR_JSON = 'application/fhir+json';
 
@@ -31,7 +33,8 @@ const FHIR_JSON = 'application/fhir+json';
 export function predictRoutes(ctx: AppContext, routes: RouteTable): void {
   // The raw bytes are kept for the audit log's input digest (the parsed body is what is used).
   const rawBodies = new WeakMap<Request, Buffer>();
-  const json = express.json({ type: ['application/json', FHIR_JSON], limit: ctx.config.maxBodyBytes, strict: true, verify: (req, _res, buf) => { rawBodies.set(req as Request, buf); } });
+  // Nesting is bounded before JSON.parse runs (a 60 MB `[[[[...` holds the event loop for seconds): 400.
+  const json = express.json({ type: ['application/json', FHIR_JSON], limit: ctx.config.maxBodyBytes, strict: true, verify: (req, _res, buf) => { checkJsonDepth(buf, MAX_JSON_DEPTH, 'records and FHIR Bundles nest far less deep'); rawBodies.set(req as Request, buf); } });
   const raw = express.raw({ type: IMAGE_MEDIA_TYPES, limit: ctx.config.maxBodyBytes, verify: (req, _res, buf) => { rawBodies.set(req as Request, buf); } });
 
   // The work returns how to answer; the answer is sent once countRequest has written the audit entry.
@@ -48,6 +51,7 @@ export function predictRoutes(ctx: AppContext, routes: RouteTable): void {
       const abort = new AbortController();
       res.on('close', () => { if (!res.writableFinished) abort.abort(); });
       const options = { ...scheduling, language, signal: abort.signal, drift: v.drift };
+      const writeBack = readWriteBack(ctx, req, req.is(FHIR_JSON) === FHIR_JSON);
 
       if (isImageRequest(req)) {
         if (!model.image) {
@@ -82,6 +86,7 @@ export function predictRoutes(ctx: AppContext, routes: RouteTable): void {
         const short = new Map(patients.map((p) => [p, shortfall(tabularModel.tabular, p.row.imputed)] as const));
         const valid = patients.filter((p) => !p.row.issues.some((i) => i.severity === 'error'));
         const usable = valid.filter((p) => !short.get(p));
+        if (writeBack) requireServerPatients(usable);
         // Nobody to assess, only for want of data: 422. Otherwise the OperationOutcome says it per patient.
         if (usable.length === 0 && valid.length === patients.length) {
           throw new ClinferError('INSUFFICIENT_DATA', valid.map((p) => `${p.reference}: too little observed data: ${describeShortfall(tabularModel.tabular, short.get(p)!)}`).join('; '));
@@ -105,7 +110,8 @@ export function predictRoutes(ctx: AppContext, routes: RouteTable): void {
         }));
         const issues = [...insufficient, ...patients.flatMap((p) => p.row.issues.map((i) => ({ ...i, message: `${p.reference}: ${i.message}` })))];
         if (issues.length) resources.push(operationOutcome(issues));
-        return () => res.status(200).type(FHIR_JSON).send(JSON.stringify(resultBundle(resources, new Date().toISOString())));
+        const answered = writeBack ? await queueWriteBack(ctx, resources) : resources;
+        return () => res.status(200).type(FHIR_JSON).send(JSON.stringify(resultBundle(answered, new Date().toISOString())));
       } else {
         let rows;
         try {
