@@ -8,7 +8,7 @@ export const MAX_JSON_DEPTH = 64;
  * holds a thread for 20 s and builds millions of arrays that flattening would then recurse through.
  * One linear pass over the bytes, no allocation; brackets inside strings do not count.
  */
-export function checkJsonDepth(bytes: Uint8Array, maxDepth = MAX_JSON_DEPTH): void {
+export function checkJsonDepth(bytes: Uint8Array, maxDepth = MAX_JSON_DEPTH, expected = 'tensor data nests only as deep as its shape'): void {
   let depth = 0;
   let inString = false;
   for (let i = 0; i < bytes.length; i++) {
@@ -19,7 +19,7 @@ export function checkJsonDepth(bytes: Uint8Array, maxDepth = MAX_JSON_DEPTH): vo
     } else if (c === 0x22) {
       inString = true;
     } else if (c === 0x5b || c === 0x7b) {
-      if (++depth > maxDepth) throw invalidRequest(`the request body nests JSON deeper than ${maxDepth} levels (at byte ${i}); tensor data nests only as deep as its shape`);
+      if (++depth > maxDepth) throw invalidRequest(`the request body nests JSON deeper than ${maxDepth} levels (at byte ${i}); ${expected}`);
     } else if (c === 0x5d || c === 0x7d) {
       depth--;
     }

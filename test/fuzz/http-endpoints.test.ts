@@ -57,7 +57,8 @@ describe('fuzzing the HTTP endpoints', () => {
       const res = await fetch(`${server.url}${path}`, { method: 'POST', body, headers: { 'content-type': type }, signal: AbortSignal.timeout(20_000) });
       expect(res.status, path).toBeGreaterThanOrEqual(400);
       expect(res.status, path).toBeLessThan(500);
-      expect(await res.text(), path).toMatch(/features|records|Bundle|context/);
+      // Refused before parsing, the message names what nests too deep: tensor data, records or FHIR Bundles, a hook's context.
+      expect(await res.text(), path).toMatch(/nests JSON deeper than 64 levels.*(tensor data|records|Bundle|context)/);
     }
   });
 });
