@@ -83,7 +83,7 @@ export class OutboxStore {
   /** The instances still to deliver, with their file names (for removeInstances). */
   async read(id: string): Promise<{ names: string[]; instances: Uint8Array[] }> {
     const folder = join(this.#pending, id);
-    const names = (await readdir(folder)).filter((n) => n.endsWith(this.extension)).sort();
+    const names = (await readdir(folder)).filter((n) => n !== META_FILE && n.endsWith(this.extension)).sort();
     const instances = await Promise.all(names.map(async (n) => new Uint8Array(await readFile(join(folder, n)))));
     return { names, instances };
   }
