@@ -6,6 +6,7 @@ import { SCOPES } from '../auth/identity.js';
 import { auditCommand } from './audit-command.js';
 import { bundleCommand } from './bundle-command.js';
 import { inboxCommand } from './inbox-command.js';
+import { validateCommand } from './validate-command.js';
 import { loadConfig } from '../config/load-config.js';
 import { ClinferError, isClinferError } from '../errors/index.js';
 
@@ -25,6 +26,7 @@ const USAGE = `usage: clinfer serve [--models DIR] [--model-name N] [--host H] [
        clinfer bundle init|validate|pack|keygen|sign|verify|inspect ...   (clinfer bundle for details)
        clinfer audit verify|keygen|export ...   checks, signs, exports the audit log (clinfer audit for details)
        clinfer inbox list|retry|purge ...   the DICOM inbox and its dead-letter entries (clinfer inbox for details)
+       clinfer validate ... | verify | combine ...   local validation report of a bundle on a site's labelled data, and the network's view (clinfer validate --help)
        clinfer key create --name NAME [--scopes infer,metrics,deploy,admin]
                   prints a new API key once, and the apiKeys entry (its SHA-256) for the configuration`;
 
@@ -39,6 +41,7 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'bundle') return bundleCommand(rest);
   if (command === 'audit') return auditCommand(rest);
   if (command === 'inbox') return inboxCommand(rest);
+  if (command === 'validate') return validateCommand(rest);
   if (command !== 'serve') {
     process.stderr.write(`clinfer: unknown command '${command}'\n${USAGE}\n`);
     return 2;

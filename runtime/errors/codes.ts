@@ -66,6 +66,7 @@ export const ERROR_CODES = {
   BUNDLE_SUPERSEDED: { kind: 'conflict', summary: 'the bundle version is below the minimum (bundleMinVersions) or older than a version on disk (refuseSupersededBundles)' },
   BODY_TOO_LARGE: { kind: 'payload_too_large', summary: 'the request body exceeds the configured limit' },
   BUNDLE_INVALID: { kind: 'invalid_argument', summary: 'a model bundle failed validation (file and field named)' },
+  REPORT_INVALID: { kind: 'invalid_argument', summary: 'a validation report failed verification: bad or missing signature, another bundle digest, not a report (clinfer validate)' },
   CONFIG_INVALID: { kind: 'invalid_argument', summary: 'the server configuration failed validation' },
   INFERENCE_FAILED: { kind: 'internal', summary: 'ONNX Runtime raised an error while executing the model' },
   INTERNAL: { kind: 'internal', summary: 'an unexpected fault inside clinfer' },
