@@ -268,6 +268,18 @@ describe('FHIR write-back', () => {
     await expect.poll(() => pendingItems().length).toBe(0);
   });
 
+  it('refuses to start when the key does not fit alg, or cannot be read (CONFIG_INVALID)', async () => {
+    const settings = config().fhirWriteBack!;
+    for (const [fhirWriteBack, message] of [
+      [{ ...settings, alg: 'ES384' }, /fhirWriteBack\.privateKeyFile: .* is not a P-384 EC private key in PKCS8 PEM \(alg ES384\)/],
+      [{ ...settings, privateKeyFile: join(scratch, 'missing.pem') }, /fhirWriteBack\.privateKeyFile: .*missing\.pem cannot be read \(ENOENT\)/],
+    ] as const) {
+      const error = await startTestServer(DEMO_MODELS, { ...config(), fhirWriteBack }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'CONFIG_INVALID' });
+      expect((error as Error).message).toMatch(message);
+    }
+  });
+
   it('writes back the risk of a CDS Hooks call whose fhirServer is the EHR (fhirWriteBack.cdsHooks)', async () => {
     const resources = twoPatients.entry.map((e: any) => e.resource).filter((r: any) => r.id === 'a' || r.subject?.reference === 'Patient/a');
     const observations = resources.filter((r: any) => r.resourceType === 'Observation').map((r: any) => ({ resource: { ...r, effectiveDateTime: new Date(Date.now() - 86_400_000).toISOString() } }));
