@@ -277,6 +277,10 @@ def main():
                 "split": "test",
                 "n": int(len(y_te)),
                 "metrics": {k: r4(test_m[k]) for k in ("accuracy", "roc_auc", "sensitivity", "specificity")},
+                # Read by `clinfer validate`: the threshold the metrics above were taken at, and how far below
+                # them a site's figures may fall and still count as "performs as declared" (docs/validation.md).
+                "operating_point": {"threshold": 0.5},
+                "tolerance": {"roc_auc": 0.05, "accuracy": 0.1, "sensitivity": 0.1, "specificity": 0.1},
             },
             "licence": "Apache-2.0 (model weights); data CC BY 4.0",
             "recipe": RECIPE,
