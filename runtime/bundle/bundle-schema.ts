@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DATATYPES } from '../tensor/datatypes.js';
 import { predictionHorizonSchema } from '../../adapters/tabular/horizon.js';
 import { inputScopeSchema } from '../../adapters/imaging/input-scope.js';
+import { sequenceSchema } from './sequence-schema.js';
 
 /**
  * bundle.json, version 1. docs/bundle-format.md describes every field; this schema is the contract.
@@ -85,6 +86,8 @@ export const bundleSchema = z.strictObject({
   monitoring: z.looseObject({ drift_reference: z.unknown().optional() }).optional(),
   /** CDS Hooks service declaration (tabular bundles); read by the CDS Hooks adapter. */
   cds_hooks: z.looseObject({ id: z.string().regex(/^[A-Za-z0-9_.-]+$/), hook: z.string().min(1) }).optional(),
+  /** A stateful model: its state inputs/outputs and control inputs, kept per sequence (runtime/scheduler/sequence-batcher.ts). */
+  sequence: sequenceSchema.optional(),
   scheduling: z
     .strictObject({
       /** Longest wait for more requests to batch with (Triton's max_queue_delay_microseconds); 0 = none. */

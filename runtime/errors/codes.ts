@@ -37,6 +37,8 @@ export const ERROR_CODES = {
   SERVER_SHUTTING_DOWN: { kind: 'unavailable', summary: 'the server is draining and accepts no new work' },
   UNSUPPORTED_DATATYPE: { kind: 'unsupported', summary: 'reserved: no request answers it now (FP16 in JSON is INVALID_INPUT, as Triton)' },
   QUEUE_FULL: { kind: 'resource_exhausted', summary: "the model's queue is full; retry after the Retry-After delay" },
+  SEQUENCE_NOT_FOUND: { kind: 'invalid_argument', summary: 'a request of a stateful model names a sequence that is not live (never started, ended, or freed after idle_timeout_ms) and does not start it' },
+  SEQUENCE_LIMIT: { kind: 'resource_exhausted', summary: "a new sequence would pass the stateful model's max_sequences; end one or retry after the Retry-After delay" },
   DEADLINE_EXCEEDED: { kind: 'deadline_exceeded', summary: 'the request timeout passed while it was queued; it was not executed' },
   EXECUTION_TIMEOUT: { kind: 'deadline_exceeded', summary: "the model's execution ran past its execution timeout: abandoned, the version is UNAVAILABLE" },
   REQUEST_CANCELLED: { kind: 'cancelled', summary: 'the client went away while the request was queued; it was not executed' },

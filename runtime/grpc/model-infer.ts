@@ -6,6 +6,7 @@ import { encodeBinaryData } from '../protocol/binary-tensor.js';
 import { applyClassification } from '../protocol/classification.js';
 import { parseInferRequest } from '../protocol/infer-request.js';
 import { readSchedulingParameters } from '../protocol/scheduling-parameters.js';
+import { readSequenceParameters } from '../protocol/sequence-parameters.js';
 import { requireReady } from '../repository/model-version.js';
 import { DATATYPES, isDatatype } from '../tensor/datatypes.js';
 import { contentsToBytes, type TensorContents } from './tensor-contents.js';
@@ -71,9 +72,10 @@ export function modelInfer(ctx: AppContext, req: ModelInferRequest, caller: stri
     const grpcDeadline = call.deadline;
     const deadlineMs = grpcDeadline instanceof Date ? grpcDeadline.getTime() - Date.now() : Number.isFinite(grpcDeadline) ? Number(grpcDeadline) - Date.now() : undefined;
     const scheduling = readSchedulingParameters({ priority: paramValue(params.priority), timeout: paramValue(params.timeout) }, {});
+    const sequence = readSequenceParameters({ sequence_id: paramValue(params.sequence_id), sequence_start: paramValue(params.sequence_start), sequence_end: paramValue(params.sequence_end) }, v.config);
     const result = await v.scheduler.enqueue({
       inputs: request.inputs, fetches: request.outputs.map((o) => o.name), signal: call.signal,
-      priority: scheduling.priority,
+      priority: scheduling.priority, ...(sequence ? { sequence } : {}),
       timeoutMs: scheduling.timeoutMs ?? (deadlineMs !== undefined && deadlineMs > 0 ? deadlineMs : undefined),
     });
     const classified = applyClassification(result.outputs, request.outputs, v.config.bundle?.labels.map((l) => l.id) ?? [], v.config.maxBatchSize > 0);

@@ -9,6 +9,7 @@ import { datatypeFromOrt } from '../tensor/datatypes.js';
 import { deepFreeze } from '../util/deep-freeze.js';
 import type { ConfigOverride } from './config-override.js';
 import type { ModelConfig, ModelMemory, WarmupStatus } from './model-config.js';
+import { parseSequenceSpec } from './sequence-spec.js';
 import { budgetedBatchSize, bytesPerItem, requestBytesNeeded, requestLimit } from './tensor-bytes.js';
 import type { TensorSpec, UnsupportedValueSpec } from './tensor-spec.js';
 
@@ -85,6 +86,9 @@ export function buildModelConfig(
     throw fail('max_batch_size', `is ${maxBatchSize} but '${fixed.name}' has no dynamic first dimension (shape [${fixed.shape.join(',')}])`);
   }
   if (maxBatchSize === 1) maxBatchSize = 0;
+  // A stateful model: the client sends and receives all but the state and control tensors.
+  const sequence = bundle?.sequence ? parseSequenceSpec(bundle.sequence, { inputs, outputs, maxBatchSize }, fail) : undefined;
+  const served = sequence?.served ?? { inputs, outputs };
 
   // A domain adapter reads its preprocessing declaration; its Error('field: message') names the field.
   const preprocessing = <T>(kind: string, parse: (raw: unknown, input: TensorSpec | undefined) => T): T | undefined => {
@@ -123,16 +127,16 @@ export function buildModelConfig(
     name: id.name,
     version: id.version,
     platform: 'onnxruntime_onnx',
-    inputs,
-    outputs,
+    inputs: served.inputs,
+    outputs: served.outputs,
     unsupportedOutputs,
     maxBatchSize,
     maxRequestBytes: requestLimit(
-      requestBytesNeeded(inputs, maxBatchSize),
+      requestBytesNeeded(served.inputs, maxBatchSize),
       defaults.maxBodyBytes ?? 64 * 1024 * 1024,
       defaults.maxBodyBytesCeiling ?? Number.MAX_SAFE_INTEGER,
     ),
-    requestBytesNeeded: requestBytesNeeded(inputs, maxBatchSize),
+    requestBytesNeeded: requestBytesNeeded(served.inputs, maxBatchSize),
     warmup: load?.warmup,
     memory: load?.memory,
     instances: bundle?.execution.instances ?? defaults.instances,
@@ -149,6 +153,7 @@ export function buildModelConfig(
     tabular,
     image,
     driftReference,
+    ...(sequence ? { sequence: sequence.spec } : {}),
   } satisfies ModelConfig);
 }
 

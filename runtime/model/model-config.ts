@@ -3,6 +3,7 @@ import type { TabularSpec } from '../../adapters/tabular/tabular-spec.js';
 import type { Bundle } from '../bundle/bundle-schema.js';
 import type { DriftReference } from '../monitoring/drift-monitor.js';
 import type { TensorSpec, UnsupportedValueSpec } from './tensor-spec.js';
+import type { SequenceSpec } from './sequence-spec.js';
 
 /**
  * Everything the serving path needs to know about one model version, after the bundle (or the ONNX
@@ -40,6 +41,11 @@ export interface ModelConfig {
   readonly tabular: TabularSpec | undefined;
   /** The bundle's image preprocessing, parsed at load time (imaging models only). */
   readonly image: ImageSpec | undefined;
+  /**
+   * A stateful model's sequence declaration (bundle `sequence`). When set, `inputs` and `outputs` are what
+   * the client sends and receives: the state and control inputs and the state outputs are kept apart here.
+   */
+  readonly sequence?: SequenceSpec;
 }
 
 /**

@@ -16,6 +16,7 @@ import type { WorkerPool } from '../pool/worker-pool.js';
 import { DynamicBatcher } from '../scheduler/dynamic-batcher.js';
 import { instanceLimit, loadIsolated } from './load-isolated.js';
 import { ShadowScheduler } from '../scheduler/shadow-scheduler.js';
+import { SequenceBatcher } from '../scheduler/sequence-batcher.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { DriftMonitor } from '../monitoring/drift-monitor.js';
 import type { IndexEntry, ModelVersion } from './model-version.js';
@@ -493,10 +494,12 @@ export class ModelRepository {
       }, { warmup: warmupStatus(spec.warmup, report.warmupError), memory: await modelMemory(folder.modelPath, reports.length, process.memoryUsage.rss() - rssBefore) });
       next.config = config;
       next.spec = spec;
-      next.batcher = new DynamicBatcher(config, spec, this.#pool, this.#metrics, {
+      const batcher = new DynamicBatcher(config, spec, this.#pool, this.#metrics, {
         maxInstances: instanceLimit(this.#pool.size, this.#config.maxInstancesPerModel),
         onExecutionTimeout: (reason) => this.#quarantine(next, reason),
       });
+      // A stateful model keeps its state per sequence in front of the batcher.
+      next.batcher = config.sequence ? new SequenceBatcher({ ...config, sequence: config.sequence }, batcher) : batcher;
       next.scheduler = next.batcher;
       // A tabular bundle's linear_model (its contributions) must describe the graph that runs.
       if (config.tabular) await checkLinearModel(config as typeof config & { tabular: NonNullable<typeof config.tabular> }, next.scheduler, join(dir, BUNDLE_FILE)).catch(async (error: unknown) => {

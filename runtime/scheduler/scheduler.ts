@@ -11,6 +11,17 @@ export interface ScheduledRequest {
   readonly priority: number;
   /** Give up if not started within this many ms; undefined: the model's default timeout. */
   readonly timeoutMs: number | undefined;
+  /** The sequence a request of a stateful model belongs to (read only by the SequenceBatcher). */
+  readonly sequence?: SequenceFlags;
+}
+
+/** Triton's sequence parameters of one request. */
+export interface SequenceFlags {
+  readonly id: number | string;
+  /** The first request: the sequence starts from its initial state (a live one with this id restarts). */
+  readonly start: boolean;
+  /** The last request: the state is freed once it is answered. */
+  readonly end: boolean;
 }
 
 export interface ScheduledResult {

@@ -7,6 +7,7 @@ import { callerOf } from '../caller.js';
 import { applyClassification } from '../../protocol/classification.js';
 import { encodeInferResponse } from '../../protocol/infer-response.js';
 import { PRIORITY_HEADER, readSchedulingParameters, TIMEOUT_HEADER } from '../../protocol/scheduling-parameters.js';
+import { readSequenceParameters } from '../../protocol/sequence-parameters.js';
 import type { AppContext } from '../app-context.js';
 import { requireReady } from '../../repository/model-version.js';
 import { resolveVersion } from './model-metadata.js';
@@ -40,7 +41,8 @@ export function inferRoutes(ctx: AppContext, routes: RouteTable): void {
       if (v.config.tabular) v.drift!.observeInputs(monitored.data as Float32Array, monitoredRows);
       else v.drift!.observeIntensity(monitored.data as Float32Array);
     }
-    const result = await v.scheduler.enqueue({ inputs: request.inputs, fetches: request.outputs.map((o) => o.name), signal: abort.signal, ...scheduling });
+    const sequence = readSequenceParameters(request.parameters, v.config);
+    const result = await v.scheduler.enqueue({ inputs: request.inputs, fetches: request.outputs.map((o) => o.name), signal: abort.signal, ...scheduling, ...(sequence ? { sequence } : {}) });
     const post = v.config.bundle?.postprocessing as { kind?: string; output?: string } | undefined;
     const observed = monitored && result.outputs.find((o) => o.name === (post?.output ?? v.config.outputs[0]!.name));
     if (observed && !Array.isArray(observed.data)) v.drift!.observeOutputs(outputSummary(post?.kind, observed.data as Float32Array, monitoredRows));
