@@ -36,21 +36,21 @@ const EXACT_ID_LIMIT: Partial<Record<string, number>> = {
 };
 
 /** A sequence id the model's correlation-id input cannot hold is refused, not rounded. */
-export function checkCorrelationId(spec: SequenceSpec, model: string, flags: SequenceFlags): void {
+export function checkCorrelationId(spec: SequenceSpec, what: string, flags: SequenceFlags): void {
   const c: ControlSpec | undefined = spec.controls.find((k) => k.kind === 'correlation_id');
   if (!c) return;
   const limit = EXACT_ID_LIMIT[c.input.datatype] ?? Number.MAX_SAFE_INTEGER;
   if (typeof flags.id !== 'number' || flags.id > limit) {
-    throw new ClinferError('INVALID_PARAMETER', `parameter 'sequence_id': model '${model}' passes the id to input '${c.input.name}' (${c.input.datatype}), which needs an integer from 1 to ${limit}; got ${JSON.stringify(flags.id).slice(0, 40)}`);
+    throw new ClinferError('INVALID_PARAMETER', `parameter 'sequence_id': ${what} passes the id to input '${c.input.name}' (${c.input.datatype}), which needs an integer from 1 to ${limit}; got ${JSON.stringify(flags.id).slice(0, 40)}`);
   }
 }
 
 /** The next state from a request's outputs; the state outputs are taken out of what the client gets. */
-export function takeState(spec: SequenceSpec, model: string, outputs: readonly Tensor[]): { state: SequenceState; outputs: Tensor[] } {
+export function takeState(spec: SequenceSpec, what: string, outputs: readonly Tensor[]): { state: SequenceState; outputs: Tensor[] } {
   const state = spec.states.map((s: StateSpec) => {
     const out = outputs.find((o) => o.name === s.output);
     if (!out || !(out.data instanceof Float32Array) || out.data.length !== s.initial.length) {
-      throw new ClinferError('INFERENCE_FAILED', `model '${model}': state output '${s.output}' came back with ${out ? out.data.length : 'no'} values, the state of input '${s.input.name}' holds ${s.initial.length}; the sequence keeps its previous state`);
+      throw new ClinferError('INFERENCE_FAILED', `${what}: state output '${s.output}' came back with ${out ? out.data.length : 'no'} values, the state of input '${s.input.name}' holds ${s.initial.length}; the sequence keeps its previous state`);
     }
     return out.data;
   });
