@@ -265,7 +265,8 @@ export class ModelRepository {
     }
     const c = this.#candidates.get(name);
     const cand = c ? versions.get(c.version) : undefined;
-    if (c?.mode === 'canary' && cand?.state === 'READY' && Math.random() * 100 < c.percent) return cand;
+    // A stateful model's candidate takes no random share: a sequence's requests must reach the version holding its state.
+    if (c?.mode === 'canary' && cand?.state === 'READY' && !cand.config?.sequence && Math.random() * 100 < c.percent) return cand;
     const ordered = [...versions.values()].filter((v) => v !== cand).sort((a, b) => Number(b.version) - Number(a.version));
     return ordered.find((v) => v.state === 'READY') ?? ordered[0] ?? cand!;
   }
@@ -409,6 +410,9 @@ export class ModelRepository {
       if (!this.#models.has(name)) throw modelNotFound(name);
       const dir = this.#singleModel === name ? this.#root : join(this.#root, name);
       if (!(await stat(join(dir, candidate.version)).catch(() => undefined))?.isDirectory()) throw versionNotFound(name, candidate.version);
+      if (candidate.mode === 'canary' && [...this.#models.get(name)!.values()].some((v) => v.config?.sequence)) {
+        throw new ClinferError('INVALID_REQUEST', `model '${name}' is stateful (bundle sequence): a canary would answer a sequence's requests from two versions, each with its own state; use mode 'shadow'`);
+      }
       this.#candidates.set(name, candidate);
       await this.#load(name).catch(() => undefined);
       const v = this.#models.get(name)!.get(candidate.version)!;

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { credentials, Metadata, status } from '@grpc/grpc-js';
@@ -30,7 +31,10 @@ const repo = new TempRepository()
   .add('gru-idle', '1', gru('gru-idle', { sequence: sequence({ idle_timeout_ms: 200 }) }))
   .add('gru-few', '1', gru('gru-few', { sequence: sequence({ max_sequences: 2 }) }))
   .add('gru-initial', '1', gru('gru-initial', { sequence: sequence({ state: [{ input: 'h_in', output: 'h_out', initial: 0.25 }] }) }))
-  .add('gru-bare', '1', { 'model.onnx': { copy: MODEL } });
+  .add('gru-bare', '1', { 'model.onnx': { copy: MODEL } })
+  .add('gru-canary', '1', gru('gru-canary', { sequence: sequence() }))
+  .add('gru-canary', '2', { 'model.onnx': { copy: MODEL }, 'bundle.json': bundleJson('gru-canary', '2', MODEL, { max_batch_size: 8, sequence: sequence() }) });
+writeFileSync(join(repo.root, 'gru-canary/model.json'), JSON.stringify({ version_policy: { specific: ['1'] } }));
 let server: ClinferServer;
 let session: ort.InferenceSession;
 
@@ -202,6 +206,19 @@ describe('sequence batching with implicit state', () => {
     expect(twoRows.status).toBe(400);
     expect(twoRows.json.code).toBe('INVALID_INPUT');
     expect(twoRows.json.error).toMatch(/one row/);
+  }, 60_000);
+
+  it('refuses a canary candidate for a stateful model (a sequence split between two versions); shadow is taken', async () => {
+    const candidate = (body: unknown, method = 'POST') => fetch(`${server.url}/v2/repository/models/gru-canary/candidate`, { method, ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
+    const canary = await candidate({ version: '2', mode: 'canary', percent: 50 });
+    expect(canary.status).toBe(400);
+    expect(await canary.json()).toMatchObject({ code: 'INVALID_REQUEST', error: expect.stringMatching(/is stateful .*use mode 'shadow'/) });
+    expect((await candidate({ version: '2', mode: 'shadow' })).status).toBe(200);
+    const x = [chunk(8, 0), chunk(8, 1)];
+    const expected = await direct(x);
+    close(await yJson('gru-canary', x[0]!, params(1, true)), expected[0]!);
+    close(await yJson('gru-canary', x[1]!, params(1, false, true)), expected[1]!);
+    expect((await candidate(undefined, 'DELETE')).status).toBe(200);
   }, 60_000);
 
   it('streams two interleaved sequences over gRPC ModelStreamInfer, answers equal to the reference', async () => {
