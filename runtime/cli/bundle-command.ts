@@ -1,5 +1,5 @@
 import { checkLinearModel } from '../predict/linear-model-check.js';
-import type { Scheduler } from '../scheduler/scheduler.js';
+import { sessionScheduler } from '../scheduler/session-scheduler.js';
 import { exposeZipMapInputs } from '../model/onnx/expose-zipmap.js';
 import { generateKeyPairSync, createPublicKey } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -178,21 +178,3 @@ async function withFolder(target: string, work: (dir: string) => Promise<number>
     rmSync(dir, { recursive: true, force: true });
   }
 }
-
-/** Runs requests straight on one session (the CLI has no worker pool): FP32 inputs, FP32/FP64 outputs. */
-function sessionScheduler(session: ort.InferenceSession): Scheduler {
-  return {
-    inflightCount: 0,
-    stop: async () => undefined,
-    enqueue: async (request) => {
-      const feeds = Object.fromEntries(request.inputs.map((t) => [t.name, new ort.Tensor('float32', t.data as Float32Array, [...t.shape])]));
-      const result = await session.run(feeds, [...request.fetches]);
-      const outputs = request.fetches.map((name) => {
-        const t = result[name]!;
-        return { name, datatype: t.type === 'float64' ? 'FP64' as const : 'FP32' as const, shape: [...t.dims], data: t.data as Float32Array };
-      });
-      return { outputs, queueSeconds: 0, computeSeconds: 0, batchSize: 1 };
-    },
-  };
-}
-

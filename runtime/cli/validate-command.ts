@@ -2,10 +2,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClinferError, isClinferError } from '../errors/index.js';
-import { combineReports } from '../validation/combine.js';
+import { combineReports, NETWORK_FORMAT } from '../validation/combine.js';
 import { readDataset } from '../validation/dataset.js';
 import { renderNetworkHtml } from '../validation/network-html.js';
-import { buildReport, type ValidationReport } from '../validation/report.js';
+import { buildReport, REPORT_FORMAT, type ValidationReport } from '../validation/report.js';
 import { renderReportHtml } from '../validation/report-html.js';
 import { publicKeyFrom, signDocument, verifyDocument } from '../validation/report-sign.js';
 import { scoreDataset } from '../validation/score-dataset.js';
@@ -66,9 +66,11 @@ export async function validateCommand(args: string[], out: Out = defaultOut): Pr
     if (sub === 'verify') {
       if (files.length !== 1 || !values.key?.length) return usage('verify takes one REPORT.json and at least one --key PUBLIC.pem');
       const report = readJson(files[0]!);
+      const format = (report as { format?: unknown } | null)?.format;
+      if (format !== REPORT_FORMAT && format !== NETWORK_FORMAT) throw new ClinferError('REPORT_INVALID', `${files[0]}: is not a ${REPORT_FORMAT} or ${NETWORK_FORMAT} document`);
       const keyId = verifyDocument(report as ValidationReport, trustedKeys(values.key), files[0]!);
       const r = report as ValidationReport;
-      out.log(`ok: ${files[0]} is signed by key ${keyId}: site ${r.site}, ${r.bundle?.name} version ${r.bundle?.version} (bundle digest ${r.bundle?.digest})`);
+      out.log(`ok: ${files[0]} is signed by key ${keyId}: ${format === REPORT_FORMAT ? `site ${r.site}` : 'network report'}, ${r.bundle?.name} version ${r.bundle?.version} (bundle digest ${r.bundle?.digest})`);
       return 0;
     }
     if (sub === 'combine') {

@@ -47,6 +47,12 @@ export function combineReports(reports: ReadonlyArray<{ file: string; report: un
     const keyId = verifyDocument(report as ValidationReport, trusted, file);
     return { file, report: report as ValidationReport, keyId };
   });
+  const seen = new Map<string, string>();
+  for (const { file, report } of checked) {
+    const earlier = seen.get(report.data?.sha256);
+    if (earlier) throw invalid(`${file}: the same data set (sha256 ${String(report.data.sha256).slice(0, 16)}…) as ${earlier}: a site would count twice`);
+    seen.set(report.data?.sha256, file);
+  }
   const first = checked[0]!.report.bundle;
   for (const { file, report } of checked) {
     if (report.bundle.digest !== first.digest) {

@@ -5,6 +5,7 @@ import type { Dataset } from './dataset.js';
 import { groupFigures, type GroupFigures } from './figures.js';
 import type { ScoredDataset } from './score-dataset.js';
 import type { ServedModel } from './served-model.js';
+import { partitionLevels, SMALL_LEVELS, suppressAcrossLevels } from './subgroups.js';
 import { cell } from './suppression.js';
 
 export const REPORT_FORMAT = 'clinfer-validation-report/1';
@@ -60,13 +61,18 @@ export function buildReport(model: ServedModel, data: Dataset, scored: ScoredDat
     const members = new Map<string, number[]>();
     scored.sourceRows.forEach((row, i) => {
       const level = levelOf(row) ?? '(missing)';
-      members.set(level, [...(members.get(level) ?? []), i]);
+      const list = members.get(level);
+      if (list) list.push(i);
+      else members.set(level, [i]);
     });
-    const levels = [...members.keys()].sort((a, b) => (order ? order.indexOf(a) - order.indexOf(b) : a < b ? -1 : 1));
-    for (const level of levels) {
-      const idx = members.get(level)!;
-      subgroups.push({ variable, level, figures: groupFigures(idx.map((i) => scored.scores[i]!), idx.map((i) => scored.labels[i]!), op.threshold, k) });
-    }
+    const parts = partitionLevels(members, scored.labels, k);
+    const rank = (level: string) => (level.endsWith(SMALL_LEVELS) ? Infinity : order ? order.indexOf(level) : 0);
+    const levels = [...parts.keys()].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : 1));
+    const figures = suppressAcrossLevels(levels.map((level) => {
+      const idx = parts.get(level)!;
+      return groupFigures(idx.map((i) => scored.scores[i]!), idx.map((i) => scored.labels[i]!), op.threshold, k);
+    }));
+    levels.forEach((level, j) => subgroups.push({ variable, level, figures: figures[j]! }));
   };
   const spec = model.config.tabular;
   const sex = spec.features.find((f) => f.fhir?.source === 'patient_gender' || f.name === 'sex');
@@ -94,7 +100,9 @@ export function buildReport(model: ServedModel, data: Dataset, scored: ScoredDat
     bundle: { name: model.config.name, version: model.config.version, digest: model.digest, model_sha256: bundle?.model.sha256 ?? '' },
     data: {
       file: basename(options.dataFile), sha256: data.sha256, label: options.label,
-      rows: cell(scored.rows, k), scored: cell(scoredRows, k), no_outcome: cell(scored.noOutcome, k, true),
+      // The total is hidden when a count of left-out rows is: total - scored - the others would give it.
+      rows: [scored.noOutcome, scored.refusedInvalid, scored.refusedInsufficient].some((c) => c > 0 && c < k) ? null : cell(scored.rows, k),
+      scored: cell(scoredRows, k), no_outcome: cell(scored.noOutcome, k, true),
       refused_invalid: cell(scored.refusedInvalid, k, true), refused_insufficient_data: cell(scored.refusedInsufficient, k, true),
       missing_codes: Object.fromEntries(options.missingCodes),
     },

@@ -1,6 +1,5 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import type { TabularSpec } from '../../adapters/tabular/tabular-spec.js';
 import { BUNDLE_FILE, readVersionFolder, sha256File } from '../bundle/read-bundle.js';
 import { bundleDigest, fileDigests } from '../bundle/signature.js';
@@ -9,6 +8,7 @@ import { buildModelConfig } from '../model/build-model-config.js';
 import type { ModelConfig } from '../model/model-config.js';
 import { createSession, describeValues } from '../pool/session-factory.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
+import { sessionScheduler } from '../scheduler/session-scheduler.js';
 
 export const CLINFER_VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
@@ -49,21 +49,4 @@ export async function loadServedModel(models: string, name: string, version: str
     throw bundleError(`${name} version ${chosen}: clinfer validate reads tabular classification bundles (preprocessing.kind 'tabular', task 'classification')`);
   }
   return { config: config as ModelConfig & { tabular: TabularSpec }, scheduler: sessionScheduler(created.session), digest, dir, release: () => created.session.release() };
-}
-
-/** One ONNX Runtime session behind the Scheduler interface: what predictRows enqueues runs at once, in order. */
-function sessionScheduler(session: ort.InferenceSession): Scheduler {
-  return {
-    inflightCount: 0,
-    stop: async () => undefined,
-    enqueue: async (request) => {
-      const feeds = Object.fromEntries(request.inputs.map((t) => [t.name, new ort.Tensor('float32', t.data as Float32Array, [...t.shape])]));
-      const result = await session.run(feeds, [...request.fetches]);
-      const outputs = request.fetches.map((fetch) => {
-        const t = result[fetch]!;
-        return { name: fetch, datatype: t.type === 'float64' ? ('FP64' as const) : ('FP32' as const), shape: [...t.dims], data: t.data as Float32Array };
-      });
-      return { outputs, queueSeconds: 0, computeSeconds: 0, batchSize: 1 };
-    },
-  };
 }

@@ -8,6 +8,7 @@ import type { ClinferServer } from '../../runtime/server.js';
 import type { NetworkReport } from '../../runtime/validation/combine.js';
 import type { ValidationReport } from '../../runtime/validation/report.js';
 import { signDocument } from '../../runtime/validation/report-sign.js';
+import { SMALL_LEVELS } from '../../runtime/validation/subgroups.js';
 import { DEMO_MODELS, FIXTURES, startTestServer } from '../helpers/server.js';
 
 /**
@@ -149,6 +150,20 @@ describe('no patient-level data in a report', () => {
   });
 });
 
+describe('subgroups by --group', () => {
+  it('names no level of fewer than k patients of each class (a column could hold identifiers): those are pooled unnamed', async () => {
+    const rows = CSV.slice(1).filter((l) => l.endsWith(',cleveland'));
+    // A 'ward' column: ward-A holds 150 patients, and each of the rest has its own identifier-like ward.
+    writeFileSync(join(dir, 'wards.csv'), [`${CSV[0]},ward`, ...rows.map((l, i) => `${l},${i < 150 ? 'ward-A' : `MRN-${100000 + i}`}`)].join('\n') + '\n');
+    const r = await run([...validateArgs('cleveland', join(dir, 'wards.csv'), join(dir, 'wards')), '--group', 'ward']);
+    expect(r.code, r.err).toBe(0);
+    const report = JSON.parse(readFileSync(join(dir, 'wards', 'report.json'), 'utf8')) as ValidationReport;
+    const wards = report.subgroups.filter((s) => s.variable === 'ward');
+    expect(wards.map((w) => [w.level, w.figures.n])).toEqual([['ward-A', 150], [SMALL_LEVELS, 153]]);
+    expect(readFileSync(join(dir, 'wards', 'report.json'), 'utf8') + readFileSync(join(dir, 'wards', 'report.html'), 'utf8')).not.toMatch(/MRN-/);
+  });
+});
+
 describe('clinfer validate verify', () => {
   it('accepts a report signed by the site key, refuses a changed figure and another key', async () => {
     const ok = await run(['verify', reportFile('cleveland'), '--key', keyFile('cleveland', 'pub')]);
@@ -192,6 +207,12 @@ describe('clinfer validate combine', () => {
     const r = await run(['combine', reportFile('cleveland'), join(dir, 'other-bundle.json'), ...keys(), '--out', join(dir, 'refused')]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/other-bundle\.json: validates bundle digest ffffffffffffffff… .* a network report combines one bundle/);
+  });
+
+  it('refuses the same data set twice (a site counted twice)', async () => {
+    const r = await run(['combine', reportFile('cleveland'), reportFile('va'), reportFile('cleveland'), ...keys(), '--out', join(dir, 'refused')]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/cleveland\/report\.json: the same data set .* as .*cleveland\/report\.json/);
   });
 
   it('refuses a report with a bad signature or from a site whose key is not given', async () => {

@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { groupFigures } from '../../../runtime/validation/figures.js';
 import { signDocument, verifyDocument } from '../../../runtime/validation/report-sign.js';
+import { partitionLevels, SMALL_LEVELS, suppressAcrossLevels } from '../../../runtime/validation/subgroups.js';
 import { countBins, rocPoints } from '../../../runtime/validation/suppression.js';
 
 describe('the small-cell rule', () => {
@@ -68,5 +69,45 @@ describe('report signatures', () => {
     expect(() => verifyDocument(changed, [site.publicKey], 'r.json')).toThrow(/r\.json: .*changed after it was signed/);
     expect(() => verifyDocument(signed, [other.publicKey], 'r.json')).toThrow(/does not verify under any of the given keys/);
     expect(() => verifyDocument(doc, [site.publicKey], 'r.json')).toThrowError(expect.objectContaining({ code: 'REPORT_INVALID' }));
+  });
+});
+
+describe('secondary suppression across the levels of a variable', () => {
+  const k = 10;
+  // Level A: 20 positives + 20 negatives; B: 15 + 15; C: 3 + 2; D: 4 + 1 (indexes into labels).
+  const labels: number[] = [];
+  const level = (pos: number, neg: number) => {
+    const idx: number[] = [];
+    for (let i = 0; i < pos + neg; i++) {
+      idx.push(labels.length);
+      labels.push(i < pos ? 1 : 0);
+    }
+    return idx;
+  };
+  const members = new Map([['A', level(20, 20)], ['B', level(15, 15)], ['C', level(3, 2)], ['D', level(4, 1)]]);
+
+  it('levels short of k in a class are pooled unnamed; a pool still short joins the smallest level', () => {
+    const parts = partitionLevels(members, labels, k);
+    // C + D pooled: 7 positives, 3 negatives, still short: joined to B (the smaller minority class).
+    expect([...parts.keys()]).toEqual(['A', `B + ${SMALL_LEVELS}`]);
+    expect(parts.get(`B + ${SMALL_LEVELS}`)!.length).toBe(40);
+    expect([...parts.values()].flat().sort((a, b) => a - b)).toEqual(labels.map((_, i) => i));
+    // Pooled levels that reach k of each class stand as their own group.
+    const big = new Map([['A', members.get('A')!], ['x', level(6, 6)], ['y', level(6, 6)]]);
+    expect([...partitionLevels(big, labels, k).keys()]).toEqual(['A', SMALL_LEVELS]);
+  });
+
+  it('a rate hidden in one level is hidden in all, and subgroups carry no curves', () => {
+    const scores = (tp: number, fn: number, tn: number, fp: number) => [...Array(tp).fill(0.9), ...Array(fn).fill(0.1), ...Array(tn).fill(0.2), ...Array(fp).fill(0.8)];
+    const lab = (tp: number, fn: number, tn: number, fp: number) => [...Array(tp + fn).fill(1), ...Array(tn + fp).fill(0)];
+    const a = groupFigures(scores(30, 12, 30, 12), lab(30, 12, 30, 12), 0.5, k);
+    const b = groupFigures(scores(30, 5, 30, 12), lab(30, 5, 30, 12), 0.5, k); // fn 5: sensitivity hidden
+    expect(a.at_threshold.sensitivity.value).not.toBeNull();
+    const [a2, b2] = suppressAcrossLevels([a, b]);
+    expect(a2!.at_threshold.sensitivity.value).toBeNull();
+    expect(b2!.at_threshold.sensitivity.value).toBeNull();
+    expect(a2!.at_threshold.specificity.value).toBeCloseTo(30 / 42, 6);
+    expect(a2!.roc_curve).toEqual([]);
+    expect(a2!.reliability).toEqual([]);
   });
 });
