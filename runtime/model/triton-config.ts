@@ -1,3 +1,4 @@
+import { tritonSequenceBatching, type TritonSequenceBatching } from './triton-sequence-config.js';
 import { basename } from 'node:path';
 import type { VersionPolicy } from '../repository/version-policy.js';
 import type { Datatype } from '../tensor/datatypes.js';
@@ -17,6 +18,7 @@ export interface TritonModelConfig {
   max_batch_size: number;
   input: { name: string; data_type: string; format: 'FORMAT_NONE'; dims: number[]; is_shape_tensor: false; allow_ragged_batch: false; optional: false }[];
   output: { name: string; data_type: string; dims: number[]; label_filename: string; is_shape_tensor: false }[];
+  sequence_batching?: TritonSequenceBatching;
   dynamic_batching?: {
     preferred_batch_size: number[];
     max_queue_delay_microseconds: number;
@@ -68,8 +70,10 @@ export function tritonModelConfig(c: ModelConfig, facts: TritonConfigFacts): Tri
     max_batch_size: c.maxBatchSize,
     input: c.inputs.map((t) => ({ name: t.name, data_type: tritonDataType(t.datatype), format: 'FORMAT_NONE', dims: dims(t, batching), is_shape_tensor: false, allow_ragged_batch: false, optional: false })),
     output: c.outputs.map((t) => ({ name: t.name, data_type: tritonDataType(t.datatype), dims: dims(t, batching), label_filename: '', is_shape_tensor: false })),
+    // A stateful model shows sequence_batching instead (Triton's scheduling_choice is one or the other).
+    ...(c.sequence ? { sequence_batching: tritonSequenceBatching(c.sequence, s, batching, tritonDataType) } : {}),
     // Triton shows dynamic_batching only for a model that batches; clinfer's queue policy applies either way.
-    ...(batching ? {
+    ...(batching && !c.sequence ? {
       dynamic_batching: {
         preferred_batch_size: [...s.preferredBatchSizes],
         max_queue_delay_microseconds: Math.round(s.maxQueueDelayMs * 1000),
@@ -92,7 +96,7 @@ export function tritonModelConfig(c: ModelConfig, facts: TritonConfigFacts): Tri
       // clinfer's own, for traceability and for the queue when the model does not batch:
       execution_provider: { string_value: c.provider },
       bundle_digest: { string_value: c.digest },
-      ...(batching ? {} : { max_queue_size: { string_value: String(s.maxQueueSize) } }),
+      ...(batching && !c.sequence ? {} : { max_queue_size: { string_value: String(s.maxQueueSize) } }),
     },
   };
 }

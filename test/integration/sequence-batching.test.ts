@@ -221,6 +221,29 @@ describe('sequence batching with implicit state', () => {
     expect((await candidate(undefined, 'DELETE')).status).toBe(200);
   }, 60_000);
 
+  it("describes the model in Triton's configuration as sequence_batching with its state and controls (HTTP and gRPC)", async () => {
+    const http = await getJson(`${server.url}/v2/models/gru-batch/config`);
+    expect(http.status).toBe(200);
+    expect(http.json.dynamic_batching).toBeUndefined();
+    expect(http.json.input.map((t: { name: string }) => t.name)).toEqual(['x']);
+    expect(http.json.sequence_batching).toEqual({
+      max_sequence_idle_microseconds: 60_000_000,
+      control_input: [{ name: 'seq_start', control: [{ kind: 'CONTROL_SEQUENCE_START', fp32_false_true: [0, 1] }] }],
+      state: [{ input_name: 'h_in', output_name: 'h_out', data_type: 'TYPE_FP32', dims: [HIDDEN], initial_state: [{ name: 'zeros', data_type: 'TYPE_FP32', dims: [HIDDEN], zero_data: true }] }],
+      oldest: { max_candidate_sequences: 16, preferred_batch_size: [4], max_queue_delay_microseconds: 1_000_000, preserve_ordering: false },
+    });
+    const Service = loadInferenceProto();
+    const client = new Service(server.grpcAddress!, credentials.createInsecure()) as any;
+    try {
+      const grpc = await new Promise<any>((ok, fail) => client.ModelConfig({ name: 'gru-batch', version: '' }, new Metadata(), (e: Error | null, r: any) => (e ? fail(e) : ok(r))));
+      const numbers = (value: unknown): unknown => JSON.parse(JSON.stringify(value), (_k, v) => (typeof v === 'string' && /^-?[0-9]+$/.test(v) ? Number(v) : v));
+      expect(numbers(grpc.config.sequence_batching)).toMatchObject(http.json.sequence_batching);
+      expect(grpc.config.scheduling_choice).toBe('sequence_batching');
+    } finally {
+      client.close();
+    }
+  });
+
   it('streams two interleaved sequences over gRPC ModelStreamInfer, answers equal to the reference', async () => {
     const Service = loadInferenceProto();
     const client = new Service(server.grpcAddress!, credentials.createInsecure()) as any;
