@@ -1,8 +1,11 @@
 import { rocAuc } from './metrics.js';
+import { midRanks } from './ranks.js';
 
 /**
  * DeLong, DeLong & Clarke-Pearson (1988): the variance of the empirical AUC from its structural
  * components V10 (per positive) and V01 (per negative), var = S10/m + S01/n with sample variances.
+ * The components come from mid-ranks (Sun & Xu 2014), O(N log N): a positive's V10 is the share of
+ * negatives below it (ties half), its rank among all minus its rank among the positives, over n.
  */
 export function delongVariance(scores: readonly number[], labels: readonly number[]): number {
   const pos = scores.filter((_, i) => labels[i] === 1);
@@ -10,10 +13,11 @@ export function delongVariance(scores: readonly number[], labels: readonly numbe
   const m = pos.length;
   const n = neg.length;
   if (m < 2 || n < 2) return Number.NaN;
-  const psi = (x: number, y: number) => (x > y ? 1 : x === y ? 0.5 : 0);
-  // O(m n): fine for a site's validation set (10 000 x 10 000 is 1e8 comparisons, seconds).
-  const v10 = pos.map((x) => neg.reduce((s, y) => s + psi(x, y), 0) / n);
-  const v01 = neg.map((y) => pos.reduce((s, x) => s + psi(x, y), 0) / m);
+  const all = midRanks([...pos, ...neg]);
+  const withinPos = midRanks(pos);
+  const withinNeg = midRanks(neg);
+  const v10 = pos.map((_, i) => (all[i]! - withinPos[i]!) / n);
+  const v01 = neg.map((_, j) => 1 - (all[m + j]! - withinNeg[j]!) / m);
   return sampleVariance(v10) / m + sampleVariance(v01) / n;
 }
 

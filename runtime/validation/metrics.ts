@@ -1,3 +1,5 @@
+import { midRanks } from './ranks.js';
+
 /**
  * Discrimination and accuracy figures of a binary classifier's probabilities against observed 0/1 labels.
  * Pure functions; `scores[i]` and `labels[i]` belong to the same patient.
@@ -5,15 +7,7 @@
 
 /** ROC AUC by the Mann-Whitney statistic: P(score of a positive > score of a negative), ties counting 1/2. */
 export function rocAuc(scores: readonly number[], labels: readonly number[]): number {
-  const order = scores.map((_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
-  // Mid-ranks (1-based) so that tied scores share their rank.
-  const ranks = new Array<number>(scores.length);
-  for (let i = 0; i < order.length; ) {
-    let j = i;
-    while (j + 1 < order.length && scores[order[j + 1]!] === scores[order[i]!]) j++;
-    for (let k = i; k <= j; k++) ranks[order[k]!] = (i + j) / 2 + 1;
-    i = j + 1;
-  }
+  const ranks = midRanks(scores);
   let positives = 0;
   let rankSum = 0;
   labels.forEach((y, i) => {

@@ -30,6 +30,19 @@ describe('discrimination', () => {
     expect(e.logitVariance).toBeCloseTo(0.125 / (0.75 * 0.25) ** 2, 12);
   });
 
+  it('the mid-rank DeLong components equal the pairwise definition, ties included', () => {
+    const s = Array.from({ length: 60 }, (_, i) => Math.round(((i * 37) % 60) / 6) / 10); // many ties
+    const y = s.map((_, i) => ((i * 13) % 7 < 3 ? 1 : 0));
+    const pos = s.filter((_, i) => y[i] === 1);
+    const neg = s.filter((_, i) => y[i] === 0);
+    const psi = (a: number, b: number) => (a > b ? 1 : a === b ? 0.5 : 0);
+    const v10 = pos.map((a) => neg.reduce((t, b) => t + psi(a, b), 0) / neg.length);
+    const v01 = neg.map((b) => pos.reduce((t, a) => t + psi(a, b), 0) / pos.length);
+    const variance = (v: number[]) => v.reduce((t, x) => t + (x - v.reduce((p, q) => p + q, 0) / v.length) ** 2, 0) / (v.length - 1);
+    expect(delongVariance(s, y)).toBeCloseTo(variance(v10) / pos.length + variance(v01) / neg.length, 12);
+    expect(rocAuc(s, y)).toBeCloseTo(v10.reduce((t, x) => t + x, 0) / v10.length, 12);
+  });
+
   it('average precision steps through the ranked list', () => {
     // Ranked: 0.8 (+) P=1 R=0.5; 0.4 (-); 0.35 (+) P=2/3 R=1 -> 0.5*1 + 0.5*2/3.
     expect(averagePrecision(scores, labels)).toBeCloseTo(0.5 + 1 / 3, 12);
