@@ -11,8 +11,8 @@ const invalid = (message: string) => new ClinferError('INVALID_PARAMETER', messa
 export function readSequenceParameters(parameters: Readonly<Record<string, unknown>>, model: { name: string; sequence?: unknown }): SequenceFlags | undefined {
   const { sequence_id: id, sequence_start: start, sequence_end: end } = parameters;
   if (!model.sequence) {
-    const given = ['sequence_id', 'sequence_start', 'sequence_end'].find((p) => parameters[p] !== undefined && parameters[p] !== 0 && parameters[p] !== '' && parameters[p] !== false);
-    if (given) throw invalid(`parameter '${given}': model '${model.name}' is not stateful (its bundle declares no sequence)`);
+    // Triton's clients send no sequence parameters, or 0 / '' / false, outside a sequence.
+    if (id || start || end) throw invalid(`parameter '${id ? 'sequence_id' : start ? 'sequence_start' : 'sequence_end'}': model '${model.name}' is not stateful (its bundle declares no sequence)`);
     return undefined;
   }
   if (start !== undefined && typeof start !== 'boolean') throw invalid(`parameter 'sequence_start' must be a boolean; got ${JSON.stringify(start)?.slice(0, 20)}`);

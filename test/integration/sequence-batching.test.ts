@@ -34,6 +34,9 @@ const repo = new TempRepository()
   .add('gru-bare', '1', { 'model.onnx': { copy: MODEL } })
   .add('gru-canary', '1', gru('gru-canary', { sequence: sequence() }))
   .add('gru-canary', '2', { 'model.onnx': { copy: MODEL }, 'bundle.json': bundleJson('gru-canary', '2', MODEL, { max_batch_size: 8, sequence: sequence() }) });
+// A model that does not batch (fixed batch of 1, state [1, 1, 16] with the batch in dimension 1).
+const VAD = join(FIXTURES, 'generated/stateful_vad.onnx');
+repo.add('vad', '1', { 'model.onnx': { copy: VAD }, 'bundle.json': bundleJson('vad', '1', VAD, { warmup: false, sequence: { state: [{ input: 'h_in', output: 'h_out' }] } }) });
 writeFileSync(join(repo.root, 'gru-canary/model.json'), JSON.stringify({ version_policy: { specific: ['1'] } }));
 let server: ClinferServer;
 let session: ort.InferenceSession;
@@ -243,6 +246,27 @@ describe('sequence batching with implicit state', () => {
       client.close();
     }
   });
+
+  it('keeps the state of a model that does not batch (max_batch_size 0)', async () => {
+    const vad = await ort.InferenceSession.create(VAD);
+    try {
+      const pcm = (seed: number) => Float32Array.from({ length: 320 }, (_, i) => Math.fround(0.1 * Math.sin(seed + i / 9)));
+      const chunks = [pcm(1), pcm(2), pcm(3)];
+      let h: Float32Array = new Float32Array(16);
+      for (const [c, audio] of chunks.entries()) {
+        const ref = await vad.run({ audio: new ort.Tensor('float32', audio, [1, 320]), sr: new ort.Tensor('int64', BigInt64Array.of(16000n), [1]), h_in: new ort.Tensor('float32', h, [1, 1, 16]) });
+        h = ref.h_out!.data as Float32Array;
+        const res = await postJson(`${server.url}/v2/models/vad/infer`, { parameters: params('bed-12', c === 0, c === 2), inputs: [
+          { name: 'audio', datatype: 'FP32', shape: [1, 320], data: Array.from(audio) },
+          { name: 'sr', datatype: 'INT64', shape: [1], data: [16000] }] });
+        expect(res.status, res.text).toBe(200);
+        expect(res.json.outputs.map((o: { name: string }) => o.name)).toEqual(['prob']);
+        close(Float32Array.from(res.json.outputs[0].data as number[]), ref.prob!.data as Float32Array);
+      }
+    } finally {
+      await vad.release();
+    }
+  }, 60_000);
 
   it('streams two interleaved sequences over gRPC ModelStreamInfer, answers equal to the reference', async () => {
     const Service = loadInferenceProto();
