@@ -197,6 +197,12 @@ describe('clinfer validate combine', () => {
     expect(network.outside_declared).toEqual(['va']);
     expect(network.sites.find((s) => s.site === 'switzerland')).toMatchObject({ pooled: false, not_pooled_because: expect.stringMatching(/fewer than 10/) });
     expect(readFileSync(join(dir, 'network', 'network.html'), 'utf8')).toMatch(/ROC AUC by site[\s\S]*Calibration slope by site/);
+    // Signed by the network's key on request, and checked as a site report is.
+    const signed = await run(['combine', ...SITES.map(reportFile), ...keys(), '--sign-key', keyFile('va', 'key'), '--out', join(dir, 'network-signed')]);
+    expect(signed.code, signed.err).toBe(0);
+    const verified = await run(['verify', join(dir, 'network-signed', 'network.json'), '--key', keyFile('va', 'pub')]);
+    expect(verified.code, verified.err).toBe(0);
+    expect(verified.out).toMatch(/network report, heart-disease-risk version 1/);
   });
 
   it('refuses a report of another bundle digest, even when properly signed', async () => {
