@@ -2,6 +2,8 @@ import { ClinferError } from '../errors/index.js';
 import type { SequenceFlags } from '../scheduler/scheduler.js';
 
 const invalid = (message: string) => new ClinferError('INVALID_PARAMETER', message);
+/** What was sent instead of an id, without its value (an id may name a patient; messages reach logs). */
+const describe = (id: unknown) => (id === undefined ? 'none' : typeof id === 'string' ? `a string of ${id.length} characters` : typeof id === 'number' ? (Number.isInteger(id) ? 'an integer out of range' : 'a non-integer number') : `a ${Array.isArray(id) ? 'list' : typeof id}`);
 
 /**
  * Reads Triton's sequence parameters: `sequence_id` (a positive integer or a non-empty string; 0 or ''
@@ -19,7 +21,7 @@ export function readSequenceParameters(parameters: Readonly<Record<string, unkno
   if (end !== undefined && typeof end !== 'boolean') throw invalid(`parameter 'sequence_end' must be a boolean; got ${JSON.stringify(end)?.slice(0, 20)}`);
   const valid = (typeof id === 'number' && Number.isSafeInteger(id) && id > 0) || (typeof id === 'string' && id.length > 0 && id.length <= 128);
   if (!valid) {
-    throw invalid(`model '${model.name}' is stateful: every request needs parameter 'sequence_id', a positive integer (up to 2^53-1) or a string of 1 to 128 characters; got ${JSON.stringify(id)?.slice(0, 20) ?? 'none'}`);
+    throw invalid(`model '${model.name}' is stateful: every request needs parameter 'sequence_id', a positive integer (up to 2^53-1) or a string of 1 to 128 characters; got ${describe(id)}`);
   }
   return { id: id as number | string, start: start === true, end: end === true };
 }

@@ -125,7 +125,8 @@ export class SequenceBatcher implements Scheduler {
     const why = this.#expired.has(key)
       ? `it had no request for idle_timeout_ms (${this.#spec.idleTimeoutMs} ms) and was freed`
       : 'it was never started, or was ended (sequence_end) or freed';
-    return new ClinferError('SEQUENCE_NOT_FOUND', `${this.#what}: sequence ${JSON.stringify(id).slice(0, 140)} is not live (${why}); send its first request with sequence_start: true`);
+    // The id itself is not repeated: it may name a patient or a bed, and messages reach logs.
+    return new ClinferError('SEQUENCE_NOT_FOUND', `${this.#what}: the ${typeof id === 'number' ? 'numeric' : 'string'} sequence_id is not a live sequence (${why}); send its first request with sequence_start: true`);
   }
 
   /** Hands the sequence's oldest waiting request on, if none of its requests is running. */

@@ -41,7 +41,7 @@ export function checkCorrelationId(spec: SequenceSpec, what: string, flags: Sequ
   if (!c) return;
   const limit = EXACT_ID_LIMIT[c.input.datatype] ?? Number.MAX_SAFE_INTEGER;
   if (typeof flags.id !== 'number' || flags.id > limit) {
-    throw new ClinferError('INVALID_PARAMETER', `parameter 'sequence_id': ${what} passes the id to input '${c.input.name}' (${c.input.datatype}), which needs an integer from 1 to ${limit}; got ${JSON.stringify(flags.id).slice(0, 40)}`);
+    throw new ClinferError('INVALID_PARAMETER', `parameter 'sequence_id': ${what} passes the id to input '${c.input.name}' (${c.input.datatype}), which needs an integer from 1 to ${limit}; got ${typeof flags.id === 'number' ? 'a larger one' : 'a string'}`);
   }
 }
 

@@ -139,7 +139,8 @@ describe('sequence batching with implicit state', () => {
     const after = await inferJson('gru', x[1]!, params(77));
     expect(after.status).toBe(400);
     expect(after.json.code).toBe('SEQUENCE_NOT_FOUND');
-    expect(after.json.error).toMatch(/sequence 77 is not live .*sequence_start/);
+    expect(after.json.error).toMatch(/the numeric sequence_id is not a live sequence .*sequence_start/);
+    expect(after.json.error).not.toMatch(/77/);
     close(await yJson('gru', x[0]!, params(77, true, true)), expected[0]!);
   }, 60_000);
 
@@ -180,8 +181,9 @@ describe('sequence batching with implicit state', () => {
     const x = chunk(7, 0);
     const cases: [string, Record<string, unknown>, string, RegExp][] = [
       ['gru', {}, 'INVALID_PARAMETER', /is stateful: every request needs parameter 'sequence_id'/],
-      ['gru', { sequence_id: 0, sequence_start: true }, 'INVALID_PARAMETER', /sequence_id/],
-      ['gru', { sequence_id: 1.5, sequence_start: true }, 'INVALID_PARAMETER', /sequence_id/],
+      ['gru', { sequence_id: 0, sequence_start: true }, 'INVALID_PARAMETER', /sequence_id.*got an integer out of range/],
+      ['gru', { sequence_id: 1.5, sequence_start: true }, 'INVALID_PARAMETER', /sequence_id.*got a non-integer number/],
+      ['gru', { sequence_id: 'x'.repeat(129), sequence_start: true }, 'INVALID_PARAMETER', /got a string of 129 characters/],
       ['gru', { sequence_id: 8, sequence_start: 'yes' }, 'INVALID_PARAMETER', /'sequence_start' must be a boolean/],
       ['gru', { sequence_id: 'never-started' }, 'SEQUENCE_NOT_FOUND', /never started/],
       ['gru-bare', { sequence_id: 1, sequence_start: true }, 'INVALID_PARAMETER', /is not stateful/],
