@@ -61,7 +61,19 @@ export class Metrics {
   });
   readonly rejections = new Counter({
     name: 'clinfer_inference_rejections_total',
-    help: 'Requests accepted by the protocol layer but never executed, by reason (queue_full, deadline_exceeded, cancelled)',
+    help: 'Requests accepted by the protocol layer but never executed, by reason (queue_full, deadline_exceeded, cancelled, sequence_limit)',
+    labelNames: ['model', 'version', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly liveSequences = new Gauge({
+    name: 'clinfer_sequences_live',
+    help: 'Stateful models: sequences holding state (started, not yet ended or freed)',
+    labelNames: ['model', 'version'] as const,
+    registers: [this.registry],
+  });
+  readonly sequencesFreed = new Counter({
+    name: 'clinfer_sequences_freed_total',
+    help: 'Stateful models: sequences freed, by reason (end: sequence_end answered; idle_timeout)',
     labelNames: ['model', 'version', 'reason'] as const,
     registers: [this.registry],
   });

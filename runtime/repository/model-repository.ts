@@ -503,7 +503,7 @@ export class ModelRepository {
         onExecutionTimeout: (reason) => this.#quarantine(next, reason),
       });
       // A stateful model keeps its state per sequence in front of the batcher.
-      next.batcher = config.sequence ? new SequenceBatcher({ ...config, sequence: config.sequence }, batcher) : batcher;
+      next.batcher = config.sequence ? new SequenceBatcher({ ...config, sequence: config.sequence }, batcher, this.#metrics) : batcher;
       next.scheduler = next.batcher;
       // A tabular bundle's linear_model (its contributions) must describe the graph that runs.
       if (config.tabular) await checkLinearModel(config as typeof config & { tabular: NonNullable<typeof config.tabular> }, next.scheduler, join(dir, BUNDLE_FILE)).catch(async (error: unknown) => {

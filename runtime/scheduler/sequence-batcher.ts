@@ -1,4 +1,5 @@
 import { ClinferError } from '../errors/index.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { ModelConfig } from '../model/model-config.js';
 import type { SequenceSpec } from '../model/sequence-spec.js';
 import type { ScheduledRequest, ScheduledResult, Scheduler, SequenceFlags } from './scheduler.js';
@@ -51,6 +52,8 @@ export class SequenceBatcher implements Scheduler {
   readonly #spec: SequenceSpec;
   readonly #what: string;
   readonly #batched: boolean;
+  readonly #metrics: Metrics;
+  readonly #labels: { model: string; version: string };
   readonly #live = new Map<string, LiveSequence>();
   /** Ids freed by the idle timeout, oldest first (insertion order), for the refusal's message. */
   readonly #expired = new Set<string>();
@@ -58,8 +61,10 @@ export class SequenceBatcher implements Scheduler {
   #stopped = false;
   #drained: (() => void) | undefined;
 
-  constructor(model: ModelConfig & { sequence: SequenceSpec }, inner: Scheduler) {
+  constructor(model: ModelConfig & { sequence: SequenceSpec }, inner: Scheduler, metrics: Metrics) {
     this.#inner = inner;
+    this.#metrics = metrics;
+    this.#labels = { model: model.name, version: model.version };
     this.#spec = model.sequence;
     this.#what = `model '${model.name}' version ${model.version}`;
     this.#batched = model.maxBatchSize > 0;
@@ -82,11 +87,13 @@ export class SequenceBatcher implements Scheduler {
       if (!sequence) {
         if (!flags.start) throw this.#notFound(key, flags.id);
         if (this.#live.size >= this.#spec.maxSequences) {
+          this.#metrics.rejections.inc({ ...this.#labels, reason: 'sequence_limit' });
           throw new ClinferError('SEQUENCE_LIMIT', `${this.#what} holds ${this.#live.size} live sequences (max_sequences ${this.#spec.maxSequences}); end one (sequence_end) or retry once an idle one is freed (idle_timeout_ms ${this.#spec.idleTimeoutMs})`, { retryAfterSeconds: Math.max(1, Math.ceil(this.#spec.idleTimeoutMs / 1000)) });
         }
         sequence = { waiting: [], running: false, state: undefined, ended: false, idleTimer: undefined };
         this.#live.set(key, sequence);
         this.#expired.delete(key);
+        this.#metrics.liveSequences.set(this.#labels, this.#live.size);
       }
       clearTimeout(sequence.idleTimer);
       sequence.idleTimer = undefined;
@@ -106,6 +113,7 @@ export class SequenceBatcher implements Scheduler {
     if (this.#inflight > 0) await new Promise<void>((resolve) => { this.#drained = resolve; });
     for (const sequence of this.#live.values()) clearTimeout(sequence.idleTimer);
     this.#live.clear();
+    this.#metrics.liveSequences.remove(this.#labels);
     await this.#inner.stop();
   }
 
@@ -134,7 +142,7 @@ export class SequenceBatcher implements Scheduler {
     if (sequence.running) return;
     const entry = sequence.waiting.shift();
     if (!entry) {
-      if (sequence.ended) this.#live.delete(key);
+      if (sequence.ended) this.#free(key, 'end');
       else sequence.idleTimer = setTimeout(() => this.#expire(key, sequence), this.#spec.idleTimeoutMs).unref();
       return;
     }
@@ -169,9 +177,15 @@ export class SequenceBatcher implements Scheduler {
     if (this.#inflight === 0) this.#drained?.();
   }
 
+  #free(key: string, reason: 'end' | 'idle_timeout'): void {
+    this.#live.delete(key);
+    this.#metrics.liveSequences.set(this.#labels, this.#live.size);
+    this.#metrics.sequencesFreed.inc({ ...this.#labels, reason });
+  }
+
   #expire(key: string, sequence: LiveSequence): void {
     if (this.#live.get(key) !== sequence || sequence.running || sequence.waiting.length > 0) return;
-    this.#live.delete(key);
+    this.#free(key, 'idle_timeout');
     this.#expired.add(key);
     if (this.#expired.size > REMEMBERED_IDS) this.#expired.delete(this.#expired.values().next().value!);
   }

@@ -8,6 +8,7 @@ import { loadInferenceProto } from '../../runtime/grpc/grpc-server.js';
 import type { ClinferServer } from '../../runtime/server.js';
 import { binaryBody, floatsFrom, readBinaryResponse } from '../helpers/binary.js';
 import { bundleJson } from '../helpers/bundle.js';
+import { metricValue } from '../helpers/metrics.js';
 import { FIXTURES, getJson, postJson, startTestServer, TempRepository } from '../helpers/server.js';
 
 /**
@@ -153,6 +154,8 @@ describe('sequence batching with implicit state', () => {
     expect(after.status).toBe(400);
     expect(after.json.code).toBe('SEQUENCE_NOT_FOUND');
     expect(after.json.error).toMatch(/idle_timeout_ms \(200 ms\)/);
+    expect(await metricValue(server.url, 'clinfer_sequences_freed_total', { model: 'gru-idle', version: '1', reason: 'idle_timeout' })).toBe(1);
+    expect(await metricValue(server.url, 'clinfer_sequences_live', { model: 'gru-idle', version: '1' })).toBe(0);
   }, 60_000);
 
   it('bounds the live sequences at max_sequences: a new one beyond is 429 SEQUENCE_LIMIT with Retry-After', async () => {
@@ -164,10 +167,13 @@ describe('sequence batching with implicit state', () => {
     expect(third.json.code).toBe('SEQUENCE_LIMIT');
     expect(third.json.error).toMatch(/max_sequences 2/);
     expect(Number(third.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await metricValue(server.url, 'clinfer_inference_rejections_total', { model: 'gru-few', version: '1', reason: 'sequence_limit' })).toBe(1);
+    expect(await metricValue(server.url, 'clinfer_sequences_live', { model: 'gru-few', version: '1' })).toBe(2);
     // A live sequence continues; once one ends, a new one is taken.
     expect((await inferJson('gru-few', x, params(2))).status).toBe(200);
     expect((await inferJson('gru-few', x, params(1, false, true))).status).toBe(200);
     expect((await inferJson('gru-few', x, params(3, true))).status).toBe(200);
+    expect(await metricValue(server.url, 'clinfer_sequences_freed_total', { model: 'gru-few', version: '1', reason: 'end' })).toBe(1);
   }, 60_000);
 
   it("starts a sequence from the bundle's initial value", async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ClinferError } from '../../../runtime/errors/index.js';
+import { Metrics } from '../../../runtime/metrics/metrics.js';
 import type { ModelConfig } from '../../../runtime/model/model-config.js';
 import type { SequenceSpec } from '../../../runtime/model/sequence-spec.js';
 import type { ScheduledRequest, ScheduledResult, Scheduler, SequenceFlags } from '../../../runtime/scheduler/scheduler.js';
@@ -54,7 +55,7 @@ const request = (x: number, sequence: SequenceFlags): ScheduledRequest => ({
 const fed = (run: { request: ScheduledRequest }, name: string) => Array.from(run.request.inputs.find((t) => t.name === name)!.data as ArrayLike<number | bigint>, Number);
 const setup = () => {
   const inner = new StubScheduler();
-  return { inner, batcher: new SequenceBatcher(model, inner) };
+  return { inner, batcher: new SequenceBatcher(model, inner, new Metrics()) };
 };
 
 describe('SequenceBatcher', () => {
