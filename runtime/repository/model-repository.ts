@@ -11,6 +11,7 @@ import type { Logger } from '../log/logger.js';
 import type { Metrics, ModelState } from '../metrics/metrics.js';
 import { buildModelConfig } from '../model/build-model-config.js';
 import { checkLinearModel } from '../predict/linear-model-check.js';
+import { directScheduler } from '../scheduler/direct-scheduler.js';
 import type { SessionSpec } from '../pool/messages.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
 import { DynamicBatcher } from '../scheduler/dynamic-batcher.js';
@@ -506,7 +507,7 @@ export class ModelRepository {
       next.batcher = config.sequence ? new SequenceBatcher({ ...config, sequence: config.sequence }, batcher, this.#metrics) : batcher;
       next.scheduler = next.batcher;
       // A tabular bundle's linear_model (its contributions) must describe the graph that runs.
-      if (config.tabular) await checkLinearModel(config as typeof config & { tabular: NonNullable<typeof config.tabular> }, next.scheduler, join(dir, BUNDLE_FILE)).catch(async (error: unknown) => {
+      if (config.tabular) await checkLinearModel(config as typeof config & { tabular: NonNullable<typeof config.tabular> }, directScheduler(this.#pool, spec), join(dir, BUNDLE_FILE)).catch(async (error: unknown) => {
         await next.batcher?.stop();
         throw error;
       });
