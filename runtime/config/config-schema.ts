@@ -191,6 +191,13 @@ export const configSchema = z.strictObject({
   revokedBundleDigestsFile: z.string().min(1).optional(),
   /** Replay policy: refuse to deploy a version lower than the model's highest version on disk. */
   refuseSupersededBundles: z.boolean().default(false),
+  /** Promotion gate (POST .../candidate/promote): a passing local validation report signed by a trusted site. */
+  promotionPolicy: z.strictObject({
+    requireValidationReport: z.boolean().default(false),
+    /** Ed25519 public keys (PEM files, `clinfer bundle keygen`) of the sites whose validation reports count. */
+    trustedSiteKeys: z.array(z.string().min(1)).default([]),
+  }).refine((p) => !p.requireValidationReport || p.trustedSiteKeys.length > 0, { path: ['trustedSiteKeys'], message: 'requireValidationReport needs the public keys of the sites whose reports count' })
+    .default({ requireValidationReport: false, trustedSiteKeys: [] }),
   /** Largest bundle archive accepted by PUT /v2/repository/models/{m}/versions/{v}, unpacked. */
   maxBundleBytes: z.number().int().min(1024).default(1024 * 1024 * 1024),
   /** A bundle archive may unpack to at most this many times its size (past 64 MiB): gzip bombs stop early. */
@@ -295,30 +302,31 @@ export const configSchema = z.strictObject({
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
 
-/** Cross-field rules that the field schemas cannot express. */
-export const configRules = (c: z.infer<typeof configSchema>): [string, string] | undefined => {
-  if (c.cdsHooksJwksFile && c.cdsHooksIssuers.length === 0) return ['cdsHooksIssuers', 'list the accepted token issuers when cdsHooksJwksFile is set'];
-  if (c.cdsHooksJwksFile && !c.publicUrl) return ['publicUrl', 'CDS Hooks client authentication (cdsHooksJwksFile) checks the token audience against publicUrl, never the Host header: set publicUrl to the URL the EHR calls'];
-  if (c.oidc && new Set(c.oidc.map((o) => o.issuer)).size !== c.oidc.length) return ['oidc', 'two entries have the same issuer'];
-  if ((c.tlsCertFile === undefined) !== (c.tlsKeyFile === undefined)) return ['tlsKeyFile', 'TLS needs both tlsCertFile and tlsKeyFile'];
-  if (c.tlsClientCaFile && !c.tlsCertFile) return ['tlsClientCaFile', 'mutual TLS needs tlsCertFile and tlsKeyFile too'];
+/** Cross-field rules that the field schemas cannot express: every broken one, as [field path, what is wrong]. */
+export const configRules = (c: z.infer<typeof configSchema>): Array<[string, string]> => {
+  const broken: Array<[string, string]> = [];
+  if (c.cdsHooksJwksFile && c.cdsHooksIssuers.length === 0) broken.push(['cdsHooksIssuers', 'list the accepted token issuers when cdsHooksJwksFile is set']);
+  if (c.cdsHooksJwksFile && !c.publicUrl) broken.push(['publicUrl', 'CDS Hooks client authentication (cdsHooksJwksFile) checks the token audience against publicUrl, never the Host header: set publicUrl to the URL the EHR calls']);
+  if (c.oidc && new Set(c.oidc.map((o) => o.issuer)).size !== c.oidc.length) broken.push(['oidc', 'two entries have the same issuer']);
+  if ((c.tlsCertFile === undefined) !== (c.tlsKeyFile === undefined)) broken.push(['tlsKeyFile', 'TLS needs both tlsCertFile and tlsKeyFile']);
+  if (c.tlsClientCaFile && !c.tlsCertFile) broken.push(['tlsClientCaFile', 'mutual TLS needs tlsCertFile and tlsKeyFile too']);
   const admin = c.adminListener;
-  if (admin && (admin.tlsCertFile === undefined) !== (admin.tlsKeyFile === undefined)) return ['adminListener.tlsKeyFile', 'TLS on the admin listener needs both tlsCertFile and tlsKeyFile'];
-  if (admin?.tlsClientCaFile && !admin.tlsCertFile) return ['adminListener.tlsClientCaFile', 'mutual TLS on the admin listener needs its tlsCertFile and tlsKeyFile too'];
-  if (admin && c.modelControlMode === 'none') return ['adminListener', "the admin listener serves model control, which modelControlMode 'none' turns off"];
-  if (admin && admin.port !== 0 && admin.port === c.port) return ['adminListener.port', 'the admin listener needs a port of its own'];
+  if (admin && (admin.tlsCertFile === undefined) !== (admin.tlsKeyFile === undefined)) broken.push(['adminListener.tlsKeyFile', 'TLS on the admin listener needs both tlsCertFile and tlsKeyFile']);
+  if (admin?.tlsClientCaFile && !admin.tlsCertFile) broken.push(['adminListener.tlsClientCaFile', 'mutual TLS on the admin listener needs its tlsCertFile and tlsKeyFile too']);
+  if (admin && c.modelControlMode === 'none') broken.push(['adminListener', "the admin listener serves model control, which modelControlMode 'none' turns off"]);
+  if (admin && admin.port !== 0 && admin.port === c.port) broken.push(['adminListener.port', 'the admin listener needs a port of its own']);
   const scp = c.dicomScp;
-  if (scp && (scp.tlsCertFile === undefined) !== (scp.tlsKeyFile === undefined)) return ['dicomScp.tlsKeyFile', 'DICOM TLS on the SCP needs both tlsCertFile and tlsKeyFile'];
-  if (scp?.tlsClientCaFile && !scp.tlsCertFile) return ['dicomScp.tlsClientCaFile', 'client certificates on the SCP need its tlsCertFile and tlsKeyFile too'];
+  if (scp && (scp.tlsCertFile === undefined) !== (scp.tlsKeyFile === undefined)) broken.push(['dicomScp.tlsKeyFile', 'DICOM TLS on the SCP needs both tlsCertFile and tlsKeyFile']);
+  if (scp?.tlsClientCaFile && !scp.tlsCertFile) broken.push(['dicomScp.tlsClientCaFile', 'client certificates on the SCP need its tlsCertFile and tlsKeyFile too']);
   for (const [i, d] of c.dicomDestinations.entries()) {
     if (d.kind !== 'cstore') continue;
-    if ((d.tlsCertFile === undefined) !== (d.tlsKeyFile === undefined)) return [`dicomDestinations.${i}.tlsKeyFile`, 'a client certificate needs both tlsCertFile and tlsKeyFile'];
-    if (d.tlsCertFile && !d.tlsCaFile) return [`dicomDestinations.${i}.tlsCaFile`, 'DICOM TLS to a destination is turned on by tlsCaFile (the CA its certificate must chain to); a client certificate alone does not'];
+    if ((d.tlsCertFile === undefined) !== (d.tlsKeyFile === undefined)) broken.push([`dicomDestinations.${i}.tlsKeyFile`, 'a client certificate needs both tlsCertFile and tlsKeyFile']);
+    if (d.tlsCertFile && !d.tlsCaFile) broken.push([`dicomDestinations.${i}.tlsCaFile`, 'DICOM TLS to a destination is turned on by tlsCaFile (the CA its certificate must chain to); a client certificate alone does not']);
   }
   const destinations = new Set(c.dicomDestinations.map((d) => d.name));
-  if (destinations.size !== c.dicomDestinations.length) return ['dicomDestinations', 'two destinations have the same name'];
+  if (destinations.size !== c.dicomDestinations.length) broken.push(['dicomDestinations', 'two destinations have the same name']);
   const names = new Set(c.apiKeys.map((k) => k.name));
-  if (names.size !== c.apiKeys.length) return ['apiKeys', 'two keys have the same name'];
-  return undefined;
+  if (names.size !== c.apiKeys.length) broken.push(['apiKeys', 'two keys have the same name']);
+  return broken;
 };
 export type ConfigInput = z.input<typeof configSchema>;

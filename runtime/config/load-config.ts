@@ -60,30 +60,61 @@ export interface ConfigSources {
   /** Path of a JSON config file (--config). */
   file?: string;
   env?: NodeJS.ProcessEnv;
-  /** Settings from command-line flags, already typed. */
-  flags?: Partial<ConfigInput>;
+  /**
+   * Settings from command-line flags (`--grpc-port` for grpcPort), typed where they could be read; a value
+   * that could not (`--port 80a`) comes as its string, and the schema names it with the flag.
+   */
+  flags?: { [K in keyof ConfigInput]?: ConfigInput[K] | string };
 }
 
-/** Validates the merged settings once and freezes them; errors name the source and the field. */
+/** Where each top-level setting came from, for error messages ('env CLINFER_PORT', 'flag --port'). */
+type SourceOf = (key: string) => string | undefined;
+
+/**
+ * Validates the merged settings once and freezes them. A refusal lists every problem found, each with the
+ * setting's path and where its value came from, so that one run shows all that needs fixing.
+ */
 export function loadConfig(sources: ConfigSources = {}): Config {
   const fromFile = sources.file ? readConfigFile(sources.file) : {};
+  const fromStructuredEnv = structuredFromEnv(sources.env);
   const fromEnv: Record<string, unknown> = {};
+  const envName: Record<string, string> = { apiKeys: 'CLINFER_API_KEYS_FILE', oidc: 'CLINFER_OIDC_ISSUER' };
   for (const [name, [key, read]] of Object.entries(ENVIRONMENT)) {
     const value = sources.env?.[name];
-    if (value !== undefined && value !== '') fromEnv[key] = read(value);
+    if (value !== undefined && value !== '') {
+      fromEnv[key] = read(value);
+      envName[key] = name;
+    }
   }
-  return parseConfig({ ...fromFile, ...structuredFromEnv(sources.env), ...fromEnv, ...definedOnly(sources.flags ?? {}) });
+  const fromFlags = definedOnly(sources.flags ?? {});
+  const sourceOf: SourceOf = (key) => {
+    if (key in fromFlags) return `flag --${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    if (key in fromEnv || key in fromStructuredEnv) return `env ${envName[key]}`;
+    if (key in fromFile) return `config file ${sources.file}`;
+    return undefined;
+  };
+  return parseConfig({ ...fromFile, ...fromStructuredEnv, ...fromEnv, ...fromFlags }, sourceOf);
 }
 
-export function parseConfig(input: unknown): Config {
+export function parseConfig(input: unknown, sourceOf: SourceOf = () => undefined): Config {
   const parsed = configSchema.safeParse(input);
+  const problems: Array<[string[], string]> = [];
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ClinferError('CONFIG_INVALID', `configuration field '${issue.path.join('.') || '(top level)'}': ${issue.message}`);
+    for (const issue of parsed.error.issues) {
+      const path = issue.path.map(String);
+      // An unknown key is a problem of its own: name it, so that its source can be named too.
+      if (issue.code === 'unrecognized_keys') for (const key of issue.keys) problems.push([[...path, key], 'not a setting (docs/configuration.md lists them)']);
+      else problems.push([path, issue.message]);
+    }
+  } else {
+    for (const [path, message] of configRules(parsed.data)) problems.push([path.split('.'), message]);
   }
-  const broken = configRules(parsed.data);
-  if (broken) throw new ClinferError('CONFIG_INVALID', `configuration field '${broken[0]}': ${broken[1]}`);
-  return deepFreeze(parsed.data);
+  if (problems.length === 0 && parsed.success) return deepFreeze(parsed.data);
+  const lines = problems.map(([path, message]) => {
+    const source = path[0] === undefined ? undefined : sourceOf(path[0]);
+    return `configuration field '${path.join('.') || '(top level)'}'${source ? ` (${source})` : ''}: ${message}`;
+  });
+  throw new ClinferError('CONFIG_INVALID', lines.length === 1 ? lines[0]! : `${lines.length} configuration problems:\n  ${lines.join('\n  ')}`);
 }
 
 function readConfigFile(path: string): Record<string, unknown> {

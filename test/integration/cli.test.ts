@@ -52,9 +52,13 @@ describe('clinfer serve', () => {
   });
 
   it('refuses bad settings with a message naming them', async () => {
-    const badPort = collect(run(['serve', '--port', 'eighty']));
+    const badPort = collect(run(['serve', '--port', 'eighty', '--workers', '0'], { CLINFER_GRPC_PORT: 'x' }));
     expect(await badPort.exited).toBe(1);
-    expect(badPort.out.stderr).toMatch(/--port must be a non-negative integer, got 'eighty'/);
+    // Every problem at once, each with where it came from.
+    expect(badPort.out.stderr).toMatch(/3 configuration problems:/);
+    expect(badPort.out.stderr).toMatch(/field 'port' \(flag --port\): .*expected number, received string/);
+    expect(badPort.out.stderr).toMatch(/field 'workers' \(flag --workers\): .*>=1/);
+    expect(badPort.out.stderr).toMatch(/field 'grpcPort' \(env CLINFER_GRPC_PORT\): .*expected number/);
     const badFlag = collect(run(['serve', '--colour']));
     expect(await badFlag.exited).toBe(2);
     expect(badFlag.out.stderr).toMatch(/Unknown option '--colour'/);

@@ -195,7 +195,7 @@ describe('SCP certificate rotation', () => {
 describe('DICOM TLS settings', () => {
   const parse = (input: unknown) => {
     const parsed = configSchema.parse(input);
-    return configRules(parsed);
+    return configRules(parsed)[0];
   };
 
   it('refuses an SCP certificate without its key, and a client CA without a certificate', () => {
