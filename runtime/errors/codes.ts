@@ -66,6 +66,7 @@ export const ERROR_CODES = {
   VERSION_EXISTS: { kind: 'conflict', summary: 'a deployment names a version that already exists; versions are immutable' },
   BUNDLE_REVOKED: { kind: 'conflict', summary: "the bundle's digest is on the revocation list (revokedBundleDigests)" },
   BUNDLE_SUPERSEDED: { kind: 'conflict', summary: 'the bundle version is below the minimum (bundleMinVersions) or older than a version on disk (refuseSupersededBundles)' },
+  VALIDATION_REQUIRED: { kind: 'precondition_failed', summary: 'the promotion gate (promotionPolicy) refused a candidate: no passing local validation report signed by a trusted site for its bundle digest (what is missing is named)' },
   BODY_TOO_LARGE: { kind: 'payload_too_large', summary: 'the request body exceeds the configured limit' },
   BUNDLE_INVALID: { kind: 'invalid_argument', summary: 'a model bundle failed validation (file and field named)' },
   REPORT_INVALID: { kind: 'invalid_argument', summary: 'a validation report failed verification: bad or missing signature, another bundle digest, not a report (clinfer validate)' },

@@ -441,6 +441,38 @@ export class ModelRepository {
     });
   }
 
+  /**
+   * Makes the candidate the serving version: it is pinned (as a rollback pins, over the version policy,
+   * until the next load or deploy), the shadow or canary ends, and the version that served drains.
+   * `check` runs first, inside the model's serialised section, on the candidate it will promote (the
+   * promotion gate): what it throws refuses the promotion and changes nothing.
+   */
+  promote(name: string, check: (candidate: ModelVersion) => void): Promise<ModelVersion> {
+    return this.#serialised(name, async () => {
+      const c = this.#candidates.get(name);
+      if (!c) throw new ClinferError('INVALID_REQUEST', `model '${name}' has no candidate to promote; attach one with POST /v2/repository/models/${name}/candidate`);
+      const cand = this.#models.get(name)?.get(c.version);
+      if (cand?.state !== 'READY') throw new ClinferError('MODEL_NOT_READY', `candidate '${name}' version ${c.version} is not READY (${cand?.reason || cand?.state || 'not loaded'})`);
+      check(cand);
+      const previous = this.#pins.get(name);
+      this.#candidates.delete(name);
+      this.#pins.set(name, c.version);
+      await this.#load(name).catch(() => undefined);
+      const now = this.resolve(name);
+      // The version reloads from its folder: what serves must be the bundle that was checked.
+      if (now.version !== c.version || now.state !== 'READY' || now.config?.digest !== cand.config?.digest) {
+        // Put things back as they were: the candidate stays attached and the old version serves on.
+        if (previous) this.#pins.set(name, previous);
+        else this.#pins.delete(name);
+        this.#candidates.set(name, c);
+        await this.#load(name).catch(() => undefined);
+        throw new ClinferError('BUNDLE_INVALID', `promotion of '${name}' version ${c.version} failed (${now.version === c.version && now.state === 'READY' ? 'its folder changed after the check' : now.reason || now.state}); it stays the candidate`);
+      }
+      this.#log.info('candidate promoted', { model: name, version: c.version, mode: c.mode });
+      return now;
+    });
+  }
+
   candidateOf(name: string): Candidate | undefined {
     return this.#candidates.get(name);
   }
@@ -473,6 +505,7 @@ export class ModelRepository {
         intraOpThreads: bundle?.execution.intra_op_threads || this.#config.intraOpThreads,
         executionTimeoutMs: bundle?.execution.timeout_ms ?? this.#config.executionTimeoutMs,
         warmup: await warmupPlan(dir, bundle, join(dir, BUNDLE_FILE)),
+        ...(folder.pipeline ? { pipeline: folder.pipeline } : {}),
       };
       const rssBefore = process.memoryUsage.rss();
       const reports = await loadIsolated(this.#pool, spec, { timeoutMs: this.#config.loadTimeoutMs, isolation: this.#config.loadIsolation, what: dir });

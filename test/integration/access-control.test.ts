@@ -161,7 +161,7 @@ describe('every HTTP route x every credential', () => {
     expect(routes.filter((r) => !r.declaration).map((r) => `${r.method} ${r.path}`)).toEqual([]);
     // The model control routes are all declared as such, each needing admin or deploy.
     const control = routes.filter((r) => r.path.startsWith('/v2/repository/models'));
-    expect(control.length).toBe(7);
+    expect(control.length).toBe(8);
     for (const r of control) expect(r.declaration).toMatchObject({ plane: 'control', access: { kind: 'scopes' } });
     for (const r of control) expect((r.declaration!.access as unknown as { anyOf: Scope[] }).anyOf).not.toContain('infer');
   });

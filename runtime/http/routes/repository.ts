@@ -8,6 +8,7 @@ import { callerOf } from '../caller.js';
 import { needs } from '../../auth/access.js';
 import { overrideFromLoadParameters } from '../../model/config-override.js';
 import type { RouteTable } from '../route-table.js';
+import { PromotionGate } from '../../validation/promotion-gate.js';
 
 /**
  * Triton's model repository extension (index, load, unload), and clinfer's deployment API: upload a
@@ -17,6 +18,8 @@ export function repositoryRoutes(ctx: AppContext, routes: RouteTable): void {
   const control = (summary: string, scope: 'admin' | 'deploy') => ({ access: needs(scope), plane: 'control' as const, summary });
   // Bounded as it is read: past maxBundleBytes the upload is refused at once, not after reading it all.
   const archive = boundedRawBody(ctx.config.maxBundleBytes);
+  // Key files are read once, here at start: a missing or wrong key stops the server (CONFIG_INVALID).
+  const gate = new PromotionGate(ctx.config.promotionPolicy);
   const audit = (res: import('express').Response, entry: Omit<AuditEntry, 'caller'>) => ctx.audit?.append({ ...entry, caller: callerOf(res) });
 
   // Triton's clients send these JSON bodies without always saying so: read any body as JSON (none is {}).
@@ -93,6 +96,29 @@ export function repositoryRoutes(ctx: AppContext, routes: RouteTable): void {
     const v = await ctx.repository.setCandidate(req.params.model, { version: body.version, mode: body.mode, percent });
     audit(res, { action: 'candidate', model: v.name, version: v.version, bundle_digest: v.config?.digest, outcome: `${body.mode}${body.mode === 'canary' ? ` ${percent}%` : ''}` });
     res.status(200).json({ name: v.name, version: v.version, mode: body.mode, percent, state: v.state });
+  });
+  // A validation report is ~100 KB of aggregates at most; its subgroups grow with --group columns.
+  routes.post('/v2/repository/models/:model/candidate/promote', control('promote the candidate to serving (promotion gate)', 'deploy'), express.json({ limit: '4mb', type: () => true }), async (req, res) => {
+    const report = body(req).report;
+    const model = req.params.model as string;
+    let passed: ReturnType<PromotionGate['check']> | undefined;
+    let checked: { version: string; digest: string | undefined } | undefined;
+    try {
+      const now = await ctx.repository.promote(model, (candidate) => {
+        checked = { version: candidate.version, digest: candidate.config?.digest };
+        passed = gate.check(report, { name: model, version: candidate.version, digest: candidate.config?.digest });
+      });
+      const r = passed?.report;
+      audit(res, {
+        action: 'promote', model, version: now.version, bundle_digest: now.config?.digest, outcome: 'success',
+        ...(r ? { detail: { report_key_id: r.key_id, report_site: r.site, report_data_sha256: r.data_sha256, report_created: r.created } } : {}),
+      });
+      ctx.log.info('promotion', { caller: callerOf(res), model, version: now.version, digest: now.config?.digest, report_key_id: r?.key_id ?? 'none' });
+      res.status(200).json({ name: now.name, version: now.version, state: now.state, bundle_digest: now.config?.digest, validation_report: r ?? null });
+    } catch (error) {
+      audit(res, { action: 'promote', model, version: checked?.version ?? '', bundle_digest: checked?.digest, outcome: (error as { code?: string }).code ?? 'INTERNAL' });
+      throw error;
+    }
   });
   routes.delete('/v2/repository/models/:model/candidate', control('end a shadow or canary', 'deploy'), async (req, res) => {
     await ctx.repository.clearCandidate(req.params.model);
