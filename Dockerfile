@@ -10,30 +10,18 @@
 # OIDC or client certificates; SECURITY.md) or CLINFER_INSECURE=1 accepts the risk. GPU variant:
 # Dockerfile.gpu. Deployment notes: docs/deployment.md.
 #
-# How this file was checked (no Docker engine on the development machines, so the image itself was not
-# built): on a Debian 12 (bookworm) x86-64 machine with Node 20.20.2 and npm 11.19, in a scratch copy made
-# with `git -C /work/main archive HEAD | tar -x -C /tmp/dockertry`:
-#   - the deps stage's RUN line exactly, as root, with its ENV:
-#       env ONNXRUNTIME_NODE_INSTALL=skip npm_config_fund=false npm_config_audit=false \
-#         npm_config_update_notifier=false sh -c '<RUN line>'   -> exit 0, node_modules 455 MB -> 212 MB
-#   - the final stage's layout (node_modules package.json LICENSE bin runtime adapters in an app folder,
-#     models beside it, all root-owned and read-only to uid 1000), started as uid 1000 with the ENV line
-#     below, an unwritable HOME, a fresh TMPDIR and CLINFER_PORT=0 CLINFER_GRPC_PORT=0:
-#       node bin/clinfer.mjs serve         -> exit 1, "refusing to serve 0.0.0.0 without authentication"
-#       node bin/clinfer.mjs key create ...; CLINFER_API_KEYS_FILE=keys.json node bin/clinfer.mjs serve
-#       curl /v2/health/ready -> 200; an inference on each demo model with the key -> 200, without -> 401
-#       the HEALTHCHECK exec array below with CLINFER_PORT = that port -> exit 0 (also with TLS on);
-#       after SIGTERM (the server drains and exits) -> exit 1
-#     Files written: only $TMPDIR/tsx-1000 (tsx's cache, ~65 files). Without a writable TMPDIR the start
-#     fails (tsx: EACCES mkdir $TMPDIR/tsx-<uid>); without ORT_DISABLE_TELEMETRY=1 ONNX Runtime also writes
-#     $TMPDIR/mat-debug-<pid>.log and $HOME/.cache/Microsoft/DeveloperTools/.onnxruntime (telemetry).
-#   - the webapp stage's two RUN lines the same way, after copying app and adapters (2026-11-29):
-#       npm ci --ignore-scripts; npm run build:app  -> exit 0, app/dist built
-# Not run here: `docker build` itself (FROM, COPY, USER, VOLUME), and the base image's own npm (10.x).
+# Base image pinned by digest (a supply-chain review asks what exactly was built on). NODE_IMAGE is the
+# multi-arch index of node:20.20.2-bookworm-slim; to move to a newer Node 20 patch, read the tag's
+# current digest with `docker buildx imagetools inspect node:20-bookworm-slim` and change it here and in
+# Dockerfile.gpu, or pass --build-arg NODE_IMAGE=<your registry's image>@sha256:<digest>.
+# The image carries /app/sbom.cdx.json: a CycloneDX SBOM of the production npm dependencies, made in the
+# build (`docker run --rm --entrypoint cat clinfer sbom.cdx.json`). How the file is checked:
+# docs/deployment.md.
+ARG NODE_IMAGE=node:20-bookworm-slim@sha256:2cf067cfed83d5ea958367df9f966191a942351a2df77d6f0193e162b5febfc0
 
 # The clinician's web app (app/ -> app/dist), built with the dev dependencies (Vite), apart from the
 # production install; only its output reaches the final image.
-FROM node:20-bookworm-slim AS webapp
+FROM ${NODE_IMAGE} AS webapp
 WORKDIR /app
 ENV ONNXRUNTIME_NODE_INSTALL=skip \
     npm_config_fund=false \
@@ -45,7 +33,7 @@ COPY app ./app
 COPY adapters ./adapters
 RUN npm run build:app
 
-FROM node:20-bookworm-slim AS deps
+FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 # skip: no CUDA download (the CPU library ships in the npm package); the variable wins over .npmrc.
 ENV ONNXRUNTIME_NODE_INSTALL=skip \
@@ -54,13 +42,15 @@ ENV ONNXRUNTIME_NODE_INSTALL=skip \
     npm_config_update_notifier=false
 COPY package.json package-lock.json .npmrc ./
 # Production dependencies only: tsx is one of them (the runtime is TypeScript run through tsx).
-# onnxruntime-node ships the native library of every platform (~290 MB); keep this one's only.
+# onnxruntime-node ships the native library of every platform (~290 MB); keep this one's only. The SBOM
+# lists what this install resolved (npm >= 10: `npm sbom`), before any file is pruned.
 RUN npm ci --omit=dev \
+ && npm sbom --sbom-format cyclonedx --omit dev > sbom.cdx.json \
  && cd node_modules/onnxruntime-node/bin/napi-v6 \
  && rm -rf darwin win32 \
  && find linux -mindepth 1 -maxdepth 1 ! -name "$(node -p process.arch)" -exec rm -rf {} +
 
-FROM node:20-bookworm-slim AS runtime
+FROM ${NODE_IMAGE} AS runtime
 # TMPDIR: tsx keeps its transform cache in $TMPDIR/tsx-<uid>; give /tmp a tmpfs (or an emptyDir) when
 # the root filesystem is read-only. ORT_DISABLE_TELEMETRY: ONNX Runtime 1.30 on Linux otherwise keeps a
 # device id and an event cache and tries to upload usage events to Microsoft.
@@ -74,6 +64,7 @@ ENV NODE_ENV=production \
     CLINFER_PROVIDERS=cpu
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
+COPY --from=deps /app/sbom.cdx.json ./sbom.cdx.json
 COPY package.json LICENSE ./
 COPY bin ./bin
 COPY runtime ./runtime

@@ -121,6 +121,44 @@ function env(stage: Stage): Map<string, string> {
 
 const of = (stage: Stage, keyword: string) => stage.instructions.filter((i) => i.keyword === keyword);
 
+// ---- The house rules for an image, beyond dockerfile-utils: what a hospital's supply-chain review asks.
+
+const DIGEST = /@sha256:[0-9a-f]{64}$/;
+
+/** Every rule the file breaks, in words (empty when it keeps them all). */
+function policy(text: string): string[] {
+  const problems: string[] = [];
+  const { stages } = parse(text);
+  const names = new Set(stages.map((s) => s.name).filter(Boolean));
+  // Base images and images copied from: pinned by digest (a tag can be moved), never `latest`.
+  const images = [
+    ...stages.map((s) => s.from),
+    ...stages.flatMap((s) => of(s, 'COPY')).map((i) => split(i.args).flags.get('from')).filter((f): f is string => !!f && !names.has(f) && !/^\d+$/.test(f)),
+  ];
+  for (const image of new Set(images)) {
+    if (names.has(image)) continue;
+    if (!DIGEST.test(image)) problems.push(`${image || '(an ARG without a default)'} is not pinned by digest (image@sha256:...)`);
+    if (/:latest(@|$)/.test(image) || !/:[^/]+$/.test(image.replace(DIGEST, ''))) problems.push(`${image} names no version tag (or latest)`);
+  }
+  const final = stages.at(-1);
+  if (!final) return [...problems, 'no FROM'];
+  const user = of(final, 'USER').at(-1)?.args.split(':')[0];
+  if (!user || /^(root|0)$/.test(user)) problems.push('the final stage does not switch to a non-root USER');
+  if (of(final, 'HEALTHCHECK').length === 0) problems.push('the final stage has no HEALTHCHECK');
+  // The SBOM: made where the production install is, and carried into the image.
+  const install = stages.find((s) => of(s, 'RUN').some((i) => /\bnpm ci --omit=dev\b/.test(i.args)));
+  const sbom = install && of(install, 'RUN').map((i) => /\bnpm sbom --sbom-format cyclonedx --omit dev > (\S+)/.exec(i.args)?.[1]).find(Boolean);
+  if (!sbom) problems.push('the production install is not followed by `npm sbom --sbom-format cyclonedx --omit dev > FILE`');
+  else if (!of(final, 'COPY').some((i) => split(i.args).flags.get('from') === install!.name && split(i.args).words[0]!.endsWith(`/${sbom}`))) {
+    problems.push(`the final stage does not copy ${sbom} from the ${install!.name} stage`);
+  }
+  // The header says what the file builds and how to run it, not how it was once tried somewhere.
+  const header = text.split('\n').filter((l) => l.startsWith('#')).slice(0, 12).join('\n');
+  if (!/Build:/.test(header) || !/Run:/.test(header)) problems.push('the header comment has no Build: and Run: lines');
+  if (/\/work\/|\/tmp\/dockertry|development machine/i.test(text)) problems.push('the file narrates a development machine (its paths or how it was tried there)');
+  return problems;
+}
+
 // ---- .dockerignore, as moby's patternmatcher reads it: last matching line wins, `!` re-includes, and a
 // pattern that matches a folder matches everything below it.
 
@@ -213,6 +251,10 @@ describe.each(IMAGES)('$file', ({ file, install, providers }) => {
     expect(lint(text)).toEqual([]);
   });
 
+  it('keeps the house rules: base images pinned by digest, no latest, non-root USER, HEALTHCHECK, an SBOM, a header', () => {
+    expect(policy(text)).toEqual([]);
+  });
+
   it('has a build stage and a final stage, the final one copying node_modules from the build stage', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     const names = stages.slice(0, -1).map((s) => s.name);
@@ -298,9 +340,10 @@ describe('Dockerfile.gpu specifics', () => {
   const final = stages.at(-1)!;
 
   it('runs on an NVIDIA CUDA 12 + cuDNN runtime image with Node 20 copied from the official image', () => {
-    expect(final.from).toMatch(/^nvidia\/cuda:12\.\d+(\.\d+)?-cudnn-runtime-ubuntu\d+\.\d+$/);
+    expect(final.from).toMatch(/^nvidia\/cuda:12\.\d+(\.\d+)?-cudnn-runtime-ubuntu\d+\.\d+@sha256:[0-9a-f]{64}$/);
     const node = of(final, 'COPY').find((i) => split(i.args).words.includes('/usr/local/bin/node'));
-    expect(split(node!.args).flags.get('from')).toMatch(/^node:20(\.|-|$)/);
+    const from = split(node!.args).flags.get('from');
+    expect(stages.find((s) => s.name === from)?.from).toMatch(/^node:20(\.|-|@|$)/);
   });
 
   it('fails the build when the CUDA provider library did not arrive', () => {
@@ -357,6 +400,20 @@ describe('the production install is enough at run time', () => {
 });
 
 describe('the linter bites', () => {
+  it('the house rules report an unpinned or latest base, root, no HEALTHCHECK, no SBOM, a narrating header', () => {
+    const text = read('Dockerfile');
+    const pinned = /node:20-bookworm-slim@sha256:[0-9a-f]{64}/;
+    expect(policy(text.replace(pinned, 'node:20-bookworm-slim'))).toEqual([expect.stringMatching(/node:20-bookworm-slim is not pinned by digest/)]);
+    expect(policy(text.replace(pinned, 'node:latest'))).toEqual(expect.arrayContaining([expect.stringMatching(/node:latest names no version tag/)]));
+    expect(policy(text.replace(pinned, 'node'))).toEqual(expect.arrayContaining([expect.stringMatching(/node names no version tag/)]));
+    expect(policy(text.replace('USER node', 'USER root'))).toEqual(['the final stage does not switch to a non-root USER']);
+    expect(policy(text.replace(/^HEALTHCHECK[^\n]*\\\n[^\n]*\n/m, ''))).toEqual(['the final stage has no HEALTHCHECK']);
+    expect(policy(text.replace(/ && npm sbom [^\n]*\n/, '\n'))).toEqual([expect.stringMatching(/is not followed by `npm sbom/)]);
+    expect(policy(text.replace('COPY --from=deps /app/sbom.cdx.json ./sbom.cdx.json\n', ''))).toEqual(['the final stage does not copy sbom.cdx.json from the deps stage']);
+    expect(policy(`${text}\n# How this file was checked (on the development machines, in /work/main)\n`)).toEqual([expect.stringMatching(/narrates a development machine/)]);
+    expect(policy(read('Dockerfile.gpu').replace(/(cuda:12\.8\.1-cudnn-runtime-ubuntu22\.04)@sha256:[0-9a-f]{64}/, '$1'))).toEqual([expect.stringMatching(/cudnn-runtime-ubuntu22\.04 is not pinned/)]);
+  });
+
   it('reports a bad port and an unknown instruction', () => {
     const codes = lint('FROM node:20-bookworm-slim\nEXPOSE notaport\nSERVE now\n').map((d) => d.code);
     expect(codes).toEqual(expect.arrayContaining([ValidationCode.INVALID_PORT, ValidationCode.UNKNOWN_INSTRUCTION]));
