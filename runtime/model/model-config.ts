@@ -86,7 +86,3 @@ export interface SchedulingPolicy {
 export const PRIORITY = { STAT: 1, ROUTINE: 2 } as const;
 export const PRIORITY_LEVELS = 2;
 export const DEFAULT_PRIORITY = PRIORITY.ROUTINE;
-
-export function batchingEnabled(config: Pick<ModelConfig, 'maxBatchSize'>): boolean {
-  return config.maxBatchSize > 1;
-}

@@ -93,10 +93,6 @@ export class DynamicBatcher implements Scheduler {
     return this.#inflight;
   }
 
-  get queuedCount(): number {
-    return this.#queued;
-  }
-
   enqueue(request: ScheduledRequest): Promise<ScheduledResult> {
     if (this.#stopped) {
       const state = this.#timeoutReason ? `UNAVAILABLE: ${this.#timeoutReason}` : 'unloading';

@@ -78,7 +78,3 @@ export function elementCount(shape: readonly number[]): number {
   for (const d of shape) n *= d;
   return n;
 }
-
-export function isBigIntDatatype(dt: Datatype): boolean {
-  return dt === 'INT64' || dt === 'UINT64';
-}

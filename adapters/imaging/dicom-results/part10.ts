@@ -76,7 +76,6 @@ function stringValues(keyword: Keyword, vr: Vr, value: DicomValue): string[] {
     const lengths = vr === 'PN' ? item.split('=').map((group) => Array.from(group).length) : [Array.from(item).length];
     if (max !== undefined && lengths.some((n) => n > max)) throw invalid(field, `at most ${max} characters for VR ${vr}, got ${Math.max(...lengths)}`);
     if (!TEXT_VRS.has(vr) && item.includes('\\')) throw invalid(field, 'a backslash separates values; it cannot be part of one');
-    // eslint-disable-next-line no-control-regex
     if (!TEXT_VRS.has(vr) && /[\u0000-\u001f]/.test(item)) throw invalid(field, 'control characters are not allowed');
     if (vr === 'CS' && !/^[A-Z0-9 _]*$/.test(item)) throw invalid(field, `CS allows A-Z, 0-9, space and underscore, got ${JSON.stringify(item)}`);
     if (vr === 'UI' && !isValidUid(item)) throw invalid(field, `not a valid UID: ${JSON.stringify(item)}`);
