@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { defaultClientConditions, defineConfig } from 'vite';
 import { ortAssets } from './build/ort-assets.js';
+import { precompress } from './build/precompress.js';
 import { serviceWorkerManifest, SW_FILE } from './build/service-worker-manifest.js';
 
 const appDir = fileURLToPath(new URL('.', import.meta.url));
@@ -33,5 +34,5 @@ export default defineConfig({
       },
     },
   },
-  plugins: [ortAssets(), serviceWorkerManifest()],
+  plugins: [ortAssets(), serviceWorkerManifest(), precompress()],
 });

@@ -81,7 +81,7 @@ function readKind(meta: ModelMetadata, bundle: BundleJson): LoadedModel['kind'] 
   throw new AppError('UNSUPPORTED_MODEL', `model '${meta.name}' declares preprocessing '${pre.kind}'; the web app runs image and tabular bundles`);
 }
 
-/** `?ep=wasm` (or webgpu) on the page's URL picks the execution provider; default: WebGPU when found. */
+/** `?ep=webgpu` (or wasm) on the page's URL picks the execution provider; default: WASM (ort-runtime.ts). */
 function preferredProvider(): 'wasm' | 'webgpu' | undefined {
   const ep = new URLSearchParams(location.search).get('ep');
   return ep === 'wasm' || ep === 'webgpu' ? ep : undefined;
