@@ -67,6 +67,11 @@ describe('what the web app downloads: precompressed files, no WebGPU runtime unl
     expect(meter.answers.filter((a) => a.path.includes('asyncify'))).toEqual([]);
     // Chromium accepts brotli on loopback, so that is what it got for ONNX Runtime's loader and binary.
     expect(meter.answers.filter((a) => /\/ort-wasm-simd-threaded\.(?:wasm|mjs)$/.test(a.path)).map((a) => a.encoding)).toEqual(expect.arrayContaining(['br']));
+    // The DICOM codecs load by transfer syntax: a PNG made the page fetch none of them (the service worker
+    // precaches them, compressed, so that a DICOM of any transfer syntax decodes offline too).
+    const codec = /\/(?:charlswasm|libjpegturbowasm|openjpegwasm|openjphjs)[^/]*$/;
+    expect(browser.requests.filter((r) => !r.fromServiceWorker && codec.test(new URL(r.url).pathname)).map((r) => r.url)).toEqual([]);
+    expect(browser.requests.filter((r) => r.fromServiceWorker && codec.test(new URL(r.url).pathname)).length).toBeGreaterThan(0);
     expect((byEncoding.br ?? 0) + (byEncoding.gzip ?? 0)).toBeGreaterThan(bytes / 2);
     expect(bytes).toBeLessThan(COLD_LOAD_BUDGET);
   });
