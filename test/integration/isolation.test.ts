@@ -30,7 +30,9 @@ const repo = new TempRepository().addDemo('heart-disease-risk').addDemo('chest-x
 const configFile = join(work, 'clinfer.json');
 writeFileSync(configFile, JSON.stringify({
   models: repo.root, host: '127.0.0.1', port: 0, grpcPort: -1, workers: 2, logLevel: 'warn',
-  loadTimeoutMs: 4000, shutdownGraceMs: GRACE_MS, inboxDir: join(work, 'inbox'), outboxDir: join(work, 'outbox'),
+  // Generous: each version's load probe is a new process (about a second alone), and on 2 shared cores a never-
+  // ending probe spins on one of them meanwhile; 4 s made a healthy model's probe time out on a loaded machine.
+  loadTimeoutMs: 12_000, shutdownGraceMs: GRACE_MS, inboxDir: join(work, 'inbox'), outboxDir: join(work, 'outbox'),
 }));
 const children: ChildProcessWithoutNullStreams[] = [];
 
