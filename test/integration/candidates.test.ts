@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClinferServer } from '../../runtime/server.js';
 import { metricValue } from '../helpers/metrics.js';
-import { DEMO_MODELS, postJson, startTestServer, TempRepository } from '../helpers/server.js';
+import { postJson, startTestServer, TempRepository } from '../helpers/server.js';
 
 /** A candidate version evaluated on live traffic: shadow (copied, never answered) and canary (a share answered). */
 const repo = new TempRepository().addDemo('heart-disease-risk');
