@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { brotliCompress, constants, gzip } from 'node:zlib';
+import { brotliCompress, brotliDecompressSync, constants, gunzipSync, gzip } from 'node:zlib';
 import type { Plugin } from 'vite';
 
 const brotli = promisify(brotliCompress);
@@ -11,9 +11,18 @@ const gzipAsync = promisify(gzip);
 /** What is worth compressing: text and WebAssembly (PNG, JPEG and the like are compressed already). */
 const COMPRESSIBLE = /\.(?:html|js|mjs|css|wasm|json|svg|txt|map)$/;
 const MIN_BYTES = 1024;
-/** Brotli's best (11) takes minutes on ONNX Runtime's 14 and 27 MB binaries; 9 is a few seconds, 15 % larger. */
+/**
+ * Brotli's best (11) for small files; 9 above this size, where 11 costs seconds per build (minutes on
+ * ONNX Runtime's 14 and 27 MB binaries) for copies 5 to 15 % smaller.
+ */
+const BEST_QUALITY_BYTES = 128 << 10;
+/** Files above this size are kept in the cache below. */
 const LARGE_BYTES = 1 << 20;
-/** Compressed copies by content hash, so a rebuild does not compress ONNX Runtime's binaries again. */
+/**
+ * Compressed copies of the large files (ONNX Runtime's binaries, the same from build to build) by content
+ * hash, so a rebuild does not compress them again. Small files are compressed afresh: they are quick,
+ * and their hashed names change with every build, so a cache of them would only grow.
+ */
 const CACHE_DIR = new URL('../../node_modules/.cache/clinfer-precompress/', import.meta.url);
 
 /**
@@ -48,13 +57,18 @@ export function precompress(): Plugin {
 }
 
 async function compressed(source: Buffer, kind: 'br' | 'gz'): Promise<Buffer> {
-  const quality = source.length > LARGE_BYTES ? 9 : constants.BROTLI_MAX_QUALITY;
+  const large = source.length > LARGE_BYTES;
+  const quality = source.length > BEST_QUALITY_BYTES ? 9 : constants.BROTLI_MAX_QUALITY;
   const key = `${createHash('sha256').update(source).digest('hex')}.${kind === 'br' ? `q${quality}.br` : 'l9.gz'}`;
   const cached = new URL(key, CACHE_DIR);
-  try {
-    return readFileSync(cached);
-  } catch {
-    // Not compressed before: compress it now.
+  if (large) {
+    try {
+      const copy = readFileSync(cached);
+      // A damaged cache entry must never reach a browser: it is used only if it decompresses to the source.
+      if ((kind === 'br' ? brotliDecompressSync(copy) : gunzipSync(copy)).equals(source)) return copy;
+    } catch {
+      // Not compressed before (or damaged): compress it now.
+    }
   }
   const result = kind === 'br'
     ? await brotli(source, {
@@ -65,9 +79,12 @@ async function compressed(source: Buffer, kind: 'br' | 'gz'): Promise<Buffer> {
       },
     })
     : await gzipAsync(source, { level: 9 });
+  if (!large) return result;
   try {
     mkdirSync(CACHE_DIR, { recursive: true });
-    writeFileSync(cached, result);
+    const partial = new URL(`${key}.${process.pid}.partial`, CACHE_DIR);
+    writeFileSync(partial, result);
+    renameSync(partial, cached);
   } catch {
     // A read-only node_modules: the next build compresses again, nothing else is lost.
   }
