@@ -3,6 +3,7 @@ import { DATATYPES } from '../tensor/datatypes.js';
 import { predictionHorizonSchema } from '../../adapters/tabular/horizon.js';
 import { inputScopeSchema } from '../../adapters/imaging/input-scope.js';
 import { sequenceSchema } from './sequence-schema.js';
+import { pipelineSchema } from './pipeline-schema.js';
 
 /**
  * bundle.json, version 1. docs/bundle-format.md describes every field; this schema is the contract.
@@ -88,6 +89,8 @@ export const bundleSchema = z.strictObject({
   cds_hooks: z.looseObject({ id: z.string().regex(/^[A-Za-z0-9_.-]+$/), hook: z.string().min(1) }).optional(),
   /** A stateful model: its state inputs/outputs and control inputs, kept per sequence (runtime/scheduler/sequence-batcher.ts). */
   sequence: sequenceSchema.optional(),
+  /** Models chained after `model` in one worker task (runtime/pool/pipeline-runner.ts); docs/bundle-format.md#pipeline. */
+  pipeline: pipelineSchema.optional(),
   scheduling: z
     .strictObject({
       /** Longest wait for more requests to batch with (Triton's max_queue_delay_microseconds); 0 = none. */

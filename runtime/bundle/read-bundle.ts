@@ -4,6 +4,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClinferError } from '../errors/index.js';
 import { bundleSchema, type Bundle } from './bundle-schema.js';
+import { resolvePipeline } from './pipeline.js';
+import type { PipelineSpec } from '../pool/messages.js';
 import { deepFreeze } from '../util/deep-freeze.js';
 
 export const BUNDLE_FILE = 'bundle.json';
@@ -13,6 +15,8 @@ const BARE_MODEL_FILES = ['model.onnx', 'model.ort'];
 export interface VersionFolder {
   readonly modelPath: string;
   readonly bundle: Bundle | undefined;
+  /** bundle.json `pipeline`, its files checked and its wiring resolved: `modelPath` is its first step. */
+  readonly pipeline?: PipelineSpec;
 }
 
 const bundleError = (file: string, message: string) => new ClinferError('BUNDLE_INVALID', `${file}: ${message}`);
@@ -56,7 +60,8 @@ export async function readVersionFolder(dir: string, expected: { name: string; v
   if (digest !== bundle.model.sha256) {
     throw bundleError(bundlePath, `field 'model.sha256': ${bundle.model.file} has sha256 ${digest}, the bundle declares ${bundle.model.sha256}`);
   }
-  return { modelPath, bundle: deepFreeze(bundle) };
+  const pipeline = bundle.pipeline ? await resolvePipeline(dir, bundlePath, { ...bundle, pipeline: bundle.pipeline }) : undefined;
+  return { modelPath, bundle: deepFreeze(bundle), ...(pipeline ? { pipeline } : {}) };
 }
 
 async function findBareModel(dir: string): Promise<string> {

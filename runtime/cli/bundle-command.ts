@@ -68,6 +68,8 @@ export async function bundleCommand(args: string[], out: Out = { log: (l) => pro
       case 'validate': {
         if (!target) return usage(out);
         const folder = await readVersionFolder(target, undefined);
+        // Its files and wiring are checked above; the graphs' wiring is checked when the server loads it.
+        if (folder.pipeline) throw new Error(`${join(target, BUNDLE_FILE)}: field 'pipeline': bundle validate does not load pipelines yet; load the bundle in a server (a miswired pipeline is refused there, naming the step)`);
         const started = performance.now();
         const plan = await warmupPlan(target, folder.bundle, join(target, BUNDLE_FILE));
         const created = await createSession({ key: 'validate', modelPath: folder.modelPath, modelSha256: await sha256File(folder.modelPath), executionTimeoutMs: 0, providers: [...(folder.bundle?.execution.providers ?? ['cpu'])], intraOpThreads: 1, warmup: plan });

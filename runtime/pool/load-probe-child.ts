@@ -4,7 +4,7 @@
  * when the load timeout passes: unlike a worker thread, a process can be stopped inside ONNX Runtime.
  */
 import { Worker } from 'node:worker_threads';
-import type { SessionSpec } from './messages.js';
+import { workerErrorCode, type SessionSpec } from './messages.js';
 import { firstLine } from './session-factory.js';
 import handle from './worker.js';
 
@@ -20,7 +20,7 @@ new Worker(
 process.once('message', (spec: SessionSpec) => {
   void handle({ kind: 'load', spec }).then(
     (result) => process.send!({ ok: true, result }, () => process.exit(0)),
-    (error: unknown) => process.send!({ ok: false, error: firstLine(error) }, () => process.exit(0)),
+    (error: unknown) => process.send!({ ok: false, error: firstLine(error), code: workerErrorCode(error) }, () => process.exit(0)),
   );
 });
 process.on('disconnect', () => process.exit(0));

@@ -2,7 +2,7 @@ import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ClinferError } from '../errors/index.js';
-import type { LoadResult, SessionSpec } from './messages.js';
+import type { LoadResult, SessionSpec, WorkerErrorCode } from './messages.js';
 
 const CHILD = fileURLToPath(new URL('./load-probe-child.ts', import.meta.url));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -41,8 +41,9 @@ export function probeLoad(spec: SessionSpec, timeoutMs: number, what: string): P
     timer.unref();
     child.unref();
     (child.channel as { unref?: () => void } | undefined)?.unref?.();
-    child.on('message', (reply: { ok: true; result: LoadResult } | { ok: false; error: string }) => {
+    child.on('message', (reply: { ok: true; result: LoadResult } | { ok: false; error: string; code?: WorkerErrorCode }) => {
       if (reply.ok) finish(undefined, reply.result);
+      else if (reply.code === 'BUNDLE_INVALID') finish(new ClinferError('BUNDLE_INVALID', reply.error));
       else finish(new ClinferError('INFERENCE_FAILED', `ONNX Runtime failed: ${reply.error}`));
     });
     child.on('error', (error) => finish(new ClinferError('BUNDLE_INVALID', `${what}: the load probe process could not run (${error.message.slice(0, 120)})`)));

@@ -30,6 +30,32 @@ export interface SessionSpec {
   executionTimeoutMs: number;
   /** How each new session is warmed up (warmup.ts: declared samples, synthetic zeros, or off). */
   warmup: WarmupPlan;
+  /**
+   * A pipeline (bundle.json `pipeline`): the model above is its first step ('model'); these steps run after
+   * it in the same task, so intermediate tensors stay in the worker (pipeline-runner.ts).
+   */
+  pipeline?: PipelineSpec;
+}
+
+/** A tensor of a pipeline: a pipeline input (step 'input'), or an output of 'model' or of a named step. */
+export interface TensorRef {
+  step: string;
+  tensor: string;
+}
+
+export interface PipelineStepSpec {
+  name: string;
+  modelPath: string;
+  /** Checked as SessionSpec.modelSha256 is: the session is made from bytes hashed to this. */
+  modelSha256: string;
+  /** Graph input -> where its value comes from. */
+  inputs: Record<string, TensorRef>;
+}
+
+export interface PipelineSpec {
+  steps: PipelineStepSpec[];
+  /** Pipeline output name -> the step output it is. */
+  outputs: Record<string, TensorRef>;
 }
 
 export interface ValueInfo {
@@ -73,7 +99,21 @@ export interface TaskMessage {
   task: Task;
 }
 
-/** Worker thread -> main thread. `error` carries the error's message only (first line, no stack). */
+/**
+ * Worker thread -> main thread. `error` carries the error's message only (first line, no stack); `code`
+ * is set where the worker found the bundle itself wrong (a miswired pipeline), not ONNX Runtime failing.
+ */
 export type ReplyMessage =
   | { id: number; ok: true; value: unknown }
-  | { id: number; ok: false; error: string };
+  | { id: number; ok: false; error: string; code?: WorkerErrorCode };
+
+export type WorkerErrorCode = 'BUNDLE_INVALID';
+
+/** Thrown in a worker for a bundle that cannot work (pipeline-wiring.ts); the main thread answers BUNDLE_INVALID. */
+export class WorkerBundleError extends Error {
+  readonly code: WorkerErrorCode = 'BUNDLE_INVALID';
+}
+
+export function workerErrorCode(error: unknown): WorkerErrorCode | undefined {
+  return error instanceof WorkerBundleError ? error.code : undefined;
+}

@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { transferableSymbol, valueSymbol } from 'piscina';
-import type { ReplyMessage, TaskMessage } from './messages.js';
+import { workerErrorCode, type ReplyMessage, type TaskMessage } from './messages.js';
 import { firstLine } from './session-factory.js';
 import handle from './worker.js';
 
@@ -38,7 +38,8 @@ async function run({ id, task }: TaskMessage): Promise<void> {
       reply = { id, ok: true, value };
     }
   } catch (error) {
-    reply = { id, ok: false, error: firstLine(error) };
+    const code = workerErrorCode(error);
+    reply = { id, ok: false, error: firstLine(error), ...(code ? { code } : {}) };
   }
   port.postMessage(reply, transfer);
 }

@@ -291,6 +291,7 @@ function translate(error: unknown): Error {
   if (error instanceof WorkerThreadExit) {
     return new ClinferError('WORKER_EXITED', 'the worker thread running this request exited; retry the request', { cause: error });
   }
+  if (error instanceof WorkerTaskError && error.code === 'BUNDLE_INVALID') return new ClinferError('BUNDLE_INVALID', error.message, { cause: error });
   const message = error instanceof WorkerTaskError ? error.message : error instanceof Error ? error.message : String(error);
   return new ClinferError('INFERENCE_FAILED', `ONNX Runtime failed: ${message.split('\n')[0]!.slice(0, 300)}`, { cause: error });
 }

@@ -1,5 +1,5 @@
 import { Worker, type ResourceLimits } from 'node:worker_threads';
-import type { ReplyMessage, Task } from './messages.js';
+import type { ReplyMessage, Task, WorkerErrorCode } from './messages.js';
 
 /** The message a worker thread's death rejects its tasks with (the pool maps it to WORKER_EXITED). */
 export class WorkerThreadExit extends Error {
@@ -9,7 +9,12 @@ export class WorkerThreadExit extends Error {
 }
 
 /** A failure the worker reported for one task (its message's first line). */
-export class WorkerTaskError extends Error {}
+export class WorkerTaskError extends Error {
+  /** Set where the worker found the bundle wrong (messages.ts WorkerErrorCode), not ONNX Runtime failing. */
+  constructor(message: string, readonly code?: WorkerErrorCode) {
+    super(message);
+  }
+}
 
 interface InFlight {
   readonly id: number;
@@ -144,7 +149,7 @@ export class WorkerThread {
     this.#headStartedAt = performance.now();
     if (this.#inFlight.length === 0) this.worker.unref();
     if (reply.ok) task!.resolve(reply.value);
-    else task!.reject(new WorkerTaskError(reply.error));
+    else task!.reject(new WorkerTaskError(reply.error, reply.code));
     this.#options.onSettled(this);
   }
 }

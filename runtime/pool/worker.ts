@@ -9,11 +9,12 @@ import * as ort from 'onnxruntime-node';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { crashWorkerThread } from './fault-hook.js';
 import type { InferResult, LoadResult, SessionSpec, Task, TaskFault, WireTensor } from './messages.js';
-import { createSession, describeValues } from './session-factory.js';
+import { createRunner, type ModelRunner } from './model-runner.js';
 import { runWarmup } from './warmup.js';
 
 interface Loaded {
-  session: ort.InferenceSession;
+  /** One session, or a pipeline's sessions run in order (model-runner.ts). */
+  runner: ModelRunner;
   result: LoadResult;
 }
 
@@ -28,7 +29,7 @@ export default async function handle(task: Task): Promise<unknown> {
     case 'unload': {
       const entry = sessions.get(task.key);
       sessions.delete(task.key);
-      if (entry) await entry.then((l) => l.session.release()).catch(() => undefined);
+      if (entry) await entry.then((l) => l.runner.release()).catch(() => undefined);
       return { threadId };
     }
     case 'infer':
@@ -48,24 +49,26 @@ function ensureLoaded(spec: SessionSpec): Promise<Loaded> {
 
 async function load(spec: SessionSpec): Promise<Loaded> {
   const started = performance.now();
-  const { session, provider, fallbacks } = await createSession(spec);
+  const runner = await createRunner(spec);
+  const { inputs, outputs, provider, fallbacks } = runner;
   const loadMs = performance.now() - started;
-  const inputs = describeValues(session.inputMetadata);
-  const outputs = describeValues(session.outputMetadata);
-  const { warmupMs, warmupError } = await runWarmup(spec.warmup, inputs, outputs, (feeds, fetches) => session.run(toOrtFeeds(feeds), fetches), (path) => readFileSync(path));
+  const { warmupMs, warmupError } = await runWarmup(spec.warmup, inputs, outputs, async (feeds, fetches) => {
+    const results = await runner.run(toOrtFeeds(feeds), fetches);
+    for (const t of new Set(Object.values(results))) t.dispose();
+  }, (path) => readFileSync(path));
   const result: LoadResult = {
     threadId, inputs, outputs, provider, fallbacks, loadMs, warmupMs,
     ...(warmupError ? { warmupError } : {}),
   };
-  return { session, result };
+  return { runner, result };
 }
 
 async function infer(spec: SessionSpec, feeds: WireTensor[], fetches: string[], fault?: TaskFault) {
-  const { session } = await ensureLoaded(spec);
+  const { runner } = await ensureLoaded(spec);
   // Test-only fault hook (fault-hook.ts): die holding the batch, never while session.run executes.
   crashWorkerThread(fault, 'crash-before-run');
   const started = performance.now();
-  const results = await session.run(toOrtFeeds(feeds), fetches);
+  const results = await runner.run(toOrtFeeds(feeds), fetches);
   const computeMs = performance.now() - started;
   const outputs: WireTensor[] = fetches.map((name) => {
     const t = results[name]!;
@@ -73,7 +76,7 @@ async function infer(spec: SessionSpec, feeds: WireTensor[], fetches: string[], 
     const data = t.type === 'string' ? [...(t.data as string[])] : (t.data as Float32Array).slice();
     return { name, type: t.type as WireTensor['type'], dims: [...t.dims], data };
   });
-  for (const t of Object.values(results)) t.dispose();
+  for (const t of new Set(Object.values(results))) t.dispose();
   crashWorkerThread(fault, 'crash-after-run');
   const value: InferResult = { outputs, computeMs, threadId };
   const transfer = outputs.flatMap((o) => (Array.isArray(o.data) ? [] : [o.data.buffer]));

@@ -34,6 +34,7 @@ export async function loadServedModel(models: string, name: string, version: str
   // The digest the server reports as model_digest for this folder (bundle.json, model and every other file).
   const digest = bundleDigest(await fileDigests(dir, false));
   const folder = await readVersionFolder(dir, { name, version: chosen });
+  if (folder.pipeline) throw bundleError(`${name} version ${chosen}: clinfer validate does not read pipelines (bundle.json 'pipeline') yet`);
   const created = await createSession({
     key: 'validate', modelPath: folder.modelPath, modelSha256: await sha256File(folder.modelPath), executionTimeoutMs: 0,
     providers: [...(folder.bundle?.execution.providers ?? ['cpu'])], intraOpThreads: 1, warmup: { kind: 'off' },

@@ -36,6 +36,8 @@ export function bundleFilesRoutes(ctx: Pick<AppContext, 'repository'>, routes: R
     if (!bundle || v.config.source !== 'bundle' || !modelPath) {
       throw new ClinferError('ROUTE_NOT_FOUND', `model '${v.name}' version ${v.version} has no bundle.json (a bare model file): it has no files to serve`);
     }
+    // The web app runs bundle.model only: for a pipeline that is its first step, a wrong answer.
+    if (bundle.pipeline) throw new ClinferError('ROUTE_NOT_FOUND', `model '${v.name}' version ${v.version} is a pipeline (bundle.json 'pipeline'), which the browser cannot run; infer on the server`);
     const served = [BUNDLE_FILE, bundle.model.file];
     if (!served.includes(file)) {
       throw new ClinferError('ROUTE_NOT_FOUND', `model '${v.name}' version ${v.version} serves only ${served.join(' and ')}`);
