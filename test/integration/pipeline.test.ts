@@ -148,3 +148,18 @@ describe('a miswired pipeline', () => {
     expect(load.json).toMatchObject({ code: 'BUNDLE_INVALID', error: expect.stringMatching(reason) });
   });
 });
+
+describe('a miswired pipeline loaded in the worker threads directly (loadIsolation thread)', () => {
+  it('is refused with BUNDLE_INVALID as through the load probe', async () => {
+    const threads = new TempRepository().add('unwired', '1', pipelineBundle('unwired', { steps: [step({})], outputs: { p: 'classifier.p' } }));
+    const s = await startTestServer(threads.root, { loadIsolation: 'thread' });
+    try {
+      const load = await postJson(`${s.url}/v2/repository/models/unwired/load`, {});
+      expect(load.status, load.text).toBe(400);
+      expect(load.json).toMatchObject({ code: 'BUNDLE_INVALID', error: expect.stringMatching(/unwired\/1\/bundle\.json: field 'pipeline\.steps\[0\]\.inputs': graph input 'z' of step 'classifier' is not wired/) });
+    } finally {
+      await s.close();
+      threads.remove();
+    }
+  });
+});
