@@ -33,9 +33,16 @@ const ENVIRONMENT: Record<string, [keyof ConfigInput, (v: string) => unknown]> =
 };
 
 /** CLINFER_API_KEYS_FILE and CLINFER_OIDC_*: structured settings from the environment. */
-function structuredFromEnv(env: NodeJS.ProcessEnv | undefined): Record<string, unknown> {
+function structuredFromEnv(env: NodeJS.ProcessEnv | undefined, problems: Problem[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  if (env?.CLINFER_API_KEYS_FILE) out.apiKeys = readJsonFile(env.CLINFER_API_KEYS_FILE, 'CLINFER_API_KEYS_FILE');
+  if (env?.CLINFER_API_KEYS_FILE) {
+    // Unreadable: one problem among the others, and the rest is still checked.
+    try {
+      out.apiKeys = JSON.parse(readFileSync(env.CLINFER_API_KEYS_FILE, 'utf8'));
+    } catch (e) {
+      problems.push([['apiKeys'], `${env.CLINFER_API_KEYS_FILE} is not a readable JSON file (${(e as Error).message.slice(0, 80)})`]);
+    }
+  }
   if (env?.CLINFER_OIDC_ISSUER) {
     out.oidc = {
       issuer: env.CLINFER_OIDC_ISSUER,
@@ -48,13 +55,6 @@ function structuredFromEnv(env: NodeJS.ProcessEnv | undefined): Record<string, u
   return out;
 }
 
-function readJsonFile(path: string, what: string): unknown {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new ClinferError('CONFIG_INVALID', `${what} ${path} is not a readable JSON file (${(e as Error).message.slice(0, 80)})`);
-  }
-}
 
 export interface ConfigSources {
   /** Path of a JSON config file (--config). */
@@ -69,6 +69,8 @@ export interface ConfigSources {
 
 /** Where each top-level setting came from, for error messages ('env CLINFER_PORT', 'flag --port'). */
 type SourceOf = (key: string) => string | undefined;
+/** A setting's path and what is wrong with it. */
+type Problem = [string[], string];
 
 /**
  * Validates the merged settings once and freezes them. A refusal lists every problem found, each with the
@@ -76,9 +78,13 @@ type SourceOf = (key: string) => string | undefined;
  */
 export function loadConfig(sources: ConfigSources = {}): Config {
   const fromFile = sources.file ? readConfigFile(sources.file) : {};
-  const fromStructuredEnv = structuredFromEnv(sources.env);
+  const readProblems: Problem[] = [];
+  const fromStructuredEnv = structuredFromEnv(sources.env, readProblems);
   const fromEnv: Record<string, unknown> = {};
-  const envName: Record<string, string> = { apiKeys: 'CLINFER_API_KEYS_FILE', oidc: 'CLINFER_OIDC_ISSUER' };
+  // Setting -> the variable that set it (only those the environment sets).
+  const envName: Record<string, string> = {};
+  if (sources.env?.CLINFER_API_KEYS_FILE) envName.apiKeys = 'CLINFER_API_KEYS_FILE';
+  if (sources.env?.CLINFER_OIDC_ISSUER) envName.oidc = 'CLINFER_OIDC_ISSUER';
   for (const [name, [key, read]] of Object.entries(ENVIRONMENT)) {
     const value = sources.env?.[name];
     if (value !== undefined && value !== '') {
@@ -89,16 +95,20 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const fromFlags = definedOnly(sources.flags ?? {});
   const sourceOf: SourceOf = (key) => {
     if (key in fromFlags) return `flag --${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-    if (key in fromEnv || key in fromStructuredEnv) return `env ${envName[key]}`;
+    if (key in envName) return `env ${envName[key]}`;
     if (key in fromFile) return `config file ${sources.file}`;
     return undefined;
   };
-  return parseConfig({ ...fromFile, ...fromStructuredEnv, ...fromEnv, ...fromFlags }, sourceOf);
+  return validate({ ...fromFile, ...fromStructuredEnv, ...fromEnv, ...fromFlags }, sourceOf, readProblems);
 }
 
-export function parseConfig(input: unknown, sourceOf: SourceOf = () => undefined): Config {
+export function parseConfig(input: unknown): Config {
+  return validate(input, () => undefined, []);
+}
+
+function validate(input: unknown, sourceOf: SourceOf, earlier: Problem[]): Config {
   const parsed = configSchema.safeParse(input);
-  const problems: Array<[string[], string]> = [];
+  const problems: Problem[] = [...earlier];
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const path = issue.path.map(String);
@@ -106,7 +116,7 @@ export function parseConfig(input: unknown, sourceOf: SourceOf = () => undefined
       if (issue.code === 'unrecognized_keys') for (const key of issue.keys) problems.push([[...path, key], 'not a setting (docs/configuration.md lists them)']);
       else problems.push([path, issue.message]);
     }
-  } else {
+  } else if (problems.length === 0) {
     for (const [path, message] of configRules(parsed.data)) problems.push([path.split('.'), message]);
   }
   if (problems.length === 0 && parsed.success) return deepFreeze(parsed.data);

@@ -74,3 +74,18 @@ describe('configuration problems', () => {
     expect(() => loadConfig({ env: { CLINFER_PORT: 'x', CLINFER_WORKERS: 'y' } })).toThrow(/^2 configuration problems:\n  configuration field/);
   });
 });
+
+describe('configuration problems from files the environment names', () => {
+  it('lists an unreadable CLINFER_API_KEYS_FILE with the other problems, not alone', () => {
+    const found = problems(() => loadConfig({ env: { CLINFER_API_KEYS_FILE: '/nonexistent/keys.json', CLINFER_PORT: 'x' } }));
+    expect(found).toEqual([
+      expect.stringMatching(/^configuration field 'apiKeys' \(env CLINFER_API_KEYS_FILE\): \/nonexistent\/keys\.json is not a readable JSON file/),
+      expect.stringMatching(/^configuration field 'port' \(env CLINFER_PORT\): /),
+    ]);
+  });
+
+  it('names the config file, not the environment, for a setting only the file gives', () => {
+    const path = file({ oidc: [{ issuer: 'https://a.example', jwksFile: '/a.json' }, { issuer: 'https://a.example', jwksFile: '/b.json' }], apiKeys: 'none' });
+    expect(problems(() => loadConfig({ file: path, env: {} }))).toEqual([expect.stringMatching(/^configuration field 'apiKeys' \(config file .*\): /)]);
+  });
+});
