@@ -9,6 +9,7 @@ import { createTlsServer } from './http/tls.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import { RateLimiter } from './auth/rate-limiter.js';
 import { openAuditLog } from './audit/open-audit-log.js';
+import { openOutcomes } from './outcomes/open-outcomes.js';
 import { ClinferError } from './errors/index.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { Metrics } from './metrics/metrics.js';
@@ -74,6 +75,13 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   let restartForStuckWorkers = async () => {};
   const audit = openAuditLog(config, log);
   const repository = new ModelRepository({ root: resolve(config.models), pool, metrics, log, config, audit });
+  let outcomes;
+  try {
+    outcomes = openOutcomes(config, metrics, audit, repository);
+  } catch (error) {
+    await pool.close();
+    throw error;
+  }
   metrics.driftSource = () => repository.readyVersions().filter((v) => v.drift).map((v) => ({ model: v.name, version: v.version, values: v.drift!.psi().values }));
   let shuttingDown = false;
   const auth = createAuthenticator(config);
@@ -101,7 +109,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     await imagingPool.close();
     throw error;
   }
-  const context = { config, repository, metrics, log, version: PACKAGE_VERSION, isShuttingDown: () => shuttingDown, auth, rateLimiter, audit, imaging, inferRequests, dicomNode, fhirWriteBack };
+  const context = { config, repository, metrics, log, version: PACKAGE_VERSION, isShuttingDown: () => shuttingDown, auth, rateLimiter, audit, imaging, inferRequests, dicomNode, fhirWriteBack, outcomes };
   const app = createApp(context);
 
   const api = await listen(app, config, config.port, config.host, log);
@@ -162,6 +170,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
       http.closeAllConnections();
       admin?.server.closeAllConnections();
       await stopped;
+      outcomes?.close();
       // Last: every answered request is on record; the log ends with a signed shutdown checkpoint.
       await audit?.close();
     })();

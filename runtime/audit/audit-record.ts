@@ -1,6 +1,6 @@
 /** What happened, as the runtime reports it to the audit log (before pseudonymisation). */
 export type AuditAction =
-  | 'predict' | 'deploy' | 'delete' | 'rollback' | 'load' | 'unload' | 'shadow' | 'candidate' | 'promote'
+  | 'predict' | 'deploy' | 'delete' | 'rollback' | 'load' | 'unload' | 'shadow' | 'candidate' | 'promote' | 'outcome'
   | 'access_denied' | 'access_denied_suppressed' | 'cds_hook' | 'dicom_store';
 
 /**

@@ -30,6 +30,7 @@ const KINDS: Record<string, { type: Coding; subtype?: Coding; action: 'C' | 'R' 
   unload: { type: rest, subtype: interaction('update'), action: 'U' },
   candidate: { type: rest, subtype: interaction('update'), action: 'U' },
   promote: { type: rest, subtype: interaction('update'), action: 'U' },
+  outcome: { type: rest, subtype: interaction('update'), action: 'U' },
   dicom_store: { type: { system: DCM, code: '110104', display: 'DICOM Instances Transferred' }, action: 'C' },
   access_denied: { type: { system: DCM, code: '110114', display: 'User Authentication' }, subtype: { system: DCM, code: '110122', display: 'Login' }, action: 'E' },
   access_denied_suppressed: { type: { system: DCM, code: '110113', display: 'Security Alert' }, action: 'E' },

@@ -191,6 +191,10 @@ export const configSchema = z.strictObject({
   revokedBundleDigestsFile: z.string().min(1).optional(),
   /** Replay policy: refuse to deploy a version lower than the model's highest version on disk. */
   refuseSupersededBundles: z.boolean().default(false),
+  /** SQLite file of predictions (digests and scores) and their reported outcomes (POST /v1/models/{m}/outcomes); unset: none kept. */
+  outcomeDatabase: z.string().min(1).optional(),
+  /** Predictions and outcomes older than this are deleted; also the window of the live performance gauges. */
+  outcomeRetentionDays: z.number().int().min(1).max(3650).default(365),
   /** Promotion gate (POST .../candidate/promote): a passing local validation report signed by a trusted site. */
   promotionPolicy: z.strictObject({
     requireValidationReport: z.boolean().default(false),

@@ -9,6 +9,7 @@ import type { FhirWriteBack } from '../write-back/fhir-write-back.js';
 import type { ImagingService } from '../predict/image-predictor.js';
 import type { InferRequestParser } from '../protocol/infer-request-pool.js';
 import type { ModelRepository } from '../repository/model-repository.js';
+import type { LiveMonitor } from '../outcomes/live-monitor.js';
 
 /** What the HTTP routes depend on; built once in server.ts. */
 export interface AppContext {
@@ -30,4 +31,6 @@ export interface AppContext {
   readonly dicomNode: DicomNode;
   /** RiskAssessments to the EHR's FHIR server (fhirWriteBack); undefined when not configured. */
   readonly fhirWriteBack?: FhirWriteBack | undefined;
+  /** Predictions and their reported outcomes, live performance gauges; undefined without outcomeDatabase. */
+  readonly outcomes?: LiveMonitor | undefined;
 }

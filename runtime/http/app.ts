@@ -18,6 +18,7 @@ import { modelConfigRoutes } from './routes/model-config.js';
 import { modelMetadataRoutes } from './routes/model-metadata.js';
 import { modelStatsRoutes } from './routes/model-stats.js';
 import { predictRoutes } from './routes/predict.js';
+import { outcomeRoutes } from './routes/outcomes.js';
 import { repositoryRoutes } from './routes/repository.js';
 import { WEB_APP_DIST, webAppRoutes } from './routes/web-app.js';
 
@@ -93,6 +94,7 @@ export function createApp(ctx: AppContext, listener: Listener = 'api'): Express 
   modelMetadataRoutes(ctx, routes);
   inferRoutes(ctx, routes);
   predictRoutes(ctx, routes);
+  outcomeRoutes(ctx, routes);
   cdsHooksRoutes(ctx, routes);
   dicomwebRoutes(ctx, routes);
   repositoryRoutes(ctx, routes);

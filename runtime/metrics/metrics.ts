@@ -211,6 +211,38 @@ export class Metrics {
   });
   readonly #stopLagSampling = sampleEventLoopLag(this.eventLoopLag);
 
+  // Live performance from reported outcomes (POST /v1/models/{m}/outcomes), over the retention window.
+  readonly liveRocAuc = new Gauge({
+    name: 'clinfer_live_roc_auc',
+    help: 'ROC AUC of the predictions whose outcome has been reported, within outcomeRetentionDays (set once both outcomes are seen)',
+    labelNames: ['model', 'version'] as const,
+    registers: [this.registry],
+  });
+  readonly liveCalibration = new Gauge({
+    name: 'clinfer_live_calibration_observed_expected',
+    help: 'Observed positives / expected (sum of predicted probabilities) of the predictions with a reported outcome; 1 is calibrated in the large',
+    labelNames: ['model', 'version'] as const,
+    registers: [this.registry],
+  });
+  readonly livePositiveRate = new Gauge({
+    name: 'clinfer_live_positive_rate',
+    help: 'Share of the predictions with a reported outcome whose outcome was positive',
+    labelNames: ['model', 'version'] as const,
+    registers: [this.registry],
+  });
+  readonly liveOutcomes = new Gauge({
+    name: 'clinfer_live_outcomes',
+    help: 'Predictions with a reported outcome that the live figures rest on',
+    labelNames: ['model', 'version'] as const,
+    registers: [this.registry],
+  });
+  readonly validatedRocAuc = new Gauge({
+    name: 'clinfer_validated_roc_auc_floor',
+    help: "The lowest ROC AUC that still performs as declared: the bundle's provenance.evaluation.metrics.roc_auc minus its tolerance",
+    labelNames: ['model', 'version'] as const,
+    registers: [this.registry],
+  });
+
   /** Set by the server: where the drift gauge reads its values at each scrape. */
   driftSource: (() => { model: string; version: string; values: Record<string, number> }[]) | undefined;
 

@@ -79,3 +79,13 @@ export function compareWithDeclared(bundle: Bundle | undefined, overall: GroupFi
   const n = e?.n;
   return { source: 'provenance.evaluation', declared_n: typeof n === 'number' ? n : null, comparisons, verdict, statement };
 }
+
+/** The lowest ROC AUC that still counts as declared (declared roc_auc minus its tolerance); undefined when none is declared. */
+export function declaredAucFloor(bundle: Bundle | undefined): number | undefined {
+  const e = evaluation(bundle);
+  const declared = (e?.metrics as Record<string, unknown> | undefined)?.roc_auc;
+  if (typeof declared !== 'number') return undefined;
+  const t = e?.tolerance;
+  const tolerance = typeof t === 'number' ? t : typeof (t as Record<string, unknown> | undefined)?.roc_auc === 'number' ? (t as Record<string, number>).roc_auc! : DEFAULT_TOLERANCE;
+  return declared - tolerance;
+}

@@ -110,6 +110,7 @@ export function predictRoutes(ctx: AppContext, routes: RouteTable): void {
         }));
         const issues = [...insufficient, ...patients.flatMap((p) => p.row.issues.map((i) => ({ ...i, message: `${p.reference}: ${i.message}` })))];
         if (issues.length) resources.push(operationOutcome(issues));
+        recordPredictions(ctx, model, 'risk_assessment', usable.map((_, i) => [resources[i]!.id as string, predictions[i]!.value]));
         const answered = writeBack ? await queueWriteBack(ctx, resources) : resources;
         return () => res.status(200).type(FHIR_JSON).send(JSON.stringify(resultBundle(answered, new Date().toISOString())));
       } else {
@@ -125,6 +126,7 @@ export function predictRoutes(ctx: AppContext, routes: RouteTable): void {
           throw new ClinferError('INSUFFICIENT_DATA', short.map(({ i, s }) => `records[${i}]: too little observed data: ${describeShortfall(tabularModel.tabular, s!)}`).join('; '));
         }
         const predictions = await predictRows(tabularModel, v.scheduler, rows, options);
+        recordPredictions(ctx, model, 'request', [[String(res.locals.requestId), ...predictions.map((p) => p.value)]]);
         return () => res.json({
           model_name: model.name,
           model_version: model.version,
@@ -155,3 +157,17 @@ function referenceTime(req: Request): Date {
 }
 
 const round = (v: number) => Math.round(v * 1e6) / 1e6;
+
+/**
+ * Keeps a classifier's predictions (id digest and probability) for outcomes reported later, when
+ * outcomeDatabase is set: each entry is [id, ...probabilities of its rows]. A failed write is logged and the
+ * answer still goes out: monitoring data must not stand between a clinician and a prediction.
+ */
+function recordPredictions(ctx: AppContext, model: ModelConfig, kind: 'request' | 'risk_assessment', entries: Array<[string, ...number[]]>): void {
+  if (!ctx.outcomes || model.bundle?.task !== 'classification') return;
+  try {
+    for (const [id, ...scores] of entries) ctx.outcomes.recordPredictions(kind, id, { model: model.name, version: model.version, scores });
+  } catch (error) {
+    ctx.log.warn('prediction not recorded for outcomes', { model: model.name, version: model.version, error: (error as Error).message.slice(0, 200) });
+  }
+}
