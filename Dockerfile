@@ -44,7 +44,12 @@ COPY package.json package-lock.json .npmrc ./
 # Production dependencies only: tsx is one of them (the runtime is TypeScript run through tsx).
 # onnxruntime-node ships the native library of every platform (~290 MB); keep this one's only. The SBOM
 # lists what this install resolved (npm >= 10: `npm sbom`), before any file is pruned.
-RUN npm ci --omit=dev \
+# better-sqlite3 (the outcome store) is native: its install fetches a prebuilt binary, else builds it from
+# source with python3, make and g++ (this stage only; the runtime stage gets the built module, no compiler).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/* \
+ && npm ci --omit=dev \
  && npm sbom --sbom-format cyclonedx --omit dev > sbom.cdx.json \
  && cd node_modules/onnxruntime-node/bin/napi-v6 \
  && rm -rf darwin win32 \
