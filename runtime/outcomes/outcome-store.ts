@@ -40,6 +40,9 @@ export class OutcomeStore {
     try {
       this.#db = new Database(options.file);
       this.#db.pragma('journal_mode = WAL');
+      // WAL + NORMAL: no fsync per prediction (the commit is durable at the next checkpoint); a power cut may
+      // lose the last predictions' records, never corrupt the file: monitoring data, not the clinical record.
+      this.#db.pragma('synchronous = NORMAL');
       this.#db.pragma('busy_timeout = 5000');
       migrate(this.#db);
     } catch (error) {
