@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ClinferError } from '../errors/index.js';
 import type { PipelineSpec, TensorRef } from '../pool/messages.js';
 import type { Bundle } from './bundle-schema.js';
-import { sha256File } from './read-bundle.js';
+import { sha256File } from './sha256-file.js';
 
 /**
  * Turns bundle.json `pipeline` into the worker's PipelineSpec: every step file is in the folder with its

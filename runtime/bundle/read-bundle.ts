@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClinferError } from '../errors/index.js';
 import { bundleSchema, type Bundle } from './bundle-schema.js';
 import { resolvePipeline } from './pipeline.js';
+import { sha256File } from './sha256-file.js';
 import type { PipelineSpec } from '../pool/messages.js';
 import { deepFreeze } from '../util/deep-freeze.js';
 
@@ -73,12 +72,5 @@ async function findBareModel(dir: string): Promise<string> {
   throw bundleError(dir, `holds neither ${BUNDLE_FILE} nor ${BARE_MODEL_FILES.join(' / ')}`);
 }
 
-export function sha256File(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('error', reject)
-      .on('end', () => resolve(hash.digest('hex')));
-  });
-}
+// Its own module: pipeline.ts needs it too, and importing it from here made an import cycle.
+export { sha256File } from './sha256-file.js';
