@@ -6,7 +6,9 @@
  * goes through a byte-counting proxy (test/browser/transfer-meter.ts): the cold bytes transferred, by
  * Content-Encoding, to the first result and once the service worker has precached the app shell.
  *
- *   node --import tsx benchmarks/browser.ts [--runs 3]
+ * Last, cold loads over a paced link of --mbit Mbit/s, compressed and uncompressed (Accept-Encoding dropped).
+ *
+ *   node --import tsx benchmarks/browser.ts [--runs 3] [--mbit 50]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +24,8 @@ import { launchChromium, type BrowserSession } from '../test/helpers/chromium.js
 
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1] ?? 3) || 3;
+/** The link for the cold loads compared with and without compression (Mbit/s). */
+const mbit = args.includes('--mbit') ? Number(args[args.indexOf('--mbit') + 1]) || 50 : 50;
 const ROOT = new URL('../', import.meta.url).pathname;
 const XRAY = 'chest-xray-pneumonia';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -36,9 +40,9 @@ const ct = readFileSync(join(ROOT, 'test/fixtures/dicom/cornerstoneWADOImageLoad
 const ctJ2k = readFileSync(join(ROOT, 'test/fixtures/dicom/cornerstoneWADOImageLoader/CTImage.dcm_JPEG2000LosslessOnlyTransferSyntax_1.2.840.10008.1.2.4.90.dcm'));
 const record = { age: 63, sex: 1, cp: 1, trestbps: 145, chol: 233, fbs: 1, restecg: 2, thalach: 150, exang: 0, oldpeak: 2.3, slope: 3, ca: 0, thal: 6 };
 
-async function openToResult(session: BrowserSession): Promise<number> {
+async function openToResult(session: BrowserSession, base = meter.url): Promise<number> {
   const started = Date.now();
-  await session.page.goto(`${meter.url}/app/?model=${XRAY}`);
+  await session.page.goto(`${base}/app/?model=${XRAY}`);
   await session.page.waitForFunction(() => (globalThis as any).clinfer !== undefined);
   await session.page.locator('#file-input').setInputFiles({ name: 'xray.png', mimeType: 'image/png', buffer: png });
   await session.page.locator('#result-label').waitFor();
@@ -95,6 +99,22 @@ for (let r = 0; r < runs; r++) {
 }
 inPage = Object.fromEntries(Object.entries(raw).map(([name, t]) => [name, { decodeMs: median(t.decode), inferenceMs: median(t.infer) }]));
 await meter.close();
+
+// Cold loads over a slower link, compressed and not (the proxy drops Accept-Encoding), taking turns.
+const overLink: Record<'compressed' | 'uncompressed', { ms: number[]; bytes: number[] }> = { compressed: { ms: [], bytes: [] }, uncompressed: { ms: [], bytes: [] } };
+for (let r = 0; r < runs; r++) {
+  for (const kind of ['uncompressed', 'compressed'] as const) {
+    const link = await startTransferMeter(server, { bytesPerSecond: (mbit * 1e6) / 8, identityOnly: kind === 'uncompressed' });
+    const session = await launchChromium({ timeoutMs: 120_000 });
+    try {
+      overLink[kind].ms.push(await openToResult(session, link.url));
+      overLink[kind].bytes.push(link.totals().bytes);
+    } finally {
+      await session.close();
+      await link.close();
+    }
+  }
+}
 await server.close();
 
 // The server side of the same work: the imaging thread's code and onnxruntime-node, in this process.
@@ -133,10 +153,12 @@ const report = [
   `Page open to first X-ray result (median of ${runs} cold, ${warm.length} warm): **cold ${median(cold)} ms, warm ${median(warm)} ms**.`,
   `Cold bytes transferred: **${mb(lastBytes.toFirstResult.bytes)} to the first result** (${lastBytes.toFirstResult.requests} answers; ${byEncoding(lastBytes.toFirstResult)}), ` +
     `${mb(lastBytes.withServiceWorker.bytes)} once the service worker has precached the app (${lastBytes.withServiceWorker.requests} answers; ${byEncoding(lastBytes.withServiceWorker)}).`,
+  `Over a ${mbit} Mbit/s link (median of ${runs}), cold to first result: **compressed ${median(overLink.compressed.ms)} ms (${mb(median(overLink.compressed.bytes))}), ` +
+    `uncompressed ${median(overLink.uncompressed.ms)} ms (${mb(median(overLink.uncompressed.bytes))})**.`,
   '',
   '| input | decode + preprocess in the page (ms) | on the server side (ms) | inference in the page (ms) | onnxruntime-node (ms) |',
   '| --- | ---: | ---: | ---: | ---: |',
   ...Object.entries(inPage).map(([name, t]) => `| ${name} | ${f(t.decodeMs)} | ${f((server_ as Record<string, number>)[name])} | ${f(t.inferenceMs)} | ${name.startsWith('heart') ? '' : f(median(nodeInfer.slice(5)))} |`),
 ].join('\n');
 console.log(report);
-writeFileSync(join(ROOT, 'benchmarks/results/browser.json'), JSON.stringify({ date: new Date().toISOString(), runs, cold, coldBytes, warm, inPage, server: server_, nodeInferMs: median(nodeInfer.slice(5)) }, null, 2));
+writeFileSync(join(ROOT, 'benchmarks/results/browser.json'), JSON.stringify({ date: new Date().toISOString(), runs, cold, coldBytes, overLink: { mbit, ...overLink }, warm, inPage, server: server_, nodeInferMs: median(nodeInfer.slice(5)) }, null, 2));
