@@ -76,6 +76,21 @@ describe('what the web app downloads: precompressed files, no WebGPU runtime unl
     expect(bytes).toBeLessThan(COLD_LOAD_BUDGET);
   });
 
+  it('asks for WebGPU only with ?ep=webgpu, and falls back to WASM without fetching the WebGPU build where no adapter is found', async () => {
+    const page = await browser.context.newPage();
+    try {
+      const before = meter.answers.length;
+      await page.goto(`${meter.url}/app/?ep=webgpu`);
+      await page.waitForFunction(() => (globalThis as any).clinfer !== undefined);
+      // Headless Chromium here runs with --disable-gpu: navigator.gpu offers no adapter.
+      const info = await page.evaluate(async () => (globalThis as any).clinfer.runtime());
+      expect(info.executionProvider).toBe('wasm');
+      expect(meter.answers.slice(before).filter((a) => a.path.includes('asyncify'))).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('serves a .wasm and an .mjs as brotli when accepted, gzip when only gzip is, and the file itself otherwise', async () => {
     for (const [file, type] of [['ort-wasm-simd-threaded.wasm', 'application/wasm'], ['ort-wasm-simd-threaded.mjs', 'text/javascript']] as const) {
       const path = `/app/${ortDir}/${file}`;

@@ -54,7 +54,7 @@ async function build(meta: ModelMetadata, offline: boolean): Promise<LoadedModel
   const post = bundle.postprocessing ?? { kind: 'none' };
   const output = typeof post.output === 'string' ? post.output : meta.outputs[0]?.name;
   if (!output) throw new AppError('UNSUPPORTED_MODEL', `model '${meta.name}' declares no output`);
-  const runtime = await ortRuntime(preferredProvider());
+  const runtime = await ortRuntime();
   const session = await createSession(runtime, files.model);
   return {
     name: meta.name, version: meta.version, digest: meta.bundle_digest, bundle, runtime, session,
@@ -79,10 +79,4 @@ function readKind(meta: ModelMetadata, bundle: BundleJson): LoadedModel['kind'] 
     throw new AppError('UNSUPPORTED_MODEL', `model '${meta.name}': ${(error as Error).message}`);
   }
   throw new AppError('UNSUPPORTED_MODEL', `model '${meta.name}' declares preprocessing '${pre.kind}'; the web app runs image and tabular bundles`);
-}
-
-/** `?ep=webgpu` (or wasm) on the page's URL picks the execution provider; default: WASM (ort-runtime.ts). */
-function preferredProvider(): 'wasm' | 'webgpu' | undefined {
-  const ep = new URLSearchParams(location.search).get('ep');
-  return ep === 'wasm' || ep === 'webgpu' ? ep : undefined;
 }

@@ -23,7 +23,7 @@ let started: Promise<OrtRuntime> | undefined;
  * against the CPU build's 14 MB (2.7 MB), and the models the app runs are small enough for the CPU.
  * Its files come from the app's own folder, never from a CDN; only the chosen build is fetched.
  */
-export function ortRuntime(preferred?: ExecutionProvider): Promise<OrtRuntime> {
+export function ortRuntime(preferred: ExecutionProvider | undefined = providerFromUrl()): Promise<OrtRuntime> {
   started ??= (async () => {
     const webgpu = preferred === 'webgpu' && (await hasWebGpu());
     const ort = webgpu ? await import('onnxruntime-web/webgpu') : await import('onnxruntime-web/wasm');
@@ -36,6 +36,15 @@ export function ortRuntime(preferred?: ExecutionProvider): Promise<OrtRuntime> {
     return { ort, info: { executionProvider: webgpu ? 'webgpu' : 'wasm', numThreads, crossOriginIsolated: isolated, ortVersion: ort.env.versions.web ?? '' } };
   })();
   return started;
+}
+
+/**
+ * `?ep=webgpu` (or wasm) on the page's URL: the user's choice. Read by every first call, so the page's
+ * runtime line or `clinfer` API asking before a model loads cannot settle on WASM against it.
+ */
+function providerFromUrl(): ExecutionProvider | undefined {
+  const ep = new URLSearchParams(location.search).get('ep');
+  return ep === 'wasm' || ep === 'webgpu' ? ep : undefined;
 }
 
 async function hasWebGpu(): Promise<boolean> {
