@@ -2,9 +2,9 @@ import { ClinferError } from '../errors/index.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { PRIORITY_LEVELS, type ModelConfig } from '../model/model-config.js';
 import type { SessionSpec } from '../pool/messages.js';
-import type { WorkerPool } from '../pool/worker-pool.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { batchKey, concatBatch, splitBatch } from './batch-tensors.js';
+import type { InferenceBackend } from './inference-backend.js';
 import type { ScheduledRequest, ScheduledResult, Scheduler } from './scheduler.js';
 
 interface Pending {
@@ -61,7 +61,7 @@ export class DynamicBatcher implements Scheduler {
   readonly #levels: Pending[][] = Array.from({ length: PRIORITY_LEVELS }, () => []);
   readonly #model: ModelConfig;
   readonly #spec: SessionSpec;
-  readonly #pool: WorkerPool;
+  readonly #backend: InferenceBackend;
   readonly #metrics: Metrics;
   readonly #labels: { model: string; version: string };
   /** Batches of this version that may execute at once: the model's instances within the server's cap. */
@@ -79,12 +79,12 @@ export class DynamicBatcher implements Scheduler {
   #batchSeconds = 0.01;
   #batchRows = 1;
 
-  constructor(model: ModelConfig, spec: SessionSpec, pool: WorkerPool, metrics: Metrics, options: BatcherOptions = {}) {
+  constructor(model: ModelConfig, spec: SessionSpec, backend: InferenceBackend, metrics: Metrics, options: BatcherOptions = {}) {
     this.#model = model;
     this.#instances = Math.max(1, Math.min(model.instances, options.maxInstances ?? model.instances));
     this.#onExecutionTimeout = options.onExecutionTimeout;
     this.#spec = spec;
-    this.#pool = pool;
+    this.#backend = backend;
     this.#metrics = metrics;
     this.#labels = { model: model.name, version: model.version };
   }
@@ -261,7 +261,7 @@ export class DynamicBatcher implements Scheduler {
       // A merged batch is a fresh copy; a lone request's own buffers would be transferred to the worker,
       // so while it may still be retried it sends a copy.
       const preserveInputs = batch.length === 1 && !batch[0]!.retried;
-      const { outputs, computeSeconds } = await this.#pool.infer(this.#spec, inputs, first.fetches, { preserveInputs });
+      const { outputs, computeSeconds } = await this.#backend.infer(this.#spec, inputs, first.fetches, { preserveInputs });
       this.#metrics.computeDuration.observe(this.#labels, computeSeconds);
       this.#metrics.stats.executed(this.#labels.model, this.#labels.version, batch.length, rows, computeSeconds);
       this.#batchSeconds = 0.8 * this.#batchSeconds + 0.2 * computeSeconds;

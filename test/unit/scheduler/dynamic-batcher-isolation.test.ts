@@ -3,8 +3,8 @@ import { ClinferError } from '../../../runtime/errors/index.js';
 import { Metrics } from '../../../runtime/metrics/metrics.js';
 import type { ModelConfig } from '../../../runtime/model/model-config.js';
 import type { SessionSpec } from '../../../runtime/pool/messages.js';
-import type { PoolInferResult, WorkerPool } from '../../../runtime/pool/worker-pool.js';
 import { DynamicBatcher } from '../../../runtime/scheduler/dynamic-batcher.js';
+import type { BackendInferResult as PoolInferResult } from '../../../runtime/scheduler/inference-backend.js';
 import type { Tensor } from '../../../runtime/tensor/tensor.js';
 
 /**
@@ -39,7 +39,7 @@ const tick = () => new Promise((r) => setImmediate(r));
 describe('DynamicBatcher isolation', () => {
   it('runs at most maxInstances batches of a version at once, whatever its own instance count', async () => {
     const pool = new StubPool();
-    const batcher = new DynamicBatcher(model, spec, pool as unknown as WorkerPool, new Metrics(), { maxInstances: 1 });
+    const batcher = new DynamicBatcher(model, spec, pool, new Metrics(), { maxInstances: 1 });
     const answers = Array.from({ length: 3 }, () => batcher.enqueue(request()));
     for (let i = 0; i < 3; i++) {
       await tick();
@@ -53,7 +53,7 @@ describe('DynamicBatcher isolation', () => {
   it('on EXECUTION_TIMEOUT answers the batch 504, the queued requests MODEL_NOT_READY, tells the lifecycle once, and refuses new work', async () => {
     const pool = new StubPool();
     const reasons: string[] = [];
-    const batcher = new DynamicBatcher(model, spec, pool as unknown as WorkerPool, new Metrics(), { maxInstances: 1, onExecutionTimeout: (r) => reasons.push(r) });
+    const batcher = new DynamicBatcher(model, spec, pool, new Metrics(), { maxInstances: 1, onExecutionTimeout: (r) => reasons.push(r) });
     const stuck = batcher.enqueue(request());
     const queued = [batcher.enqueue(request()), batcher.enqueue(request())];
     const settled = Promise.allSettled([stuck, ...queued]);
