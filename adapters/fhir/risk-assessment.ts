@@ -2,14 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Contribution } from '../tabular/explain.js';
 import type { Language } from '../tabular/language.js';
 import { horizonEnd, type PredictionHorizon } from '../tabular/horizon.js';
+import type { ModelIdentity } from '../model-identity.js';
 import type { LocatedIssue } from './extract-patients.js';
 
-export interface ModelIdentity {
-  readonly name: string;
-  readonly version: string;
-  readonly description: string;
-  /** sha256 of the exact bundle files that produced the result. */
-  readonly digest?: string;
+export interface RiskModelIdentity extends ModelIdentity {
   /** bundle.json's prediction_horizon: the prediction's whenPeriod runs from the reference time to its end. */
   readonly horizon?: PredictionHorizon | undefined;
 }
@@ -50,7 +46,7 @@ export const MODEL_SYSTEM = 'urn:clinfer:model';
 export const IMPUTED_FEATURE_EXTENSION = 'urn:clinfer:fhir:extension:imputed-feature';
 
 /** One FHIR R4 RiskAssessment (status from its inputs, method naming the model and version, basis, prediction, imputed features). */
-export function riskAssessment(model: ModelIdentity, p: PatientPrediction, outcome: OutcomeCoding | undefined, occurrence: string): Record<string, unknown> {
+export function riskAssessment(model: RiskModelIdentity, p: PatientPrediction, outcome: OutcomeCoding | undefined, occurrence: string): Record<string, unknown> {
   const t = NOTES[p.language ?? 'en'];
   const top = p.contributions.map((c) => `${c.feature} ${c.contribution >= 0 ? '+' : ''}${c.contribution.toFixed(2)}${c.imputed ? ` (${t.imputedMark})` : ''}`).join(', ');
   const notes = [

@@ -11,7 +11,7 @@ import { storeAuditRecord } from '../audit/store-audit-record.js';
 import { studyHash } from './failure.js';
 import { Inbox } from './inbox.js';
 import { StudyProcessor, type StudyResult } from './process-study.js';
-import { receiveInstance, type InstanceOutcome } from './receipt.js';
+import { receiveInstance, type ReceiptOutcome } from './receipt.js';
 import { resultObject } from './result-objects.js';
 import { StudyCollector } from './study-collector.js';
 import { StudyRecords } from './study-records.js';
@@ -28,7 +28,7 @@ export interface DicomNode {
    * Takes received instances (STOW-RS): each one routed is written durably to the inbox before this resolves,
    * and processed with its study once the study has settled. `study`: refuse instances of any other study.
    */
-  receive(instances: readonly Uint8Array[], caller: string, source: 'stowrs' | 'cstore', options?: { study?: string }): Promise<InstanceOutcome[]>;
+  receive(instances: readonly Uint8Array[], caller: string, source: 'stowrs' | 'cstore', options?: { study?: string }): Promise<ReceiptOutcome[]>;
   /** The C-STORE SCP, when configured. */
   readonly scp: DimseScp | undefined;
   readonly queue: DeliveryQueue | undefined;
@@ -96,7 +96,7 @@ export async function startDicomNode(deps: { config: Config; repository: ModelRe
   });
 
   /** An instance already in the inbox (C-STORE, a restart, `clinfer inbox retry`): collected, or set aside. */
-  const take = async (path: string, bytes: Uint8Array, caller: string): Promise<InstanceOutcome> => {
+  const take = async (path: string, bytes: Uint8Array, caller: string): Promise<ReceiptOutcome> => {
     const { outcome, info } = receiveInstance(bytes, config.dicomRoutes);
     const id = basename(path).replace(/\.dcm$/, '');
     if (info) {
@@ -119,7 +119,7 @@ export async function startDicomNode(deps: { config: Config; repository: ModelRe
   };
 
   const receive: DicomNode['receive'] = async (instances, caller, source, options = {}) => {
-    const outcomes: InstanceOutcome[] = [];
+    const outcomes: ReceiptOutcome[] = [];
     for (const bytes of instances) {
       const { outcome, info } = receiveInstance(bytes, config.dicomRoutes, options.study);
       if (info) {
@@ -164,11 +164,8 @@ export async function startDicomNode(deps: { config: Config; repository: ModelRe
             }
           }
           // The C-STORE statuses the client was sent: success per instance kept, a failure per one refused.
-          try {
-            deps.audit?.append(storeAuditRecord('cstore', caller, undefined, association.instances.length + association.refused, Array(association.refused).fill('REFUSED')));
-          } catch {
-            // the statuses are already sent; the audit log has logged why it could not write
-          }
+          // The statuses are already sent: not awaited; the audit log logs why when it could not write.
+          void deps.audit?.tryAppend(storeAuditRecord('cstore', caller, undefined, association.instances.length + association.refused, Array(association.refused).fill('REFUSED')));
           log.info('DICOM association received', { callingAeTitle: association.callingAeTitle, instances: association.instances.length, deadLettered: failed, ending: association.ending });
         },
       });

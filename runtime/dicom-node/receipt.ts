@@ -6,7 +6,7 @@ import { ClinferError, isClinferError } from '../errors/index.js';
 import { routesFor } from './routing.js';
 
 /** What became of one received instance when it arrived (its processing comes later, once its study settles). */
-export interface InstanceOutcome {
+export interface ReceiptOutcome {
   readonly sopClassUID: string | undefined;
   readonly sopInstanceUID: string | undefined;
   readonly studyInstanceUID: string | undefined;
@@ -17,8 +17,8 @@ export interface InstanceOutcome {
 }
 
 export type Receipt =
-  | { readonly outcome: InstanceOutcome; readonly info?: undefined }
-  | { readonly outcome: InstanceOutcome & { status: 'accepted' }; readonly info: DicomInstanceInfo };
+  | { readonly outcome: ReceiptOutcome; readonly info?: undefined }
+  | { readonly outcome: ReceiptOutcome & { status: 'accepted' }; readonly info: DicomInstanceInfo };
 
 /**
  * Reads an arriving instance's header and decides whether it is taken: it must be DICOM with the UIDs a
@@ -44,7 +44,7 @@ export function receiveInstance(bytes: Uint8Array, routes: readonly DicomRoute[]
   return { outcome: { ...ids, status: 'accepted' }, info };
 }
 
-function refused(info: DicomInstanceInfo | undefined, error: unknown): InstanceOutcome {
+function refused(info: DicomInstanceInfo | undefined, error: unknown): ReceiptOutcome {
   // Input errors carry a stable code (ImagingInputError, ClinferError, the character-set decoder's); a bug does not.
   const code = error instanceof ImagingInputError || isClinferError(error) ? error.code : (error as { code?: unknown } | undefined)?.code;
   if (typeof code !== 'string' || !(error instanceof Error)) throw error;

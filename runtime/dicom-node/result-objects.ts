@@ -1,5 +1,5 @@
 import { buildClassificationSr, buildSegmentation, COMPREHENSIVE_SR_STORAGE, SEGMENTATION_STORAGE } from '../../adapters/imaging/dicom-results/index.js';
-import type { ModelIdentity, ResultLabel } from '../../adapters/imaging/dicom-results/index.js';
+import type { DicomModelIdentity, ResultLabel } from '../../adapters/imaging/dicom-results/index.js';
 import type { ImagePrediction, ImageSegmentation } from '../../adapters/imaging/image-prediction.js';
 import { decodeMask } from '../../adapters/imaging/segmentation.js';
 import type { StudyResult } from './process-study.js';
@@ -18,7 +18,7 @@ export function resultObject(result: StudyResult, manufacturer: string, now = ne
     const code = bundle?.labels.find((l) => l.id === id)?.code;
     return code ? { id, text, code } : { id, text };
   };
-  const model: ModelIdentity = {
+  const model: DicomModelIdentity = {
     name: result.version.name,
     version: result.version.version,
     description: bundle?.description ?? '',

@@ -1,4 +1,4 @@
-import type { InstanceOutcome } from '../dicom-node/receipt.js';
+import type { ReceiptOutcome } from '../dicom-node/receipt.js';
 
 /**
  * The STOW-RS answer (PS3.18 10.5.3): the Store Instances Response Module as DICOM JSON (PS3.18 F.2) and its
@@ -10,7 +10,7 @@ import type { InstanceOutcome } from '../dicom-node/receipt.js';
  * (coercion of data elements), B006 (elements discarded) and B007 (data set does not match the SOP class),
  * and none of them is true of it. It is counted in clinfer_dicom_instances_total{outcome="unrouted"}.
  */
-export interface StoredOutcome extends InstanceOutcome {
+export interface StoredOutcome extends ReceiptOutcome {
   /** PS3.18 Warning Reason, when clinfer changed what it stored (none does today). */
   readonly warningReason?: 0xb000 | 0xb006 | 0xb007;
 }

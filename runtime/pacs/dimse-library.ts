@@ -1,5 +1,5 @@
 import dcmjsDimse from 'dcmjs-dimse';
-import { CLINFER_IMPLEMENTATION_CLASS_UID, CLINFER_IMPLEMENTATION_VERSION } from './uids.js';
+import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../../adapters/imaging/dicom/part10-framing.js';
 
 /**
  * The one place dcmjs-dimse is imported, and where its process-wide settings are made. Its bundle calls
@@ -8,8 +8,8 @@ import { CLINFER_IMPLEMENTATION_CLASS_UID, CLINFER_IMPLEMENTATION_VERSION } from
  */
 dcmjsDimse.log.setLevel('silent');
 // Peers see clinfer, not the library, in A-ASSOCIATE-RQ/AC (PS3.7 D.3.3.2), as in our Part 10 file meta.
-dcmjsDimse.Implementation.setImplementationClassUid(CLINFER_IMPLEMENTATION_CLASS_UID);
-dcmjsDimse.Implementation.setImplementationVersion(CLINFER_IMPLEMENTATION_VERSION);
+dcmjsDimse.Implementation.setImplementationClassUid(IMPLEMENTATION_CLASS_UID);
+dcmjsDimse.Implementation.setImplementationVersion(IMPLEMENTATION_VERSION_NAME);
 
 export const dimse = dcmjsDimse;
 

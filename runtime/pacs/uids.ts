@@ -68,10 +68,3 @@ export const COMMON_STORAGE_SOP_CLASSES: readonly string[] = Object.freeze([
   '1.2.840.10008.5.1.4.1.1.88.33', // Comprehensive SR
   '1.2.840.10008.5.1.4.1.1.66.4', // Segmentation
 ]);
-
-/**
- * Written as Implementation Class UID in the file meta of the Part 10 objects the SCP keeps
- * (a UUID-derived UID, PS3.5 B.2, so no organisation root is needed).
- */
-export const CLINFER_IMPLEMENTATION_CLASS_UID = '2.25.71252425559548410709267940574455677743';
-export const CLINFER_IMPLEMENTATION_VERSION = 'CLINFER_0_1';

@@ -3,7 +3,7 @@ import { CODES, codeItem } from './codes.js';
 import type { Dataset } from './dictionary.js';
 import { DicomResultError } from './errors.js';
 import { referencedSop } from './sr-content.js';
-import type { ModelIdentity } from './types.js';
+import type { DicomModelIdentity } from './types.js';
 import { deviceUidFromDigest, isValidUid, newUid, normalizeDigest } from './uid.js';
 import { dicomDate, dicomDateTime, dicomTime, fitText, UTC_OFFSET } from './values.js';
 
@@ -19,7 +19,7 @@ export interface FilledModel {
   readonly deviceUid: string;
 }
 
-export function fillModel(model: ModelIdentity): FilledModel {
+export function fillModel(model: DicomModelIdentity): FilledModel {
   for (const field of ['name', 'version'] as const) {
     if (typeof model[field] !== 'string' || model[field].trim() === '') {
       throw new DicomResultError('RESULT_INVALID_MODEL', `model.${field}: expected a non-empty string`);

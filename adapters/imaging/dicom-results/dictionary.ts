@@ -8,14 +8,7 @@ export type Vr =
   | 'SL' | 'SQ' | 'SS' | 'ST' | 'TM' | 'UC' | 'UI' | 'UL' | 'UR' | 'US' | 'UT';
 
 export const DICTIONARY = {
-  // File Meta Information (group 0002)
-  FileMetaInformationGroupLength: [0x00020000, 'UL'],
-  FileMetaInformationVersion: [0x00020001, 'OB'],
-  MediaStorageSOPClassUID: [0x00020002, 'UI'],
-  MediaStorageSOPInstanceUID: [0x00020003, 'UI'],
-  TransferSyntaxUID: [0x00020010, 'UI'],
-  ImplementationClassUID: [0x00020012, 'UI'],
-  ImplementationVersionName: [0x00020013, 'SH'],
+  // File Meta Information (group 0002) is written by ../dicom/part10-framing.ts, not from this dictionary.
   // Identification, SOP Common
   SpecificCharacterSet: [0x00080005, 'CS'],
   ImageType: [0x00080008, 'CS'],

@@ -3,6 +3,6 @@ export { buildSegmentation, SEGMENTATION_STORAGE } from './segmentation.js';
 export { deviceUidFromDigest, newUid } from './uid.js';
 export { DicomResultError, DICOM_RESULT_ERROR_CODES, type DicomResultErrorCode } from './errors.js';
 export type {
-  ClassificationFinding, ClassificationSrInput, ClassScore, CodedConcept, ModelIdentity, ResultLabel, ResultLanguage,
+  ClassificationFinding, ClassificationSrInput, ClassScore, CodedConcept, DicomModelIdentity, ResultLabel, ResultLanguage,
   SegmentationInput, SegmentationMask, SegmentDefinition,
 } from './types.js';

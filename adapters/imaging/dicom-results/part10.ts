@@ -1,4 +1,5 @@
 import { DICTIONARY, type Dataset, type DicomValue, type Keyword, type Vr } from './dictionary.js';
+import { framePart10, LONG_LENGTH_VRS } from '../dicom/part10-framing.js';
 import { DicomResultError } from './errors.js';
 import { isValidUid } from './uid.js';
 import { formatDecimalString, formatIntegerString } from './values.js';
@@ -6,14 +7,11 @@ import { formatDecimalString, formatIntegerString } from './values.js';
 /**
  * Writes a data set as a DICOM Part 10 file (PS3.10): 128-byte preamble, "DICM", File Meta Information, then the
  * data set in Explicit VR Little Endian with defined lengths. Every text value is UTF-8: the builders set
- * Specific Character Set to ISO_IR 192. Pure: no I/O, runs in a worker or a browser.
+ * Specific Character Set to ISO_IR 192. Pure: no I/O, runs in a worker or a browser. The framing is
+ * ../dicom/part10-framing.ts, shared with the reader and the PACS side.
  */
 export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
-/** clinfer's result writer (a UUID-derived UID, fixed for this implementation). */
-export const IMPLEMENTATION_CLASS_UID = '2.25.112250098559888479825804988388487813765';
-export const IMPLEMENTATION_VERSION_NAME = 'CLINFER_SR_1';
 
-const LONG_LENGTH_VRS = new Set<Vr>(['OB', 'OW', 'SQ', 'UC', 'UR', 'UT']);
 const TEXT_VRS = new Set<Vr>(['LT', 'ST', 'UT']); // may hold backslashes and line breaks; single-valued
 /** Maximum characters per value (PS3.5 Table 6.2-1); PN is per component group. */
 const MAX_CHARS: Partial<Record<Vr, number>> = {
@@ -171,21 +169,7 @@ export function writePart10(dataset: Dataset): Uint8Array {
   if (typeof SOPClassUID !== 'string' || typeof SOPInstanceUID !== 'string') {
     throw new Error('dicom-results: a Part 10 file needs SOPClassUID and SOPInstanceUID');
   }
-  const meta = encodeDataset({
-    FileMetaInformationVersion: new Uint8Array([0x00, 0x01]),
-    MediaStorageSOPClassUID: SOPClassUID,
-    MediaStorageSOPInstanceUID: SOPInstanceUID,
-    TransferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN,
-    ImplementationClassUID: IMPLEMENTATION_CLASS_UID,
-    ImplementationVersionName: IMPLEMENTATION_VERSION_NAME,
-  });
-  const groupLength = encodeDataset({ FileMetaInformationGroupLength: meta.length });
+  // Encoded first: it validates both UIDs, which the file meta repeats.
   const body = encodeDataset(dataset);
-  const sink = new ByteSink();
-  sink.bytes(new Uint8Array(128));
-  sink.bytes(utf8.encode('DICM'));
-  sink.bytes(groupLength);
-  sink.bytes(meta);
-  sink.bytes(body);
-  return sink.concat();
+  return framePart10({ sopClassUid: SOPClassUID, sopInstanceUid: SOPInstanceUID, transferSyntaxUid: EXPLICIT_VR_LITTLE_ENDIAN }, [body]);
 }

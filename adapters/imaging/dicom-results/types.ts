@@ -1,3 +1,4 @@
+import type { ModelIdentity } from '../../model-identity.js';
 import type { DicomInstanceInfo } from '../dicom-info.js';
 
 /** A coded concept (PS3.3 Code Sequence Macro): value, coding scheme designator (e.g. SCT, DCM), meaning. */
@@ -19,13 +20,12 @@ export interface ResultLabel {
 }
 
 /** The algorithm that made the result, as IHE AI Results asks it to be identified. */
-export interface ModelIdentity {
+export interface DicomModelIdentity extends ModelIdentity {
   /** The bundle name: Manufacturer's Model Name and the algorithm name. */
   readonly name: string;
   /** The bundle version: Software Versions and the algorithm version. */
   readonly version: string;
-  readonly description: string;
-  /** sha-256 hex of the bundle; the Device UID is derived from it. */
+  /** sha-256 hex of the bundle; required here: the Device UID is derived from it. */
   readonly digest: string;
   /** Default 'clinfer'. */
   readonly manufacturer?: string;
@@ -59,7 +59,7 @@ export type ResultLanguage = 'en' | 'fr' | 'de';
 interface ResultCommon {
   /** One or more instances of one study (one patient). The result files into that study. */
   readonly sources: readonly DicomInstanceInfo[];
-  readonly model: ModelIdentity;
+  readonly model: DicomModelIdentity;
   /** Content date and time of the result (UTC); given, so that tests are deterministic. */
   readonly now: Date;
   /** The site's UID root; default: UUID-derived UIDs under 2.25. */

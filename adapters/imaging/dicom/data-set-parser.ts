@@ -1,5 +1,6 @@
 import { UNDEFINED_LENGTH, type DataSet, type DicomElement, type Fragment } from './data-set.js';
 import { imageTooLarge, invalidDicom } from './errors.js';
+import { LONG_LENGTH_VRS } from './part10-framing.js';
 import { describeTag, sequenceTags, Tag } from './tags.js';
 
 /**
@@ -19,8 +20,6 @@ export interface Encoding {
   readonly explicitVR: boolean;
 }
 
-/** VRs whose explicit length field is 32 bits after two reserved bytes (PS3.5 Table 7.1-1). */
-const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'UC', 'UN', 'UR', 'UT', 'SV', 'UV']);
 
 /** Every VR of PS3.5 6.2, for telling explicit from implicit encoding by the first element. */
 export const KNOWN_VRS: ReadonlySet<string> = new Set([
@@ -101,7 +100,7 @@ function readExplicitElement(reader: Reader, tag: number, position: number, end:
   }
   let length: number;
   let valueOffset: number;
-  if (LONG_VRS.has(vr)) {
+  if (LONG_LENGTH_VRS.has(vr)) {
     if (position + 12 > end) throw invalidDicom(`element ${describeTag(tag)} at byte ${position} is cut off: its ${vr} header needs 12 bytes, ${end - position} remain`);
     length = reader.view.getUint32(position + 8, reader.littleEndian);
     valueOffset = position + 12;

@@ -2,6 +2,7 @@ import type { DataSet } from './data-set.js';
 import { looksLikeExplicitVR, parseDataSet, type Encoding } from './data-set-parser.js';
 import { invalidDicom } from './errors.js';
 import { inflateBounded } from './inflate.js';
+import { FILE_META_OFFSET, hasDicmPrefix } from './part10-framing.js';
 import { Tag } from './tags.js';
 import { TransferSyntax } from './transfer-syntaxes.js';
 import { readString, shown } from './values.js';
@@ -19,9 +20,6 @@ export interface Part10Options {
   readonly maxInflatedBytes: number;
 }
 
-const PREAMBLE = 128;
-const PREFIX = [0x44, 0x49, 0x43, 0x4d]; // "DICM"
-
 /**
  * Reads the preamble, the "DICM" prefix and the file meta information (always explicit VR little endian,
  * PS3.10 7.1), then the data set in the encoding its transfer syntax names. A data set whose first element
@@ -29,12 +27,11 @@ const PREFIX = [0x44, 0x49, 0x43, 0x4d]; // "DICM"
  * in the encoding it actually has, as pydicom and DCMTK do.
  */
 export function readPart10(bytes: Uint8Array, options: Part10Options): Part10File {
-  if (bytes.length < PREAMBLE + PREFIX.length) throw invalidDicom(`the input is ${bytes.length} bytes, too short for a DICOM file (128-byte preamble and 'DICM' prefix)`);
-  if (!PREFIX.every((byte, index) => bytes[PREAMBLE + index] === byte)) {
+  if (bytes.length < FILE_META_OFFSET) throw invalidDicom(`the input is ${bytes.length} bytes, too short for a DICOM file (128-byte preamble and 'DICM' prefix)`);
+  if (!hasDicmPrefix(bytes)) {
     throw invalidDicom("no 'DICM' prefix at byte 128: not a DICOM Part 10 file (a data set without preamble and file meta information is not accepted)");
   }
-  const metaStart = PREAMBLE + PREFIX.length;
-  const { dataSet: meta, end: metaEnd } = parseDataSet(bytes, { littleEndian: true, explicitVR: true }, { start: metaStart, end: bytes.length, onlyGroup: 0x0002 });
+  const { dataSet: meta, end: metaEnd } = parseDataSet(bytes, { littleEndian: true, explicitVR: true }, { start: FILE_META_OFFSET, end: bytes.length, onlyGroup: 0x0002 });
   if (meta.elements.size === 0) throw invalidDicom("no file meta information (group 0002) after the 'DICM' prefix");
   const transferSyntaxUID = readString(meta, Tag.TransferSyntaxUID);
   if (transferSyntaxUID === undefined) throw invalidDicom('the file meta information has no TransferSyntaxUID (0002,0010)');
