@@ -1,8 +1,11 @@
 /**
- * The audit log's cost: entries appended per second (synchronous writes, a signed checkpoint every 100,
- * keyed HMAC of a 1 KiB input), bytes per entry, and `verify` (chain and every signature) lines per second.
+ * The audit log's cost: entries made durable per second (a signed checkpoint every 100, keyed HMAC of a
+ * 1 KiB input), with `--window` appends in flight at a time (as many requests waiting on their lines:
+ * group commit writes them with one write and one fdatasync) and with one at a time (one fdatasync per
+ * line); bytes per entry; and `verify` (chain and every signature) lines per second. The HTTP cost, audit
+ * on against off, is benchmarks/audit-http.ts.
  *
- *   node --import tsx benchmarks/audit-log.ts [--entries 100000]
+ *   node --import tsx benchmarks/audit-log.ts [--entries 100000] [--window 64] [--serial 2000]
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -16,6 +19,9 @@ import { createLogger } from '../runtime/log/logger.js';
 
 const at = process.argv.indexOf('--entries');
 const entries = at > 0 ? Number(process.argv[at + 1]) : 100_000;
+const option = (name: string, fallback: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
+const window = option('--window', 64);
+const serial = option('--serial', 2000);
 const dir = mkdtempSync(join(tmpdir(), 'clinfer-audit-bench-'));
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');
 writeFileSync(join(dir, 'key.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
@@ -25,10 +31,12 @@ const log = new AuditLog({
   failurePolicy: 'refuse', accessDeniedPerMinute: 60, log: createLogger('silent'),
 });
 const input = randomBytes(1024);
+const entry = (i: number) => ({ action: 'predict' as const, caller: 'pacs-router', model: 'heart-disease-risk', version: '1', bundle_digest: 'ab'.repeat(32), outcome: 'success', latency_ms: 3.1, secret: { input, requestId: `r-${i}` } });
 let started = performance.now();
-for (let i = 0; i < entries; i++) {
-  log.append({ action: 'predict', caller: 'pacs-router', model: 'heart-disease-risk', version: '1', bundle_digest: 'ab'.repeat(32), outcome: 'success', latency_ms: 3.1, secret: { input, requestId: `r-${i}` } });
-}
+for (let i = 0; i < serial; i++) await log.append(entry(i));
+const serialSeconds = (performance.now() - started) / 1000;
+started = performance.now();
+for (let i = 0; i < entries; i += window) await Promise.all(Array.from({ length: Math.min(window, entries - i) }, (_, k) => log.append(entry(i + k))));
 await log.close();
 const appendSeconds = (performance.now() - started) / 1000;
 const bytes = statSync(path).size;
@@ -36,7 +44,8 @@ started = performance.now();
 const result = verifyAuditFiles([path], { key: publicKey });
 const verifySeconds = (performance.now() - started) / 1000;
 console.log(JSON.stringify({
-  entries, ok: result.ok, checkpoints: result.checkpoints,
+  entries, window, ok: result.ok, checkpoints: result.checkpoints,
+  serial_per_second: Math.round(serial / serialSeconds), serial_us_per_entry: Math.round((serialSeconds / serial) * 1e6),
   append_per_second: Math.round(entries / appendSeconds), append_us_per_entry: Math.round((appendSeconds / entries) * 1e6 * 10) / 10,
   bytes_per_line: Math.round(bytes / result.lines), verify_lines_per_second: Math.round(result.lines / verifySeconds),
 }));

@@ -33,8 +33,11 @@ export interface AuditLogOptions {
  * Append-only JSON lines, tamper-evident: each line carries `seq`, `prev` (the hash of the line before)
  * and its own `hash`; every `checkpointEvery` entries, at rotation and at close, a checkpoint line carries
  * an Ed25519 signature over its seq and the chain head, so cutting, re-chaining or extending the log is
- * seen by `clinfer audit verify --key`. Lines are written synchronously, in order, before the answer they
- * record is sent. On start the chain continues from the last whole line (a torn one is set aside).
+ * seen by `clinfer audit verify --key`. `seq` and the chain hash are given synchronously, in the order of
+ * the calls; the lines are written by group commit (segment-writer.ts: one write and one fdatasync per
+ * batch, off the event loop), and `append` resolves once its line is durable, so a caller that awaits it
+ * answers only what is on record. On start the chain continues from the last whole line (a torn one is
+ * set aside).
  */
 export class AuditLog {
   readonly #o: AuditLogOptions;
@@ -45,6 +48,9 @@ export class AuditLog {
   readonly #file: SegmentWriter;
   #prev = GENESIS;
   #seq = 0;
+  /** The last line known durable: where the chain rewinds to when a batch cannot be written. */
+  #durablePrev = GENESIS;
+  #durableSeq = 0;
   #sinceCheckpoint = 0;
   #lastFailureLog = 0;
   #closed = false;
@@ -54,7 +60,10 @@ export class AuditLog {
     this.#now = options.now ?? Date.now;
     this.#limiter = new AccessDeniedLimiter(options.accessDeniedPerMinute);
     this.#syslog = options.syslog ? new SyslogSender(options.syslog, (e) => options.log.warn('audit checkpoint not sent to syslog', { reason: e.message.slice(0, 200) })) : undefined;
-    this.#file = new SegmentWriter(options.path, this.#now);
+    this.#file = new SegmentWriter(options.path, this.#now, () => {
+      this.#prev = this.#durablePrev;
+      this.#seq = this.#durableSeq;
+    });
     const head = readChainHead(options.path, options.log);
     if (head.corrupt) {
       // Not a line this log wrote: keep the file as a segment and start a new chain, rather than refuse to start.
@@ -63,21 +72,20 @@ export class AuditLog {
     } else if (options.signer && !head.closedCleanly) {
       options.log.warn('the audit log does not end with a shutdown checkpoint: the previous run did not close it (crash or kill)', { seq: head.seq });
     }
-    this.#prev = head.prev;
-    this.#seq = head.seq;
-    this.#flushTimer = setInterval(() => {
-      try {
-        this.#writeSummaries(this.#limiter.flush(this.#now()));
-      } catch {
-        // logged by #write; the counts are lost with the failed write, as the denials they sum up would be
-      }
-    }, 60_000);
+    this.#prev = this.#durablePrev = head.prev;
+    this.#seq = this.#durableSeq = head.seq;
+    // A failed write is logged by #failed; the counts are lost with it, as the denials they sum up would be.
+    this.#flushTimer = setInterval(() => this.#writeSummaries(this.#limiter.flush(this.#now())), 60_000);
     this.#flushTimer.unref();
   }
 
-  /** Writes one record; throws AUDIT_UNAVAILABLE when it cannot be written and the policy is 'refuse'. */
-  append(record: AuditRecord): void {
-    if (this.#closed) throw new ClinferError('AUDIT_UNAVAILABLE', 'the audit log is closed');
+  /**
+   * Writes one record: resolves once the line is durable (written and fdatasync'ed); rejects with
+   * AUDIT_UNAVAILABLE when it cannot be written and the policy is 'refuse' (resolves, logged, under 'serve').
+   * The caller must await or handle it.
+   */
+  append(record: AuditRecord): Promise<void> {
+    if (this.#closed) return Promise.reject(new ClinferError('AUDIT_UNAVAILABLE', 'the audit log is closed'));
     this.#maybeRotate();
     const { secret, detail, ...plain } = record;
     const line: Record<string, unknown> = { ...plain, caller: capText(plain.caller) };
@@ -87,19 +95,15 @@ export class AuditLog {
     if (secret?.requestId !== undefined) line.request_id_hmac = this.#o.secret.hmac(secret.requestId);
     if (secret?.input !== undefined) line.input_hmac = this.#o.secret.hmac(secret.input);
     if (secret?.uids?.length) line.uid_hmacs = secret.uids.map((u) => this.#o.secret.hmac(u));
-    if (!this.#write(line)) return;
+    const durable = this.#write(line).catch((error: unknown) => this.#failed(error));
     this.#sinceCheckpoint += 1;
-    if (this.#sinceCheckpoint >= this.#o.checkpointEvery) this.#checkpoint('interval');
+    if (this.#sinceCheckpoint >= this.#o.checkpointEvery) void this.#checkpoint('interval');
+    return durable;
   }
 
   /** For events no request waits on (a shadow comparison, a C-STORE association): false when not written. */
-  tryAppend(record: AuditRecord): boolean {
-    try {
-      this.append(record);
-      return true;
-    } catch {
-      return false; // #write has logged why
-    }
+  tryAppend(record: AuditRecord): Promise<boolean> {
+    return this.append(record).then(() => true, () => false); // #failed has logged why
   }
 
   /**
@@ -108,18 +112,20 @@ export class AuditLog {
    * 'access_denied_suppressed' entry per source and minute.
    */
   recordAccessDenied(event: AccessDenied): void {
-    try {
-      const source = capText(event.source || 'unknown');
-      const { write, summaries } = this.#limiter.admit(source, this.#now());
-      this.#writeSummaries(summaries);
-      if (!write) return;
-      this.append({
-        action: 'access_denied', caller: event.caller ?? 'unauthenticated', outcome: capText(event.code), source, status: event.status,
-        transport: event.transport ?? 'http', detail: { method: capText(event.method), route: capText(event.route) },
-      });
-    } catch {
-      // Written nowhere: #write has already logged why.
-    }
+    const source = capText(event.source || 'unknown');
+    const { write, summaries } = this.#limiter.admit(source, this.#now());
+    this.#writeSummaries(summaries);
+    if (!write) return;
+    // Not awaited: the caller is refused anyway. Written nowhere on failure: #failed has logged why.
+    this.append({
+      action: 'access_denied', caller: event.caller ?? 'unauthenticated', outcome: capText(event.code), source, status: event.status,
+      transport: event.transport ?? 'http', detail: { method: capText(event.method), route: capText(event.route) },
+    }).catch(() => undefined);
+  }
+
+  /** Resolves once every line appended before it is durable or has failed (for entries no one awaits). */
+  settled(): Promise<void> {
+    return this.#file.settled();
   }
 
   /** HMAC of a value under the audit secret, as written for inputs and ids (for callers that compare). */
@@ -131,14 +137,11 @@ export class AuditLog {
   async close(): Promise<void> {
     if (this.#closed) return;
     clearInterval(this.#flushTimer);
-    try {
-      this.#writeSummaries(this.#limiter.flush(this.#now(), true));
-    } catch {
-      // logged by #write
-    }
-    this.#checkpoint('shutdown');
+    this.#writeSummaries(this.#limiter.flush(this.#now(), true));
+    const shutdown = this.#checkpoint('shutdown');
     this.#closed = true;
-    this.#file.close();
+    await shutdown;
+    await this.#file.close().catch(() => undefined);
     await this.#syslog?.close();
   }
 
@@ -147,39 +150,49 @@ export class AuditLog {
       this.append({
         action: 'access_denied_suppressed', caller: 'clinfer', outcome: 'suppressed', source: s.source,
         detail: { suppressed: s.suppressed, since: new Date(s.since).toISOString(), until: new Date(s.until).toISOString() },
-      });
+      }).catch(() => undefined); // #failed has logged why
     }
   }
 
-  #checkpoint(reason: CheckpointReason): void {
+  /** Queues a signed checkpoint; resolves once it is durable and sent to syslog, or could not be written. */
+  async #checkpoint(reason: CheckpointReason): Promise<void> {
     const signer = this.#o.signer;
     if (!signer) return;
     const fields = { seq: this.#seq + 1, time: new Date(this.#now()).toISOString(), reason, prev: this.#prev, key_id: signer.keyId };
     const signature = signer.sign(fields);
-    try {
-      if (!this.#write({ action: 'checkpoint', reason, key_id: signer.keyId, signature }, fields.time)) return;
-    } catch {
-      return; // the entry it covers is written; the next append tries again
-    }
     this.#sinceCheckpoint = 0;
+    try {
+      await this.#write({ action: 'checkpoint', reason, key_id: signer.keyId, signature }, fields.time);
+    } catch (error) {
+      try {
+        this.#failed(error); // logs; a checkpoint refuses no request
+      } catch {
+        // AUDIT_UNAVAILABLE under 'refuse': the requests whose lines failed with it are refused already
+      }
+      this.#sinceCheckpoint = this.#o.checkpointEvery; // the entries it covers are written; the next append tries again
+      return;
+    }
     this.#syslog?.send(checkpointMessage({ ...fields, signature }));
   }
 
-  /** One line at the end of the file; false (or AUDIT_UNAVAILABLE) when it could not be written. */
-  #write(fields: Record<string, unknown>, time = new Date(this.#now()).toISOString()): boolean {
+  /**
+   * One line at the end of the file: seq and hash now, in call order; the promise settles when the line is
+   * durable, rejects with the file system's error when its batch failed (the chain is rewound by then).
+   */
+  #write(fields: Record<string, unknown>, time = new Date(this.#now()).toISOString()): Promise<void> {
     const body = { seq: this.#seq + 1, time, ...stripUndefined(fields), prev: this.#prev };
     const hash = chainHash(this.#prev, body);
-    try {
-      this.#file.append(Buffer.from(JSON.stringify({ ...body, hash }) + '\n'));
-    } catch (error) {
-      return this.#failed(error);
-    }
+    const seq = body.seq;
     this.#prev = hash;
-    this.#seq += 1;
-    return true;
+    this.#seq = seq;
+    const durable = this.#file.append(Buffer.from(JSON.stringify({ ...body, hash }) + '\n'), () => {
+      this.#durablePrev = hash;
+      this.#durableSeq = seq;
+    });
+    return durable;
   }
 
-  #failed(error: unknown): false {
+  #failed(error: unknown): void {
     const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
     const now = this.#now();
     if (now - this.#lastFailureLog > 10_000) {
@@ -189,7 +202,6 @@ export class AuditLog {
     if (this.#o.failurePolicy === 'refuse') {
       throw new ClinferError('AUDIT_UNAVAILABLE', `the audit log cannot be written (${code}); the request was refused rather than answered unaudited`, { cause: error });
     }
-    return false;
   }
 
   #maybeRotate(): void {
@@ -198,16 +210,15 @@ export class AuditLog {
     const bySize = rotateBytes !== undefined && this.#file.size >= rotateBytes;
     const byAge = rotateSeconds !== undefined && this.#file.ageMs >= rotateSeconds * 1000;
     if (!bySize && !byAge) return;
-    this.#checkpoint('rotate');
+    void this.#checkpoint('rotate');
     this.#rotate();
   }
 
+  /** Queued after the lines before it; a failure is logged and the log goes on in the same file. */
   #rotate(): void {
-    try {
-      this.#file.rotate();
-    } catch (error) {
+    this.#file.rotate().catch((error: unknown) => {
       this.#o.log.error('the audit log could not be rotated; writing on in the same file', { code: (error as NodeJS.ErrnoException).code ?? 'unknown' });
-    }
+    });
   }
 }
 

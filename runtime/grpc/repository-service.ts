@@ -28,10 +28,10 @@ export function repositoryMethods(ctx: AppContext, unary: ReturnType<typeof unar
     try {
       await work();
     } catch (error) {
-      ctx.audit?.append({ action, caller, model, version: '', outcome: (error as { code?: string }).code ?? 'INTERNAL' });
+      await ctx.audit?.append({ action, caller, model, version: '', outcome: (error as { code?: string }).code ?? 'INTERNAL' });
       throw error;
     }
-    ctx.audit?.append({ action, caller, model, version: '', outcome: 'success' });
+    await ctx.audit?.append({ action, caller, model, version: '', outcome: 'success' });
   };
   return {
     RepositoryIndex: unary('RepositoryIndex', (req: { ready: boolean }) => ({

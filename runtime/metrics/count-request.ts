@@ -46,7 +46,7 @@ export async function countRequest<T>(ctx: RequestContext, caller: string, input
     ctx.metrics.requests.inc({ ...labels, outcome });
     ctx.metrics.requestDuration.observe(labels, seconds);
     ctx.metrics.stats.request(facts.model, facts.version, outcome === 'success', seconds);
-    ctx.audit?.append({
+    await ctx.audit?.append({
       action: 'predict', caller, model: facts.model === '_unknown' ? facts.requestedModel ?? '_unknown' : facts.model, version: facts.version,
       bundle_digest: facts.bundleDigest, transport: facts.transport, outcome, latency_ms: Math.round(seconds * 1e6) / 1000,
       secret: { requestId: facts.requestId, input: facts.input ?? input, uids: facts.uids },

@@ -73,7 +73,7 @@ export class ShadowScheduler implements Scheduler {
       this.#metrics.shadowComparisons.inc({ ...labels, result: 'failed' });
       outcome = 'failed';
     }
-    this.#audit?.tryAppend({ action: 'shadow', caller: 'clinfer', model: this.#target.model, version: this.#target.candidateVersion, outcome });
+    void this.#audit?.tryAppend({ action: 'shadow', caller: 'clinfer', model: this.#target.model, version: this.#target.candidateVersion, outcome });
   }
 }
 

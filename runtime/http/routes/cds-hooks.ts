@@ -71,7 +71,7 @@ export function cdsHooksRoutes(ctx: AppContext, routes: RouteTable): void {
       const request = checkFhirServer(readHookRequest(req.body, declaration.hook), ctx.config.cdsHooksFhirServers);
       const queries = serverQueries(model.tabular, at, ctx.config.cdsHooksFhirPageSize);
       const resources = await gatherResources(request, queries, fetch, { maxPages: ctx.config.cdsHooksFhirMaxPages, maxResources: ctx.config.cdsHooksFhirMaxResources });
-      ctx.audit?.append(cdsHookAuditRecord({ caller: callerOf(res), service: declaration.id, hookInstance: request.hookInstance, model: model.name, version: model.version, fhirServer: request.fhirServer, resources }));
+      await ctx.audit?.append(cdsHookAuditRecord({ caller: callerOf(res), service: declaration.id, hookInstance: request.hookInstance, model: model.name, version: model.version, fhirServer: request.fhirServer, resources }));
       const hasPatient = (resources.entry as { resource?: { resourceType?: string } }[]).some((e) => e.resource?.resourceType === 'Patient');
       // The EHR has no such patient (prefetch null, or 404 from its server): nothing to say.
       const patient = hasPatient ? extractPatients(model.tabular, resources, at).find((p) => p.reference === `Patient/${request.context.patientId}`) : undefined;

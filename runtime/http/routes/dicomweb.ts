@@ -48,7 +48,7 @@ export function dicomwebRoutes(ctx: AppContext, routes: RouteTable): void {
     const failed = checked.filter((o) => o.status === 'failed');
     const { status, body: answer } = storeAnswer(checked, study);
     // On record as the client sees it (409: every instance failed), before it is answered.
-    ctx.audit?.append(storeAuditRecord('stowrs', callerOf(res), status, checked.length, failed.map((o) => o.code ?? 'INTERNAL'), study));
+    await ctx.audit?.append(storeAuditRecord('stowrs', callerOf(res), status, checked.length, failed.map((o) => o.code ?? 'INTERNAL'), study));
     res.status(status).type(DICOM_JSON).send(JSON.stringify(answer));
   };
   routes.post('/dicomweb/studies', { access: needs('infer'), summary: 'STOW-RS: store instances, routed to imaging models' }, raw, store);

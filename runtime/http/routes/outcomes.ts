@@ -15,7 +15,7 @@ const LABELS = new Map<unknown, 0 | 1>([[0, 0], [1, 1], [false, 0], [true, 1]]);
  * RiskAssessment it returned. Joined to the recorded prediction, it moves the live performance gauges.
  */
 export function outcomeRoutes(ctx: AppContext, routes: RouteTable): void {
-  routes.post('/v1/models/:model/outcomes', { access: needs('infer'), summary: 'the observed outcome of an earlier prediction (live performance)' }, express.json({ limit: '16kb' }), (req, res) => {
+  routes.post('/v1/models/:model/outcomes', { access: needs('infer'), summary: 'the observed outcome of an earlier prediction (live performance)' }, express.json({ limit: '16kb' }), async (req, res) => {
     const model = req.params.model as string;
     if (!ctx.outcomes) throw new ClinferError('OUTCOMES_DISABLED', 'this server keeps no predictions to join outcomes to: set outcomeDatabase (docs/validation.md#live-performance)');
     const b: unknown = req.body;
@@ -31,10 +31,10 @@ export function outcomeRoutes(ctx: AppContext, routes: RouteTable): void {
     try {
       result = ctx.outcomes.recordOutcome(model, kind, id, index as number | undefined, observed);
     } catch (error) {
-      ctx.audit?.append({ action: 'outcome', caller: callerOf(res), model, outcome: (error as { code?: string }).code ?? 'INTERNAL', secret: { requestId: `${kind}:${id}` } });
+      await ctx.audit?.append({ action: 'outcome', caller: callerOf(res), model, outcome: (error as { code?: string }).code ?? 'INTERNAL', secret: { requestId: `${kind}:${id}` } });
       throw error;
     }
-    ctx.audit?.append({ action: 'outcome', caller: callerOf(res), model, version: result.version, outcome: 'success', secret: { requestId: `${kind}:${id}` } });
+    await ctx.audit?.append({ action: 'outcome', caller: callerOf(res), model, version: result.version, outcome: 'success', secret: { requestId: `${kind}:${id}` } });
     res.status(200).json({ model_name: model, model_version: result.version, label: observed, previous_label: result.previousLabel });
   });
 }

@@ -40,16 +40,16 @@ export function repositoryRoutes(ctx: AppContext, routes: RouteTable): void {
     const override = overrideFromLoadParameters(req.params.model, parameters as Record<string, unknown>);
     try {
       await ctx.repository.load(req.params.model, override);
-      audit(res, { action: 'load', model: req.params.model, version: '', outcome: 'success' });
+      await audit(res, { action: 'load', model: req.params.model, version: '', outcome: 'success' });
     } catch (error) {
-      audit(res, { action: 'load', model: req.params.model, version: '', outcome: (error as { code?: string }).code ?? 'INTERNAL' });
+      await audit(res, { action: 'load', model: req.params.model, version: '', outcome: (error as { code?: string }).code ?? 'INTERNAL' });
       throw error;
     }
     res.status(200).json({});
   });
   routes.post('/v2/repository/models/:model/unload', control('unload a model', 'admin'), async (req, res) => {
     await ctx.repository.unload(req.params.model);
-    audit(res, { action: 'unload', model: req.params.model, version: '', outcome: 'success' });
+    await audit(res, { action: 'unload', model: req.params.model, version: '', outcome: 'success' });
     res.status(200).json({});
   });
   routes.put('/v2/repository/models/:model/versions/:version', control('deploy a bundle as a new version', 'deploy'), archive, async (req, res) => {
@@ -67,23 +67,23 @@ export function repositoryRoutes(ctx: AppContext, routes: RouteTable): void {
         throw new ClinferError('BUNDLE_INVALID', `model '${model}' version ${version} did not load: ${reason}`);
       }
     } catch (error) {
-      audit(res, { action: 'deploy', model, version, outcome: (error as { code?: string }).code ?? 'INTERNAL' });
+      await audit(res, { action: 'deploy', model, version, outcome: (error as { code?: string }).code ?? 'INTERNAL' });
       throw error;
     }
-    audit(res, { action: 'deploy', model, version, bundle_digest: deployed.config?.digest, outcome: 'success' });
+    await audit(res, { action: 'deploy', model, version, bundle_digest: deployed.config?.digest, outcome: 'success' });
     ctx.log.info('deployment', { caller: callerOf(res), model, version, digest: deployed.config?.digest });
     res.status(201).json({ name: model, version, state: deployed.state, bundle_digest: deployed.config?.digest });
   });
   routes.delete('/v2/repository/models/:model/versions/:version', control('delete a version', 'deploy'), async (req, res) => {
     const { model, version } = req.params as { model: string; version: string };
     await ctx.repository.remove(model, version);
-    audit(res, { action: 'delete', model, version, outcome: 'success' });
+    await audit(res, { action: 'delete', model, version, outcome: 'success' });
     ctx.log.info('deletion', { caller: callerOf(res), model, version });
     res.status(200).json({});
   });
   routes.post('/v2/repository/models/:model/rollback', control('roll back to the previous version', 'deploy'), async (req, res) => {
     const now = await ctx.repository.rollback(req.params.model);
-    audit(res, { action: 'rollback', model: now.name, version: now.version, bundle_digest: now.config?.digest, outcome: 'success' });
+    await audit(res, { action: 'rollback', model: now.name, version: now.version, bundle_digest: now.config?.digest, outcome: 'success' });
     ctx.log.info('rollback', { caller: callerOf(res), model: now.name, version: now.version });
     res.status(200).json({ name: now.name, version: now.version, state: now.state });
   });
@@ -94,7 +94,7 @@ export function repositoryRoutes(ctx: AppContext, routes: RouteTable): void {
     const percent = body.mode === 'canary' ? body.percent : 0;
     if (typeof percent !== 'number' || percent < 0 || percent > 100) throw new ClinferError('INVALID_REQUEST', "'percent' (canary) must be a number from 0 to 100");
     const v = await ctx.repository.setCandidate(req.params.model, { version: body.version, mode: body.mode, percent });
-    audit(res, { action: 'candidate', model: v.name, version: v.version, bundle_digest: v.config?.digest, outcome: `${body.mode}${body.mode === 'canary' ? ` ${percent}%` : ''}` });
+    await audit(res, { action: 'candidate', model: v.name, version: v.version, bundle_digest: v.config?.digest, outcome: `${body.mode}${body.mode === 'canary' ? ` ${percent}%` : ''}` });
     res.status(200).json({ name: v.name, version: v.version, mode: body.mode, percent, state: v.state });
   });
   // A validation report is ~100 KB of aggregates at most; its subgroups grow with --group columns.
@@ -109,20 +109,20 @@ export function repositoryRoutes(ctx: AppContext, routes: RouteTable): void {
         passed = gate.check(report, { name: model, version: candidate.version, digest: candidate.config?.digest });
       });
       const r = passed?.report;
-      audit(res, {
+      await audit(res, {
         action: 'promote', model, version: now.version, bundle_digest: now.config?.digest, outcome: 'success',
         ...(r ? { detail: { report_key_id: r.key_id, report_site: r.site, report_data_sha256: r.data_sha256, report_created: r.created } } : {}),
       });
       ctx.log.info('promotion', { caller: callerOf(res), model, version: now.version, digest: now.config?.digest, report_key_id: r?.key_id ?? 'none' });
       res.status(200).json({ name: now.name, version: now.version, state: now.state, bundle_digest: now.config?.digest, validation_report: r ?? null });
     } catch (error) {
-      audit(res, { action: 'promote', model, version: checked?.version ?? '', bundle_digest: checked?.digest, outcome: (error as { code?: string }).code ?? 'INTERNAL' });
+      await audit(res, { action: 'promote', model, version: checked?.version ?? '', bundle_digest: checked?.digest, outcome: (error as { code?: string }).code ?? 'INTERNAL' });
       throw error;
     }
   });
   routes.delete('/v2/repository/models/:model/candidate', control('end a shadow or canary', 'deploy'), async (req, res) => {
     await ctx.repository.clearCandidate(req.params.model);
-    audit(res, { action: 'candidate', model: req.params.model, version: '', outcome: 'cleared' });
+    await audit(res, { action: 'candidate', model: req.params.model, version: '', outcome: 'cleared' });
     res.status(200).json({});
   });
 }

@@ -13,8 +13,8 @@ describe('a torn last line (the process died mid-write)', () => {
   it('is cut off into the .torn file with a warning, and the chain continues from the last whole line, never merged', async () => {
     const f = auditFolder();
     const first = openLog(f.path, f.keyFile);
-    for (let i = 1; i <= 3; i++) first.append(predictEntry(i));
-    // No close: a crash. Then half a line.
+    await Promise.all([1, 2, 3].map((i) => first.append(predictEntry(i))));
+    // No close: a crash, after the three appends were durable. Then half a line.
     const torn = '{"seq":4,"time":"2026-12-04T10:00:00.000Z","action":"pre';
     appendFileSync(f.path, torn);
     const logLines: string[] = [];
@@ -22,7 +22,7 @@ describe('a torn last line (the process died mid-write)', () => {
     expect(logLines.join('\n')).toMatch(/"level":"warn","msg":"the audit log ended in a torn line.*"tornBytes":56/);
     expect(logLines.join('\n')).toMatch(/does not end with a shutdown checkpoint/);
     expect(readFileSync(`${f.path}.torn`, 'utf8')).toBe(`${torn}\n`);
-    second.append(predictEntry(4));
+    await second.append(predictEntry(4));
     await second.close();
     const lines = rows(f.path);
     expect(lines.map((l) => l.seq)).toEqual([1, 2, 3, 4, 5]);
@@ -35,7 +35,7 @@ describe('a torn last line (the process died mid-write)', () => {
     writeFileSync(f.path, 'this is not an audit line\n');
     const logLines: string[] = [];
     const log = openLog(f.path, undefined, {}, logLines);
-    log.append(predictEntry(1));
+    await log.append(predictEntry(1));
     await log.close();
     expect(logLines.join('\n')).toMatch(/"level":"error","msg":"the last line of the audit log is not an audit entry/);
     expect(readFileSync(join(f.dir, 'audit.000001.jsonl'), 'utf8')).toBe('this is not an audit line\n');
@@ -46,7 +46,7 @@ describe('a torn last line (the process died mid-write)', () => {
     const f = auditFolder();
     writeFileSync(f.path, '');
     const log = openLog(f.path, undefined);
-    log.append(predictEntry(1));
+    await log.append(predictEntry(1));
     await log.close();
     expect(rows(f.path)).toMatchObject([{ seq: 1, prev: '0'.repeat(64) }]);
   });
@@ -58,7 +58,7 @@ describe('checkpoints and the file', () => {
     writeFileSync(f.path, '', { mode: 0o644 });
     chmodSync(f.path, 0o644);
     const log = openLog(f.path, f.keyFile, { checkpointEvery: 3 });
-    for (let i = 1; i <= 7; i++) log.append(predictEntry(i));
+    for (let i = 1; i <= 7; i++) await log.append(predictEntry(i));
     await log.close();
     expect(rows(f.path).map((l) => l.reason ?? l.action)).toEqual(['predict', 'predict', 'predict', 'interval', 'predict', 'predict', 'predict', 'interval', 'predict', 'shutdown']);
     expect(statSync(f.path).mode & 0o777).toBe(0o600);
@@ -67,7 +67,7 @@ describe('checkpoints and the file', () => {
   it('without a key the log is chained but unsigned, and verify says signatures were not checked', async () => {
     const f = auditFolder();
     const log = openLog(f.path, undefined);
-    for (let i = 1; i <= 7; i++) log.append(predictEntry(i));
+    for (let i = 1; i <= 7; i++) await log.append(predictEntry(i));
     await log.close();
     expect(rows(f.path).every((l) => l.action === 'predict')).toBe(true);
     const result = verifyAuditFiles([f.path]);
@@ -78,18 +78,36 @@ describe('checkpoints and the file', () => {
   });
 });
 
+describe('group commit', () => {
+  it('append resolves only when its line is in the file; lines appended together keep their order and chain', async () => {
+    const f = auditFolder();
+    const log = openLog(f.path, f.keyFile, { checkpointEvery: 1000 });
+    await log.append(predictEntry(0));
+    expect(rows(f.path).map((l) => l.seq)).toEqual([1]);
+    const pending = Array.from({ length: 200 }, (_, i) => log.append(predictEntry(i + 1)).then(() => rows(f.path).some((l) => l.request_id_hmac !== undefined && l.seq === i + 2)));
+    expect(await Promise.all(pending)).toEqual(Array(200).fill(true));
+    await log.close();
+    const lines = rows(f.path);
+    expect(lines.map((l) => l.seq)).toEqual(Array.from({ length: 202 }, (_, i) => i + 1));
+    expect(verifyAuditFiles([f.path], { key: keyOf(f.pubFile) })).toMatchObject({ ok: true, lines: 202, problems: [] });
+  });
+});
+
 describe('an entry that cannot be written', () => {
   // /dev/full answers every write with ENOSPC, as a full disk does, also for root.
-  it('refuse: append throws AUDIT_UNAVAILABLE, and the chain does not advance', () => {
+  it('refuse: append rejects with AUDIT_UNAVAILABLE, every line of the batch and after it too', async () => {
     const log = openLog('/dev/full', undefined, { failurePolicy: 'refuse' });
-    expect(() => log.append(predictEntry(1))).toThrow(expect.objectContaining({ code: 'AUDIT_UNAVAILABLE', message: expect.stringContaining('ENOSPC') }));
-    expect(() => log.append(predictEntry(2))).toThrow(expect.objectContaining({ code: 'AUDIT_UNAVAILABLE' }));
+    const batch = [1, 2, 3].map((i) => log.append(predictEntry(i)));
+    const settled = await Promise.allSettled(batch);
+    expect(settled).toEqual(Array(3).fill({ status: 'rejected', reason: expect.objectContaining({ code: 'AUDIT_UNAVAILABLE', message: expect.stringContaining('ENOSPC') }) }));
+    await expect(log.append(predictEntry(4))).rejects.toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
+    await log.close();
   });
 
   it('serve: append returns, and the failure is logged (once per 10 s, not per request)', async () => {
     const logLines: string[] = [];
     const log = openLog('/dev/full', undefined, { failurePolicy: 'serve' }, logLines);
-    for (let i = 0; i < 5; i++) log.append(predictEntry(i));
+    await Promise.all([0, 1, 2, 3, 4].map((i) => log.append(predictEntry(i))));
     expect(logLines.filter((l) => l.includes('the audit log cannot be written'))).toEqual([expect.stringContaining('"code":"ENOSPC"')]);
     await log.close();
   });
@@ -99,7 +117,7 @@ describe('rotation', () => {
   it('by size: segments named in order, each ended by a rotate checkpoint and chained to the next; verify takes the folder', async () => {
     const f = auditFolder();
     const log = openLog(f.path, f.keyFile, { rotateBytes: 4096, checkpointEvery: 100 });
-    for (let i = 1; i <= 60; i++) log.append(predictEntry(i));
+    for (let i = 1; i <= 60; i++) await log.append(predictEntry(i));
     await log.close();
     const files = segmentsOf(f.path);
     expect(files.length).toBeGreaterThanOrEqual(3);
@@ -122,17 +140,17 @@ describe('rotation', () => {
     const f = auditFolder();
     let now = Date.parse('2026-12-04T10:00:00Z');
     const log = openLog(f.path, f.keyFile, { rotateSeconds: 3600, now: () => now });
-    log.append(predictEntry(1));
+    await log.append(predictEntry(1));
     now += 3599_000;
-    log.append(predictEntry(2));
+    await log.append(predictEntry(2));
     expect(existsSync(join(f.dir, 'audit.000001.jsonl'))).toBe(false);
     now += 2_000;
-    log.append(predictEntry(3));
+    await log.append(predictEntry(3));
     await log.close();
     expect(rows(join(f.dir, 'audit.000001.jsonl')).map((l) => l.reason ?? l.seq)).toEqual([1, 2, 'rotate']);
     expect(rows(f.path).map((l) => l.reason ?? l.seq)).toEqual([4, 'shutdown']);
     const again = openLog(f.path, f.keyFile);
-    again.append(predictEntry(4));
+    await again.append(predictEntry(4));
     await again.close();
     expect(verifyAuditFiles(segmentsOf(f.path), { key: keyOf(f.pubFile) })).toMatchObject({ ok: true, lines: 7 });
   });
@@ -147,7 +165,7 @@ describe('openAuditLog', () => {
     const config = (auditLog: string) => parseConfig({ models: f.dir, auditLog, auditKeyFile: f.keyFile });
     expect(() => openAuditLog(config(join(f.dir, 'missing', 'audit.jsonl')), createLogger('silent'))).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('ENOENT') }));
     const log = openAuditLog(config(f.path), createLogger('silent'))!;
-    log.append(predictEntry(1));
+    await log.append(predictEntry(1));
     await log.close();
     expect(readFileSync(`${f.path}.hmac-key`, 'utf8')).toMatch(/^[0-9a-f]{64}\n$/);
     expect(statSync(`${f.path}.hmac-key`).mode & 0o777).toBe(0o600);

@@ -11,13 +11,13 @@ const f = auditFolder();
 
 beforeAll(async () => {
   const log = openLog(f.path, f.keyFile, { checkpointEvery: 3 });
-  log.append({ action: 'predict', caller: 'pacs-router', model: 'heart-disease-risk', version: '1', bundle_digest: 'ab'.repeat(32), outcome: 'success', latency_ms: 3.2, source: '10.1.2.3', secret: { input: Buffer.from('x'), requestId: 'req-7781' } });
-  log.append({ action: 'predict', caller: 'pacs-router', model: 'heart-disease-risk', version: '', outcome: 'INVALID_REQUEST' });
-  log.append({ action: 'deploy', caller: 'release-bot', model: 'chest-xray-pneumonia', version: '3', bundle_digest: 'cd'.repeat(32), outcome: 'success' });
-  log.append({ action: 'delete', caller: 'release-bot', model: 'chest-xray-pneumonia', version: '2', outcome: 'success' });
+  await log.append({ action: 'predict', caller: 'pacs-router', model: 'heart-disease-risk', version: '1', bundle_digest: 'ab'.repeat(32), outcome: 'success', latency_ms: 3.2, source: '10.1.2.3', secret: { input: Buffer.from('x'), requestId: 'req-7781' } });
+  await log.append({ action: 'predict', caller: 'pacs-router', model: 'heart-disease-risk', version: '', outcome: 'INVALID_REQUEST' });
+  await log.append({ action: 'deploy', caller: 'release-bot', model: 'chest-xray-pneumonia', version: '3', bundle_digest: 'cd'.repeat(32), outcome: 'success' });
+  await log.append({ action: 'delete', caller: 'release-bot', model: 'chest-xray-pneumonia', version: '2', outcome: 'success' });
   log.recordAccessDenied({ source: '10.9.9.9', method: 'POST', route: '/v2/repository/models/:model/unload', status: 401, code: 'UNAUTHENTICATED' });
-  log.append(cdsHookAuditRecord({ caller: 'ehr', service: 'heart-risk', hookInstance: 'd1577c69-dfbe-44ad-ba6d-3e05e953b2ea', model: 'heart-disease-risk', version: '1', fhirServer: 'https://ehr.example/fhir/r4', resources: { entry: [{ resource: { resourceType: 'Patient' } }, { resource: { resourceType: 'Observation' } }, { resource: { resourceType: 'Observation' } }] } }));
-  log.append(storeAuditRecord('stowrs', 'modality', 409, 2, ['INVALID_DICOM', 'INVALID_DICOM'], '1.2.840.99'));
+  await log.append(cdsHookAuditRecord({ caller: 'ehr', service: 'heart-risk', hookInstance: 'd1577c69-dfbe-44ad-ba6d-3e05e953b2ea', model: 'heart-disease-risk', version: '1', fhirServer: 'https://ehr.example/fhir/r4', resources: { entry: [{ resource: { resourceType: 'Patient' } }, { resource: { resourceType: 'Observation' } }, { resource: { resourceType: 'Observation' } }] } }));
+  await log.append(storeAuditRecord('stowrs', 'modality', 409, 2, ['INVALID_DICOM', 'INVALID_DICOM'], '1.2.840.99'));
   await log.close();
 });
 

@@ -30,7 +30,7 @@ describe('checkpoints copied to syslog', () => {
     udp.on('message', (m) => received.push(m.toString('utf8')));
     const f = auditFolder();
     const log = openLog(f.path, f.keyFile, { checkpointEvery: 2, syslog: { host: '127.0.0.1', port: (udp.address() as AddressInfo).port, protocol: 'udp' } });
-    for (let i = 1; i <= 2; i++) log.append(predictEntry(i));
+    for (let i = 1; i <= 2; i++) await log.append(predictEntry(i));
     await log.close();
     for (let i = 0; i < 100 && received.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
     udp.close();
@@ -45,7 +45,7 @@ describe('checkpoints copied to syslog', () => {
     await once(server, 'listening');
     const f = auditFolder();
     const log = openLog(f.path, f.keyFile, { checkpointEvery: 1, syslog: { host: '127.0.0.1', port: (server.address() as AddressInfo).port, protocol: 'tcp' } });
-    log.append(predictEntry(1));
+    await log.append(predictEntry(1));
     await log.close();
     for (let i = 0; i < 100 && !Buffer.concat(chunks).toString().includes('reason="shutdown"'); i++) await new Promise((r) => setTimeout(r, 20));
     server.close();

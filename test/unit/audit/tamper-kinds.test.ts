@@ -16,7 +16,7 @@ let clean: string[];
 
 beforeAll(async () => {
   const log = openLog(f.path, f.keyFile);
-  for (let i = 1; i <= 12; i++) log.append(predictEntry(i));
+  for (let i = 1; i <= 12; i++) await log.append(predictEntry(i));
   await log.close();
   clean = readFileSync(f.path, 'utf8').trim().split('\n');
 });
