@@ -78,12 +78,9 @@ export async function main(argv: string[]): Promise<number> {
     // Imported here: the other commands (audit, bundle, inbox, key) start in a fraction of the time without the server.
     const { startServer } = await import('../server.js');
     const server = await startServer(config);
-    process.stdout.write(`listening on ${server.url}\n`);
-    if (server.grpcAddress) process.stdout.write(`grpc listening on ${server.grpcAddress}\n`);
-    for (const e of server.repository.index()) {
-      process.stdout.write(`model ${e.name}${e.version ? ` version ${e.version}` : ''}: ${e.state}${e.reason ? ` (${e.reason})` : ''}\n`);
-    }
-    await new Promise<void>((resolve) => {
+    // The signal handlers go in before the first line is printed: a supervisor (or a test) that reacts to
+    // "listening on" with SIGINT/SIGTERM must find them there, not the default action that kills at once.
+    const stopped = new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         process.stdout.write(`${signal}: draining and shutting down\n`);
         void server.close().then(() => {
@@ -98,6 +95,12 @@ export async function main(argv: string[]): Promise<number> {
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
     });
+    process.stdout.write(`listening on ${server.url}\n`);
+    if (server.grpcAddress) process.stdout.write(`grpc listening on ${server.grpcAddress}\n`);
+    for (const e of server.repository.index()) {
+      process.stdout.write(`model ${e.name}${e.version ? ` version ${e.version}` : ''}: ${e.state}${e.reason ? ` (${e.reason})` : ''}\n`);
+    }
+    await stopped;
     return 0;
   } catch (error) {
     process.stderr.write(`clinfer: ${isClinferError(error) || (error as NodeJS.ErrnoException).code ? (error as Error).message : String(error)}\n`);
