@@ -27,8 +27,11 @@ export interface AuditRecord {
   readonly secret?: {
     /** The client's request id: stored as request_id_hmac. */
     readonly requestId?: string | undefined;
-    /** The request body as received: stored as input_hmac. */
-    readonly input?: Uint8Array | undefined;
+    /**
+     * The request body as received, or its parts in order (gRPC: the input tensors' bytes, in input
+     * order): stored as input_hmac, the HMAC of the bytes one after the other (chunks are not joined).
+     */
+    readonly input?: Uint8Array | readonly Uint8Array[] | undefined;
     /** DICOM UIDs (study, SOP instance): stored as uid_hmacs. */
     readonly uids?: readonly string[] | undefined;
   } | undefined;

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { ClinferError } from '../errors/index.js';
 
@@ -9,15 +9,23 @@ import { ClinferError } from '../errors/index.js';
  * secret to check a given input against the log later.
  */
 export class AuditSecret {
-  readonly #key: Buffer;
+  /** Made once: createHmac with a KeyObject does not import the raw key again for every digest. */
+  readonly #key: KeyObject;
 
   constructor(key: Buffer) {
     if (key.length < 32) throw new ClinferError('CONFIG_INVALID', `the audit HMAC key must hold at least 32 bytes, got ${key.length}`);
-    this.#key = key;
+    this.#key = createSecretKey(key);
   }
 
-  hmac(value: Uint8Array | string): string {
-    return createHmac('sha256', this.#key).update(value).digest('hex');
+  /**
+   * HMAC-SHA256 (hex) of a value. Chunks (a list of byte arrays, such as a gRPC request's input tensors)
+   * are fed one after the other, so the digest is exactly that of their concatenation, without making it.
+   */
+  hmac(value: Uint8Array | readonly Uint8Array[] | string): string {
+    const mac = createHmac('sha256', this.#key);
+    if (typeof value === 'string' || value instanceof Uint8Array) mac.update(value);
+    else for (const chunk of value) mac.update(chunk);
+    return mac.digest('hex');
   }
 }
 
