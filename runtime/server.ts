@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import type { Config } from './config/config-schema.js';
 import { startGrpcServer, type GrpcEndpoint } from './grpc/grpc-server.js';
 import { createApp } from './http/app.js';
-import { createTlsServer } from './http/tls.js';
+import { createTlsServer } from './tls/https-server.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import { RateLimiter } from './auth/rate-limiter.js';
 import { openAuditLog } from './audit/open-audit-log.js';

@@ -11,7 +11,7 @@ import type { Access } from '../runtime/auth/access.js';
 import { createAuthenticator } from '../runtime/auth/authenticator.js';
 import { parseConfig } from '../runtime/config/load-config.js';
 import { GRPC_ACCESS } from '../runtime/grpc/grpc-access.js';
-import type { AppContext } from '../runtime/http/app-context.js';
+import type { AppContext } from '../runtime/app-context.js';
 import { createApp } from '../runtime/http/app.js';
 import { listRoutes } from '../runtime/http/route-list.js';
 import type { Plane } from '../runtime/http/route-table.js';

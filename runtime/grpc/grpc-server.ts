@@ -2,8 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { experimental, loadPackageDefinition, Server, ServerCredentials, type GrpcObject, type ServiceClientConstructor } from '@grpc/grpc-js';
 import type { Config } from '../config/config-schema.js';
 import { loadSync } from '@grpc/proto-loader';
-import type { AppContext } from '../http/app-context.js';
-import { readTlsMaterial } from '../http/tls.js';
+import type { AppContext } from '../app-context.js';
+import { readTlsMaterial } from '../tls/tls-material.js';
 import { inferenceService } from './inference-service.js';
 
 /** The Open Inference Protocol's proto (kserve/kserve, Apache-2.0), shipped beside this file. */

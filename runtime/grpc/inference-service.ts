@@ -1,6 +1,6 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { ClinferError } from '../errors/index.js';
-import type { AppContext } from '../http/app-context.js';
+import type { AppContext } from '../app-context.js';
 import { requireReady, type ModelVersion } from '../repository/model-version.js';
 import { unaryMethods } from './unary.js';
 import { modelInfer, type ModelInferRequest } from './model-infer.js';

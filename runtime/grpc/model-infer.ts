@@ -1,6 +1,6 @@
 import type { Deadline } from '@grpc/grpc-js';
 import { ClinferError } from '../errors/index.js';
-import type { AppContext } from '../http/app-context.js';
+import type { AppContext } from '../app-context.js';
 import { countRequest } from '../metrics/count-request.js';
 import { encodeBinaryData } from '../protocol/binary-tensor.js';
 import { applyClassification } from '../protocol/classification.js';

@@ -1,4 +1,4 @@
-import type { AppContext } from '../http/app-context.js';
+import type { AppContext } from '../app-context.js';
 import { modelControlRefusal } from '../http/app.js';
 import { overrideFromLoadParameters } from '../model/config-override.js';
 import { ClinferError } from '../errors/index.js';

@@ -1,7 +1,7 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { ClinferError, isClinferError } from '../errors/index.js';
 import { grpcStatusFromError } from '../errors/grpc-status.js';
-import type { AppContext } from '../http/app-context.js';
+import type { AppContext } from '../app-context.js';
 import { authorizeCall } from './grpc-access.js';
 import { modelInfer, type ModelInferRequest } from './model-infer.js';
 

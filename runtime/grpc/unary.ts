@@ -1,7 +1,7 @@
 import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import { ClinferError, isClinferError } from '../errors/index.js';
 import { grpcStatusFromError } from '../errors/grpc-status.js';
-import type { AppContext } from '../http/app-context.js';
+import type { AppContext } from '../app-context.js';
 import { authorizeCall } from './grpc-access.js';
 
 /** What a method's work receives besides its request: the call, and who made it ('anonymous' on a public method). */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import { ClinferError, httpStatusFromError } from '../errors/index.js';
-import type { AppContext } from './app-context.js';
+import type { AppContext } from '../app-context.js';
 import { securityHeaders } from './security-headers.js';
 import { PUBLIC } from '../auth/access.js';
 import { accessGuard, notFoundGuard, type GuardContext } from './access-guard.js';

@@ -1,6 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import { ClinferError } from '../errors/index.js';
-import type { AppContext } from './app-context.js';
+import type { AppContext } from '../app-context.js';
 import { boundedRawBody } from './bounded-raw-body.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { isPatientReference, withWriteBackIdentifier } from '../../adapters/fhir/write-back-resource.js';
 import { ClinferError } from '../errors/index.js';
-import type { AppContext } from './app-context.js';
+import type { AppContext } from '../app-context.js';
 
 /**
  * `?write_back=true` on /v1 predict: the RiskAssessments of this FHIR answer are also written back to the EHR's

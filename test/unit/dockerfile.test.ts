@@ -201,7 +201,7 @@ function filesUnder(path: string): string[] {
 }
 
 // ---- The HEALTHCHECK, run for real against local servers: HTTP and HTTPS (TLS on, client certificate
-// requested but not required, as runtime/http/tls.ts does), answering live or not.
+// requested but not required, as runtime/tls/https-server.ts does), answering live or not.
 
 function runHealthcheck(command: string[], port: number): Promise<number> {
   return new Promise((resolve) => {

@@ -6,7 +6,7 @@ import { type Request, type Response } from 'express';
 import { BUNDLE_FILE, sha256File } from '../../bundle/read-bundle.js';
 import { ClinferError } from '../../errors/index.js';
 import { requireReady, type ModelVersion } from '../../repository/model-version.js';
-import type { AppContext } from '../app-context.js';
+import type { AppContext } from '../../app-context.js';
 import { needs } from '../../auth/access.js';
 import type { RouteTable } from '../route-table.js';
 

@@ -11,7 +11,7 @@ import { ClinferError } from '../../errors/index.js';
 import type { ModelConfig } from '../../model/model-config.js';
 import { predictRows } from '../../predict/tabular-predictor.js';
 import type { ModelVersion } from '../../repository/model-version.js';
-import type { AppContext } from '../app-context.js';
+import type { AppContext } from '../../app-context.js';
 import { cdsAuthHandler } from '../cds-auth.js';
 import { checkFhirServer } from '../cds-fhir-server.js';
 import { callerOf } from '../caller.js';

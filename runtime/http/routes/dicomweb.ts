@@ -1,7 +1,7 @@
 import express, { type Request, type Response } from 'express';
 import { ClinferError } from '../../errors/index.js';
 import { storeAnswer } from '../stow-answer.js';
-import type { AppContext } from '../app-context.js';
+import type { AppContext } from '../../app-context.js';
 import { mediaTypeParameters, parseMultipartRelated } from '../../protocol/multipart-related.js';
 import { PRIORITY_HEADER, readSchedulingParameters } from '../../protocol/scheduling-parameters.js';
 import { callerOf } from '../caller.js';

@@ -1,4 +1,4 @@
-import type { AppContext } from '../app-context.js';
+import type { AppContext } from '../../app-context.js';
 import { needs, probe } from '../../auth/access.js';
 import type { RouteTable } from '../route-table.js';
 import { SERVER_EXTENSIONS } from '../../protocol/extensions.js';

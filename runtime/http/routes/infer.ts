@@ -8,7 +8,7 @@ import { applyClassification } from '../../protocol/classification.js';
 import { encodeInferResponse } from '../../protocol/infer-response.js';
 import { PRIORITY_HEADER, readSchedulingParameters, TIMEOUT_HEADER } from '../../protocol/scheduling-parameters.js';
 import { readSequenceParameters } from '../../protocol/sequence-parameters.js';
-import type { AppContext } from '../app-context.js';
+import type { AppContext } from '../../app-context.js';
 import { requireReady } from '../../repository/model-version.js';
 import { resolveVersion } from './model-metadata.js';
 import { needs } from '../../auth/access.js';

@@ -2,7 +2,7 @@ import { type Request } from 'express';
 import { ClinferError } from '../../errors/index.js';
 import { PSI_BANDS } from '../../monitoring/drift-monitor.js';
 import { requireReady, type ModelVersion } from '../../repository/model-version.js';
-import type { AppContext } from '../app-context.js';
+import type { AppContext } from '../../app-context.js';
 import { needs } from '../../auth/access.js';
 import type { RouteTable } from '../route-table.js';
 

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { needs } from '../../auth/access.js';
 import { statisticsView } from '../../protocol/triton-views.js';
-import type { AppContext } from '../app-context.js';
+import type { AppContext } from '../../app-context.js';
 import type { RouteTable } from '../route-table.js';
 
 /**

@@ -1,6 +1,6 @@
 import express from 'express';
 import { ClinferError } from '../../errors/index.js';
-import type { AppContext } from '../app-context.js';
+import type { AppContext } from '../../app-context.js';
 import { callerOf } from '../caller.js';
 import { needs } from '../../auth/access.js';
 import type { RouteTable } from '../route-table.js';

@@ -11,7 +11,7 @@ import { callerOf } from '../caller.js';
 import type { ModelConfig } from '../../model/model-config.js';
 import { predictRows } from '../../predict/tabular-predictor.js';
 import { PRIORITY_HEADER, readSchedulingParameters, TIMEOUT_HEADER } from '../../protocol/scheduling-parameters.js';
-import type { AppContext } from '../app-context.js';
+import type { AppContext } from '../../app-context.js';
 import { requireReady } from '../../repository/model-version.js';
 import { resolveVersion } from './model-metadata.js';
 import { checkJsonDepth, MAX_JSON_DEPTH } from '../../protocol/json-depth.js';

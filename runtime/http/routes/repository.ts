@@ -3,7 +3,7 @@ import { unpackStream } from '../../bundle/tar.js';
 import { boundedRawBody } from '../bounded-raw-body.js';
 import { ClinferError } from '../../errors/index.js';
 import type { AuditEntry } from '../../audit/audit-log.js';
-import type { AppContext } from '../app-context.js';
+import type { AppContext } from '../../app-context.js';
 import { callerOf } from '../caller.js';
 import { needs } from '../../auth/access.js';
 import { overrideFromLoadParameters } from '../../model/config-override.js';

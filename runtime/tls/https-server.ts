@@ -1,30 +1,9 @@
-import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { unwatchFile, watchFile } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { RequestListener } from 'node:http';
 import type { Config } from '../config/config-schema.js';
-import { ClinferError } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
-
-export interface TlsMaterial {
-  cert: Buffer;
-  key: Buffer;
-  ca?: Buffer;
-}
-
-export function readTlsMaterial(config: Config): TlsMaterial {
-  const read = (path: string, what: string) => {
-    try {
-      return readFileSync(path);
-    } catch (e) {
-      throw new ClinferError('CONFIG_INVALID', `${what} ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-  };
-  return {
-    cert: read(config.tlsCertFile!, 'tlsCertFile'),
-    key: read(config.tlsKeyFile!, 'tlsKeyFile'),
-    ...(config.tlsClientCaFile ? { ca: read(config.tlsClientCaFile, 'tlsClientCaFile') } : {}),
-  };
-}
+import { readTlsMaterial } from './tls-material.js';
 
 /**
  * An HTTPS server whose certificate and key are reloaded when their files change (certificate rotation

@@ -1,15 +1,15 @@
-import type { AuditLog } from '../audit/audit-log.js';
-import type { Authenticator } from '../auth/authenticator.js';
-import type { RateLimiter } from '../auth/rate-limiter.js';
-import type { Config } from '../config/config-schema.js';
-import type { Logger } from '../log/logger.js';
-import type { Metrics } from '../metrics/metrics.js';
-import type { DicomNode } from '../dicom-node/dicom-node.js';
-import type { FhirWriteBack } from '../write-back/fhir-write-back.js';
-import type { ImagingService } from '../predict/image-predictor.js';
-import type { InferRequestParser } from '../protocol/infer-request-pool.js';
-import type { ModelRepository } from '../repository/model-repository.js';
-import type { LiveMonitor } from '../outcomes/live-monitor.js';
+import type { AuditLog } from './audit/audit-log.js';
+import type { Authenticator } from './auth/authenticator.js';
+import type { RateLimiter } from './auth/rate-limiter.js';
+import type { Config } from './config/config-schema.js';
+import type { Logger } from './log/logger.js';
+import type { Metrics } from './metrics/metrics.js';
+import type { DicomNode } from './dicom-node/dicom-node.js';
+import type { FhirWriteBack } from './write-back/fhir-write-back.js';
+import type { ImagingService } from './predict/image-predictor.js';
+import type { InferRequestParser } from './protocol/infer-request-pool.js';
+import type { ModelRepository } from './repository/model-repository.js';
+import type { LiveMonitor } from './outcomes/live-monitor.js';
 
 /** What the HTTP routes depend on; built once in server.ts. */
 export interface AppContext {
