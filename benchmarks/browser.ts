@@ -3,7 +3,7 @@
  * cold (a fresh profile: nothing cached) and warm (the service worker and the bundle cache in place),
  * then decode + preprocess and inference times in the page against the server side (the same modules in
  * Node, onnxruntime-node) for the demo X-ray model, a 512x512 CT slice and the tabular model. The page
- * goes through a byte-counting proxy (test/browser/transfer-meter.ts): the cold bytes transferred, by
+ * goes through a byte-counting proxy (tools/browser/transfer-meter.ts): the cold bytes transferred, by
  * Content-Encoding, to the first result and once the service worker has precached the app shell.
  *
  * Last, cold loads over a paced link of --mbit Mbit/s, compressed and uncompressed (Accept-Encoding dropped).
@@ -18,9 +18,9 @@ import { imageSpecSchema } from '../adapters/imaging/image-spec.js';
 import { parseConfig } from '../runtime/config/load-config.js';
 import { prepareImage } from '../runtime/imaging/prepare-image.js';
 import { startServer } from '../runtime/server.js';
-import { ensureAppBuilt } from '../test/browser/build-app.js';
-import { startTransferMeter } from '../test/browser/transfer-meter.js';
-import { launchChromium, type BrowserSession } from '../test/helpers/chromium.js';
+import { ensureAppBuilt } from '../tools/browser/build-app.js';
+import { startTransferMeter } from '../tools/browser/transfer-meter.js';
+import { launchChromium, type BrowserSession } from '../tools/browser/chromium.js';
 
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1] ?? 3) || 3;

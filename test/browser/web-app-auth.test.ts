@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClinferServer } from '../../runtime/server.js';
-import { errorText, launchChromium, type BrowserSession } from '../helpers/chromium.js';
+import { errorText, launchChromium, type BrowserSession } from '../../tools/browser/chromium.js';
 import { DEMO_MODELS, startTestServer } from '../helpers/server.js';
-import { ensureAppBuilt } from './build-app.js';
+import { ensureAppBuilt } from '../../tools/browser/build-app.js';
 import { HEART_RECORDS } from './image-fixtures.js';
 import { startRecordingProxy, type RecordingProxy } from './recording-proxy.js';
 

@@ -5,9 +5,9 @@ import type { FileChooser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClinferServer } from '../../runtime/server.js';
 import { chestRadiograph } from '../fixtures/dicom-scope/chest.js';
-import { launchChromium, type BrowserSession } from '../helpers/chromium.js';
+import { launchChromium, type BrowserSession } from '../../tools/browser/chromium.js';
 import { DEMO_MODELS, ROOT, startTestServer, TempRepository } from '../helpers/server.js';
-import { ensureAppBuilt } from './build-app.js';
+import { ensureAppBuilt } from '../../tools/browser/build-app.js';
 import { startHostPage, type HostPage } from './host-page.js';
 import { readDicomFixture } from './image-fixtures.js';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClinferServer } from '../../runtime/server.js';
 import { DEMO_MODELS, startTestServer, TempRepository } from '../helpers/server.js';
-import { ensureAppBuilt } from './build-app.js';
+import { ensureAppBuilt } from '../../tools/browser/build-app.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';

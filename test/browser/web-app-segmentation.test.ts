@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClinferServer } from '../../runtime/server.js';
-import { launchChromium, type BrowserSession } from '../helpers/chromium.js';
+import { launchChromium, type BrowserSession } from '../../tools/browser/chromium.js';
 import { brightRegionsRepository } from '../helpers/segmentation-bundle.js';
 import { ROOT, startTestServer } from '../helpers/server.js';
-import { ensureAppBuilt } from './build-app.js';
+import { ensureAppBuilt } from '../../tools/browser/build-app.js';
 
 /** A segmentation bundle in the page: the same mask as the server's answer, painted over the model's view. */
 const ARTIFACTS = join(ROOT, 'test/browser/artifacts');

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClinferServer } from '../../runtime/server.js';
-import { launchChromium, type BrowserSession } from '../helpers/chromium.js';
+import { launchChromium, type BrowserSession } from '../../tools/browser/chromium.js';
 import { startTestServer, TempRepository } from '../helpers/server.js';
-import { APP_DIST, ensureAppBuilt } from './build-app.js';
+import { APP_DIST, ensureAppBuilt } from '../../tools/browser/build-app.js';
 import { imageFixtures } from './image-fixtures.js';
-import { startTransferMeter, type TransferMeter } from './transfer-meter.js';
+import { startTransferMeter, type TransferMeter } from '../../tools/browser/transfer-meter.js';
 
 const XRAY = 'chest-xray-pneumonia';
 /** Issue 16's goal for a cold load of the app (16 MB before compression and without WebGPU by default). */

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ROOT } from '../helpers/server.js';
+const ROOT = new URL('../../', import.meta.url).pathname;
 
 export const APP_DIST = join(ROOT, 'app/dist');
 const SOURCES = ['app/src', 'app/build', 'app/index.html', 'app/vite.config.ts', 'adapters'].map((p) => join(ROOT, p));
