@@ -1,4 +1,5 @@
-import type { Identity, Scope } from './identity.js';
+import type { ProbePath, Scope } from '../config/access-vocabulary.js';
+import type { Identity } from './identity.js';
 
 /**
  * Who may call an endpoint, declared where the endpoint is declared (runtime/http/route-table.ts for
@@ -14,10 +15,6 @@ export type Access =
   | { readonly kind: 'probe'; readonly path: ProbePath; readonly fallback: Scope }
   | { readonly kind: 'scopes'; readonly anyOf: readonly Scope[] }
   | { readonly kind: 'cds-hooks' };
-
-/** The only paths an operator may make public (`publicPaths`): probes carry no credentials. */
-export const PROBE_PATHS = ['/v2/health/live', '/v2/health/ready', '/metrics'] as const;
-export type ProbePath = (typeof PROBE_PATHS)[number];
 
 export const PUBLIC: Access = Object.freeze({ kind: 'public' });
 export const CDS_HOOKS: Access = Object.freeze({ kind: 'cds-hooks' });

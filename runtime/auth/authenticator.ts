@@ -3,7 +3,8 @@ import type { PeerCertificate } from 'node:tls';
 import { createOidcVerifier } from './oidc-verifier.js';
 import type { Config } from '../config/config-schema.js';
 import { ClinferError } from '../errors/index.js';
-import { ANONYMOUS_ALL, type Identity, type Scope } from './identity.js';
+import type { Scope } from '../config/access-vocabulary.js';
+import { ANONYMOUS_ALL, type Identity } from './identity.js';
 
 export interface Credentials {
   readonly authorization: string | undefined;

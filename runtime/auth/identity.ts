@@ -1,5 +1,4 @@
-export const SCOPES = ['infer', 'deploy', 'admin', 'metrics'] as const;
-export type Scope = (typeof SCOPES)[number];
+import { SCOPES, type Scope } from '../config/access-vocabulary.js';
 
 /** Who is calling. `name` is safe to log (a key name, a token subject, a certificate subject). */
 export interface Identity {

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { OidcIssuer } from '../config/config-schema.js';
 import { ClinferError, isClinferError } from '../errors/index.js';
-import { SCOPES, type Identity, type Scope } from './identity.js';
+import { SCOPES, type Scope } from '../config/access-vocabulary.js';
+import type { Identity } from './identity.js';
 import { tokenRefused } from './token-refusal.js';
 
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'PS256'];

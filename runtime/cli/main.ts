@@ -2,7 +2,7 @@ import { exitHard } from '../pool/hard-exit.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { joinNegativeValues } from './args.js';
-import { SCOPES } from '../auth/identity.js';
+import { SCOPES } from '../config/access-vocabulary.js';
 import { auditCommand } from './audit-command.js';
 import { bundleCommand } from './bundle-command.js';
 import { inboxCommand } from './inbox-command.js';

@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { PROBE_PATHS } from '../auth/access.js';
-import { SCOPES } from '../auth/identity.js';
+import { PROBE_PATHS, SCOPES } from './access-vocabulary.js';
 import { defaultProviders } from './default-providers.js';
 
 const aeTitle = z.string().regex(/^[\x20-\x5b\x5d-\x7e]{1,16}$/, 'an AE title: 1 to 16 printable ASCII characters, no backslash').refine((t) => t.trim().length > 0, 'an AE title is not blank');

@@ -7,7 +7,7 @@ import { credentials as grpcCredentials, Metadata, status as grpcStatus, type Cl
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requirementOf } from '../../runtime/auth/access.js';
-import type { Scope } from '../../runtime/auth/identity.js';
+import type { Scope } from '../../runtime/config/access-vocabulary.js';
 import { GRPC_ACCESS } from '../../runtime/grpc/grpc-access.js';
 import { loadInferenceProto } from '../../runtime/grpc/grpc-server.js';
 import { listRoutes, type ListedRoute } from '../../runtime/http/route-list.js';
