@@ -1,6 +1,6 @@
 import { checkLinearModel } from '../predict/linear-model-check.js';
 import { sessionScheduler } from '../scheduler/session-scheduler.js';
-import { exposeZipMapInputs } from '../model/onnx/expose-zipmap.js';
+import { exposeZipMapInputs } from '../onnx/expose-zipmap.js';
 import { generateKeyPairSync, createPublicKey } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,5 @@
 import type { AppContext } from '../app-context.js';
-import { modelControlRefusal } from '../http/app.js';
+import { modelControlRefusal } from '../model-control.js';
 import { overrideFromLoadParameters } from '../model/config-override.js';
 import { ClinferError } from '../errors/index.js';
 import type { unaryMethods } from './unary.js';

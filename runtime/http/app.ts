@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import { ClinferError, httpStatusFromError } from '../errors/index.js';
 import type { AppContext } from '../app-context.js';
+import { type Listener, modelControlRefusal } from '../model-control.js';
 import { securityHeaders } from './security-headers.js';
 import { PUBLIC } from '../auth/access.js';
 import { accessGuard, notFoundGuard, type GuardContext } from './access-guard.js';
@@ -22,9 +23,6 @@ import { outcomeRoutes } from './routes/outcomes.js';
 import { repositoryRoutes } from './routes/repository.js';
 import { WEB_APP_DIST, webAppRoutes } from './routes/web-app.js';
 
-/** Which listener an app is built for: the API port, or the separate admin listener (`adminListener`). */
-export type Listener = 'api' | 'admin';
-
 /**
  * Which endpoints a listener serves. Model control (load, unload, deploy, delete, rollback, candidates)
  * is answered MODEL_CONTROL_DISABLED where it is off: everywhere under modelControlMode "none", and on
@@ -37,16 +35,6 @@ export function planeDecision(config: Pick<AppContext['config'], 'modelControlMo
     if (!modelControlRefusal(config, listener)) return { serve: true };
     return { serve: false, refuse: (_req, _res, next) => next(modelControlRefusal(config, listener)) };
   };
-}
-
-/**
- * Why model control is not served on a listener (MODEL_CONTROL_DISABLED), or undefined where it is.
- * The gRPC port is an API listener: its repository methods follow the same rule.
- */
-export function modelControlRefusal(config: Pick<AppContext['config'], 'modelControlMode' | 'adminListener'>, listener: Listener): ClinferError | undefined {
-  if (config.modelControlMode === 'none') return new ClinferError('MODEL_CONTROL_DISABLED', 'model control is off on this server (modelControlMode "none"): models are loaded from the repository folder at start');
-  if (listener === 'api' && config.adminListener) return new ClinferError('MODEL_CONTROL_DISABLED', 'model control is served on the admin listener only, not on this port');
-  return undefined;
 }
 
 /** The HTTP API: OIP v2 (KServe / Triton) plus /metrics. No route logs a body. */

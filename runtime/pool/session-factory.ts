@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
-import { exposeZipMapInputs } from '../model/onnx/expose-zipmap.js';
+import { exposeZipMapInputs } from '../onnx/expose-zipmap.js';
 import type { SessionSpec, ValueInfo } from './messages.js';
 
 export interface CreatedSession {

@@ -8,8 +8,7 @@ import type { ImagingLimits } from '../imaging/prepare-image.js';
 import type { ImageFormat } from '../imaging/sniff-format.js';
 import type { ModelConfig } from '../model/model-config.js';
 import { outputSummary, type DriftMonitor } from '../monitoring/drift-monitor.js';
-import type { RequestScheduling } from '../protocol/scheduling-parameters.js';
-import type { Scheduler } from '../scheduler/scheduler.js';
+import type { ScheduledRequest, Scheduler } from '../scheduler/scheduler.js';
 
 export interface ImageInput {
   readonly bytes: Uint8Array;
@@ -25,7 +24,7 @@ export interface ImagingService {
 
 export type ImagingModel = ModelConfig & { image: ImageSpec };
 
-export interface ImagePredictOptions extends RequestScheduling {
+export interface ImagePredictOptions extends Pick<ScheduledRequest, 'priority' | 'timeoutMs'> {
   readonly language: string;
   readonly signal?: AbortSignal | undefined;
   readonly drift?: DriftMonitor | undefined;

@@ -6,8 +6,7 @@ import { ClinferError } from '../errors/index.js';
 import type { ModelConfig } from '../model/model-config.js';
 import { outputSummary, type DriftMonitor } from '../monitoring/drift-monitor.js';
 import { tabularPostprocessing } from './tabular-postprocessing.js';
-import type { Scheduler } from '../scheduler/scheduler.js';
-import type { RequestScheduling } from '../protocol/scheduling-parameters.js';
+import type { ScheduledRequest, Scheduler } from '../scheduler/scheduler.js';
 
 export type { TabularPrediction } from '../../adapters/tabular/read-outputs.js';
 
@@ -19,7 +18,7 @@ export async function predictRows(
   model: ModelConfig & { tabular: TabularSpec },
   scheduler: Scheduler,
   rows: readonly RecordRow[],
-  options: RequestScheduling & { language: Language; signal?: AbortSignal; drift?: DriftMonitor | undefined },
+  options: Pick<ScheduledRequest, 'priority' | 'timeoutMs'> & { language: Language; signal?: AbortSignal; drift?: DriftMonitor | undefined },
 ): Promise<TabularPrediction[]> {
   const spec = model.tabular;
   const post = tabularPostprocessing(model);

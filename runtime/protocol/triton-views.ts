@@ -1,5 +1,5 @@
 import type { InferenceStatistics, VersionStatistics } from '../metrics/inference-statistics.js';
-import { tritonModelConfig, type TritonModelConfig } from '../model/triton-config.js';
+import { tritonModelConfig, type TritonModelConfig } from './triton-config.js';
 import type { ModelRepository } from '../repository/model-repository.js';
 import { requireReady, type ModelVersion } from '../repository/model-version.js';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { exposeZipMapInputs } from '../../../runtime/model/onnx/expose-zipmap.js';
+import { exposeZipMapInputs } from '../../../runtime/onnx/expose-zipmap.js';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures');
 const read = (name: string) => new Uint8Array(readFileSync(join(FIXTURES, 'generated', name)));

@@ -1,4 +1,4 @@
-import type { ControlKind, SequenceSpec } from './sequence-spec.js';
+import type { ControlKind, SequenceSpec } from '../model/sequence-spec.js';
 import type { Datatype } from '../tensor/datatypes.js';
 
 /** Triton's ModelSequenceBatching, as far as clinfer's sequence batcher is described by it (model_config.proto). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildModelConfig } from '../../../runtime/model/build-model-config.js';
 import { bundleSchema } from '../../../runtime/bundle/bundle-schema.js';
-import { tritonModelConfig } from '../../../runtime/model/triton-config.js';
+import { tritonModelConfig } from '../../../runtime/protocol/triton-config.js';
 
 const graph = (first: string | number) => ({
   provider: 'cpu',

@@ -2,8 +2,8 @@ import { tritonSequenceBatching, type TritonSequenceBatching } from './triton-se
 import { basename } from 'node:path';
 import type { VersionPolicy } from '../repository/version-policy.js';
 import type { Datatype } from '../tensor/datatypes.js';
-import { PRIORITY_LEVELS, DEFAULT_PRIORITY, type ModelConfig } from './model-config.js';
-import type { TensorSpec } from './tensor-spec.js';
+import { PRIORITY_LEVELS, DEFAULT_PRIORITY, type ModelConfig } from '../model/model-config.js';
+import type { TensorSpec } from '../model/tensor-spec.js';
 
 /**
  * A model version's configuration in Triton's form (model_config.proto as JSON, field names kept,
