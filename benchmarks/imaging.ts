@@ -1,16 +1,24 @@
 /**
  * Imaging figures: decode + preprocess time per 512x512 CT slice by transfer syntax (the very code the
- * imaging threads run), next to the demo model's compute time, and STOW-RS instances per second: accepted
+ * imaging threads run), split into its steps (header parse, pixel decode, modality LUT + window,
+ * resize + normalise), next to the demo model's compute time, and STOW-RS instances per second: accepted
  * (HTTP, header read, routed, written durably to the inbox) and end to end (then decode, input-scope check,
- * inference, SR built and written to the outbox), one study per instance, settle time 0.
+ * inference, SR built and written to the outbox), one study per instance, settle time 0. Medians; the
+ * load average is printed with the figures, as other work on the machine moves them.
  *
- *   node --import tsx benchmarks/imaging.ts [--seconds 3] [--concurrency 4]
+ *   node --import tsx benchmarks/imaging.ts [--seconds 3] [--concurrency 4] [--no-stow]
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { imageSpecSchema } from '../adapters/imaging/image-spec.js';
+import { decodeSourceFrame } from '../adapters/imaging/dicom/frame-decoder.js';
+import { instanceInfo } from '../adapters/imaging/dicom/instance-info.js';
+import { readPart10 } from '../adapters/imaging/dicom/part10.js';
+import { pixelSource } from '../adapters/imaging/dicom/pixel-source.js';
+import { frameToRaster } from '../adapters/imaging/dicom/to-raster.js';
+import { imagesToTensor } from '../adapters/imaging/to-tensor.js';
 import { prepareImage } from '../runtime/imaging/prepare-image.js';
 import { parseConfig } from '../runtime/config/load-config.js';
 import { startServer } from '../runtime/server.js';
@@ -23,12 +31,15 @@ const option = (name: string, fallback: number) => {
 };
 const seconds = option('seconds', 3);
 const concurrency = option('concurrency', 4);
+const stowToo = !args.includes('--no-stow');
 const ROOT = new URL('../', import.meta.url).pathname;
 const CT = join(ROOT, 'test/fixtures/dicom/cornerstoneWADOImageLoader');
 const SYNTAXES: [string, string][] = [
   ['explicit VR little endian (uncompressed)', 'CTImage.dcm_LittleEndianExplicitTransferSyntax_1.2.840.10008.1.2.1.dcm'],
   ['deflated explicit VR LE', 'CTImage.dcm_DeflatedExplicitVRLittleEndianTransferSyntax_1.2.840.10008.1.2.1.99.dcm'],
   ['RLE lossless', 'CTImage.dcm_RLELosslessTransferSyntax_1.2.840.10008.1.2.5.dcm'],
+  ['JPEG baseline 8-bit (.50)', 'CTImage.dcm_JPEGProcess1TransferSyntax_1.2.840.10008.1.2.4.50.dcm'],
+  ['JPEG extended 12-bit (.51)', 'CTImage.dcm_JPEGProcess2_4TransferSyntax_1.2.840.10008.1.2.4.51.dcm'],
   ['JPEG lossless SV1 (.70)', 'CTImage.dcm_JPEGProcess14SV1TransferSyntax_1.2.840.10008.1.2.4.70.dcm'],
   ['JPEG-LS lossless (.80)', 'CTImage.dcm_JPEGLSLosslessTransferSyntax_1.2.840.10008.1.2.4.80.dcm'],
   ['JPEG 2000 lossless (.90)', 'CTImage.dcm_JPEG2000LosslessOnlyTransferSyntax_1.2.840.10008.1.2.4.90.dcm'],
@@ -50,15 +61,58 @@ async function timeIt(run: () => Promise<unknown>): Promise<{ medianMs: number; 
   return { medianMs: times[Math.floor(times.length / 2)]!, n: times.length };
 }
 
-const rows: { name: string; bytes: number; medianMs: number; n: number }[] = [];
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+/**
+ * The same work as prepareImage, one step at a time, each step timed on its own: the header (Part 10
+ * framing, data set, instance description), the pixel decode to stored samples, the display pipeline
+ * (modality LUT, window, MONOCHROME1), and resize + normalise into the tensor.
+ */
+async function timeSteps(bytes: Uint8Array): Promise<{ parseMs: number; decodeMs: number; windowMs: number; tensorMs: number }> {
+  const parse: number[] = [];
+  const decode: number[] = [];
+  const window: number[] = [];
+  const tensor: number[] = [];
+  const once = async () => {
+    let t = performance.now();
+    const file = readPart10(bytes, { maxInflatedBytes: limits.maxDecodedBytes });
+    const info = instanceInfo(file);
+    parse.push(performance.now() - t);
+    t = performance.now();
+    const source = pixelSource(file, info, () => undefined);
+    const samples = await decodeSourceFrame(source, 0);
+    decode.push(performance.now() - t);
+    t = performance.now();
+    const raster = frameToRaster(samples, file.dataSet, spec.window);
+    window.push(performance.now() - t);
+    t = performance.now();
+    imagesToTensor([raster], spec);
+    tensor.push(performance.now() - t);
+  };
+  for (let i = 0; i < 3; i++) await once();
+  parse.length = decode.length = window.length = tensor.length = 0;
+  const end = performance.now() + seconds * 1000;
+  while (performance.now() < end) await once();
+  return { parseMs: median(parse), decodeMs: median(decode), windowMs: median(window), tensorMs: median(tensor) };
+}
+
+const loadBefore = loadavg()[0]!;
+const rows: { name: string; bytes: number; medianMs: number; n: number; parseMs: number; decodeMs: number; windowMs: number; tensorMs: number }[] = [];
 for (const [name, file] of SYNTAXES) {
   const bytes = new Uint8Array(readFileSync(join(CT, file)));
   const r = await timeIt(async () => {
     const result = await prepareImage({ bytes, format: 'dicom', spec, limits });
     if (!result.ok) throw new Error(`${name}: ${result.message}`);
   });
-  rows.push({ name, bytes: bytes.length, ...r });
-  process.stderr.write(`${name}: ${r.medianMs.toFixed(2)} ms\n`);
+  const steps = await timeSteps(bytes);
+  rows.push({ name, bytes: bytes.length, ...r, ...steps });
+  process.stderr.write(`${name}: ${r.medianMs.toFixed(2)} ms (parse ${steps.parseMs.toFixed(3)}, decode ${steps.decodeMs.toFixed(2)}, LUT+window ${steps.windowMs.toFixed(2)}, resize+normalise ${steps.tensorMs.toFixed(2)})\n`);
+}
+const loadAfter = loadavg()[0]!;
+
+if (!stowToo) {
+  printSteps();
+  process.exit(0);
 }
 
 const session = await ort.InferenceSession.create(join(ROOT, 'models/chest-xray-pneumonia/1/model.onnx'), { intraOpNumThreads: 1 });
@@ -107,6 +161,7 @@ while ((await enqueued()) < done + 5) await new Promise((r) => setTimeout(r, 20)
 const endToEndPerSecond = done / ((performance.now() - started) / 1000);
 await server.close();
 
+printSteps();
 const report = [
   `Decode + preprocess of one 512x512 CT slice (16-bit) to the demo model's 28x28 input, one thread, median of ${seconds} s per row:`,
   '',
@@ -118,4 +173,15 @@ const report = [
   `STOW-RS (one 256x256 chest CR per request, each its own study, ${concurrency} clients): **${stowPerSecond.toFixed(1)} instances/s accepted** (answered once in the inbox, fsynced), **${endToEndPerSecond.toFixed(1)} instances/s end to end** (SR written to the outbox); ${done} instances.`,
 ].join('\n');
 console.log(report);
-writeFileSync(join(ROOT, 'benchmarks/results/imaging.json'), JSON.stringify({ date: new Date().toISOString(), seconds, concurrency, rows, computeMs: compute.medianMs, stowPerSecond, endToEndPerSecond }, null, 2));
+writeFileSync(join(ROOT, 'benchmarks/results/imaging.json'), JSON.stringify({ date: new Date().toISOString(), seconds, concurrency, load: [loadBefore, loadAfter], rows, computeMs: compute.medianMs, stowPerSecond, endToEndPerSecond }, null, 2));
+
+function printSteps(): void {
+  console.log([
+    `Steps, median ms per 512x512 CT slice (load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after, ${cpus().length} cores):`,
+    '',
+    '| transfer syntax | decode + preprocess | parse | decode | LUT + window | resize + normalise |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.name} | ${r.medianMs.toFixed(2)} | ${r.parseMs.toFixed(3)} | ${r.decodeMs.toFixed(2)} | ${r.windowMs.toFixed(2)} | ${r.tensorMs.toFixed(2)} |`),
+    '',
+  ].join('\n'));
+}

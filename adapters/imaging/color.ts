@@ -15,7 +15,12 @@ export function toColor(image: RasterImage, color: 'grayscale' | 'rgb'): RasterI
   }
   if (color === 'rgb' && image.channels === 1) {
     const out = new Float32Array(pixels * 3);
-    for (let p = 0; p < pixels; p++) out.fill(image.data[p]!, 3 * p, 3 * p + 3);
+    for (let p = 0; p < pixels; p++) {
+      const value = image.data[p]!;
+      out[3 * p] = value;
+      out[3 * p + 1] = value;
+      out[3 * p + 2] = value;
+    }
     return rasterImage(image.width, image.height, 3, out);
   }
   return image;

@@ -24,19 +24,17 @@ export function imagesToTensor(images: readonly RasterImage[], spec: ImageSpec):
   const mean = (c: number) => spec.mean[spec.mean.length === 1 ? 0 : c]!;
   const std = (c: number) => spec.std[spec.std.length === 1 ? 0 : c]!;
   const volume = spec.frames === 'volume';
+  const scale = spec.scale;
+  const nhwc = spec.layout === 'NHWC';
   images.forEach((image, n) => {
-    const ready = resize(toColor(image, spec.color), width, height, spec.resize);
+    const ready = resize(toColor(image, spec.color), width, height, spec.resize).data;
     for (let c = 0; c < channels; c++) {
       const m = mean(c);
       const s = std(c);
-      for (let p = 0; p < plane; p++) {
-        const value = (ready.data[p * channels + c]! * spec.scale - m) / s;
-        // NCHW: n, c, y, x. Volume (C, D, H, W): c, n, y, x. NHWC: n, y, x, c.
-        const at = spec.layout === 'NHWC' ? n * perImage + p * channels + c
-          : volume ? (c * images.length + n) * plane + p
-          : n * perImage + c * plane + p;
-        data[at] = value;
-      }
+      // NCHW: n, c, y, x. Volume (C, D, H, W): c, n, y, x. NHWC: n, y, x, c.
+      const base = nhwc ? n * perImage + c : volume ? (c * images.length + n) * plane : n * perImage + c * plane;
+      const step = nhwc ? channels : 1;
+      for (let p = 0; p < plane; p++) data[base + p * step] = (ready[p * channels + c]! * scale - m) / s;
     }
   });
   const shape = volume ? [1, channels, images.length, height, width]

@@ -14,14 +14,16 @@ export function colorToRgb(samples: SampleArray, colorSpace: 'RGB' | 'YBR_FULL',
     return out;
   }
   const half = 2 ** (bitsStored - 1);
-  const clamp = (value: number) => (value < 0 ? 0 : value > max ? max : value) * scale;
   for (let index = 0; index + 2 < samples.length; index += 3) {
     const y = samples[index]!;
     const cb = samples[index + 1]! - half;
     const cr = samples[index + 2]! - half;
-    out[index] = clamp(y + 1.402 * cr);
-    out[index + 1] = clamp(y - 0.344136 * cb - 0.714136 * cr);
-    out[index + 2] = clamp(y + 1.772 * cb);
+    const r = y + 1.402 * cr;
+    const g = y - 0.344136 * cb - 0.714136 * cr;
+    const b = y + 1.772 * cb;
+    out[index] = (r < 0 ? 0 : r > max ? max : r) * scale;
+    out[index + 1] = (g < 0 ? 0 : g > max ? max : g) * scale;
+    out[index + 2] = (b < 0 ? 0 : b > max ? max : b) * scale;
   }
   return out;
 }

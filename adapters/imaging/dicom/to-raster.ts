@@ -2,10 +2,11 @@ import type { WindowSpec } from '../image-spec.js';
 import { rasterImage, type RasterImage } from '../raster.js';
 import { colorToRgb } from './color-samples.js';
 import type { DataSet } from './data-set.js';
-import { applyModality, modalityTransform } from './modality-lut.js';
+import { monochromeToDisplay } from './display-lut.js';
+import { modalityTransform } from './modality-lut.js';
 import { applyPalette, readPalette, type PaletteLut } from './palette.js';
 import type { FrameSamples } from './samples.js';
-import { applyWindow, resolveWindow } from './voi.js';
+import { declaredWindow } from './voi.js';
 
 /**
  * The display pipeline for one decoded frame (PS3.3 C.11): monochrome frames go through the modality
@@ -21,9 +22,9 @@ export function frameToRaster(frame: FrameSamples, dataSet: DataSet, window: Win
     case 'PALETTE COLOR':
       return rasterImage(width, height, 3, applyPalette(frame.samples, palette ?? readPalette(dataSet, frame.signed)));
     default: {
-      const values = applyModality(frame.samples, modalityTransform(dataSet, frame.frameIndex, frame.signed));
-      const voi = resolveWindow(window, dataSet, frame.frameIndex, values);
-      return rasterImage(width, height, 1, applyWindow(values, voi, frame.colorSpace === 'MONOCHROME1'));
+      const transform = modalityTransform(dataSet, frame.frameIndex, frame.signed);
+      const voi = declaredWindow(window, dataSet, frame.frameIndex);
+      return rasterImage(width, height, 1, monochromeToDisplay(frame.samples, transform, voi, frame.colorSpace === 'MONOCHROME1'));
     }
   }
 }

@@ -18,6 +18,11 @@ export interface VoiWindow {
  * positive, falls back to the frame's range. 'minmax' maps the frame's range exactly onto 0..255.
  */
 export function resolveWindow(spec: WindowSpec, dataSet: DataSet, frameIndex: number, values: Float32Array): VoiWindow {
+  return declaredWindow(spec, dataSet, frameIndex) ?? rangeWindow(values);
+}
+
+/** The window the spec or the file gives for one frame, without looking at pixels; undefined: the frame's range is used. */
+export function declaredWindow(spec: WindowSpec, dataSet: DataSet, frameIndex: number): VoiWindow | undefined {
   if (typeof spec === 'object') return { center: spec.center, width: spec.width, function: 'LINEAR' };
   if (spec === 'file') {
     const centerSource = frameAttributeSource(dataSet, Tag.FrameVOILUTSequence, Tag.WindowCenter, frameIndex);
@@ -29,7 +34,7 @@ export function resolveWindow(spec: WindowSpec, dataSet: DataSet, frameIndex: nu
       return { center, width, function: named === 'LINEAR_EXACT' || named === 'SIGMOID' ? named : 'LINEAR' };
     }
   }
-  return rangeWindow(values);
+  return undefined;
 }
 
 /** LINEAR_EXACT over [min, max]: min maps to 0, max to 255 (a constant frame maps to 0). */
@@ -40,6 +45,11 @@ export function rangeWindow(values: Float32Array): VoiWindow {
     if (value < min) min = value;
     if (value > max) max = value;
   }
+  return windowOverRange(min, max);
+}
+
+/** LINEAR_EXACT over [min, max] of a frame's modality values (min Infinity: the frame has no pixels). */
+export function windowOverRange(min: number, max: number): VoiWindow {
   if (!Number.isFinite(min)) return { center: 0, width: 0, function: 'LINEAR_EXACT' };
   return { center: (min + max) / 2, width: max - min, function: 'LINEAR_EXACT' };
 }
