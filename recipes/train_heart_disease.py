@@ -29,7 +29,6 @@ Usage:
 import argparse
 import csv
 import datetime
-import hashlib
 import json
 import os
 import sys
@@ -37,7 +36,8 @@ import time
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from recipe_common import (as_f32, decile_histogram, logistic_regression_onnx, r4, sha256_file, translations,
+                           write_bundle)
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss, roc_auc_score
 from sklearn.model_selection import train_test_split
@@ -72,14 +72,6 @@ def load(path):
     return x, y, site
 
 
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def binary_metrics(y, p):
     pred = (p >= 0.5).astype(int)
     tp = int(((pred == 1) & (y == 1)).sum())
@@ -92,35 +84,11 @@ def binary_metrics(y, p):
 
 
 def build_onnx(medians, means, scales, coef, intercept):
-    f32 = lambda a: np.asarray(a, dtype=np.float32)
-    inits = [
-        numpy_helper.from_array(f32(medians), "medians"),
-        numpy_helper.from_array(f32(means), "means"),
-        numpy_helper.from_array(f32(scales), "scales"),
-        numpy_helper.from_array(f32(coef).reshape(len(FEATURES), 1), "coefficients"),
-        numpy_helper.from_array(f32([intercept]), "intercept"),
-    ]
-    nodes = [
-        helper.make_node("IsNaN", ["features"], ["is_missing"], name="is_missing"),
-        helper.make_node("Where", ["is_missing", "medians", "features"], ["imputed"], name="impute_median"),
-        helper.make_node("Sub", ["imputed", "means"], ["centered"], name="center"),
-        helper.make_node("Div", ["centered", "scales"], ["standardised"], name="scale"),
-        helper.make_node("MatMul", ["standardised", "coefficients"], ["linear"], name="linear"),
-        helper.make_node("Add", ["linear", "intercept"], ["logit"], name="add_intercept"),
-        helper.make_node("Sigmoid", ["logit"], ["probability"], name="sigmoid"),
-    ]
-    graph = helper.make_graph(
-        nodes, "heart_disease_risk_logreg",
-        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", len(FEATURES)])],
-        [helper.make_tensor_value_info("probability", TensorProto.FLOAT, ["batch", 1])],
-        initializer=inits)
-    model = helper.make_model(graph, producer_name="clinfer-recipes", producer_version="1",
-                              opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    model.doc_string = ("P(heart disease) from 13 raw UCI Heart Disease features (header order); "
-                        "NaN = missing, imputed in-graph with train medians.")
-    onnx.checker.check_model(model, full_check=True)
-    return model
+    return logistic_regression_onnx(
+        "heart_disease_risk_logreg",
+        "P(heart disease) from 13 raw UCI Heart Disease features (header order); "
+        "NaN = missing, imputed in-graph with train medians.",
+        means, scales, coef, intercept, medians=medians)
 
 
 def graph_forward_numpy(x, medians, means, scales, coef, intercept):
@@ -193,23 +161,14 @@ def main():
     print(f"float32 graph vs sklearn max |dp| on test: {max_diff:.2e}", flush=True)
     assert max_diff < 1e-5, max_diff
 
-    r4 = lambda v: round(float(v), 4)
-    as_f32 = lambda v: float(np.float32(v))  # exactly the values baked into the graph
-
-    # Drift reference: the distribution of each raw feature and of the output on TRAIN, as histograms
-    # (bin edges at the deciles of the observed values, proportions per bin, share missing). The server
-    # compares live traffic against these (population stability index) without keeping any input.
-    def histogram(values):
-        v = values[~np.isnan(values)]
-        edges = sorted(set(float(e) for e in np.quantile(v, np.linspace(0.1, 0.9, 9))))
-        counts = np.bincount(np.searchsorted(edges, v, side="right"), minlength=len(edges) + 1)
-        return {"edges": [r4(e) for e in edges], "proportions": [r4(c / len(v)) for c in counts],
-                "missing": r4(np.isnan(values).mean())}
+    # Drift reference: per-feature histograms of the training split as the model receives it (raw, with
+    # NaN for missing) and of the model's output on it (decile_histogram). The server compares live
+    # traffic against these (population stability index) without keeping any input.
     p_tr = clf.predict_proba(prep(x_tr))[:, 1]
     monitoring = {"drift_reference": {
         "source": f"training split (n={len(y_tr)})",
-        "features": {c: histogram(x_tr[:, j]) for j, c in enumerate(FEATURES)},
-        "output": histogram(p_tr),
+        "features": {c: decile_histogram(x_tr[:, j]) for j, c in enumerate(FEATURES)},
+        "output": decile_histogram(p_tr),
     }}
     n_pos = lambda a: int(a.sum())
     bundle = {
@@ -259,6 +218,9 @@ def main():
             "as missing, so 0 is not a valid value for them. Performance comes from a single held-out split "
             f"of {len(y_te)} patients from the same four sites."),
         "regulatory_status": "Not a medical device: research and demonstration use only, not for diagnostic use",
+        "i18n": translations(NAME, n=len(y), male_pct=f"{100 * np.mean(x[:, 1] == 1):.0f}",
+                             age_min=f"{np.nanmin(x[:, 0]):.0f}", age_max=f"{np.nanmax(x[:, 0]):.0f}",
+                             prevalence_pct=f"{100 * y.mean():.0f}", n_test=len(y_te)),
         "provenance": {
             "training_data": {
                 "name": "UCI Heart Disease (Cleveland, Hungarian, Switzerland, VA Long Beach; 920 rows)",
@@ -290,9 +252,7 @@ def main():
         "monitoring": monitoring,
         "execution": {"providers": ["cpu"], "intra_op_threads": 1},
     }
-    with open(os.path.join(args.out, "bundle.json"), "w") as f:
-        json.dump(bundle, f, indent=2, ensure_ascii=False)
-        f.write("\n")
+    write_bundle(args.out, bundle)
 
     if args.parity_out:
         # First 4 test rows as-is (with their real NaNs) plus one all-missing row.

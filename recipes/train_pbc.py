@@ -18,14 +18,13 @@ Usage: /usr/bin/python3 recipes/train_pbc.py --data pbcseq.csv --out models/pbc-
 import argparse
 import csv
 import datetime as dt
-import hashlib
 import json
 import math
 import os
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from recipe_common import as_f32, logistic_regression_onnx, r4, sha256_file, write_bundle
 
 NAME = "pbc-risk"
 HORIZON_DAYS = 730  # label: death or transplant within 2 years (730 days) after the visit
@@ -160,40 +159,12 @@ def calibration(y, p):
     return a, float(intercept_slope[1][0])
 
 
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        h.update(f.read())
-    return h.hexdigest()
-
-
 def build_onnx(means, scales, coef, intercept):
-    f32 = lambda a: np.asarray(a, dtype=np.float32)
-    inits = [
-        numpy_helper.from_array(f32(means), "means"),
-        numpy_helper.from_array(f32(scales), "scales"),
-        numpy_helper.from_array(f32(coef).reshape(len(FEATURES), 1), "coefficients"),
-        numpy_helper.from_array(f32([intercept]), "intercept"),
-    ]
-    nodes = [
-        helper.make_node("Sub", ["features", "means"], ["centered"], name="center"),
-        helper.make_node("Div", ["centered", "scales"], ["standardised"], name="scale"),
-        helper.make_node("MatMul", ["standardised", "coefficients"], ["linear"], name="linear"),
-        helper.make_node("Add", ["linear", "intercept"], ["logit"], name="add_intercept"),
-        helper.make_node("Sigmoid", ["logit"], ["probability"], name="sigmoid"),
-    ]
-    graph = helper.make_graph(
-        nodes, "pbc_risk_logreg",
-        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", len(FEATURES)])],
-        [helper.make_tensor_value_info("probability", TensorProto.FLOAT, ["batch", 1])],
-        initializer=inits)
-    model = helper.make_model(graph, producer_name="clinfer-recipes", producer_version="1",
-                              opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    model.doc_string = ("P(death or liver transplant within 2 years) of a PBC patient at a lab visit; "
-                        f"features in the order {', '.join(FEATURES)}; imputation is done before the graph.")
-    onnx.checker.check_model(model, full_check=True)
-    return model
+    return logistic_regression_onnx(
+        "pbc_risk_logreg",
+        ("P(death or liver transplant within 2 years) of a PBC patient at a lab visit; "
+                        f"features in the order {', '.join(FEATURES)}; imputation is done before the graph."),
+        means, scales, coef, intercept)
 
 
 def forward(x, means, scales, coef, intercept):
@@ -290,7 +261,6 @@ def main():
     p_tr = forward(x_tr, means, scales, coef, intercept)
     p_te = forward(x_te, means, scales, coef, intercept)
     cal_a, cal_b = calibration(y_te, p_te)
-    r4 = lambda v: round(float(v), 4)
     n_patients = lambda rs: len({r[0]["id"] for r in rs})
     evaluation = {
         "split": "held-out patients",
@@ -304,7 +274,6 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     onnx_path = os.path.join(args.out, "model.onnx")
     onnx.save(build_onnx(means, scales, coef, intercept), onnx_path)
-    as_f32 = lambda v: float(np.float32(v))
     m = evaluation["metrics"]
     bundle = {
         "schema_version": 1,
@@ -368,9 +337,7 @@ def main():
                       "description": "Risk of death or liver transplant within 2 years in primary biliary cholangitis, from the lab history (demo model, not for care)."},
         "execution": {"providers": ["cpu"], "intra_op_threads": 1},
     }
-    with open(os.path.join(args.out, "bundle.json"), "w") as f:
-        json.dump(bundle, f, indent=2, ensure_ascii=False)
-        f.write("\n")
+    write_bundle(args.out, bundle)
 
     if args.fixtures:
         os.makedirs(args.fixtures, exist_ok=True)

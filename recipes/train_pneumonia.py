@@ -21,7 +21,6 @@ Usage:
 """
 import argparse
 import datetime
-import hashlib
 import json
 import os
 import random
@@ -32,6 +31,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from recipe_common import decile_histogram, r4, sha256_file, translations, write_bundle
 from sklearn.metrics import roc_auc_score
 
 NAME = "chest-xray-pneumonia"
@@ -113,14 +113,6 @@ def metrics(y_true, logits):
     }, {"tp": tp, "tn": tn, "fp": fp, "fn": fn}
 
 
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, help="path to pneumoniamnist.npz")
@@ -199,21 +191,15 @@ def main():
     m = onnx.load(onnx_path)
     onnx.checker.check_model(m)
 
-    r4 = lambda v: round(float(v), 4)
 
     # Drift reference: the intensity histogram of the (normalised) training images as the model sees them,
     # and of the model's P(pneumonia) on them (bin edges at deciles). The server compares live traffic
     # against these (population stability index) without keeping any image.
-    def histogram(values):
-        values = np.asarray(values, dtype=np.float64).ravel()
-        edges = sorted(set(float(e) for e in np.quantile(values, np.linspace(0.1, 0.9, 9))))
-        counts = np.bincount(np.searchsorted(edges, values, side="right"), minlength=len(edges) + 1)
-        return {"edges": [r4(e) for e in edges], "proportions": [r4(c / len(values)) for c in counts], "missing": 0.0}
     train_prob = torch.softmax(predict_logits(model, x_tr), dim=1)[:, 1].numpy()
     monitoring = {"drift_reference": {
         "source": f"training split (n={len(y_tr)})",
-        "input_intensity": histogram(x_tr.numpy()),
-        "output": histogram(train_prob),
+        "input_intensity": decile_histogram(x_tr.numpy()),
+        "output": decile_histogram(train_prob),
     }}
 
     bundle = {
@@ -245,7 +231,14 @@ def main():
             "population. It does not distinguish bacterial from viral pneumonia, has not been evaluated "
             "on adults, other sites, other devices or lateral views, and its reported metrics come from "
             f"a single held-out split of {len(y_te)} images from the same source."),
+        # The inputs the model was made for (docs/bundle-format.md, input_scope): paediatric frontal chest
+        # radiographs, as in PneumoniaMNIST; anything else is refused rather than scored.
+        "input_scope": {"modalities": ["CR", "DX"], "body_parts": ["CHEST"], "view_positions": ["AP", "PA"],
+                        "photometric_interpretations": ["MONOCHROME1", "MONOCHROME2"], "min_rows": 28,
+                        "min_columns": 28, "patient_age_years": {"min": 1, "max": 5}},
+        "out_of_scope": "refuse",
         "regulatory_status": "Not a medical device: research and demonstration use only, not for diagnostic use",
+        "i18n": translations(NAME, n_test=len(y_te)),
         "provenance": {
             "training_data": {
                 "name": "PneumoniaMNIST (MedMNIST v2)",
@@ -277,9 +270,7 @@ def main():
         "monitoring": monitoring,
         "execution": {"providers": ["cpu"], "intra_op_threads": 1},
     }
-    with open(os.path.join(args.out, "bundle.json"), "w") as f:
-        json.dump(bundle, f, indent=2, ensure_ascii=False)
-        f.write("\n")
+    write_bundle(args.out, bundle)
 
     if args.parity_out:
         idx = np.arange(0, len(x_te), max(1, len(x_te) // 5))[:5]
