@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { PROBE_PATHS, SCOPES } from './access-vocabulary.js';
 import { defaultProviders } from './default-providers.js';
+import type { TrustedKey } from './trusted-keys.js';
 
 const aeTitle = z.string().regex(/^[\x20-\x5b\x5d-\x7e]{1,16}$/, 'an AE title: 1 to 16 printable ASCII characters, no backslash').refine((t) => t.trim().length > 0, 'an AE title is not blank');
 const upperList = z.array(z.string().min(1)).min(1).transform((l) => l.map((v) => v.toUpperCase()));
@@ -303,7 +304,8 @@ export const configSchema = z.strictObject({
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 
-export type Config = Readonly<z.infer<typeof configSchema>>;
+/** The validated settings; `trustedKeys` holds the keys read from the configured files (trusted-keys.ts). */
+export type Config = Readonly<Omit<z.infer<typeof configSchema>, 'trustedKeys'> & { trustedKeys: readonly TrustedKey[] }>;
 
 /** Cross-field rules that the field schemas cannot express: every broken one, as [field path, what is wrong]. */
 export const configRules = (c: z.infer<typeof configSchema>): Array<[string, string]> => {

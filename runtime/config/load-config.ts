@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ClinferError } from '../errors/index.js';
 import { deepFreeze } from '../util/deep-freeze.js';
 import { configRules, configSchema, type Config, type ConfigInput } from './config-schema.js';
+import { readTrustedKeys } from './trusted-keys.js';
 
 /** Environment variable -> config key, with how to read the string. */
 const ENVIRONMENT: Record<string, [keyof ConfigInput, (v: string) => unknown]> = {
@@ -119,12 +120,22 @@ function validate(input: unknown, sourceOf: SourceOf, earlier: Problem[]): Confi
   } else if (problems.length === 0) {
     for (const [path, message] of configRules(parsed.data)) problems.push([path.split('.'), message]);
   }
-  if (problems.length === 0 && parsed.success) return deepFreeze(parsed.data);
+  // Key files are read here, once: the configuration holds the keys themselves (trusted-keys.ts). They are
+  // read even when other settings are wrong, so that one run lists every problem.
+  const trusted = readTrustedKeys(parsed.success ? parsed.data.trustedKeys : keyFilesOf(input));
+  for (const [index, message] of trusted.problems) problems.push([['trustedKeys', String(index)], message]);
+  if (problems.length === 0 && parsed.success) return deepFreeze({ ...parsed.data, trustedKeys: trusted.keys });
   const lines = problems.map(([path, message]) => {
     const source = path[0] === undefined ? undefined : sourceOf(path[0]);
     return `configuration field '${path.join('.') || '(top level)'}'${source ? ` (${source})` : ''}: ${message}`;
   });
   throw new ClinferError('CONFIG_INVALID', lines.length === 1 ? lines[0]! : `${lines.length} configuration problems:\n  ${lines.join('\n  ')}`);
+}
+
+/** `trustedKeys` of input that failed the schema, when that field itself is well formed (else nothing to read). */
+function keyFilesOf(input: unknown): string[] {
+  const files = (input as { trustedKeys?: unknown } | undefined)?.trustedKeys;
+  return Array.isArray(files) && files.every((f) => typeof f === 'string' && f !== '') ? files : [];
 }
 
 function readConfigFile(path: string): Record<string, unknown> {

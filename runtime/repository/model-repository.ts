@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { createPublicKey, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
 import { BUNDLE_FILE, readVersionFolder, sha256File } from '../bundle/read-bundle.js';
 import { bundleDigest, fileDigests, verifyFolder } from '../bundle/signature.js';
 import type { Config } from '../config/config-schema.js';
+import { signingKeys } from '../config/trusted-keys.js';
 import { ClinferError, modelNotFound, versionNotFound } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics, ModelState } from '../metrics/metrics.js';
@@ -38,17 +38,6 @@ export interface Candidate {
 
 const VERSION_DIR = /^[1-9][0-9]*$/;
 const MODEL_FILES = [BUNDLE_FILE, 'model.onnx', 'model.ort'];
-
-function readTrustedKey(path: string): KeyObject {
-  let key: KeyObject;
-  try {
-    key = createPublicKey(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new ClinferError('CONFIG_INVALID', `trustedKeys: ${path} is not a readable PEM public key (${(error as Error).message.slice(0, 60)})`);
-  }
-  if (key.asymmetricKeyType !== 'ed25519') throw new ClinferError('CONFIG_INVALID', `trustedKeys: ${path} is a ${key.asymmetricKeyType} key; bundles are signed with Ed25519`);
-  return key;
-}
 
 async function holdsModel(dir: string): Promise<boolean> {
   for (const file of MODEL_FILES) if ((await stat(join(dir, file)).catch(() => undefined))?.isFile()) return true;
@@ -99,7 +88,8 @@ export class ModelRepository {
     this.#metrics = options.metrics;
     this.#log = options.log;
     this.#config = options.config;
-    this.#trustedKeys = options.config.trustedKeys.map(readTrustedKey);
+    // Read and validated with the configuration (config/trusted-keys.ts).
+    this.#trustedKeys = signingKeys(options.config.trustedKeys);
     this.#audit = options.audit;
     this.#replay = createReplayPolicy(options.config);
   }

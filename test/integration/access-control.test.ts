@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { Agent, request as httpsRequest } from 'node:https';
@@ -270,7 +270,11 @@ describe('README', () => {
     const { parseConfig } = await import('../../runtime/config/load-config.js');
     const md = readFileSync(join(SECURITY_MD, '../README.md'), 'utf8');
     const at = md.indexOf('```json', md.indexOf('The secure configuration in one block'));
-    const config = parseConfig(JSON.parse(md.slice(at + 7, md.indexOf('```', at + 7))));
+    const documented = JSON.parse(md.slice(at + 7, md.indexOf('```', at + 7)));
+    // Key files are read with the configuration: a generated key stands in for the operator's own file.
+    const keyFile = join(mkdtempSync(join(tmpdir(), 'clinfer-readme-')), 'mlops-signing.pub.pem');
+    writeFileSync(keyFile, generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }));
+    const config = parseConfig({ ...documented, trustedKeys: documented.trustedKeys.map(() => keyFile) });
     expect(config).toMatchObject({ modelControlMode: 'none', host: '0.0.0.0', auditFailurePolicy: 'refuse' });
     expect(config.trustedKeys.length).toBe(1);
     expect(config.tlsCertFile && config.tlsClientCaFile && config.auditKeyFile).toBeTruthy();
