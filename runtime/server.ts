@@ -21,6 +21,7 @@ import { exitHard } from './pool/hard-exit.js';
 import { WorkerPool } from './pool/worker-pool.js';
 import { ModelRepository } from './repository/model-repository.js';
 import { RepositoryWatcher } from './repository/repository-watcher.js';
+import { registerDriftGauge } from './monitoring/drift-gauge.js';
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
@@ -82,7 +83,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     await pool.close();
     throw error;
   }
-  metrics.driftSource = () => repository.readyVersions().filter((v) => v.drift).map((v) => ({ model: v.name, version: v.version, values: v.drift!.psi().values }));
+  registerDriftGauge(metrics.registry, () => repository.readyVersions().flatMap((v) => (v.drift ? [{ model: v.name, version: v.version, values: v.drift.psi().values }] : [])));
   let shuttingDown = false;
   const auth = createAuthenticator(config);
   if (!auth.enabled && !config.insecure && !isLoopback(config.host)) {

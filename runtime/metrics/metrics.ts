@@ -12,7 +12,8 @@ export type ModelState = (typeof MODEL_STATES)[number];
 
 /**
  * Every metric clinfer exports (README "Metrics" documents them). One registry per server, so that
- * several servers in one process (tests) never mix their counts.
+ * several servers in one process (tests) never mix their counts. The drift gauge is registered by
+ * monitoring/drift-gauge.ts (server.ts, once the repository exists).
  */
 export class Metrics {
   readonly registry = new Registry();
@@ -243,26 +244,8 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  /** Set by the server: where the drift gauge reads its values at each scrape. */
-  driftSource: (() => { model: string; version: string; values: Record<string, number> }[]) | undefined;
-
-  readonly drift: Gauge<'model' | 'version' | 'feature'>;
-
   constructor() {
     collectDefaultMetrics({ register: this.registry });
-    const metrics = this;
-    this.drift = new Gauge({
-      name: 'clinfer_drift_psi',
-      help: 'Population stability index of live inputs (per feature) and of the output (feature="_output") against the bundle training reference, over the last 1000 rows',
-      labelNames: ['model', 'version', 'feature'] as const,
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const m of metrics.driftSource?.() ?? []) {
-          for (const [feature, value] of Object.entries(m.values)) this.set({ model: m.model, version: m.version, feature }, value);
-        }
-      },
-    });
   }
 
   /** Stops the event-loop lag sampler (the server calls it on close). */
