@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import type { Config } from './config/config-schema.js';
 import { startGrpcServer, type GrpcEndpoint } from './grpc/grpc-server.js';
 import { createApp } from './http/app.js';
+import { PACKAGE_ROOT } from './util/own-files.js';
 import { createTlsServer } from './tls/https-server.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import { RateLimiter } from './auth/rate-limiter.js';
@@ -43,7 +44,7 @@ export interface ClinferServer {
   close(): Promise<void>;
 }
 
-const PACKAGE_VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+const PACKAGE_VERSION: string = JSON.parse(readFileSync(new URL('package.json', PACKAGE_ROOT), 'utf8')).version;
 
 /**
  * Wires the layers together (the one place that picks concrete classes) and starts listening.

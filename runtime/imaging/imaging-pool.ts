@@ -1,10 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { ClinferError } from '../errors/index.js';
-import { isPiscinaQueueFull, TSX_EXEC_ARGV } from '../util/piscina-errors.js';
+import { moduleExecArgv, siblingModule } from '../util/own-files.js';
+import { isPiscinaQueueFull } from '../util/piscina-errors.js';
 import type { PrepareResult, PrepareTask } from './prepare-image.js';
 
-const WORKER_URL = new URL('./imaging-worker.ts', import.meta.url);
+const WORKER_URL = siblingModule(import.meta.url, 'imaging-worker');
 
 /**
  * Threads that decode and preprocess images (DICOM codecs, sharp, resize), apart from the inference
@@ -20,7 +21,7 @@ export class ImagingPool {
       maxThreads: options.threads,
       idleTimeout: 300_000,
       maxQueue: options.maxQueue,
-      execArgv: [...TSX_EXEC_ARGV],
+      execArgv: moduleExecArgv(),
     });
     this.#piscina.on('error', () => undefined);
   }

@@ -1,11 +1,10 @@
 import { fork } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { ClinferError } from '../errors/index.js';
+import { moduleExecArgv, siblingModule } from '../util/own-files.js';
 import type { LoadResult, SessionSpec, WorkerErrorCode } from './messages.js';
 
-const CHILD = fileURLToPath(new URL('./load-probe-child.ts', import.meta.url));
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const CHILD = fileURLToPath(siblingModule(import.meta.url, 'load-probe-child'));
 
 /**
  * Loads and warms up a model version in a disposable child process before any worker thread sees it
@@ -19,7 +18,7 @@ const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 export function probeLoad(spec: SessionSpec, timeoutMs: number, what: string): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const child = fork(CHILD, [], {
-      execArgv: ['--import', TSX],
+      execArgv: moduleExecArgv(),
       env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' },
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],

@@ -15,10 +15,9 @@
  * pool round trips measured 108-276 µs (new) against 126-302 µs (piscina) on the busy 2-core machine,
  * the same within noise.
  */
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { ClinferError } from '../errors/index.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { moduleExecArgv, RUNS_COMPILED, siblingModule } from '../util/own-files.js';
 import { TestFaults } from './fault-hook.js';
 import type { InferResult, LoadResult, SessionSpec, Task } from './messages.js';
 import { fromWire, toWire } from './wire.js';
@@ -72,7 +71,9 @@ interface Queued {
   reject(error: unknown): void;
 }
 
-const WORKER_ENTRY = new URL('./worker-bootstrap.cjs', import.meta.url);
+// Compiled, the thread starts on worker-entry.js; from source, on a CommonJS file that requires the TypeScript
+// entry through tsx (worker-bootstrap.cjs says why).
+const WORKER_ENTRY = RUNS_COMPILED ? siblingModule(import.meta.url, 'worker-entry') : new URL('./worker-bootstrap.cjs', import.meta.url);
 /** How often the watchdog looks at what each thread runs: its precision, at no cost per request. */
 const WATCHDOG_INTERVAL_MS = 100;
 /** Releasing a session takes milliseconds; a thread stuck this long in an unload is given up. */
@@ -113,8 +114,8 @@ export class WorkerPool {
     process.env.ORT_DISABLE_TELEMETRY ??= '1';
     this.#size = options.workers;
     this.#options = options;
-    // The worker is TypeScript: each thread registers tsx before loading it.
-    this.#execArgv = ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href];
+    // From source, each thread registers tsx before loading its entry; compiled, nothing.
+    this.#execArgv = moduleExecArgv();
     for (let i = 0; i < this.#size; i++) this.#spawn();
     this.#watchdog = setInterval(() => this.#watch(), WATCHDOG_INTERVAL_MS);
     this.#watchdog.unref();

@@ -1,10 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { ClinferError, type ErrorCode } from '../errors/index.js';
-import { isPiscinaQueueFull, TSX_EXEC_ARGV } from '../util/piscina-errors.js';
+import { moduleExecArgv, siblingModule } from '../util/own-files.js';
+import { isPiscinaQueueFull } from '../util/piscina-errors.js';
 import { parseInferRequest, type InferRequest, type RequestModel } from './infer-request.js';
 
-const WORKER_URL = new URL('./infer-request-worker.ts', import.meta.url);
+const WORKER_URL = siblingModule(import.meta.url, 'infer-request-worker');
 
 /**
  * JSON text up to this size is parsed on the event loop (about 15 ms per MiB here: JSON.parse plus the
@@ -60,7 +61,7 @@ export class InferRequestParser {
       maxThreads: this.#options.threads,
       idleTimeout: 60_000,
       maxQueue: this.#options.maxQueue,
-      execArgv: [...TSX_EXEC_ARGV],
+      execArgv: moduleExecArgv(),
     });
     return this.#piscina;
   }

@@ -1,6 +1,5 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 
 /**
  * piscina's own errors for a full queue. piscina 5 makes them with factories in dist/errors.js (no class,
@@ -12,6 +11,3 @@ const { Errors } = require(join(dirname(require.resolve('piscina')), 'errors.js'
 const QUEUE_FULL = new Set([Errors.TaskQueueAtLimit().message, Errors.NoTaskQueueAvailable().message]);
 
 export const isPiscinaQueueFull = (error: unknown): boolean => error instanceof Error && QUEUE_FULL.has(error.message);
-
-/** The `--import tsx` a piscina worker written in TypeScript needs (as the main thread runs under tsx). */
-export const TSX_EXEC_ARGV: readonly string[] = ['--import', pathToFileURL(require.resolve('tsx')).href];

@@ -8,9 +8,10 @@ import { buildModelConfig } from '../model/build-model-config.js';
 import type { ModelConfig } from '../model/model-config.js';
 import { createSession, describeValues } from '../pool/session-factory.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
+import { PACKAGE_ROOT } from '../util/own-files.js';
 import { sessionScheduler } from '../scheduler/session-scheduler.js';
 
-export const CLINFER_VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+export const CLINFER_VERSION: string = JSON.parse(readFileSync(new URL('package.json', PACKAGE_ROOT), 'utf8')).version;
 
 /** A model version loaded as the server loads it (bundle checks, digest, ONNX Runtime session). */
 export interface ServedModel {

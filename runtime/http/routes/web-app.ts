@@ -2,10 +2,11 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { extname, join, resolve, sep } from 'node:path';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { PACKAGE_ROOT } from '../../util/own-files.js';
 import { acceptedEncodings, PRECOMPRESSED } from './content-encoding.js';
 
 /** Where `npm run build:app` (vite build -c app/vite.config.ts) writes the web app. */
-export const WEB_APP_DIST = fileURLToPath(new URL('../../../app/dist', import.meta.url));
+export const WEB_APP_DIST = fileURLToPath(new URL('app/dist', PACKAGE_ROOT));
 
 export interface WebAppOptions {
   /** The built app (index.html, sw.js, assets/). */
