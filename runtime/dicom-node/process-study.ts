@@ -5,7 +5,7 @@ import type { ImagePrediction, ImageSegmentation } from '../../adapters/imaging/
 import { ImagingInputError } from '../../adapters/imaging/raster.js';
 import type { Config } from '../config/config-schema.js';
 import type { Logger } from '../log/logger.js';
-import { countRequest, type RequestContext } from '../metrics/count-request.js';
+import { countRequest, type RequestContext } from '../inference/count-request.js';
 import { predictImages, type ImagingModel, type ImagingService } from '../predict/image-predictor.js';
 import type { ModelRepository } from '../repository/model-repository.js';
 import { requireReady, type ReadyVersion } from '../repository/model-version.js';
@@ -129,7 +129,7 @@ export class StudyProcessor {
           const [outcome] = await countRequest(deps.counting, instance.caller, bytes, async (note) => {
             note({ model: version.name, version: version.version, bundleDigest: version.config.digest, uids: [instance.info.studyInstanceUID, instance.info.sopInstanceUID], requestedModel: rule.model });
             if (!version.config.image) throw new ImagingInputError('INVALID_IMAGE', `routing rule sends this instance to '${version.name}', which is not an imaging model`);
-            return predictImages(deps.imaging, version.config as ImagingModel, version.scheduler, [{ bytes, format: 'dicom', label: `instance ${index + 1}` }], {
+            return predictImages(deps.imaging, version.config as ImagingModel, version.scheduler, [{ bytes, format: 'dicom', label: `instance ${index + 1}`, header: instance.header }], {
               priority: 2, timeoutMs: undefined, language: 'en', drift: version.drift,
               // An image outside the model's input_scope never becomes a result object: OUT_OF_SCOPE, dead letter.
               outOfScope: 'refuse',

@@ -22,10 +22,11 @@ const FIELD: Record<Exclude<Datatype, 'FP16'>, keyof TensorContents> = {
 /**
  * Turns typed `contents` into the bytes of the binary tensor data extension, so that gRPC requests go
  * through the very same validation and decoding as HTTP ones. Range checks happen by the typed array's
- * own conversion being compared back to the value.
+ * own conversion being compared back to the value. Numeric values: the bytes are those of a fresh typed
+ * array (offset 0, so they decode as a view of it, without a second copy).
  */
-export function contentsToBytes(name: string, datatype: string, shape: readonly number[], contents: TensorContents | undefined): Buffer {
-  if (!isDatatype(datatype)) return Buffer.alloc(0); // the shared validation names the bad datatype
+export function contentsToBytes(name: string, datatype: string, shape: readonly number[], contents: TensorContents | undefined): Uint8Array {
+  if (!isDatatype(datatype)) return new Uint8Array(0); // the shared validation names the bad datatype
   if (datatype === 'FP16') throw invalidInput(`input '${name}': FP16 has no typed contents field; send it in raw_input_contents`);
   const raw = contents?.[FIELD[datatype]];
   const values = (Array.isArray(raw) ? raw : []) as unknown[];
@@ -60,5 +61,5 @@ export function contentsToBytes(name: string, datatype: string, shape: readonly 
     }
     if (big && out[i] !== value) throw invalidInput(`input '${name}': element ${i} (${String(v)}) is out of ${datatype} range`);
   });
-  return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }

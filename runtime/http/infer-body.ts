@@ -1,7 +1,20 @@
 import type { Request, RequestHandler } from 'express';
-import { ClinferError } from '../errors/index.js';
 import type { AppContext } from '../app-context.js';
+import { ClinferError } from '../errors/index.js';
+import type { ModelVersion } from '../repository/model-version.js';
 import { boundedRawBody } from './bounded-raw-body.js';
+
+/** The version each infer request was resolved to when its body was read (once per request). */
+const TARGETS = new WeakMap<Request, ModelVersion>();
+
+/**
+ * The version an infer request targets: the one its body reader resolved, or (when that failed) resolved
+ * now, which throws the coded error (MODEL_NOT_FOUND, ...) the route answers.
+ */
+export function targetVersion(ctx: AppContext, req: Request): ModelVersion {
+  const { model, version } = req.params as { model: string; version?: string };
+  return TARGETS.get(req) ?? ctx.repository.resolve(model, version);
+}
 
 /**
  * The infer body parser: its limit is the target model's `maxRequestBytes` (its need from static
@@ -14,7 +27,9 @@ export function inferBodyParser(ctx: AppContext): RequestHandler {
   const limitOf = (req: Request): number => {
     const { model, version } = req.params as { model: string; version?: string };
     try {
-      return ctx.repository.resolve(model, version).config?.maxRequestBytes ?? ctx.config.maxBodyBytes;
+      const target = ctx.repository.resolve(model, version);
+      TARGETS.set(req, target);
+      return target.config?.maxRequestBytes ?? ctx.config.maxBodyBytes;
     } catch {
       return ctx.config.maxBodyBytes;
     }
@@ -22,9 +37,9 @@ export function inferBodyParser(ctx: AppContext): RequestHandler {
   return (req, res, next) => {
     const limit = limitOf(req);
     // Refused from the header alone: the body is never read (body-parser would read it all first).
-    const declared = Number(req.get('content-length'));
+    const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) {
-      res.set('Connection', 'close');
+      res.setHeader('Connection', 'close');
       next(new ClinferError('BODY_TOO_LARGE', `the request body (Content-Length ${declared}) exceeds the limit of ${limit} bytes for this model (max_request_bytes in its metadata); large tensors belong in the binary tensor data extension, JSON takes 3 to 6 times their size`));
       return;
     }

@@ -1,6 +1,6 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import { isClinferError } from '../errors/index.js';
-import type { Metrics } from './metrics.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 export interface RequestFacts {
   model: string;
@@ -10,8 +10,8 @@ export interface RequestFacts {
   requestId?: string | undefined;
   /** The model name as asked for, written to the audit log when the version could not be resolved. */
   requestedModel?: string | undefined;
-  /** The input when `countRequest` was not given it (gRPC): the audit log keeps only its HMAC. */
-  input?: Uint8Array | undefined;
+  /** The input when `countRequest` was not given it (gRPC: its tensors' bytes in input order): the audit log keeps only its HMAC. */
+  input?: Uint8Array | readonly Uint8Array[] | undefined;
   /** DICOM UIDs of the instance: the audit log keeps only their HMACs. */
   uids?: string[] | undefined;
   /** http (default), grpc, stowrs, cstore. */
@@ -33,18 +33,18 @@ export interface RequestContext {
  */
 export async function countRequest<T>(ctx: RequestContext, caller: string, input: Uint8Array | undefined, work: (note: (f: Partial<RequestFacts>) => void) => Promise<T>): Promise<T> {
   const started = performance.now();
-  let facts: RequestFacts = { model: '_unknown', version: '' };
+  const facts: RequestFacts = { model: '_unknown', version: '' };
   let outcome = 'success';
   try {
-    return await work((f) => { facts = { ...facts, ...f }; });
+    return await work((f) => { Object.assign(facts, f); });
   } catch (error) {
     outcome = isClinferError(error) ? error.code : 'INTERNAL';
     throw error;
   } finally {
-    const labels = { model: facts.model, version: facts.version };
+    const labels = labelsOf(facts.model, facts.version);
     const seconds = (performance.now() - started) / 1000;
-    ctx.metrics.requests.inc({ ...labels, outcome });
-    ctx.metrics.requestDuration.observe(labels, seconds);
+    ctx.metrics.requests.inc(outcome === 'success' ? labels.success : { ...labels.version, outcome });
+    ctx.metrics.requestDuration.observe(labels.version, seconds);
     ctx.metrics.stats.request(facts.model, facts.version, outcome === 'success', seconds);
     await ctx.audit?.append({
       action: 'predict', caller, model: facts.model === '_unknown' ? facts.requestedModel ?? '_unknown' : facts.model, version: facts.version,
@@ -52,4 +52,25 @@ export async function countRequest<T>(ctx: RequestContext, caller: string, input
       secret: { requestId: facts.requestId, input: facts.input ?? input, uids: facts.uids },
     });
   }
+}
+
+interface VersionLabels {
+  readonly version: Readonly<{ model: string; version: string }>;
+  readonly success: Readonly<{ model: string; version: string; outcome: string }>;
+}
+
+/**
+ * The metric label objects of a version, made once: no allocation per request on the hot path. Bounded:
+ * only resolved versions (and `_unknown`) get here, and the cache starts over past 1024 of them.
+ */
+const LABELS = new Map<string, VersionLabels>();
+function labelsOf(model: string, version: string): VersionLabels {
+  const key = `${model}\u0000${version}`;
+  let labels = LABELS.get(key);
+  if (!labels) {
+    if (LABELS.size >= 1024) LABELS.clear();
+    labels = { version: Object.freeze({ model, version }), success: Object.freeze({ model, version, outcome: 'success' }) };
+    LABELS.set(key, labels);
+  }
+  return labels;
 }

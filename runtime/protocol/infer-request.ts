@@ -17,7 +17,8 @@ export interface InferRequest {
 /** What parsing needs of a model (small enough to send to a parsing thread). */
 export type RequestModel = Pick<ModelConfig, 'name' | 'inputs' | 'outputs' | 'unsupportedOutputs' | 'maxBatchSize'>;
 
-type Json = Record<string, unknown>;
+type Json = Readonly<Record<string, unknown>>;
+const EMPTY = new Uint8Array(0);
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
@@ -33,7 +34,7 @@ export function parseInferRequest(body: Buffer, headerLength: string | undefined
     if (n === 0) return parseRawBody(body, model);
     return parseJsonAndBinary(parseJson(body.subarray(0, n)), body.subarray(n), model);
   }
-  return parseJsonAndBinary(parseJson(body), Buffer.alloc(0), model);
+  return parseJsonAndBinary(parseJson(body), EMPTY, model);
 }
 
 function parseJson(bytes: Buffer): Json {
@@ -48,7 +49,39 @@ function parseJson(bytes: Buffer): Json {
   return value;
 }
 
-function parseJsonAndBinary(json: Json, binary: Buffer, model: RequestModel): InferRequest {
+function parseJsonAndBinary(json: Json, binary: Uint8Array, model: RequestModel): InferRequest {
+  const planned = planRequest(json, model);
+  const binaryTotal = planned.inputs.reduce((n, p) => n + (p.binarySize ?? 0), 0);
+  if (binaryTotal !== binary.byteLength) {
+    throw invalidRequest(`the inputs' binary_data_size values add up to ${binaryTotal} bytes, the body carries ${binary.byteLength} bytes after the JSON header`);
+  }
+  let offset = 0;
+  const parts = planned.inputs.map((p) => (p.binarySize === undefined ? undefined : binary.subarray(offset, (offset += p.binarySize))));
+  return decodePlanned(planned, parts, model);
+}
+
+/**
+ * A request whose header is already an object (in the JSON header's form) and whose binary data come
+ * in one part per input, in input order (gRPC's raw_input_contents, or typed contents as bytes): the same
+ * validation as an HTTP request, without joining the parts. An input with binary_data_size takes its
+ * part, whose length must be that size.
+ */
+export function inferRequestFromParts(header: Readonly<Record<string, unknown>>, parts: readonly (Uint8Array | undefined)[], model: RequestModel): InferRequest {
+  const planned = planRequest(header, model);
+  planned.inputs.forEach((p, i) => {
+    if (p.binarySize !== undefined && parts[i]?.byteLength !== p.binarySize) throw invalidRequest(`input '${p.name}': binary_data_size is ${p.binarySize}, its data holds ${parts[i]?.byteLength ?? 0} bytes`);
+  });
+  return decodePlanned(planned, parts, model);
+}
+
+interface PlannedRequest {
+  readonly json: Json;
+  readonly id: string | undefined;
+  readonly parameters: Json;
+  readonly inputs: readonly InputPlan[];
+}
+
+function planRequest(json: Json, model: RequestModel): PlannedRequest {
   const id = json.id;
   if (id !== undefined && typeof id !== 'string') throw invalidRequest("'id' must be a string");
   const parameters = json.parameters ?? {};
@@ -56,28 +89,21 @@ function parseJsonAndBinary(json: Json, binary: Buffer, model: RequestModel): In
   if (!Array.isArray(json.inputs) || json.inputs.length === 0) throw invalidRequest("'inputs' must be a non-empty array");
 
   const seen = new Set<string>();
-  const plans = json.inputs.map((raw, index) => planInput(raw, index, model, seen));
+  const inputs = json.inputs.map((raw, index) => planInput(raw, index, model, seen));
   const missing = model.inputs.find((spec) => !seen.has(spec.name));
   if (missing) throw invalidInput(`input '${missing.name}' is missing: model '${model.name}' needs ${model.inputs.map((i) => `'${i.name}'`).join(', ')}`);
-  checkBatch(plans, model);
+  checkBatch(inputs, model);
+  return { json, id, parameters, inputs };
+}
 
-  const binaryTotal = plans.reduce((n, p) => n + (p.binarySize ?? 0), 0);
-  if (binaryTotal !== binary.byteLength) {
-    throw invalidRequest(`the inputs' binary_data_size values add up to ${binaryTotal} bytes, the body carries ${binary.byteLength} bytes after the JSON header`);
-  }
-  let offset = 0;
-  const inputs = plans.map((p): Tensor => {
-    let data;
-    if (p.binarySize !== undefined) {
-      data = decodeBinaryData(p.name, p.datatype, p.count, binary.subarray(offset, offset + p.binarySize));
-      offset += p.binarySize;
-    } else {
-      data = decodeJsonData(p.name, p.datatype, p.shape, p.data);
-    }
+/** Decodes the planned inputs (binary ones from their part) and reads the requested outputs. */
+function decodePlanned(planned: PlannedRequest, parts: readonly (Uint8Array | undefined)[], model: RequestModel): InferRequest {
+  const inputs = planned.inputs.map((p, i): Tensor => {
+    const data = p.binarySize !== undefined ? decodeBinaryData(p.name, p.datatype, p.count, parts[i]!) : decodeJsonData(p.name, p.datatype, p.shape, p.data);
     return { name: p.name, datatype: p.datatype, shape: p.shape, data };
   });
-  const outputs = parseRequestedOutputs(json.outputs, parameters.binary_data_output === true, model);
-  return { id, parameters, inputs, outputs };
+  const outputs = parseRequestedOutputs(planned.json.outputs, planned.parameters.binary_data_output === true, model);
+  return { id: planned.id, parameters: planned.parameters, inputs, outputs };
 }
 
 interface InputPlan {

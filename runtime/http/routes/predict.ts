@@ -6,7 +6,7 @@ import { recordsToRows, RecordsError } from '../../../adapters/tabular/records.j
 import { describeShortfall, imputedNames, shortfall } from '../../../adapters/tabular/least-observed.js';
 import { positiveLabelOf } from '../../predict/tabular-postprocessing.js';
 import { ClinferError } from '../../errors/index.js';
-import { countRequest } from '../../metrics/count-request.js';
+import { countRequest } from '../../inference/count-request.js';
 import { callerOf } from '../caller.js';
 import type { ModelConfig } from '../../model/model-config.js';
 import { predictRows } from '../../predict/tabular-predictor.js';
