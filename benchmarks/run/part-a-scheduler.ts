@@ -1,0 +1,52 @@
+/**
+ * Part A, the scheduler: the demo X-ray CNN and the PaddleOCR classifier; the in-process limit; the HTTP
+ * floor, the naive server, and clinfer JSON and binary with dynamic batching on and off at every C.
+ */
+import type { BenchContext } from './context.js';
+import { clinferSpec } from './children.js';
+import { relate, row } from './http-row.js';
+import { measureRawLimits } from './in-process.js';
+import { IMAGE_MODELS, binaryPayload, jsonPayload } from './models.js';
+import { makeRepository } from './repository.js';
+import type { HttpRow } from './results.js';
+
+export async function runPartA(ctx: BenchContext): Promise<void> {
+  const { workers, concurrency } = ctx.opts;
+  ctx.log('A. in-process ONNX Runtime limits');
+  for (const m of IMAGE_MODELS) await measureRawLimits(ctx, m, workers, 1, m.batches, true);
+  ctx.log(`A. starting clinfer with batching on and with batching off (${workers} workers x 1 thread)`);
+  const names = IMAGE_MODELS.map((m) => m.name);
+  const on = await ctx.start('clinfer-on', clinferSpec(makeRepository(ctx.tmp, 'repo-a-on', IMAGE_MODELS), names, workers));
+  // Batching off: the demo bundle says max_batch_size 0, the bare model gets autofill 0.
+  const off = await ctx.start('clinfer-off', clinferSpec(makeRepository(ctx.tmp, 'repo-a-off', IMAGE_MODELS, 0), names, workers, { autofillMaxBatchSize: 0 }));
+  try {
+    for (const m of IMAGE_MODELS) {
+      ctx.log(`A. ${m.name}`);
+      const naive = await ctx.start(`naive-${m.name}`, { kind: 'naive', modelPath: m.modelPath });
+      // What HTTP itself costs here (load generator, loopback, node:http): a server that answers at once.
+      const floor = await ctx.start(`floor-${m.name}`, { kind: 'floor', output: m.output, elements: m.outputPerItem });
+      const json = jsonPayload(m);
+      const binary = binaryPayload(m);
+      try {
+        for (const c of concurrency) {
+          const base = { part: 'A' as const, model: m.name, concurrency: c };
+          // The binary request's bytes (what clinfer binary receives), answered with a fixed small JSON.
+          await row(ctx, { ...base, system: 'http-floor', payload: { ...binary, check: json.check }, server: floor });
+          const naiveRow = await row(ctx, { ...base, system: 'naive-express', payload: json, server: naive });
+          const measured: HttpRow[] = [naiveRow];
+          for (const [format, payload] of [['json', json], ['binary', binary]] as const) {
+            const onRow = await row(ctx, { ...base, system: `clinfer-${format}`, batching: 'on', payload, server: on });
+            const offRow = await row(ctx, { ...base, system: `clinfer-${format}`, batching: 'off', payload, server: off });
+            if (!onRow.failed && !offRow.failed) onRow.onOverOff = onRow.itemsPerSec / offRow.itemsPerSec;
+            measured.push(onRow, offRow);
+          }
+          relate(ctx, m.name, measured, naiveRow);
+        }
+      } finally {
+        await ctx.stop(naive, floor);
+      }
+    }
+  } finally {
+    await ctx.stop(on, off);
+  }
+}
