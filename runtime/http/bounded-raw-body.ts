@@ -25,8 +25,9 @@ export function boundedRawBody(limitOf: number | ((req: Request) => number)): Re
     const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
     if (declared !== undefined && declared > limit) return next(tooLarge());
     // With a Content-Length the body goes straight into shared memory as it arrives: no concatenation
-    // at the end, and a parsing thread can read it in place (see protocol/infer-request-pool.ts).
-    const into = declared !== undefined && Number.isSafeInteger(declared) && declared > 0 ? Buffer.from(new SharedArrayBuffer(declared)) : undefined;
+    // at the end, a parsing thread can read it in place (see protocol/infer-request-pool.ts), and the
+    // input tensors are views into it that a worker thread reads without a copy on this thread.
+    const into = declared !== undefined && Number.isSafeInteger(declared) && declared > 0 ? sharedBody(declared, req.headers['inference-header-content-length']) : undefined;
     const chunks: Buffer[] = [];
     let received = 0;
     let done = false;
@@ -53,4 +54,15 @@ export function boundedRawBody(limitOf: number | ((req: Request) => number)): Re
     const onClose = () => { if (!req.complete) onError(); };
     req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
   };
+}
+
+/**
+ * A zeroed body buffer in shared memory. With an OIP JSON header of `headerLength` bytes, the body starts
+ * that many bytes short of an 8-byte boundary, so that the binary tensor data after the header are
+ * aligned for any element type and decode as views, not copies (protocol/binary-tensor.ts).
+ */
+function sharedBody(length: number, headerLength: string | string[] | undefined): Buffer {
+  const n = typeof headerLength === 'string' ? Number(headerLength) : 0;
+  const pad = Number.isSafeInteger(n) && n > 0 ? (8 - (n % 8)) % 8 : 0;
+  return Buffer.from(new SharedArrayBuffer(length + pad), pad, length);
 }

@@ -20,7 +20,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { moduleExecArgv, RUNS_COMPILED, siblingModule } from '../util/own-files.js';
 import { TestFaults } from './fault-hook.js';
 import type { InferResult, LoadResult, SessionSpec, Task } from './messages.js';
-import { fromWire, toWire } from './wire.js';
+import { fromWire, handOver, toWire } from './wire.js';
 import { WorkerTaskError, WorkerThread, WorkerThreadExit } from './worker-thread.js';
 
 export interface PoolInferResult {
@@ -109,9 +109,12 @@ export class WorkerPool {
   #exits = 0;
   #abandonedTotal = 0;
 
+  /**
+   * ONNX Runtime reads ORT_DISABLE_TELEMETRY natively from the process environment: the CLI entry
+   * (bin/clinfer.mjs) and the images set it once, before anything starts; nothing here writes process.env
+   * (a worker's `env` option would not reach native code).
+   */
   constructor(options: WorkerPoolOptions) {
-    // Workers copy the environment when they start: no ONNX Runtime telemetry from any of them.
-    process.env.ORT_DISABLE_TELEMETRY ??= '1';
     this.#size = options.workers;
     this.#options = options;
     // From source, each thread registers tsx before loading its entry; compiled, nothing.
@@ -179,14 +182,17 @@ export class WorkerPool {
   }
 
   /**
-   * Runs one batch. Input buffers are transferred to the worker (the caller must not touch them after)
-   * unless `preserveInputs`. A worker that dies holding the batch rejects it with WORKER_EXITED; one
+   * Runs one batch. Input buffers the tensors own whole are transferred to the worker (the caller must not
+   * touch them after) unless `preserveInputs`; views are copied, shared memory is read in place (wire.ts).
+   * A worker that dies holding the batch rejects it with WORKER_EXITED; one
    * past the version's execution timeout, with EXECUTION_TIMEOUT.
    */
   async infer(spec: SessionSpec, inputs: readonly Tensor[], fetches: readonly string[], options: InferOptions = {}): Promise<PoolInferResult> {
     if (this.#closed) throw new ClinferError('SERVER_SHUTTING_DOWN', 'the server is shutting down');
-    const feeds = inputs.map(toWire).map((f) => (options.preserveInputs && !Array.isArray(f.data) ? { ...f, data: f.data.slice() } : f));
-    const transfer = feeds.flatMap((f) => (Array.isArray(f.data) ? [] : [f.data.buffer as ArrayBuffer]));
+    const moved = new Set<ArrayBuffer>();
+    const feeds = inputs.map(toWire);
+    for (const f of feeds) if (!Array.isArray(f.data)) f.data = handOver(f.data, options.preserveInputs === true, moved);
+    const transfer = [...moved];
     const fault = this.#faults?.next(spec);
     const task: Task = { kind: 'infer', spec, feeds, fetches: [...fetches], ...(fault ? { fault } : {}) };
     let result: InferResult;

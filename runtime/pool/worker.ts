@@ -85,6 +85,11 @@ async function infer(spec: SessionSpec, feeds: WireTensor[], fetches: string[], 
 
 function toOrtFeeds(feeds: WireTensor[]): Record<string, ort.Tensor> {
   const out: Record<string, ort.Tensor> = {};
-  for (const f of feeds) out[f.name] = new ort.Tensor(f.type as never, f.data as never, f.dims);
+  for (const f of feeds) {
+    // Shared memory (the HTTP body, read in place): ONNX Runtime refuses it, so it is copied here, off the
+    // main thread.
+    const data = !Array.isArray(f.data) && f.data.buffer instanceof SharedArrayBuffer ? f.data.slice() : f.data;
+    out[f.name] = new ort.Tensor(f.type as never, data as never, f.dims);
+  }
   return out;
 }

@@ -2,17 +2,25 @@ import { invalidInput } from '../errors/index.js';
 import { DATATYPES, type Datatype, type NumericArray, type TensorValues } from '../tensor/datatypes.js';
 
 /**
- * Reads one tensor's bytes from the binary tensor data extension. The bytes are copied into a fresh,
- * aligned buffer that the tensor owns (it is later transferred to a worker thread).
+ * Reads one tensor's bytes from the binary tensor data extension. Ownership: the tensor is a view into
+ * `bytes` (no copy) when they lie at an offset its element type can be read from; otherwise (a JSON
+ * header of odd length before them, say) they are copied once into a fresh buffer the tensor owns. The
+ * caller must not change `bytes` while the tensor lives; the worker pool copies a view before handing it
+ * over (worker-pool.ts), so a view never takes its whole backing buffer with it.
  */
 export function decodeBinaryData(name: string, datatype: Datatype, count: number, bytes: Uint8Array): TensorValues {
   if (datatype === 'BYTES') return decodeBytesElements(name, count, bytes);
-  const size = DATATYPES[datatype].size;
+  const { size } = DATATYPES[datatype];
   if (bytes.byteLength !== count * size) {
     throw invalidInput(`input '${name}': binary data holds ${bytes.byteLength} bytes, ${count} ${datatype} elements need ${count * size}`);
   }
-  const out = DATATYPES[datatype].make(count) as NumericArray;
-  new Uint8Array(out.buffer).set(bytes);
+  let out: NumericArray;
+  if (bytes.byteOffset % size === 0) {
+    out = DATATYPES[datatype].fromBytes(bytes.buffer as ArrayBuffer, bytes.byteOffset, count)!;
+  } else {
+    out = DATATYPES[datatype].make(count)!;
+    new Uint8Array(out.buffer).set(bytes);
+  }
   if (datatype === 'BOOL') {
     for (let i = 0; i < count; i++) if (out[i]! > 1) throw invalidInput(`input '${name}': BOOL element ${i} is ${out[i]}, expected 0 or 1`);
   }

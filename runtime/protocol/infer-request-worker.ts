@@ -8,9 +8,13 @@ export default function handle(task: ParseTask): ParseResult {
   try {
     const body = Buffer.from(task.body.buffer, task.body.byteOffset, task.body.byteLength);
     const request = parseInferRequest(body, task.headerLength, task.model);
-    // Numeric tensors own their buffers: they move to the main thread instead of being copied.
+    // A tensor is a view into the shared body (read in place by the main thread, nothing to move) or,
+    // misaligned, a copy it owns: that buffer moves to the main thread instead of being copied again.
     const buffers = new Set<ArrayBuffer>();
-    for (const t of request.inputs) if (!Array.isArray(t.data)) buffers.add((t.data as ArrayBufferView).buffer as ArrayBuffer);
+    for (const t of request.inputs) {
+      const buffer = Array.isArray(t.data) ? undefined : (t.data as ArrayBufferView).buffer;
+      if (buffer instanceof ArrayBuffer) buffers.add(buffer);
+    }
     const result: ParseResult = { ok: true, request };
     return move({ [transferableSymbol]: [...buffers], [valueSymbol]: result } as never) as unknown as ParseResult;
   } catch (error) {

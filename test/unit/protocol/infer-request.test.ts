@@ -36,9 +36,34 @@ describe('parseInferRequest', () => {
     expect(req.outputs).toEqual([{ name: 'y', binary: false }]);
   });
 
-  it('copies binary data into buffers the tensors own (unaligned offsets are fine)', () => {
-    const { body, length } = framed({ inputs: [{ name: 'a', shape: [1, 2], datatype: 'FP32', parameters: { binary_data_size: 8 } }, { name: 's', shape: [1, 1], datatype: 'BYTES', data: ['q'] }] }, Buffer.from(new Float32Array([3, 4]).buffer));
-    const data = parseInferRequest(body, length, model).inputs[0]!.data as Float32Array;
+  it('reads aligned binary data in place, as a view into the body', () => {
+    const header = { inputs: [{ name: 'a', shape: [1, 2], datatype: 'FP32', parameters: { binary_data_size: 8 } }, { name: 's', shape: [1, 1], datatype: 'BYTES', data: ['q'] }] };
+    const json = Buffer.from(JSON.stringify(header));
+    // The body laid out as the HTTP body reader does: the binary part starts on an 8-byte boundary.
+    const pad = (8 - (json.byteLength % 8)) % 8;
+    const memory = new ArrayBuffer(pad + json.byteLength + 8);
+    const body = Buffer.from(memory, pad, json.byteLength + 8);
+    json.copy(body);
+    Buffer.from(new Float32Array([3, 4]).buffer).copy(body, json.byteLength);
+    const data = parseInferRequest(body, String(json.byteLength), model).inputs[0]!.data as Float32Array;
+    expect(Array.from(data)).toEqual([3, 4]);
+    expect(data.buffer).toBe(memory);
+    expect(data.byteOffset).toBe(pad + json.byteLength);
+  });
+
+  it.each([1, 2, 3, 5, 6, 7])('copies binary data that lies %i bytes past an aligned offset, and decodes it right', (shift) => {
+    const header = { inputs: [{ name: 'a', shape: [1, 2], datatype: 'FP32', parameters: { binary_data_size: 8 } }, { name: 's', shape: [1, 1], datatype: 'BYTES', data: ['q'] }] };
+    const json = Buffer.from(JSON.stringify(header));
+    const memory = new ArrayBuffer(64 + json.byteLength + 8);
+    // The binary part starts `shift` bytes past an 8-byte boundary: no Float32Array can view it there.
+    const start = 8 * Math.ceil(json.byteLength / 8) + shift - json.byteLength + 8;
+    const body = Buffer.from(memory, start, json.byteLength + 8);
+    json.copy(body);
+    Buffer.from(new Float32Array([1.25, 7.5]).buffer).copy(body, json.byteLength);
+    const req = parseInferRequest(body, String(json.byteLength), model);
+    const data = req.inputs[0]!.data as Float32Array;
+    expect(Array.from(data)).toEqual([1.25, 7.5]);
+    expect(data.buffer).not.toBe(memory);
     expect(data.byteOffset).toBe(0);
     expect(data.buffer.byteLength).toBe(8);
   });
