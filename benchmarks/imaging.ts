@@ -22,7 +22,7 @@ import { imagesToTensor } from '../adapters/imaging/to-tensor.js';
 import { prepareImage } from '../runtime/imaging/prepare-image.js';
 import { parseConfig } from '../runtime/config/load-config.js';
 import { startServer } from '../runtime/server.js';
-import { chestRadiograph } from '../test/fixtures/dicom-scope/chest.js';
+import { chestRadiograph } from '../tools/dicom/chest-radiograph.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => {
