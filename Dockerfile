@@ -19,45 +19,41 @@
 # docs/deployment.md.
 ARG NODE_IMAGE=node:20-bookworm-slim@sha256:2cf067cfed83d5ea958367df9f966191a942351a2df77d6f0193e162b5febfc0
 
-# The clinician's web app (app/ -> app/dist), built with the dev dependencies (Vite), apart from the
-# production install; only its output reaches the final image.
-FROM ${NODE_IMAGE} AS webapp
+# The build: every dependency (TypeScript and Vite are development ones); `npm ci` runs the package's
+# `prepare`, which builds the web app (app/dist) and compiles the runtime to JavaScript (dist/). Then the
+# development dependencies go (`npm prune --omit=dev`): the image runs the compiled code, no TypeScript.
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
+# skip: no CUDA download (the CPU library ships in the npm package; with npm 11 onnxruntime-node's own
+# script is denied in allowScripts and scripts/onnxruntime-install.mjs reads this variable).
 ENV ONNXRUNTIME_NODE_INSTALL=skip \
     npm_config_fund=false \
     npm_config_audit=false \
     npm_config_update_notifier=false
-COPY package.json package-lock.json .npmrc ./
-RUN npm ci --ignore-scripts
-COPY app ./app
-COPY adapters ./adapters
-RUN npm run build:app
-
-FROM ${NODE_IMAGE} AS deps
-WORKDIR /app
-# skip: no CUDA download (the CPU library ships in the npm package); the variable wins over .npmrc.
-ENV ONNXRUNTIME_NODE_INSTALL=skip \
-    npm_config_fund=false \
-    npm_config_audit=false \
-    npm_config_update_notifier=false
-COPY package.json package-lock.json .npmrc ./
-# Production dependencies only: tsx is one of them (the runtime is TypeScript run through tsx).
-# onnxruntime-node ships the native library of every platform (~290 MB); keep this one's only. The SBOM
-# lists what this install resolved (npm >= 10: `npm sbom`), before any file is pruned.
 # better-sqlite3 (the outcome store) is native: its install fetches a prebuilt binary, else builds it from
 # source with python3, make and g++ (this stage only; the runtime stage gets the built module, no compiler).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
- && rm -rf /var/lib/apt/lists/* \
- && npm ci --omit=dev \
+ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json .npmrc tsconfig.json tsconfig.build.json ./
+COPY scripts/build.mjs scripts/onnxruntime-install.mjs ./scripts/
+COPY runtime ./runtime
+COPY adapters ./adapters
+COPY app ./app
+# onnxruntime-node ships the native library of every platform (~290 MB); keep this one's only. The SBOM
+# lists the production dependencies (npm >= 10: `npm sbom`), before any file is pruned.
+RUN npm ci \
+ && test -f dist/build.json \
+ && test -f app/dist/index.html \
+ && npm prune --omit=dev \
  && npm sbom --sbom-format cyclonedx --omit dev > sbom.cdx.json \
  && cd node_modules/onnxruntime-node/bin/napi-v6 \
  && rm -rf darwin win32 \
  && find linux -mindepth 1 -maxdepth 1 ! -name "$(node -p process.arch)" -exec rm -rf {} +
 
 FROM ${NODE_IMAGE} AS runtime
-# TMPDIR: tsx keeps its transform cache in $TMPDIR/tsx-<uid>; give /tmp a tmpfs (or an emptyDir) when
-# the root filesystem is read-only. ORT_DISABLE_TELEMETRY: ONNX Runtime 1.30 on Linux otherwise keeps a
+# TMPDIR: temporary files go to /tmp; give it a tmpfs (or an emptyDir) when the root filesystem is
+# read-only. ORT_DISABLE_TELEMETRY: ONNX Runtime 1.30 on Linux otherwise keeps a
 # device id and an event cache and tries to upload usage events to Microsoft.
 ENV NODE_ENV=production \
     TMPDIR=/tmp \
@@ -68,13 +64,13 @@ ENV NODE_ENV=production \
     CLINFER_MODELS=/models \
     CLINFER_PROVIDERS=cpu
 WORKDIR /app
-COPY --from=deps /app/node_modules ./node_modules
-COPY --from=deps /app/sbom.cdx.json ./sbom.cdx.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/sbom.cdx.json ./sbom.cdx.json
 COPY package.json LICENSE ./
 COPY bin ./bin
-COPY runtime ./runtime
-COPY adapters ./adapters
-COPY --from=webapp /app/app/dist ./app/dist
+# The compiled runtime and the web app; no TypeScript sources (bin/clinfer.mjs runs dist/).
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/app/dist ./app/dist
 # The demo bundles; mount your model repository over /models (read-only is enough).
 COPY models /models
 VOLUME /models

@@ -124,6 +124,8 @@ const of = (stage: Stage, keyword: string) => stage.instructions.filter((i) => i
 // ---- The house rules for an image, beyond dockerfile-utils: what a hospital's supply-chain review asks.
 
 const DIGEST = /@sha256:[0-9a-f]{64}$/;
+/** Where the production dependencies are made: installed alone, or what is left after pruning a full install. */
+const PRODUCTION_INSTALL = /\bnpm (ci|prune) --omit=dev\b/;
 
 /** Every rule the file breaks, in words (empty when it keeps them all). */
 function policy(text: string): string[] {
@@ -146,9 +148,9 @@ function policy(text: string): string[] {
   if (!user || /^(root|0)$/.test(user)) problems.push('the final stage does not switch to a non-root USER');
   if (of(final, 'HEALTHCHECK').length === 0) problems.push('the final stage has no HEALTHCHECK');
   // The SBOM: made where the production install is, and carried into the image.
-  const install = stages.find((s) => of(s, 'RUN').some((i) => /\bnpm ci --omit=dev\b/.test(i.args)));
+  const install = stages.find((s) => of(s, 'RUN').some((i) => PRODUCTION_INSTALL.test(i.args)));
   const sbom = install && of(install, 'RUN').map((i) => /\bnpm sbom --sbom-format cyclonedx --omit dev > (\S+)/.exec(i.args)?.[1]).find(Boolean);
-  if (!sbom) problems.push('the production install is not followed by `npm sbom --sbom-format cyclonedx --omit dev > FILE`');
+  if (!sbom) problems.push('the production install (`npm ci --omit=dev` or `npm prune --omit=dev`) is not followed by `npm sbom --sbom-format cyclonedx --omit dev > FILE`');
   else if (!of(final, 'COPY').some((i) => split(i.args).flags.get('from') === install!.name && split(i.args).words[0]!.endsWith(`/${sbom}`))) {
     problems.push(`the final stage does not copy ${sbom} from the ${install!.name} stage`);
   }
@@ -263,9 +265,21 @@ describe.each(IMAGES)('$file', ({ file, install, providers }) => {
     expect(of(final, 'COPY').some((i) => /--from=\S+\s+\S*node_modules\s/.test(i.args))).toBe(true);
   });
 
+  it('runs the compiled runtime: builds dist/ and app/dist in a build stage, copies them, no TypeScript sources', () => {
+    const build = stages.find((s) => of(s, 'RUN').some((i) => PRODUCTION_INSTALL.test(i.args)))!;
+    // `npm ci` with the development dependencies runs `prepare` (the builds), checked before the prune.
+    const run = of(build, 'RUN').map((i) => i.args).find((r) => PRODUCTION_INSTALL.test(r))!;
+    expect(run).toMatch(/\bnpm ci &&[^]*test -f dist\/build\.json[^]*npm prune --omit=dev/);
+    const copied = of(final, 'COPY').filter((i) => split(i.args).flags.get('from') === build.name).map((i) => split(i.args).words[0]);
+    expect(copied).toEqual(expect.arrayContaining(['/app/dist', '/app/app/dist']));
+    const fromContext = of(final, 'COPY').filter((i) => !split(i.args).flags.has('from')).flatMap((i) => split(i.args).words.slice(0, -1));
+    expect(fromContext).not.toContain('runtime');
+    expect(fromContext).not.toContain('adapters');
+  });
+
   it(`installs production dependencies only, with ONNXRUNTIME_NODE_INSTALL=${install}`, () => {
-    const installStage = stages.find((s) => of(s, 'RUN').some((i) => /\bnpm ci --omit=dev\b/.test(i.args)));
-    expect(installStage, 'a RUN with `npm ci --omit=dev`').toBeDefined();
+    const installStage = stages.find((s) => of(s, 'RUN').some((i) => PRODUCTION_INSTALL.test(i.args)));
+    expect(installStage, 'a RUN with `npm ci --omit=dev` or `npm prune --omit=dev`').toBeDefined();
     expect(env(installStage!).get('ONNXRUNTIME_NODE_INSTALL')).toBe(install);
     const runs = stages.flatMap((s) => of(s, 'RUN')).map((i) => i.args);
     expect(runs.filter((r) => /\bnpm (install|i|update)\b/.test(r))).toEqual([]);
@@ -294,7 +308,7 @@ describe.each(IMAGES)('$file', ({ file, install, providers }) => {
     expect(finalEnv.get('CLINFER_PROVIDERS')).toBe(providers);
   });
 
-  it('works on a read-only root filesystem: TMPDIR=/tmp for tsx, no ONNX Runtime telemetry files', () => {
+  it('works on a read-only root filesystem: TMPDIR=/tmp (a tmpfs there), no ONNX Runtime telemetry files', () => {
     expect(finalEnv.get('TMPDIR')).toBe('/tmp');
     expect(finalEnv.get('ORT_DISABLE_TELEMETRY')).toBe('1');
   });
@@ -320,7 +334,7 @@ describe.each(IMAGES)('$file', ({ file, install, providers }) => {
     }
     // Nothing the runtime does not need.
     const finalSources = of(final, 'COPY').map((i) => split(i.args)).filter((c) => !c.flags.has('from')).flatMap((c) => c.words.slice(0, -1));
-    for (const s of finalSources) expect(['package.json', 'LICENSE', 'bin', 'runtime', 'adapters', 'models']).toContain(s);
+    for (const s of finalSources) expect(['package.json', 'LICENSE', 'bin', 'models']).toContain(s);
   });
 
   it('has a HEALTHCHECK on /v2/health/live whose command works over HTTP and HTTPS (exit 0 live, 1 otherwise)', async () => {
@@ -347,7 +361,7 @@ describe('Dockerfile.gpu specifics', () => {
   });
 
   it('fails the build when the CUDA provider library did not arrive', () => {
-    const run = of(stages.find((s) => of(s, 'RUN').some((i) => i.args.includes('npm ci --omit=dev')))!, 'RUN')[0]!.args;
+    const run = stages.flatMap((s) => of(s, 'RUN')).map((i) => i.args).find((r) => PRODUCTION_INSTALL.test(r))!;
     expect(run).toMatch(/test -f \S*libonnxruntime_providers_cuda\.so/);
   });
 
@@ -414,7 +428,7 @@ describe('the linter bites', () => {
     expect(policy(text.replace('USER node', 'USER root'))).toEqual(['the final stage does not switch to a non-root USER']);
     expect(policy(text.replace(/^HEALTHCHECK[^\n]*\\\n[^\n]*\n/m, ''))).toEqual(['the final stage has no HEALTHCHECK']);
     expect(policy(text.replace(/ && npm sbom [^\n]*\n/, '\n'))).toEqual([expect.stringMatching(/is not followed by `npm sbom/)]);
-    expect(policy(text.replace('COPY --from=deps /app/sbom.cdx.json ./sbom.cdx.json\n', ''))).toEqual(['the final stage does not copy sbom.cdx.json from the deps stage']);
+    expect(policy(text.replace('COPY --from=build /app/sbom.cdx.json ./sbom.cdx.json\n', ''))).toEqual(['the final stage does not copy sbom.cdx.json from the build stage']);
     expect(policy(`${text}\n# How this file was checked (on the development machines, in /work/main)\n`)).toEqual([expect.stringMatching(/narrates a development machine/)]);
     expect(policy(read('Dockerfile.gpu').replace(/(cuda:12\.8\.1-cudnn-runtime-ubuntu22\.04)@sha256:[0-9a-f]{64}/, '$1'))).toEqual([expect.stringMatching(/cudnn-runtime-ubuntu22\.04 is not pinned/)]);
   });
