@@ -21,6 +21,8 @@ import { openFhirWriteBack, type FhirWriteBack } from './write-back/fhir-write-b
 import { exitHard } from './pool/hard-exit.js';
 import { WorkerPool } from './pool/worker-pool.js';
 import { ModelRepository } from './repository/model-repository.js';
+import { createSchedulerFactory } from './scheduler/create-scheduler-factory.js';
+import { DriftMonitor } from './monitoring/drift-monitor.js';
 import { RepositoryWatcher } from './repository/repository-watcher.js';
 import { registerDriftGauge } from './monitoring/drift-gauge.js';
 
@@ -76,7 +78,11 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   });
   let restartForStuckWorkers = async () => {};
   const audit = openAuditLog(config, log);
-  const repository = new ModelRepository({ root: resolve(config.models), pool, metrics, log, config, audit });
+  const repository = new ModelRepository({
+    root: resolve(config.models), backend: pool, metrics, log, config,
+    schedulers: createSchedulerFactory({ backend: pool, metrics, audit }),
+    driftMonitors: (reference, columns) => new DriftMonitor(reference, columns),
+  });
   let outcomes;
   try {
     outcomes = openOutcomes(config, metrics, audit, repository);

@@ -7,13 +7,11 @@ export const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 const LOAD_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-export const MODEL_STATES = ['LOADING', 'READY', 'UNLOADING', 'UNAVAILABLE'] as const;
-export type ModelState = (typeof MODEL_STATES)[number];
-
 /**
  * Every metric clinfer exports (README "Metrics" documents them). One registry per server, so that
- * several servers in one process (tests) never mix their counts. The drift gauge is registered by
- * monitoring/drift-gauge.ts (server.ts, once the repository exists).
+ * several servers in one process (tests) never mix their counts. What the metrics report is owned
+ * elsewhere: the model states by the lifecycle (repository/model-state.ts, reported into `modelState`),
+ * the drift gauge by monitoring/drift-gauge.ts (registered by server.ts once the repository exists).
  */
 export class Metrics {
   readonly registry = new Registry();
@@ -251,13 +249,5 @@ export class Metrics {
   /** Stops the event-loop lag sampler (the server calls it on close). */
   close(): void {
     this.#stopLagSampling();
-  }
-
-  forgetState(model: string, version: string): void {
-    for (const s of MODEL_STATES) this.modelState.remove({ model, version, state: s });
-  }
-
-  setState(model: string, version: string, state: ModelState): void {
-    for (const s of MODEL_STATES) this.modelState.set({ model, version, state: s }, s === state ? 1 : 0);
   }
 }

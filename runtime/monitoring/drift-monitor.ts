@@ -43,6 +43,9 @@ export function outputSummary(postprocessingKind: string | undefined, values: Ar
   return out;
 }
 
+/** Makes a version's drift monitor at load; server.ts passes it to the repository (tests may pass a fake). */
+export type DriftMonitorFactory = (reference: DriftReference, columns: readonly string[]) => DriftMonitor;
+
 /**
  * Rolling population stability index per feature and for the output, over the last `window` rows.
  * Only bin indices are kept (ring buffers of small integers), never a value: no patient data is stored.

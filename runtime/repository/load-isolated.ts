@@ -1,6 +1,6 @@
 import { probeLoad } from '../pool/load-probe.js';
 import type { LoadResult, SessionSpec } from '../pool/messages.js';
-import type { WorkerPool } from '../pool/worker-pool.js';
+import type { ModelBackend } from './model-backend.js';
 
 /**
  * Loads a version so that the load timeout holds whatever happens: with `isolation: 'process'` the model
@@ -8,7 +8,7 @@ import type { WorkerPool } from '../pool/worker-pool.js';
  * worker threads only once that passed; the threads then get what is left of the timeout, past which the
  * pool gives a stuck thread up and replaces it. See docs/isolation.md.
  */
-export async function loadIsolated(pool: WorkerPool, spec: SessionSpec, options: { timeoutMs: number; isolation: 'process' | 'thread'; what: string }): Promise<LoadResult[]> {
+export async function loadIsolated(pool: ModelBackend, spec: SessionSpec, options: { timeoutMs: number; isolation: 'process' | 'thread'; what: string }): Promise<LoadResult[]> {
   const started = performance.now();
   if (options.isolation === 'process') await probeLoad(spec, options.timeoutMs, options.what);
   const left = Math.max(1000, options.timeoutMs - (performance.now() - started));

@@ -1,14 +1,14 @@
 import { ClinferError } from '../errors/index.js';
 import type { ModelConfig } from '../model/model-config.js';
-import type { ModelState } from '../metrics/metrics.js';
 import type { SessionSpec } from '../pool/messages.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import type { DriftMonitor } from '../monitoring/drift-monitor.js';
+import type { ModelState } from './model-state.js';
 
 /**
- * One version of one model and where it is in its lifecycle:
- * LOADING -> READY -> UNLOADING -> (gone), or LOADING -> UNAVAILABLE (with a reason).
- * `config`, `spec` and `scheduler` are set exactly when the state is READY or UNLOADING.
+ * One version of one model and where it is in its lifecycle (model-state.ts lists the moves; only
+ * model-lifecycle.ts makes them). `config`, `spec` and `scheduler` are set exactly when the state is
+ * READY or UNLOADING.
  */
 export interface ModelVersion {
   readonly name: string;
