@@ -3,7 +3,7 @@ import type { Logger } from '../log/logger.js';
 import { AccessDeniedLimiter, type Suppressed } from './access-denied-limiter.js';
 import type { AuditSecret } from './audit-secret.js';
 import { capText, type AccessDenied, type AuditRecord } from './audit-record.js';
-import { chainHash, GENESIS } from './chain-hash.js';
+import { chainHashOfJson, GENESIS } from './chain-hash.js';
 import type { AuditSigner, CheckpointReason } from './checkpoint.js';
 import { readChainHead } from './chain-head.js';
 import { SegmentWriter } from './segment-writer.js';
@@ -87,15 +87,23 @@ export class AuditLog {
   append(record: AuditRecord): Promise<void> {
     if (this.#closed) return Promise.reject(new ClinferError('AUDIT_UNAVAILABLE', 'the audit log is closed'));
     this.#maybeRotate();
-    const { secret, detail, ...plain } = record;
-    const line: Record<string, unknown> = { ...plain, caller: capText(plain.caller) };
-    if (plain.model !== undefined) line.model = capText(plain.model);
-    if (plain.version !== undefined) line.version = capText(plain.version);
-    if (detail) Object.assign(line, detail);
-    if (secret?.requestId !== undefined) line.request_id_hmac = this.#o.secret.hmac(secret.requestId);
-    if (secret?.input !== undefined) line.input_hmac = this.#o.secret.hmac(secret.input);
-    if (secret?.uids?.length) line.uid_hmacs = secret.uids.map((u) => this.#o.secret.hmac(u));
-    const durable = this.#write(line).catch((error: unknown) => this.#failed(error));
+    // One object in a fixed key order, built once; JSON.stringify leaves out the fields that are undefined.
+    const line: Record<string, unknown> = {
+      seq: this.#seq + 1, time: new Date(this.#now()).toISOString(), action: record.action, caller: capText(record.caller),
+      model: record.model === undefined ? undefined : capText(record.model), version: record.version === undefined ? undefined : capText(record.version),
+      bundle_digest: record.bundle_digest, outcome: record.outcome, latency_ms: record.latency_ms, source: record.source,
+      transport: record.transport, status: record.status,
+    };
+    if (record.detail) Object.assign(line, record.detail);
+    const secret = record.secret;
+    if (secret) {
+      const key = this.#o.secret;
+      if (secret.requestId !== undefined) line.request_id_hmac = key.hmac(secret.requestId);
+      if (secret.input !== undefined) line.input_hmac = key.hmac(secret.input);
+      if (secret.uids?.length) line.uid_hmacs = secret.uids.map((u) => key.hmac(u));
+    }
+    line.prev = this.#prev;
+    const durable = this.#commit(line, true);
     this.#sinceCheckpoint += 1;
     if (this.#sinceCheckpoint >= this.#o.checkpointEvery) void this.#checkpoint('interval');
     return durable;
@@ -162,7 +170,7 @@ export class AuditLog {
     const signature = signer.sign(fields);
     this.#sinceCheckpoint = 0;
     try {
-      await this.#write({ action: 'checkpoint', reason, key_id: signer.keyId, signature }, fields.time);
+      await this.#commit({ seq: fields.seq, time: fields.time, action: 'checkpoint', reason, key_id: signer.keyId, signature, prev: fields.prev }, false);
     } catch (error) {
       try {
         this.#failed(error); // logs; a checkpoint refuses no request
@@ -176,20 +184,36 @@ export class AuditLog {
   }
 
   /**
-   * One line at the end of the file: seq and hash now, in call order; the promise settles when the line is
-   * durable, rejects with the file system's error when its batch failed (the chain is rewound by then).
+   * One line at the end of the file. `line` holds seq (this.#seq + 1) first and prev (this.#prev) last;
+   * it is serialised once, and the chain hash is taken over that very text, so the line written is the
+   * text hashed with `"hash"` added last. Seq and hash are given now, in call order. The promise settles
+   * when the line is durable; on failure (the chain is rewound by then) it rejects with the file system's
+   * error, or, with `policy`, as auditFailurePolicy says (#failed).
    */
-  #write(fields: Record<string, unknown>, time = new Date(this.#now()).toISOString()): Promise<void> {
-    const body = { seq: this.#seq + 1, time, ...stripUndefined(fields), prev: this.#prev };
-    const hash = chainHash(this.#prev, body);
-    const seq = body.seq;
+  #commit(line: Record<string, unknown>, policy: boolean): Promise<void> {
+    const json = JSON.stringify(line);
+    const hash = chainHashOfJson(this.#prev, json);
+    const seq = this.#seq + 1;
     this.#prev = hash;
     this.#seq = seq;
-    const durable = this.#file.append(Buffer.from(JSON.stringify({ ...body, hash }) + '\n'), () => {
-      this.#durablePrev = hash;
-      this.#durableSeq = seq;
+    return new Promise<void>((resolve, reject) => {
+      this.#file.append(`${json.slice(0, -1)},"hash":"${hash}"}\n`, (error) => {
+        if (error === undefined) {
+          this.#durablePrev = hash;
+          this.#durableSeq = seq;
+          resolve();
+        } else if (!policy) {
+          reject(error);
+        } else {
+          try {
+            this.#failed(error);
+            resolve();
+          } catch (refused) {
+            reject(refused);
+          }
+        }
+      });
     });
-    return durable;
   }
 
   #failed(error: unknown): void {
@@ -220,8 +244,4 @@ export class AuditLog {
       this.#o.log.error('the audit log could not be rotated; writing on in the same file', { code: (error as NodeJS.ErrnoException).code ?? 'unknown' });
     });
   }
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -1,31 +1,42 @@
-import { closeSync, fchmodSync, fdatasync, fstatSync, ftruncateSync, openSync, renameSync, statSync, write } from 'node:fs';
+import { closeSync, constants, fchmodSync, fdatasync, fstatSync, ftruncateSync, openSync, renameSync, statSync, write } from 'node:fs';
 import { promisify } from 'node:util';
 import { rotatedSegments, segmentName } from './segment-files.js';
 
 const writeAsync = promisify(write);
 const fdatasyncAsync = promisify(fdatasync);
 
+/**
+ * O_DSYNC (Linux, macOS): a write returns once its bytes are on stable storage, as write + fdatasync(2)
+ * would make them, in one system call and one trip through libuv's thread pool instead of two. Where the
+ * platform has no O_DSYNC (Windows), each batch is written and then fdatasync'ed.
+ */
+const DSYNC: number | undefined = constants.O_DSYNC;
+const OPEN_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (DSYNC ?? 0);
+
+/** Called once per queued item: with no argument when it is durable (or done), with the error otherwise. */
+export type Settle = (error?: unknown) => void;
+
 type Item =
-  | { readonly kind: 'line'; readonly bytes: Buffer; readonly onDurable: (() => void) | undefined; readonly resolve: () => void; readonly reject: (e: unknown) => void }
-  | { readonly kind: 'op'; readonly run: () => void; readonly resolve: () => void; readonly reject: (e: unknown) => void };
+  | { readonly text: string; readonly settle: Settle; readonly run?: undefined }
+  | { readonly text?: undefined; readonly settle: Settle; readonly run: () => void };
 
 /**
  * The live file of an audit log: opened (0600) on the first write, appended to with whole lines only, and
  * renamed to the next numbered segment on rotation. Owns the file descriptor; nothing else writes the file.
  *
- * Group commit: `append` queues a line and returns a promise that resolves once the line is durable
- * (written and fdatasync'ed). While one write + fdatasync is in flight (on libuv's thread pool, off the
- * event loop), later lines wait in the queue and go out together in the next one: one write and one
- * fdatasync per batch. Order is kept: lines, rotations and the close run in the order they were queued.
- * A batch that fails is cut back to the last whole line; its lines and every line queued after it are
- * rejected with the file system's error (`onFailure` is called first, synchronously, so the owner can
- * rewind its chain before anything else is appended).
+ * Group commit: `append` queues a line; its `settle` is called once the line is durable. While one
+ * durable write is in flight (on libuv's thread pool, off the event loop), later lines wait in the queue
+ * and go out together in the next one: one write per batch (O_DSYNC), or one write and one fdatasync.
+ * Order is kept: lines, rotations and the close run in the order they were queued, and the `settle`
+ * callbacks are called in that order. A batch that fails is cut back to the last whole line; its lines
+ * and every line queued after it are settled with the file system's error (`onFailure` is called first,
+ * synchronously, so the owner can rewind its chain before anything else is appended).
  */
 export class SegmentWriter {
   readonly #path: string;
   readonly #now: () => number;
   readonly #onFailure: (error: unknown) => void;
-  readonly #queue: Item[] = [];
+  #queue: Item[] = [];
   #draining = false;
   #fd: number | undefined;
   /** Bytes durable in the live file. */
@@ -61,12 +72,12 @@ export class SegmentWriter {
   }
 
   /**
-   * Queues the bytes (whole lines); resolves when they are durable, rejects with the file system's error.
-   * `onDurable` runs synchronously once they are, before any later failure is reported.
+   * Queues whole lines (UTF-8, ending in a newline). `settle()` is called synchronously once they are
+   * durable, before anything queued later is settled; `settle(error)` when they cannot be written.
    */
-  append(bytes: Buffer, onDurable?: () => void): Promise<void> {
-    this.#size += bytes.length;
-    return this.#enqueue((resolve, reject) => ({ kind: 'line', bytes, onDurable, resolve, reject }));
+  append(text: string, settle: Settle): void {
+    this.#size += Buffer.byteLength(text);
+    this.#enqueue({ text, settle });
   }
 
   /** After what is queued: closes the live file and renames it to the next numbered segment; rejects if it cannot. */
@@ -91,13 +102,12 @@ export class SegmentWriter {
   }
 
   #op(run: () => void): Promise<void> {
-    return this.#enqueue((resolve, reject) => ({ kind: 'op', run, resolve, reject }));
+    return new Promise<void>((resolve, reject) => this.#enqueue({ run, settle: (error) => (error === undefined ? resolve() : reject(error)) }));
   }
 
-  #enqueue(make: (resolve: () => void, reject: (e: unknown) => void) => Item): Promise<void> {
-    const promise = new Promise<void>((resolve, reject) => this.#queue.push(make(resolve, reject)));
+  #enqueue(item: Item): void {
+    this.#queue.push(item);
     if (!this.#draining) void this.#drain();
-    return promise;
   }
 
   async #drain(): Promise<void> {
@@ -105,36 +115,37 @@ export class SegmentWriter {
     try {
       while (this.#queue.length > 0) {
         const head = this.#queue[0]!;
-        if (head.kind === 'op') {
+        if (head.run) {
           this.#queue.shift();
           try {
             head.run();
-            head.resolve();
           } catch (error) {
-            head.reject(error);
+            head.settle(error);
+            continue;
           }
+          head.settle();
           continue;
         }
-        let n = 0;
-        while (n < this.#queue.length && this.#queue[n]!.kind === 'line') n++;
-        const batch = this.#queue.splice(0, n) as Extract<Item, { kind: 'line' }>[];
+        // Everything queued up to the next operation: the lines that arrived while the last batch was written.
+        let n = 1;
+        let text = head.text!;
+        while (n < this.#queue.length && this.#queue[n]!.run === undefined) text += this.#queue[n++]!.text;
+        const batch = this.#queue.slice(0, n);
+        this.#queue = this.#queue.slice(n);
         try {
-          await this.#writeDurably(batch.length === 1 ? batch[0]!.bytes : Buffer.concat(batch.map((b) => b.bytes)));
+          await this.#writeDurably(Buffer.from(text));
         } catch (error) {
           this.#cutBack();
           // The lines queued after this batch chain on to lines that are not in the file: they fail too.
-          const later = this.#queue.filter((i) => i.kind === 'line');
-          const ops = this.#queue.filter((i) => i.kind === 'op');
-          this.#queue.splice(0, this.#queue.length, ...ops);
+          const later = this.#queue.filter((i) => i.run === undefined);
+          this.#queue = this.#queue.filter((i) => i.run !== undefined);
           this.#size = this.#durableSize;
           this.#onFailure(error);
-          for (const item of [...batch, ...later]) item.reject(error);
+          for (const item of batch) item.settle(error);
+          for (const item of later) item.settle(error);
           continue;
         }
-        for (const item of batch) {
-          item.onDurable?.();
-          item.resolve();
-        }
+        for (const item of batch) item.settle();
       }
     } finally {
       this.#draining = false;
@@ -145,7 +156,7 @@ export class SegmentWriter {
     const fd = (this.#fd ??= this.#open());
     let written = 0;
     while (written < bytes.length) written += (await writeAsync(fd, bytes, written, bytes.length - written)).bytesWritten;
-    await fdatasyncAsync(fd);
+    if (DSYNC === undefined) await fdatasyncAsync(fd);
     this.#durableSize += bytes.length;
   }
 
@@ -164,7 +175,7 @@ export class SegmentWriter {
   }
 
   #open(): number {
-    const fd = openSync(this.#path, 'a', 0o600);
+    const fd = openSync(this.#path, OPEN_FLAGS, 0o600);
     const stat = fstatSync(fd);
     if (stat.isFile() && (stat.mode & 0o077) !== 0) fchmodSync(fd, 0o600);
     this.#durableSize = stat.size;
