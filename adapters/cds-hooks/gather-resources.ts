@@ -1,7 +1,21 @@
+import { CodedError } from '../coded-error.js';
 import { asArray, isObject, type Json } from '../fhir/fhir-json.js';
 
-export class PrefetchUnavailable extends Error {}
-export class CdsRequestError extends Error {}
+/** A prefetch key is missing and no FHIR server was given, or it could not be read (PREFETCH_UNAVAILABLE). */
+export class PrefetchUnavailable extends CodedError<'PREFETCH_UNAVAILABLE'> {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('PREFETCH_UNAVAILABLE', message, options);
+    this.name = 'PrefetchUnavailable';
+  }
+}
+
+/** A CDS Hooks request that is malformed (INVALID_REQUEST, the field named). */
+export class CdsRequestError extends CodedError<'INVALID_REQUEST'> {
+  constructor(message: string) {
+    super('INVALID_REQUEST', message);
+    this.name = 'CdsRequestError';
+  }
+}
 
 export interface HookRequest {
   hook: string;

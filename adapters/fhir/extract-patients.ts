@@ -1,3 +1,4 @@
+import { CodedError } from '../coded-error.js';
 import type { FeatureIssue, RawFeatureValue } from '../tabular/feature-values.js';
 import { rowFrom, type RecordRow } from '../tabular/records.js';
 import type { FeatureSpec, FhirSource, TabularSpec } from '../tabular/tabular-spec.js';
@@ -23,7 +24,13 @@ export interface PatientFeatures {
   readonly status: 'final' | 'preliminary';
 }
 
-export class FhirInputError extends Error {}
+/** A FHIR Bundle or resource that cannot be read as the model's records (INVALID_REQUEST, the field named). */
+export class FhirInputError extends CodedError<'INVALID_REQUEST'> {
+  constructor(message: string) {
+    super('INVALID_REQUEST', message);
+    this.name = 'FhirInputError';
+  }
+}
 
 const UCUM = 'http://unitsofmeasure.org';
 /** Never a result, whatever a feature's status policy says. */

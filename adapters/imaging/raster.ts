@@ -1,3 +1,5 @@
+import { CodedError } from '../coded-error.js';
+
 /**
  * The one image form every imaging step agrees on, on the server and in the browser:
  * row-major pixels, channels interleaved (RGB RGB ...), as 32-bit floats on the display scale 0..255
@@ -13,16 +15,14 @@ export interface RasterImage {
 }
 
 /** A decoding or preprocessing failure caused by the input: the message names the file field and what was expected. */
-export class ImagingInputError extends Error {
-  constructor(
-    /** INVALID_DICOM, UNSUPPORTED_TRANSFER_SYNTAX, UNSUPPORTED_CHARACTER_SET, NO_PIXEL_DATA, INVALID_IMAGE, IMAGE_TOO_LARGE */
-    readonly code: 'INVALID_DICOM' | 'UNSUPPORTED_TRANSFER_SYNTAX' | 'UNSUPPORTED_CHARACTER_SET' | 'NO_PIXEL_DATA' | 'INVALID_IMAGE' | 'IMAGE_TOO_LARGE',
-    message: string,
-  ) {
-    super(message);
+export class ImagingInputError extends CodedError<ImagingInputCode> {
+  constructor(code: ImagingInputCode, message: string) {
+    super(code, message);
     this.name = 'ImagingInputError';
   }
 }
+
+export type ImagingInputCode = 'INVALID_DICOM' | 'UNSUPPORTED_TRANSFER_SYNTAX' | 'UNSUPPORTED_CHARACTER_SET' | 'NO_PIXEL_DATA' | 'INVALID_IMAGE' | 'IMAGE_TOO_LARGE';
 
 export function rasterImage(width: number, height: number, channels: 1 | 3, data?: Float32Array): RasterImage {
   const length = width * height * channels;

@@ -1,3 +1,4 @@
+import { CodedError } from '../coded-error.js';
 import { absent, resolveFeature, type FeatureIssue, type RawFeatureValue, type ResolvedValue } from './feature-values.js';
 import type { TabularSpec } from './tabular-spec.js';
 
@@ -8,10 +9,11 @@ export interface RecordRow {
   readonly issues: FeatureIssue[];
 }
 
-/** Problems that make a request unusable, each naming the record and the feature. */
-export class RecordsError extends Error {
+/** Problems that make a request unusable, each naming the record and the feature (INVALID_INPUT). */
+export class RecordsError extends CodedError<'INVALID_INPUT'> {
   constructor(readonly problems: string[]) {
-    super(problems.join('; '));
+    super('INVALID_INPUT', problems.join('; '));
+    this.name = 'RecordsError';
   }
 }
 

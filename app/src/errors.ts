@@ -1,3 +1,4 @@
+import { CodedError } from '../../adapters/coded-error.js';
 import { ImagingInputError } from '../../adapters/imaging/raster.js';
 
 /**
@@ -10,9 +11,9 @@ export type AppErrorCode =
   | 'BUNDLE_DIGEST_MISMATCH' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'OFFLINE' | 'SERVER_ERROR'
   | 'INSECURE_CONTEXT' | 'INFERENCE_FAILED';
 
-export class AppError extends Error {
-  constructor(readonly code: AppErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+export class AppError extends CodedError<AppErrorCode> {
+  constructor(code: AppErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
     this.name = 'AppError';
   }
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT, type CryptoKey, type KeyObject } from 'jose';
+import { ClinferError, type ErrorCode } from '../errors/index.js';
 
 export type SmartSigningAlg = 'RS384' | 'ES384';
 
@@ -21,15 +22,12 @@ export interface SmartBackendOptions {
 }
 
 /** Codes of a token request that failed. Messages name the server's origin and HTTP status, never a token. */
-export type SmartTokenErrorCode = 'SMART_TOKEN_REFUSED' | 'SMART_TOKEN_UNAVAILABLE';
+export type SmartTokenErrorCode = Extract<ErrorCode, 'SMART_TOKEN_REFUSED' | 'SMART_TOKEN_UNAVAILABLE'>;
 
-export class SmartTokenError extends Error {
-  readonly code: SmartTokenErrorCode;
-
+export class SmartTokenError extends ClinferError<SmartTokenErrorCode> {
   constructor(code: SmartTokenErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options);
     this.name = 'SmartTokenError';
-    this.code = code;
   }
 }
 

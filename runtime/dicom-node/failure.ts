@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ImagingInputError } from '../../adapters/imaging/raster.js';
-import { DicomResultError } from '../../adapters/imaging/dicom-results/index.js';
-import { ERROR_CODES, isClinferError, type ErrorKind } from '../errors/index.js';
+import { ERROR_CODES, hasListedCode, isErrorCode, type ErrorKind } from '../errors/index.js';
 
 /** Why processing an instance failed, and whether trying again later can help. */
 export interface ProcessingFailure {
@@ -22,14 +20,10 @@ const TRANSIENT_KINDS: ReadonlySet<ErrorKind> = new Set(['unavailable', 'resourc
  */
 export function classifyFailure(error: unknown): ProcessingFailure {
   const message = error instanceof Error ? error.message.slice(0, 300) : 'unknown error';
-  if (error instanceof ImagingInputError || error instanceof DicomResultError) return { code: error.code, message, transient: false };
-  if (isClinferError(error)) return { code: error.code, message, transient: TRANSIENT_KINDS.has(error.kind) };
-  // An error of another layer that carries a clinfer code (e.g. OUT_OF_SCOPE from the scope check).
+  if (hasListedCode(error)) return { code: error.code, message, transient: TRANSIENT_KINDS.has(ERROR_CODES[error.code].kind) };
+  // Another error that carries a listed code in its `code` property.
   const code = (error as { code?: unknown } | undefined)?.code;
-  if (typeof code === 'string' && code in ERROR_CODES) {
-    return { code, message, transient: TRANSIENT_KINDS.has(ERROR_CODES[code as keyof typeof ERROR_CODES].kind) };
-  }
-  if (code === 'OUT_OF_SCOPE') return { code, message, transient: false };
+  if (typeof code === 'string' && isErrorCode(code)) return { code, message, transient: TRANSIENT_KINDS.has(ERROR_CODES[code].kind) };
   return { code: 'INTERNAL', message, transient: true };
 }
 

@@ -1,15 +1,17 @@
+import { CodedError, isCodedError } from '../../adapters/coded-error.js';
 import { ERROR_CODES, type ErrorCode, type ErrorKind } from './codes.js';
 
-/** The one error type that crosses layers. `message` is safe to show a caller: it never holds patient data. */
-export class ClinferError extends Error {
-  readonly code: ErrorCode;
+/**
+ * The runtime's coded error (the base, CodedError, is shared with the adapters and the browser app).
+ * `message` is safe to show a caller: it never holds patient data.
+ */
+export class ClinferError<Code extends ErrorCode = ErrorCode> extends CodedError<Code> {
   /** For QUEUE_FULL: when a retry is likely to be accepted (sent as Retry-After). */
   readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+  constructor(code: Code, message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
+    super(code, message, options);
     this.name = 'ClinferError';
-    this.code = code;
     this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 
@@ -20,6 +22,16 @@ export class ClinferError extends Error {
 
 export function isClinferError(value: unknown): value is ClinferError {
   return value instanceof ClinferError;
+}
+
+/** True for a code listed in codes.ts. */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, code);
+}
+
+/** Any coded error (a domain error of the adapters, the runtime or a subclass) whose code is listed in codes.ts. */
+export function hasListedCode(value: unknown): value is CodedError<ErrorCode> {
+  return isCodedError(value) && isErrorCode(value.code);
 }
 
 export const invalidInput = (message: string) => new ClinferError('INVALID_INPUT', message);

@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
-import type { ErrorKind } from './codes.js';
-import { isClinferError } from './clinfer-error.js';
+import { ERROR_CODES, type ErrorKind } from './codes.js';
+import { hasListedCode } from './clinfer-error.js';
 
 const GRPC_BY_KIND: Record<ErrorKind, status> = {
   invalid_argument: status.INVALID_ARGUMENT,
@@ -21,7 +21,7 @@ const GRPC_BY_KIND: Record<ErrorKind, status> = {
   internal: status.INTERNAL,
 };
 
-/** The single place where an error becomes a gRPC status code (the HTTP twin is http-status.ts). */
+/** The single place where an error becomes a gRPC status code (the HTTP twin is http-status.ts): any coded error with a listed code. */
 export function grpcStatusFromError(error: unknown): status {
-  return isClinferError(error) ? GRPC_BY_KIND[error.kind] : status.INTERNAL;
+  return hasListedCode(error) ? GRPC_BY_KIND[ERROR_CODES[error.code].kind] : status.INTERNAL;
 }

@@ -1,5 +1,5 @@
-import type { ErrorKind } from './codes.js';
-import { ClinferError, isClinferError } from './clinfer-error.js';
+import { ERROR_CODES, type ErrorKind } from './codes.js';
+import { ClinferError, hasListedCode, isClinferError } from './clinfer-error.js';
 
 const STATUS_BY_KIND: Record<ErrorKind, number> = {
   invalid_argument: 400,
@@ -22,13 +22,20 @@ const STATUS_BY_KIND: Record<ErrorKind, number> = {
   internal: 500,
 };
 
-/** The single place where an error becomes an HTTP status (Triton's HttpCodeFromError). */
+/**
+ * The single place where an error becomes an HTTP status (Triton's HttpCodeFromError): any coded error
+ * whose code is listed in codes.ts, by its code's kind; anything else is 500.
+ */
 export function httpStatusFromError(error: unknown): number {
-  return isClinferError(error) ? STATUS_BY_KIND[error.kind] : 500;
+  return hasListedCode(error) ? STATUS_BY_KIND[ERROR_CODES[error.code].kind] : 500;
 }
 
-/** Wraps anything thrown into a ClinferError; unknown faults become INTERNAL without leaking their text. */
+/**
+ * Anything thrown as a ClinferError: a coded error with a listed code keeps its code and message (the
+ * original is the cause); unknown faults become INTERNAL without leaking their text.
+ */
 export function toClinferError(error: unknown): ClinferError {
   if (isClinferError(error)) return error;
+  if (hasListedCode(error)) return new ClinferError(error.code, error.message, { cause: error });
   return new ClinferError('INTERNAL', 'internal error', { cause: error });
 }

@@ -1,5 +1,5 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
-import { ClinferError, isClinferError } from '../errors/index.js';
+import { hasListedCode, toClinferError } from '../errors/index.js';
 import { grpcStatusFromError } from '../errors/grpc-status.js';
 import type { AppContext } from '../app-context.js';
 import { authorizeCall } from './grpc-access.js';
@@ -28,7 +28,7 @@ export function modelStreamInfer(ctx: AppContext) {
     const abort = new AbortController();
     call.on('cancelled', () => abort.abort());
     const fail = (error: unknown) => {
-      const known = isClinferError(error) ? error : new ClinferError('INTERNAL', 'internal error', { cause: error });
+      const known = toClinferError(error);
       call.emit('error', { code: grpcStatusFromError(known), details: known.message, name: known.code, message: known.message });
     };
     const authorized = authorizeCall(ctx.config, ctx.auth, 'ModelStreamInfer', call, ctx.audit && ((error, who) => ctx.audit!.recordAccessDenied({
@@ -49,8 +49,8 @@ export function modelStreamInfer(ctx: AppContext) {
           release?.();
         }
       }).catch((error: unknown): StreamResponse => {
-        if (!isClinferError(error)) ctx.log.error('internal error', { route: 'grpc stream', error: (error as Error)?.message?.split('\n')[0] });
-        return { error_message: isClinferError(error) ? `${error.code}: ${error.message}` : 'INTERNAL: internal error' };
+        if (!hasListedCode(error)) ctx.log.error('internal error', { route: 'grpc stream', error: (error as Error)?.message?.split('\n')[0] });
+        return { error_message: hasListedCode(error) ? `${error.code}: ${error.message}` : 'INTERNAL: internal error' };
       });
       written = Promise.all([written, answer]).then(([, response]) => {
         if (!abort.signal.aborted && !call.writableEnded) call.write(response);

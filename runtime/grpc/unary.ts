@@ -1,5 +1,5 @@
 import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
-import { ClinferError, isClinferError } from '../errors/index.js';
+import { hasListedCode, toClinferError } from '../errors/index.js';
 import { grpcStatusFromError } from '../errors/grpc-status.js';
 import type { AppContext } from '../app-context.js';
 import { authorizeCall } from './grpc-access.js';
@@ -9,7 +9,7 @@ export type UnaryWork<Req, Res> = (request: Req, call: ServerUnaryCall<Req, Res>
 
 /**
  * Wraps a unary method: the access rule declared for it (grpc-access.ts), the per-caller rate limit
- * like HTTP, then the work; a ClinferError becomes its gRPC status with its message, anything else
+ * like HTTP, then the work; a coded error (listed code) becomes its gRPC status with its message, anything else
  * INTERNAL without detail.
  */
 export function unaryMethods(ctx: AppContext) {
@@ -30,8 +30,8 @@ export function unaryMethods(ctx: AppContext) {
         .finally(() => release?.())
         .then((res) => callback(null, res))
         .catch((error: unknown) => {
-          const known = isClinferError(error) ? error : new ClinferError('INTERNAL', 'internal error', { cause: error });
-          if (!isClinferError(error)) ctx.log.error('internal error', { route: 'grpc', error: (error as Error)?.message?.split('\n')[0] });
+          const known = toClinferError(error);
+          if (!hasListedCode(error)) ctx.log.error('internal error', { route: 'grpc', error: (error as Error)?.message?.split('\n')[0] });
           callback({ code: grpcStatusFromError(known), details: known.message, name: known.code, message: known.message });
         });
     };

@@ -1,5 +1,5 @@
 import type { AuditLog } from '../audit/audit-log.js';
-import { isClinferError } from '../errors/index.js';
+import { hasListedCode } from '../errors/index.js';
 import type { Metrics } from '../metrics/metrics.js';
 
 export interface RequestFacts {
@@ -38,7 +38,7 @@ export async function countRequest<T>(ctx: RequestContext, caller: string, input
   try {
     return await work((f) => { Object.assign(facts, f); });
   } catch (error) {
-    outcome = isClinferError(error) ? error.code : 'INTERNAL';
+    outcome = hasListedCode(error) ? error.code : 'INTERNAL';
     throw error;
   } finally {
     const labels = labelsOf(facts.model, facts.version);

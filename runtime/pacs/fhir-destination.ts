@@ -1,5 +1,6 @@
 import { ifNoneExist } from '../../adapters/fhir/write-back-resource.js';
 import { originOf, type SmartBackendClient } from '../auth/smart-backend-client.js';
+import { ClinferError, type ErrorCode } from '../errors/index.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import type { Destination, InstanceOutcome } from './destination.js';
 import { failureCode } from './pacs-error.js';
@@ -15,15 +16,12 @@ export interface FhirDestinationOptions {
 }
 
 /** Failures of a whole exchange with the FHIR server; the lane waits and retries (delivery-lane.ts). */
-export type FhirWriteErrorCode = 'FHIR_NETWORK' | 'FHIR_TIMEOUT' | 'FHIR_UNAUTHORIZED' | 'FHIR_HTTP' | 'FHIR_ITEM_INVALID';
+export type FhirWriteErrorCode = Extract<ErrorCode, 'FHIR_NETWORK' | 'FHIR_TIMEOUT' | 'FHIR_UNAUTHORIZED' | 'FHIR_HTTP' | 'FHIR_ITEM_INVALID'>;
 
-export class FhirWriteError extends Error {
-  readonly code: FhirWriteErrorCode;
-
+export class FhirWriteError extends ClinferError<FhirWriteErrorCode> {
   constructor(code: FhirWriteErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options);
     this.name = 'FhirWriteError';
-    this.code = code;
   }
 }
 

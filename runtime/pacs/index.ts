@@ -31,4 +31,4 @@ export {
   VERIFICATION_SOP_CLASS,
   isStorageSopClass,
 } from './uids.js';
-export { PacsError, PACS_ERROR_CODES, isPacsError, type PacsErrorCode } from './pacs-error.js';
+export { PacsError, isPacsError, type PacsErrorCode } from './pacs-error.js';

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { backoffDelay } from '../../runtime/pacs/backoff.js';
 import { isStoreSuccess } from '../../runtime/pacs/dimse-library.js';
-import { PACS_ERROR_CODES, PacsError } from '../../runtime/pacs/pacs-error.js';
+import { ERROR_CODES } from '../../runtime/errors/index.js';
+import { PacsError } from '../../runtime/pacs/pacs-error.js';
 import { part10Dataset, readPart10, writePart10 } from '../../runtime/pacs/part10.js';
 import { ContextResult, decideContext } from '../../runtime/pacs/scp-negotiation.js';
 import { multipartRelated } from '../../runtime/pacs/stow-multipart.js';
@@ -115,8 +116,9 @@ describe('STOW-RS body and response', () => {
 });
 
 describe('PACS errors and statuses', () => {
-  it('has stable codes, each with a kind and a summary', () => {
-    expect(Object.keys(PACS_ERROR_CODES)).toEqual([
+  it('has stable codes in runtime/errors/codes.ts, each with a kind and a summary', () => {
+    const pacsCodes = Object.keys(ERROR_CODES).filter((code) => code.startsWith('PACS_'));
+    expect(pacsCodes).toEqual([
       'PACS_INVALID_PART10',
       'PACS_DESTINATION_UNKNOWN',
       'PACS_NETWORK',
@@ -126,7 +128,8 @@ describe('PACS errors and statuses', () => {
       'PACS_STOW_RESPONSE_INVALID',
       'PACS_QUEUE_CLOSED',
     ]);
-    for (const entry of Object.values(PACS_ERROR_CODES)) expect(entry.summary.length).toBeGreaterThan(10);
+    for (const code of pacsCodes) expect(ERROR_CODES[code as keyof typeof ERROR_CODES].summary.length).toBeGreaterThan(10);
+    expect(new PacsError('PACS_NETWORK', 'x').kind).toBe('unavailable');
   });
 
   it('counts success and warning C-STORE statuses as stored, refusals and failures as not', () => {

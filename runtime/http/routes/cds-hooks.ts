@@ -3,8 +3,8 @@ import { cdsHooksDeclaration, describeService, serverQueries, type CdsHooksDecla
 import { insufficientDataCard, riskCard } from '../../../adapters/cds-hooks/cards.js';
 import { describeShortfall, imputedNames, shortfall } from '../../../adapters/tabular/least-observed.js';
 import { positiveLabelOf } from '../../predict/tabular-postprocessing.js';
-import { CdsRequestError, gatherResources, PrefetchUnavailable, readHookRequest } from '../../../adapters/cds-hooks/gather-resources.js';
-import { extractPatients, FhirInputError } from '../../../adapters/fhir/extract-patients.js';
+import { gatherResources, readHookRequest } from '../../../adapters/cds-hooks/gather-resources.js';
+import { extractPatients } from '../../../adapters/fhir/extract-patients.js';
 import { isObject } from '../../../adapters/fhir/fhir-json.js';
 import { pickLanguage, translate } from '../../../adapters/tabular/language.js';
 import { ClinferError } from '../../errors/index.js';
@@ -67,58 +67,52 @@ export function cdsHooksRoutes(ctx: AppContext, routes: RouteTable): void {
     res.vary('Accept-Language');
     res.set('Content-Language', language);
     const at = new Date();
-    try {
-      const request = checkFhirServer(readHookRequest(req.body, declaration.hook), ctx.config.cdsHooksFhirServers);
-      const queries = serverQueries(model.tabular, at, ctx.config.cdsHooksFhirPageSize);
-      const resources = await gatherResources(request, queries, fetch, { maxPages: ctx.config.cdsHooksFhirMaxPages, maxResources: ctx.config.cdsHooksFhirMaxResources });
-      await ctx.audit?.append(cdsHookAuditRecord({ caller: callerOf(res), service: declaration.id, hookInstance: request.hookInstance, model: model.name, version: model.version, fhirServer: request.fhirServer, resources }));
-      const hasPatient = (resources.entry as { resource?: { resourceType?: string } }[]).some((e) => e.resource?.resourceType === 'Patient');
-      // The EHR has no such patient (prefetch null, or 404 from its server): nothing to say.
-      const patient = hasPatient ? extractPatients(model.tabular, resources, at).find((p) => p.reference === `Patient/${request.context.patientId}`) : undefined;
-      if (!patient) {
-        res.json({ cards: [] });
-        return;
-      }
-      const cardUrl = `${baseUrl(req)}/v2/models/${model.name}/versions/${model.version}`;
-      const errors = patient.row.issues.filter((i) => i.severity === 'error');
-      if (errors.length) {
-        res.json({ cards: [{ summary: translate({ en: 'Risk not computed: a recorded value cannot be used', fr: 'Risque non calculé : une valeur du dossier est inutilisable', de: 'Risiko nicht berechnet: ein Wert der Akte ist unbrauchbar' }, language, ''), detail: errors.map((e) => `- ${e.message}`).join('\n'), indicator: 'info', source: { label: `clinfer ${model.name} v${model.version}` } }] });
-        ctx.metrics.requests.inc({ ...labels, outcome: 'INVALID_INPUT' });
-        return;
-      }
-      const short = shortfall(model.tabular, patient.row.imputed);
-      if (short) {
-        res.json({ cards: [insufficientDataCard({ name: model.name, version: model.version, cardUrl }, describeShortfall(model.tabular, short, language), language)] });
-        ctx.metrics.requests.inc({ ...labels, outcome: 'INSUFFICIENT_DATA' });
-        return;
-      }
-      const [prediction] = await predictRows(model, version.scheduler!, [patient.row], { priority: 2, timeoutMs: undefined, language });
-      const positive = positiveLabelOf(model);
-      const card = riskCard({
-        declaration, spec: model.tabular, language,
-        model: { name: model.name, version: model.version, digest: model.digest, cardUrl, horizon: model.bundle?.prediction_horizon },
-        probability: prediction!.value, outcomeText: translate(positive?.text, language, positive?.id ?? 'risk'),
-        contributions: prediction!.contributions ?? [],
-        imputed: imputedNames(model.tabular, patient.row.imputed),
-        preliminary: patient.status === 'preliminary',
-      });
-      // Written back (fhirWriteBack.cdsHooks) as the RiskAssessment /v1 predict would answer for this patient.
-      await queueHookWriteBack(ctx, request.fhirServer, () => riskAssessment(
-        { name: model.name, version: model.version, description: model.bundle?.description ?? '', digest: model.digest, horizon: model.bundle?.prediction_horizon },
-        {
-          reference: patient.reference, probability: prediction!.value, basis: patient.basis, contributions: prediction!.contributions ?? [],
-          outcomeText: translate(positive?.text, language, positive?.id ?? 'outcome'), status: patient.status, imputed: imputedNames(model.tabular, patient.row.imputed), language,
-        },
-        ((model.bundle?.postprocessing ?? {}) as { outcome?: OutcomeCoding }).outcome,
-        at.toISOString(),
-      ));
-      ctx.metrics.requests.inc({ ...labels, outcome: 'success' });
-      res.json({ cards: [card] });
-    } catch (error) {
-      if (error instanceof PrefetchUnavailable) throw new ClinferError('PREFETCH_UNAVAILABLE', error.message);
-      if (error instanceof CdsRequestError || error instanceof FhirInputError) throw new ClinferError('INVALID_REQUEST', error.message);
-      throw error;
+    const request = checkFhirServer(readHookRequest(req.body, declaration.hook), ctx.config.cdsHooksFhirServers);
+    const queries = serverQueries(model.tabular, at, ctx.config.cdsHooksFhirPageSize);
+    const resources = await gatherResources(request, queries, fetch, { maxPages: ctx.config.cdsHooksFhirMaxPages, maxResources: ctx.config.cdsHooksFhirMaxResources });
+    await ctx.audit?.append(cdsHookAuditRecord({ caller: callerOf(res), service: declaration.id, hookInstance: request.hookInstance, model: model.name, version: model.version, fhirServer: request.fhirServer, resources }));
+    const hasPatient = (resources.entry as { resource?: { resourceType?: string } }[]).some((e) => e.resource?.resourceType === 'Patient');
+    // The EHR has no such patient (prefetch null, or 404 from its server): nothing to say.
+    const patient = hasPatient ? extractPatients(model.tabular, resources, at).find((p) => p.reference === `Patient/${request.context.patientId}`) : undefined;
+    if (!patient) {
+      res.json({ cards: [] });
+      return;
     }
+    const cardUrl = `${baseUrl(req)}/v2/models/${model.name}/versions/${model.version}`;
+    const errors = patient.row.issues.filter((i) => i.severity === 'error');
+    if (errors.length) {
+      res.json({ cards: [{ summary: translate({ en: 'Risk not computed: a recorded value cannot be used', fr: 'Risque non calculé : une valeur du dossier est inutilisable', de: 'Risiko nicht berechnet: ein Wert der Akte ist unbrauchbar' }, language, ''), detail: errors.map((e) => `- ${e.message}`).join('\n'), indicator: 'info', source: { label: `clinfer ${model.name} v${model.version}` } }] });
+      ctx.metrics.requests.inc({ ...labels, outcome: 'INVALID_INPUT' });
+      return;
+    }
+    const short = shortfall(model.tabular, patient.row.imputed);
+    if (short) {
+      res.json({ cards: [insufficientDataCard({ name: model.name, version: model.version, cardUrl }, describeShortfall(model.tabular, short, language), language)] });
+      ctx.metrics.requests.inc({ ...labels, outcome: 'INSUFFICIENT_DATA' });
+      return;
+    }
+    const [prediction] = await predictRows(model, version.scheduler!, [patient.row], { priority: 2, timeoutMs: undefined, language });
+    const positive = positiveLabelOf(model);
+    const card = riskCard({
+      declaration, spec: model.tabular, language,
+      model: { name: model.name, version: model.version, digest: model.digest, cardUrl, horizon: model.bundle?.prediction_horizon },
+      probability: prediction!.value, outcomeText: translate(positive?.text, language, positive?.id ?? 'risk'),
+      contributions: prediction!.contributions ?? [],
+      imputed: imputedNames(model.tabular, patient.row.imputed),
+      preliminary: patient.status === 'preliminary',
+    });
+    // Written back (fhirWriteBack.cdsHooks) as the RiskAssessment /v1 predict would answer for this patient.
+    await queueHookWriteBack(ctx, request.fhirServer, () => riskAssessment(
+      { name: model.name, version: model.version, description: model.bundle?.description ?? '', digest: model.digest, horizon: model.bundle?.prediction_horizon },
+      {
+        reference: patient.reference, probability: prediction!.value, basis: patient.basis, contributions: prediction!.contributions ?? [],
+        outcomeText: translate(positive?.text, language, positive?.id ?? 'outcome'), status: patient.status, imputed: imputedNames(model.tabular, patient.row.imputed), language,
+      },
+      ((model.bundle?.postprocessing ?? {}) as { outcome?: OutcomeCoding }).outcome,
+      at.toISOString(),
+    ));
+    ctx.metrics.requests.inc({ ...labels, outcome: 'success' });
+    res.json({ cards: [card] });
   });
 
   routes.post('/cds-services/:id/feedback', { access: CDS_HOOKS, summary: 'CDS Hooks card feedback' }, authenticate, json, async (req, res) => {

@@ -1,8 +1,8 @@
 import express, { type Request, type Response } from 'express';
-import { extractPatients, FhirInputError } from '../../../adapters/fhir/extract-patients.js';
+import { extractPatients } from '../../../adapters/fhir/extract-patients.js';
 import { operationOutcome, resultBundle, riskAssessment, type OutcomeCoding } from '../../../adapters/fhir/risk-assessment.js';
 import { pickLanguage, translate } from '../../../adapters/tabular/language.js';
-import { recordsToRows, RecordsError } from '../../../adapters/tabular/records.js';
+import { recordsToRows } from '../../../adapters/tabular/records.js';
 import { describeShortfall, imputedNames, shortfall } from '../../../adapters/tabular/least-observed.js';
 import { positiveLabelOf } from '../../predict/tabular-postprocessing.js';
 import { ClinferError } from '../../errors/index.js';
@@ -75,13 +75,7 @@ export function predictRoutes(ctx: AppContext, routes: RouteTable): void {
 
       if (req.is(FHIR_JSON)) {
         const at = referenceTime(req);
-        let patients;
-        try {
-          patients = extractPatients(tabularModel.tabular, req.body, at);
-        } catch (error) {
-          if (error instanceof FhirInputError) throw new ClinferError('INVALID_REQUEST', error.message);
-          throw error;
-        }
+        const patients = extractPatients(tabularModel.tabular, req.body, at);
         // A patient with less observed data than the bundle asks is not assessed; the issue says what to record.
         const short = new Map(patients.map((p) => [p, shortfall(tabularModel.tabular, p.row.imputed)] as const));
         const valid = patients.filter((p) => !p.row.issues.some((i) => i.severity === 'error'));
@@ -114,13 +108,7 @@ export function predictRoutes(ctx: AppContext, routes: RouteTable): void {
         const answered = writeBack ? await queueWriteBack(ctx, resources) : resources;
         return () => res.status(200).type(FHIR_JSON).send(JSON.stringify(resultBundle(answered, new Date().toISOString())));
       } else {
-        let rows;
-        try {
-          rows = recordsToRows(tabularModel.tabular, req.body);
-        } catch (error) {
-          if (error instanceof RecordsError) throw new ClinferError('INVALID_INPUT', error.message);
-          throw error;
-        }
+        const rows = recordsToRows(tabularModel.tabular, req.body);
         const short = rows.map((r, i) => ({ i, s: shortfall(tabularModel.tabular, r.imputed) })).filter((x) => x.s);
         if (short.length) {
           throw new ClinferError('INSUFFICIENT_DATA', short.map(({ i, s }) => `records[${i}]: too little observed data: ${describeShortfall(tabularModel.tabular, s!)}`).join('; '));

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DICTIONARY } from '../../../adapters/imaging/dicom-results/dictionary.js';
-import { DICOM_RESULT_ERROR_CODES, DicomResultError, deviceUidFromDigest, newUid } from '../../../adapters/imaging/dicom-results/index.js';
+import { DicomResultError, deviceUidFromDigest, newUid } from '../../../adapters/imaging/dicom-results/index.js';
+import { ERROR_CODES } from '../../../runtime/errors/index.js';
 import { encodeDataset, writePart10 } from '../../../adapters/imaging/dicom-results/part10.js';
 import { sha256 } from '../../../adapters/imaging/dicom-results/sha256.js';
 import { isValidUid } from '../../../adapters/imaging/dicom-results/uid.js';
@@ -150,10 +151,12 @@ describe('the Part 10 writer', () => {
 });
 
 describe('DicomResultError codes', () => {
-  it('are pinned and each documented', () => {
-    expect(Object.keys(DICOM_RESULT_ERROR_CODES)).toEqual([
+  it('are pinned in runtime/errors/codes.ts, each with a summary', () => {
+    const resultCodes = Object.keys(ERROR_CODES).filter((code) => code.startsWith('RESULT_'));
+    expect(resultCodes).toEqual([
       'RESULT_INVALID_SOURCES', 'RESULT_INVALID_FINDING', 'RESULT_INVALID_MASK', 'RESULT_EMPTY_SEGMENTATION', 'RESULT_INVALID_MODEL', 'RESULT_INVALID_VALUE',
     ]);
-    for (const description of Object.values(DICOM_RESULT_ERROR_CODES)) expect(description.length).toBeGreaterThan(10);
+    for (const code of resultCodes) expect(ERROR_CODES[code as keyof typeof ERROR_CODES].summary.length).toBeGreaterThan(10);
+    expect(new DicomResultError('RESULT_INVALID_MASK', 'x').code).toBe('RESULT_INVALID_MASK');
   });
 });
