@@ -7,6 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { fmt } from '../stats.js';
 import { IMAGE_MODELS, MNIST, PPOCR, XRAY, type TensorModel } from './models.js';
+import { startupText } from './part-f-startup.js';
 import type { BenchResults, HttpRow } from './results.js';
 
 export interface ProfileLoad {
@@ -75,7 +76,7 @@ function limitDetail(r: BenchResults, bin: HttpRow, bestPerSec: number, bestCpuP
   const clientMs = (bin.clientCpuPct * 10) / bin.itemsPerSec;
   const ideal = floor?.serverCpuMsPerItem !== undefined ? (cores * 10) / (floor.serverCpuMsPerItem + bestCpuMs + clientMs) : undefined;
   return `the load generator (${fmt(bin.clientCpuPct)} %), clinfer's main thread (${fmt(bin.serverMainThreadCpuPct)} %) and other processes (${fmt(bin.otherCpuPct)} %) left ${fmt(Math.max(0, left) * 100)} % of the ${cores} % for ONNX Runtime` +
-    (ideal !== undefined ? `; a server costing only the HTTP floor's CPU per request (${fmt(floor!.serverCpuMsPerItem)} ms) plus in-process ONNX Runtime's (${fmt(bestCpuMs)} ms), loaded by this client (${fmt(clientMs)} ms per request), would top out near ${fmt(ideal)} img/s = ${fmt(ideal / bestPerSec)} of the limit on these ${cores / 100} cores` : '');
+    (ideal !== undefined ? `; a server costing only the HTTP floor's CPU per request (${fmt(floor!.serverCpuMsPerItem)} ms) plus in-process ONNX Runtime's (${fmt(bestCpuMs)} ms), loaded by this client (${fmt(clientMs)} ms per request), would top out near ${fmt(ideal)} img/s = ${fmt((ideal / bestPerSec) * 100)} % of the limit on these ${cores / 100} cores` : '');
 }
 
 function c1Added(r: BenchResults): Figure & { detail?: string } {
@@ -153,7 +154,7 @@ export const GOALS: readonly GoalDefinition[] = [
   },
   {
     id: 'G10', measure: 'start to READY and RSS with the demo bundles, compiled against tsx',
-    evaluate: (r) => (r.startup ? { text: JSON.stringify(r.startup).slice(0, 300) } : NOT(`not measured: ${r.skipped.find((s) => s.part === 'F')?.why ?? 'part F not run'}`)),
+    evaluate: (r) => (r.startup ? { text: startupText(r.startup) } : NOT(`not measured: ${r.skipped.find((s) => s.part === 'F')?.why ?? 'part F not run'}`)),
   },
   {
     id: 'G11', measure: 'imaging decode + preprocess per transfer syntax (512×512 CT slice)',
