@@ -27,7 +27,7 @@ export function boundedRawBody(limitOf: number | ((req: Request) => number)): Re
     // With a Content-Length the body goes straight into shared memory as it arrives: no concatenation
     // at the end, a parsing thread can read it in place (see protocol/infer-request-pool.ts), and the
     // input tensors are views into it that a worker thread reads without a copy on this thread.
-    const into = declared !== undefined && Number.isSafeInteger(declared) && declared > 0 ? sharedBody(declared, req.headers['inference-header-content-length']) : undefined;
+    const into = declared !== undefined && Number.isSafeInteger(declared) && declared > 0 ? sharedBody(declared, headerLengthOf(req)) : undefined;
     const chunks: Buffer[] = [];
     let received = 0;
     let done = false;
@@ -56,13 +56,20 @@ export function boundedRawBody(limitOf: number | ((req: Request) => number)): Re
   };
 }
 
+/** The OIP Inference-Header-Content-Length (where binary tensor data start), 0 when absent or malformed. */
+function headerLengthOf(req: Request): number {
+  const value = req.headers['inference-header-content-length'];
+  const n = typeof value === 'string' ? Number(value) : 0;
+  return Number.isSafeInteger(n) && n > 0 ? n : 0;
+}
+
 /**
- * A zeroed body buffer in shared memory. With an OIP JSON header of `headerLength` bytes, the body starts
- * that many bytes short of an 8-byte boundary, so that the binary tensor data after the header are
- * aligned for any element type and decode as views, not copies (protocol/binary-tensor.ts).
+ * A body buffer in shared memory, placed so that the byte at `alignAt` (the end of an OIP JSON header:
+ * where binary tensor data start) lies on an 8-byte boundary, so those data decode as views, not copies
+ * (protocol/binary-tensor.ts). (Carving bodies from larger shared slabs was tried: no cheaper here, the
+ * cost is in first touching the pages, not in the allocation.)
  */
-function sharedBody(length: number, headerLength: string | string[] | undefined): Buffer {
-  const n = typeof headerLength === 'string' ? Number(headerLength) : 0;
-  const pad = Number.isSafeInteger(n) && n > 0 ? (8 - (n % 8)) % 8 : 0;
+function sharedBody(length: number, alignAt: number): Buffer {
+  const pad = (8 - (alignAt % 8)) % 8;
   return Buffer.from(new SharedArrayBuffer(length + pad), pad, length);
 }
