@@ -440,7 +440,7 @@ function hardeningProblems(pod: SecurityContext | undefined, container: Security
   return problems;
 }
 
-/** A writable /tmp (tsx's cache) on an emptyDir: needed with a read-only root filesystem. */
+/** A writable /tmp (temporary files) on an emptyDir, as the root filesystem is read-only. */
 function tmpIsEmptyDir(container: Container, volumes: Volume[] | undefined): boolean {
   const mount = container.volumeMounts?.find((m) => m.mountPath === '/tmp' || m.mountPath === '/tmp/');
   return mount !== undefined && mount.readOnly !== true && volumes?.find((v) => v.name === mount.name)?.emptyDir !== undefined;
