@@ -1,6 +1,6 @@
 import { readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BUNDLE_FILE, readVersionFolder } from '../bundle/read-bundle.js';
+import { readVersionFolder } from '../bundle/read-bundle.js';
 import type { Config } from '../config/config-schema.js';
 import { ClinferError, modelNotFound, versionNotFound } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
@@ -18,10 +18,9 @@ import { assessReadiness, type Readiness } from './readiness.js';
 import { relativeError, relativeMessage } from './relative-paths.js';
 import { createReplayPolicy, type ReplayPolicy } from './replay-policy.js';
 import { holdsModel, MODEL_DIR, moveToTrash, olderVersions, removeLeftovers, VERSION_DIR, versionFolders } from './repository-layout.js';
-import { readVersionPolicy, selectVersions, type VersionPolicy } from './version-policy.js';
+import { servingVersions } from './serving-versions.js';
+import { readVersionPolicy, type VersionPolicy } from './version-policy.js';
 import { VersionLoader } from './version-loader.js';
-
-export type { Candidate } from './candidates.js';
 
 export interface ModelRepositoryOptions {
   readonly root: string;
@@ -352,21 +351,12 @@ export class ModelRepository {
     if (!info?.isDirectory()) throw modelNotFound(name);
     if (this.#modelErrors.delete(name)) this.#lifecycle.forget(name, '');
     const candidate = this.#candidates.of(name)?.version;
+    let flat: boolean;
     let selected: string[];
-    // A model folder holding the model itself, without version folders, is version 1 (KServe's layout).
-    let flat = false;
     try {
       const policy = await readVersionPolicy(dir);
       this.#policies.set(name, policy);
-      let folders = await versionFolders(dir);
-      if (folders.length === 0 && (await holdsModel(dir))) {
-        flat = true;
-        folders = ['1'];
-      }
-      if (folders.length === 0) throw new ClinferError('BUNDLE_INVALID', `${dir}: holds no version folder (expected ${dir}/1/${BUNDLE_FILE} or ${dir}/1/model.onnx)`);
-      const pinned = this.#pins.get(name);
-      selected = pinned && folders.includes(pinned) ? [pinned] : selectVersions(folders.filter((f) => f !== candidate), policy);
-      if (selected.length === 0) throw new ClinferError('BUNDLE_INVALID', `${dir}: the version policy selects none of the versions ${folders.join(', ')}`);
+      ({ flat, selected } = await servingVersions(dir, policy, { pinned: this.#pins.get(name), candidate }));
     } catch (error) {
       const reason = relativeMessage(this.#root, (error as Error).message);
       this.#modelErrors.set(name, reason);
