@@ -7,8 +7,8 @@ import type { ModelState } from './model-state.js';
 
 /**
  * One version of one model and where it is in its lifecycle (model-state.ts lists the moves; only
- * model-lifecycle.ts makes them). `config`, `spec` and `scheduler` are set exactly when the state is
- * READY or UNLOADING.
+ * model-lifecycle.ts makes them). `config`, `spec` and `scheduler` are set when it becomes READY and
+ * cleared by an unload; a version taken out after an execution timeout keeps them (its scheduler stopped).
  */
 export interface ModelVersion {
   readonly name: string;
