@@ -5,7 +5,13 @@ import { encodeJsonData } from './json-tensor.js';
 import { refuseOversizedJsonOutput } from './json-output-size.js';
 
 export interface EncodedResponse {
-  readonly body: Buffer;
+  /**
+   * The body in order: the JSON header, then (when large) each binary output as its own Buffer, a view of
+   * the output's own memory (no copy); small binary outputs are joined to the header in one Buffer.
+   */
+  readonly parts: readonly Buffer[];
+  /** Bytes of all parts together (the Content-Length). */
+  readonly byteLength: number;
   readonly contentType: string;
   /** Set when binary outputs follow the JSON header (Inference-Header-Content-Length). */
   readonly headerLength: number | undefined;
@@ -35,6 +41,12 @@ export function encodeInferResponse(model: ModelConfig, id: string | undefined, 
   });
   // parameters.bundle_digest: which exact files answered (traceability; plain OIP clients ignore it).
   const json = Buffer.from(JSON.stringify({ model_name: model.name, model_version: model.version, ...(id !== undefined ? { id } : {}), parameters: { bundle_digest: model.digest }, outputs: entries }));
-  if (chunks.length === 0) return { body: json, contentType: 'application/json', headerLength: undefined };
-  return { body: Buffer.concat([json, ...chunks]), contentType: 'application/octet-stream', headerLength: json.byteLength };
+  if (chunks.length === 0) return { parts: [json], byteLength: json.byteLength, contentType: 'application/json', headerLength: undefined };
+  const byteLength = chunks.reduce((n, c) => n + c.byteLength, json.byteLength);
+  // Small outputs: one Buffer (one write); large ones are written as they are, not copied into a body.
+  const parts = byteLength - json.byteLength <= JOIN_BELOW_BYTES ? [Buffer.concat([json, ...chunks], byteLength)] : [json, ...chunks];
+  return { parts, byteLength, contentType: 'application/octet-stream', headerLength: json.byteLength };
 }
+
+/** Binary outputs up to this size are joined to the JSON header (cheaper than a write each). */
+const JOIN_BELOW_BYTES = 16 * 1024;

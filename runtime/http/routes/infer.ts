@@ -38,7 +38,15 @@ export function inferRoutes(ctx: AppContext, routes: RouteTable): void {
     res.statusCode = 200;
     res.setHeader('Content-Type', answer.contentType === 'application/json' ? JSON_TYPE : answer.contentType);
     if (answer.headerLength !== undefined) res.setHeader('Inference-Header-Content-Length', String(answer.headerLength));
-    res.end(answer.body);
+    res.setHeader('Content-Length', answer.byteLength);
+    if (answer.parts.length === 1) {
+      res.end(answer.parts[0]);
+      return;
+    }
+    // Large binary outputs go out from their own memory, in one gathered write (no joined copy).
+    res.cork();
+    for (const part of answer.parts) res.write(part);
+    res.end();
   };
   routes.post('/v2/models/:model/infer', { access: needs('infer'), summary: 'OIP inference (serving version)' }, body, infer);
   routes.post('/v2/models/:model/versions/:version/infer', { access: needs('infer'), summary: 'OIP inference (a version)' }, body, infer);

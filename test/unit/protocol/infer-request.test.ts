@@ -101,11 +101,24 @@ describe('encodeInferResponse', () => {
   it('puts binary outputs after the JSON header and states their size', () => {
     const out = [{ name: 'y', datatype: 'FP32' as const, shape: [2, 1], data: new Float32Array([1, 2]) }];
     const enc = encodeInferResponse(model, 'i', out, [{ name: 'y', binary: true }]);
-    const header = JSON.parse(enc.body.subarray(0, enc.headerLength).toString());
+    expect(enc.parts).toHaveLength(1);
+    const body = enc.parts[0]!;
+    const header = JSON.parse(body.subarray(0, enc.headerLength).toString());
     expect(header).toEqual({ model_name: 'm', model_version: '1', id: 'i', parameters: { bundle_digest: 'd'.repeat(64) }, outputs: [{ name: 'y', datatype: 'FP32', shape: [2, 1], parameters: { binary_data_size: 8 } }] });
-    expect(enc.body.byteLength).toBe(enc.headerLength! + 8);
+    expect(body.byteLength).toBe(enc.headerLength! + 8);
+    expect(enc.byteLength).toBe(body.byteLength);
+    expect([...new Float32Array(new Uint8Array(body.subarray(enc.headerLength)).buffer)]).toEqual([1, 2]);
     const plain = encodeInferResponse(model, undefined, out, [{ name: 'y', binary: false }]);
     expect(plain.headerLength).toBeUndefined();
-    expect(JSON.parse(plain.body.toString()).outputs[0].data).toEqual([1, 2]);
+    expect(JSON.parse(plain.parts[0]!.toString()).outputs[0].data).toEqual([1, 2]);
+  });
+
+  it('leaves a large binary output where it is: a view of its memory after the header, not a copy', () => {
+    const data = Float32Array.from({ length: 100_000 }, (_, i) => i);
+    const enc = encodeInferResponse(model, undefined, [{ name: 'y', datatype: 'FP32', shape: [100_000, 1], data }], [{ name: 'y', binary: true }]);
+    expect(enc.parts).toHaveLength(2);
+    expect(enc.parts[1]!.buffer).toBe(data.buffer);
+    expect(enc.byteLength).toBe(enc.headerLength! + 400_000);
+    expect(JSON.parse(enc.parts[0]!.toString()).outputs[0].parameters.binary_data_size).toBe(400_000);
   });
 });

@@ -33,6 +33,6 @@ describe('JSON output size guard', () => {
     const model = { name: 'm', version: '1', digest: 'd' } as unknown as ModelConfig;
     const out = [{ name: 'y', datatype: 'FP32' as const, shape: [1000], data: new Float32Array(1000) }];
     expect(() => encodeInferResponse(model, undefined, out, [{ name: 'y', binary: false }], 10_000)).toThrow(/OUTPUT_TOO_LARGE_FOR_JSON|maxJsonResponseBytes/);
-    expect(encodeInferResponse(model, undefined, out, [{ name: 'y', binary: true }], 10_000).body.byteLength).toBeGreaterThan(4000);
+    expect(encodeInferResponse(model, undefined, out, [{ name: 'y', binary: true }], 10_000).byteLength).toBeGreaterThan(4000);
   });
 });
