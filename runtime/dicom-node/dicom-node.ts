@@ -97,10 +97,10 @@ export async function startDicomNode(deps: { config: Config; repository: ModelRe
 
   /** An instance already in the inbox (C-STORE, a restart, `clinfer inbox retry`): collected, or set aside. */
   const take = async (path: string, bytes: Uint8Array, caller: string): Promise<ReceiptOutcome> => {
-    const { outcome, info } = receiveInstance(bytes, config.dicomRoutes);
+    const { outcome, info, header } = receiveInstance(bytes, config.dicomRoutes);
     const id = basename(path).replace(/\.dcm$/, '');
     if (info) {
-      collector.add({ id, path, info, caller });
+      collector.add({ id, path, info, header, caller });
     } else if (outcome.status === 'unrouted') {
       await inbox.remove([path]);
     } else {
@@ -121,11 +121,11 @@ export async function startDicomNode(deps: { config: Config; repository: ModelRe
   const receive: DicomNode['receive'] = async (instances, caller, source, options = {}) => {
     const outcomes: ReceiptOutcome[] = [];
     for (const bytes of instances) {
-      const { outcome, info } = receiveInstance(bytes, config.dicomRoutes, options.study);
+      const { outcome, info, header } = receiveInstance(bytes, config.dicomRoutes, options.study);
       if (info) {
         // On disk before the sender hears "stored"; refused and unrouted instances are not kept.
         const path = await inbox.put(bytes);
-        collector.add({ id: basename(path).replace(/\.dcm$/, ''), path, info, caller });
+        collector.add({ id: basename(path).replace(/\.dcm$/, ''), path, info, header, caller });
       }
       metrics.dicomInstances.inc({ source, outcome: outcome.status });
       outcomes.push(outcome);

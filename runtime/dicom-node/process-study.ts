@@ -129,7 +129,7 @@ export class StudyProcessor {
           const [outcome] = await countRequest(deps.counting, instance.caller, bytes, async (note) => {
             note({ model: version.name, version: version.version, bundleDigest: version.config.digest, uids: [instance.info.studyInstanceUID, instance.info.sopInstanceUID], requestedModel: rule.model });
             if (!version.config.image) throw new ImagingInputError('INVALID_IMAGE', `routing rule sends this instance to '${version.name}', which is not an imaging model`);
-            return predictImages(deps.imaging, version.config as ImagingModel, version.scheduler, [{ bytes, format: 'dicom', label: `instance ${index + 1}` }], {
+            return predictImages(deps.imaging, version.config as ImagingModel, version.scheduler, [{ bytes, format: 'dicom', label: `instance ${index + 1}`, header: instance.header }], {
               priority: 2, timeoutMs: undefined, language: 'en', drift: version.drift,
               // An image outside the model's input_scope never becomes a result object: OUT_OF_SCOPE, dead letter.
               outOfScope: 'refuse',

@@ -1,5 +1,5 @@
 import type { DicomInstanceInfo } from '../../adapters/imaging/dicom-info.js';
-import { readDicomInfo } from '../../adapters/imaging/dicom/index.js';
+import { readDicomHeader, type DicomHeader } from '../../adapters/imaging/dicom/index.js';
 import { ImagingInputError } from '../../adapters/imaging/raster.js';
 import type { DicomRoute } from '../config/config-schema.js';
 import { ClinferError, isClinferError } from '../errors/index.js';
@@ -17,8 +17,8 @@ export interface ReceiptOutcome {
 }
 
 export type Receipt =
-  | { readonly outcome: ReceiptOutcome; readonly info?: undefined }
-  | { readonly outcome: ReceiptOutcome & { status: 'accepted' }; readonly info: DicomInstanceInfo };
+  | { readonly outcome: ReceiptOutcome; readonly info?: undefined; readonly header?: undefined }
+  | { readonly outcome: ReceiptOutcome & { status: 'accepted' }; readonly info: DicomInstanceInfo; readonly header: DicomHeader };
 
 /**
  * Reads an arriving instance's header and decides whether it is taken: it must be DICOM with the UIDs a
@@ -26,12 +26,13 @@ export type Receipt =
  * routing rule. Pixel data is not decoded here: that happens when its study is processed.
  */
 export function receiveInstance(bytes: Uint8Array, routes: readonly DicomRoute[], study?: string): Receipt {
-  let info: DicomInstanceInfo;
+  let header: DicomHeader;
   try {
-    info = readDicomInfo(bytes);
+    header = readDicomHeader(bytes);
   } catch (error) {
     return { outcome: refused(undefined, error) };
   }
+  const { info } = header;
   const missing = (['studyInstanceUID', 'seriesInstanceUID', 'sopInstanceUID', 'sopClassUID'] as const).filter((k) => !info[k]);
   if (missing.length > 0) {
     return { outcome: refused(info, new ImagingInputError('INVALID_DICOM', `the instance has no ${missing.join(', ')}: a result could not be filed with it`)) };
@@ -41,7 +42,8 @@ export function receiveInstance(bytes: Uint8Array, routes: readonly DicomRoute[]
   }
   const ids = { sopClassUID: info.sopClassUID, sopInstanceUID: info.sopInstanceUID, studyInstanceUID: info.studyInstanceUID };
   if (routesFor(info, routes).length === 0) return { outcome: { ...ids, status: 'unrouted' } };
-  return { outcome: { ...ids, status: 'accepted' }, info };
+  // The header goes with the instance to its decode, which then does not parse the file again.
+  return { outcome: { ...ids, status: 'accepted' }, info, header };
 }
 
 function refused(info: DicomInstanceInfo | undefined, error: unknown): ReceiptOutcome {

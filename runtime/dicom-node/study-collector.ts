@@ -1,4 +1,5 @@
 import type { DicomInstanceInfo } from '../../adapters/imaging/dicom-info.js';
+import type { DicomHeader } from '../../adapters/imaging/dicom/index.js';
 import { backoffDelay, type BackoffPolicy } from '../pacs/backoff.js';
 
 /** One instance in the inbox, with the header data that routes it. */
@@ -6,6 +7,8 @@ export interface CollectedInstance {
   readonly id: string;
   readonly path: string;
   readonly info: DicomInstanceInfo;
+  /** The header read on arrival (info and where its elements lie, a few KiB): its decode does not parse the file again. */
+  readonly header?: DicomHeader | undefined;
   /** Who sent it (counted with the inference requests); 'dicom:inbox' when collected from disk. */
   readonly caller: string;
 }

@@ -1,5 +1,5 @@
 import type { DicomInstanceInfo } from '../../adapters/imaging/dicom-info.js';
-import { decodeDicom } from '../../adapters/imaging/dicom/index.js';
+import { decodeDicom, type DicomHeader } from '../../adapters/imaging/dicom/index.js';
 import type { ImageSpec } from '../../adapters/imaging/image-spec.js';
 import { ImagingInputError } from '../../adapters/imaging/raster.js';
 import { imagesToTensor } from '../../adapters/imaging/to-tensor.js';
@@ -20,6 +20,8 @@ export interface PrepareTask {
   readonly format: ImageFormat;
   readonly spec: ImageSpec;
   readonly limits: ImagingLimits;
+  /** DICOM: the header the main thread read from these bytes (to route them), so this thread does not parse it again. */
+  readonly header?: DicomHeader | undefined;
 }
 
 export type PrepareResult =
@@ -47,6 +49,7 @@ export async function prepareImage(task: PrepareTask): Promise<PrepareResult> {
       const { info, frames } = await decodeDicom(task.bytes, {
         window: task.spec.window,
         frames: all ? 'all' : 'first',
+        header: task.header,
         limits: { maxFrames: task.limits.maxFrames, maxPixelsPerFrame: task.limits.maxImagePixels, maxDecodedBytes: task.limits.maxDecodedBytes },
       });
       const tensor = imagesToTensor(frames, task.spec);

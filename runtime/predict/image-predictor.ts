@@ -1,4 +1,5 @@
 import type { DicomInstanceInfo } from '../../adapters/imaging/dicom-info.js';
+import type { DicomHeader } from '../../adapters/imaging/dicom/index.js';
 import type { ImageSpec } from '../../adapters/imaging/image-spec.js';
 import { classifyImages, segmentImages, type ImagePrediction, type ImageSegmentation, type ImageSource } from '../../adapters/imaging/image-prediction.js';
 import { checkInputScope, describeOutOfScope, type ScopeCheck } from '../../adapters/imaging/input-scope.js';
@@ -15,6 +16,8 @@ export interface ImageInput {
   readonly format: ImageFormat;
   /** How the caller names this image in errors, e.g. "part 2" of a multipart body. */
   readonly label: string;
+  /** A DICOM header already read from these bytes (routed PACS traffic): the imaging thread does not parse it again. */
+  readonly header?: DicomHeader | undefined;
 }
 
 export interface ImagingService {
@@ -58,7 +61,7 @@ export async function predictImages(service: ImagingService, model: ImagingModel
   const segmentation = post.kind === 'segmentation';
   const outputName = typeof post.output === 'string' ? post.output : model.outputs[0]!.name;
   const prepared = await Promise.all(images.map(async (image, index) => {
-    const result = await service.pool.prepare({ bytes: image.bytes, format: image.format, spec: model.image, limits: service.limits }, options.signal);
+    const result = await service.pool.prepare({ bytes: image.bytes, format: image.format, spec: model.image, limits: service.limits, header: image.header }, options.signal);
     if (!result.ok) throw new ClinferError(result.code, images.length > 1 ? `${image.label}: ${result.message}` : result.message);
     return { ...result, index };
   }));

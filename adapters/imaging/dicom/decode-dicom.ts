@@ -3,12 +3,14 @@ import type { WindowSpec } from '../image-spec.js';
 import type { RasterImage } from '../raster.js';
 import { imageTooLarge } from './errors.js';
 import { decodeSourceFrame } from './frame-decoder.js';
+import { part10FromLayout } from './header-layout.js';
 import { instanceInfo } from './instance-info.js';
 import { fillLimits, type DecodeLimits } from './limits.js';
 import { readPalette } from './palette.js';
-import { readPart10 } from './part10.js';
+import { readPart10, type Part10File } from './part10.js';
 import type { PixelModule } from './pixel-module.js';
 import { pixelSource, type PixelSource } from './pixel-source.js';
+import type { DicomHeader } from './read-dicom-info.js';
 import type { FrameSamples } from './samples.js';
 import { frameToRaster } from './to-raster.js';
 
@@ -16,6 +18,8 @@ export interface DecodeDicomOptions {
   readonly window: WindowSpec;
   readonly frames: 'first' | 'all';
   readonly limits?: Partial<DecodeLimits>;
+  /** The header readDicomHeader read from these very bytes: used instead of parsing them again. */
+  readonly header?: DicomHeader | undefined;
 }
 
 export interface DecodedDicom {
@@ -30,7 +34,7 @@ export interface DecodedDicom {
  */
 export async function decodeDicom(bytes: Uint8Array, options: DecodeDicomOptions): Promise<DecodedDicom> {
   const limits = fillLimits(options.limits);
-  const { source, info } = openPixels(bytes, limits, options.frames === 'all' ? 'all' : 1, true);
+  const { source, info } = openPixels(bytes, limits, options.frames === 'all' ? 'all' : 1, true, options.header);
   const count = options.frames === 'all' ? source.module.numberOfFrames : 1;
   const palette = source.module.photometric === 'PALETTE COLOR' ? readPalette(source.file.dataSet, source.module.signed) : undefined;
   const frames: RasterImage[] = [];
@@ -58,9 +62,10 @@ export async function decodeFrameSamples(bytes: Uint8Array, frameIndex = 0, opti
   return decodeSourceFrame(source, frameIndex);
 }
 
-function openPixels(bytes: Uint8Array, limits: DecodeLimits, frames: number | 'all', rasters: boolean): { source: PixelSource; info: DicomInstanceInfo } {
-  const file = readPart10(bytes, { maxInflatedBytes: limits.maxDecodedBytes });
-  const info = instanceInfo(file);
+function openPixels(bytes: Uint8Array, limits: DecodeLimits, frames: number | 'all', rasters: boolean, header?: DicomHeader): { source: PixelSource; info: DicomInstanceInfo } {
+  const known: Part10File | undefined = header?.layout ? part10FromLayout(header.layout, bytes) : undefined;
+  const file = known ?? readPart10(bytes, { maxInflatedBytes: limits.maxDecodedBytes });
+  const info = known ? header!.info : instanceInfo(file);
   const source = pixelSource(file, info, (module) => checkLimits(module, frames === 'all' ? module.numberOfFrames : frames, limits, rasters));
   return { source, info };
 }

@@ -1,4 +1,5 @@
-export { readDicomInfo, type ReadDicomInfoOptions } from './read-dicom-info.js';
+export { readDicomHeader, readDicomInfo, type DicomHeader, type ReadDicomInfoOptions } from './read-dicom-info.js';
+export type { HeaderLayout } from './header-layout.js';
 export { decodeDicom, decodeFrameSamples, type DecodeDicomOptions, type DecodedDicom, type DecodeFrameSamplesOptions } from './decode-dicom.js';
 export { DEFAULT_LIMITS, type DecodeLimits } from './limits.js';
 export { configureCodecs, WASM_FILES, type CodecConfiguration } from './codecs.js';
