@@ -88,6 +88,7 @@ async function main(opts: BenchOptions): Promise<number> {
       http: ctx.results.rows,
       workersVsThreads: opts.parts.has('C') ? partCSummary(ctx.results) : null,
       audit: ctx.results.audit ?? null,
+      auditProfiles: ctx.results.auditProfiles,
       startup: ctx.results.startup ?? null,
       imaging: ctx.results.imaging ?? null,
       browser: ctx.results.browser ?? null,

@@ -52,6 +52,12 @@ export function renderReport(rec: RunRecord, res: BenchResults): string {
     out.push('', `"busy" and self times are wall-clock time between samples outside the event loop's idle wait: on a contended machine they exceed the thread's CPU time (${fmt(r?.serverMainThreadCpuPct)} % here, from /proc).`);
   }
 
+  if (res.auditProfiles.length) {
+    out.push('', '#### Profile of missed goal G9: the audit-http.ts servers under `node --cpu-prof`, audit on and off', '');
+    for (const p of res.auditProfiles) {
+      out.push(`Audit ${p.mode}: ${fmt(p.rps)} req/s; main thread over the last ${fmt(p.seconds)} s of the profile (about the measured phase), self time by function:`, '', formatSummary(p.summary), '');
+    }
+  }
   if (parts.has('A')) {
     for (const model of IMAGE_MODELS) {
       out.push('', `#### A. ${model.name} (${model.label}; input 1×${model.itemDims.join('×')})`, '', 'In-process limit (onnxruntime-node, no HTTP):', '', limitTable(res, model), '', 'Over HTTP:', '', httpTable(res, 'A', model, s.concurrency));

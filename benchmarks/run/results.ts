@@ -3,6 +3,7 @@
  * benchmark scripts. One BenchResults per run, passed to every part (no module-level state), and
  * rebuilt from latest.json by --redraw and from the baseline file for "before".
  */
+import type { ProfileSummary } from '../profile-summary.js';
 import type { LatencySummary } from '../stats.js';
 
 export interface RawLimit {
@@ -91,6 +92,14 @@ export interface AuditFigures {
   [key: string]: unknown;
 }
 
+/** The main thread of an audit-http.ts server (audit on or off) under --cpu-prof, over about its measured phase. */
+export interface AuditProfile {
+  mode: 'on' | 'off';
+  rps: number;
+  seconds: number;
+  summary: ProfileSummary;
+}
+
 /** A part that could not run here, or failed: shown in the report as "not measured: <why>". */
 export interface Skipped {
   part: string;
@@ -102,6 +111,7 @@ export class BenchResults {
   readonly rawLatencies: RawLatency[] = [];
   readonly rows: HttpRow[] = [];
   audit: AuditFigures | undefined;
+  auditProfiles: AuditProfile[] = [];
   /** Part F, as benchmarks/startup.ts returns it (its own shape). */
   startup: unknown;
   /** Part G, as benchmarks/imaging.ts returns it, or its last results/imaging.json. */
@@ -146,6 +156,7 @@ export interface SavedRun {
   inProcessLatency: RawLatency[];
   http: HttpRow[];
   audit?: AuditFigures | null;
+  auditProfiles?: AuditProfile[];
   startup?: unknown;
   imaging?: BenchResults['imaging'] | null;
   browser?: BenchResults['browser'] | null;
@@ -159,6 +170,7 @@ export function resultsFromSaved(saved: SavedRun): BenchResults {
   // JSON has no Infinity or NaN: they were written as null.
   r.rows.push(...saved.http.map((row) => ({ ...row, itemsPerSec: row.itemsPerSec ?? NaN, reqPerSec: row.reqPerSec ?? NaN })));
   r.audit = saved.audit ?? undefined;
+  r.auditProfiles = saved.auditProfiles ?? [];
   r.startup = saved.startup ?? undefined;
   r.imaging = saved.imaging ?? undefined;
   r.browser = saved.browser ?? undefined;
