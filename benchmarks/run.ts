@@ -35,7 +35,7 @@ import { writeReadmeBlock } from './run/readme-block.js';
 import { renderReport } from './run/report.js';
 import { type BenchResults, resultsFromSaved, type SavedRun } from './run/results.js';
 
-const PARTS: Record<PartId, (ctx: BenchContext) => Promise<unknown>> = {
+const PARTS: Record<PartId, (ctx: BenchContext) => Promise<void>> = {
   A: runPartA, B: runPartB, C: runPartC, D: runPartD, E: runPartE, F: runPartF, G: runPartG, H: runPartH,
 };
 
@@ -58,14 +58,11 @@ async function main(opts: BenchOptions): Promise<number> {
   const onSignal = () => void ctx.close().finally(() => process.exit(130));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  let fhirObservations: number | null = null;
   const baseline = readBaseline(opts);
   let record: RunRecord;
   try {
     for (const id of Object.keys(PARTS) as PartId[]) {
-      if (!opts.parts.has(id)) continue;
-      const out = await PARTS[id](ctx);
-      if (id === 'B') fhirObservations = (out as { fhirObservations: number }).fhirObservations;
+      if (opts.parts.has(id)) await PARTS[id](ctx);
     }
     const goals = [...evaluateGoals(ctx.results, baseline?.results, baseline?.imaging), ...(opts.parts.has('A') ? xrayTargets(ctx.results, baseline?.results, opts.concurrency) : [])];
     for (const g of goals) log(`goal ${g.id} ${g.met === undefined ? (g.goal === 'watched' ? 'watched' : 'not measured') : g.met ? 'MET' : 'MISSED'}: ${g.measure}: ${g.now.text}`);
@@ -79,7 +76,7 @@ async function main(opts: BenchOptions): Promise<number> {
         parts: [...opts.parts], workers: opts.workers, client: opts.client, concurrency: [...opts.concurrency], rowSeconds: opts.rowSeconds, warmupSeconds: opts.warmSeconds,
         rawSecondsPerBatch: opts.rawSeconds, ehrConcurrency: opts.ehrConcurrency, mnistConcurrency: opts.mnistConcurrency, cRounds: opts.cRounds, profileSeconds: opts.profileSeconds,
         models: ALL_MODELS.map((m) => ({ name: m.name, input: m.input, itemDims: m.itemDims, batches: m.batches })),
-        fhirObservationsPerBundle: fhirObservations,
+        fhirObservationsPerBundle: ctx.results.fhirObservations ?? null,
       },
       baseline: baseline ? { file: relative(ROOT, opts.baseline), date: baseline.saved.date, gitRevision: baseline.saved.machine.gitRevision } : null,
       goals: goals.map(({ profile, ...g }) => ({ ...g, profileScenario: profile ? scenarioName(profile) : null })),

@@ -17,7 +17,6 @@ export const OTHER_RETRY_PCT = 25;
 export class BenchContext {
   readonly opts: BenchOptions;
   readonly results: BenchResults;
-  readonly loadgen = new Loadgen();
   readonly tmp = mkdtempSync(join(tmpdir(), 'clinfer-bench-'));
   readonly log = log;
   readonly #children = new ChildProcessSet();
@@ -25,11 +24,18 @@ export class BenchContext {
   /** Time all re-measurements of a run may take together: it bounds the whole run's time. */
   readonly #retryBudgetMs: number;
   #retrySpentMs = 0;
+  #loadgen: Loadgen | undefined;
 
   constructor(opts: BenchOptions) {
     this.opts = opts;
     this.results = new BenchResults(opts.workers);
     this.#retryBudgetMs = (opts.quick ? 6 : 30) * 1000;
+  }
+
+  /** The load generator child, started on first use (parts E-H do not need it). */
+  get loadgen(): Loadgen {
+    this.#loadgen ??= new Loadgen();
+    return this.#loadgen;
   }
 
   /** Starts a server child, stopped by close() if the part does not stop it first. */
@@ -61,7 +67,7 @@ export class BenchContext {
   }
 
   async close(): Promise<void> {
-    this.loadgen.close();
+    this.#loadgen?.close();
     await Promise.all([...this.#servers].map((s) => s.stop().catch(() => undefined)));
     this.#children.killAll();
     rmSync(this.tmp, { recursive: true, force: true });

@@ -10,11 +10,12 @@ import { measureRawLimits } from './in-process.js';
 import { HEART, binaryPayload, fhirPayload, recordsPayload } from './models.js';
 import { makeRepository } from './repository.js';
 
-export async function runPartB(ctx: BenchContext): Promise<{ fhirObservations: number }> {
+export async function runPartB(ctx: BenchContext): Promise<void> {
   const { workers, ehrConcurrency } = ctx.opts;
   ctx.log('B. in-process ONNX Runtime limits (heart-disease-risk)');
   await measureRawLimits(ctx, HEART, workers, 1, HEART.batches, false);
   const fhir = fhirPayload();
+  ctx.results.fhirObservations = fhir.observations;
   const server = await ctx.start('clinfer-ehr', clinferSpec(makeRepository(ctx.tmp, 'repo-b', [HEART]), [HEART.name], workers));
   try {
     ctx.log(`B. heart-disease-risk /v1 predict, C=${ehrConcurrency}`);
@@ -30,5 +31,4 @@ export async function runPartB(ctx: BenchContext): Promise<{ fhirObservations: n
   } finally {
     await ctx.stop(server);
   }
-  return { fhirObservations: fhir.observations };
 }

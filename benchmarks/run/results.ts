@@ -119,6 +119,8 @@ export class BenchResults {
   /** Part H: cold bytes to the first result, and what browser.ts returned. */
   browser: { coldBytes: number; byEncoding: Record<string, number>; figures: unknown } | undefined;
   readonly skipped: Skipped[] = [];
+  /** Part B: Observations in the FHIR Bundle of each request. */
+  fhirObservations: number | undefined;
   readonly workers: number;
 
   constructor(workers: number) {
