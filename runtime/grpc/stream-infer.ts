@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { hasListedCode, toClinferError } from '../errors/index.js';
 import { grpcStatusFromError } from '../errors/grpc-status.js';
@@ -26,6 +27,8 @@ export const STREAM_MAX_IN_FLIGHT = 64;
 export function modelStreamInfer(ctx: AppContext) {
   return (call: ServerDuplexStream<ModelInferRequest, StreamResponse>) => {
     const abort = new AbortController();
+    // Each request in flight listens on it (the scheduler drops queued work when the client goes away).
+    setMaxListeners(STREAM_MAX_IN_FLIGHT + 1, abort.signal);
     call.on('cancelled', () => abort.abort());
     const fail = (error: unknown) => {
       const known = toClinferError(error);
