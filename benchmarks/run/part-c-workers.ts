@@ -17,8 +17,10 @@ export async function runPartC(ctx: BenchContext): Promise<void> {
   await measureRawLimits(ctx, PPOCR, 1, 2, [...new Set([1, best])], false);
   ctx.log('C. workers x intraOpThreads on ppocr, binary, C=32');
   const repo = makeRepository(ctx.tmp, 'repo-c', [PPOCR]);
-  const s21 = await ctx.start('clinfer-2x1', clinferSpec(repo, [PPOCR.name], 2, { intraOpThreads: 1 }));
-  const s12 = await ctx.start('clinfer-1x2', clinferSpec(repo, [PPOCR.name], 1, { intraOpThreads: 2 }));
+  const [s21, s12] = await Promise.all([
+    ctx.start('clinfer-2x1', clinferSpec(repo, [PPOCR.name], 2, { intraOpThreads: 1 })),
+    ctx.start('clinfer-1x2', clinferSpec(repo, [PPOCR.name], 1, { intraOpThreads: 2 })),
+  ]);
   try {
     const payload = binaryPayload(PPOCR);
     for (let round = 1; round <= ctx.opts.cRounds; round++) {

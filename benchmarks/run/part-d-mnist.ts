@@ -16,9 +16,11 @@ export async function runPartD(ctx: BenchContext): Promise<void> {
   ctx.log('D. in-process ONNX Runtime limit (mnist)');
   await measureRawLimits(ctx, MNIST, workers, 1, MNIST.batches, true);
   ctx.log(`D. mnist, C=${c}`);
-  const clinfer = await ctx.start('clinfer-mnist', clinferSpec(makeRepository(ctx.tmp, 'repo-d', [MNIST]), [MNIST.name], workers));
-  const naive = await ctx.start('naive-mnist', { kind: 'naive', modelPath: MNIST.modelPath });
-  const floor = await ctx.start('floor-mnist', { kind: 'floor', output: MNIST.output, elements: MNIST.outputPerItem });
+  const [clinfer, naive, floor] = await Promise.all([
+    ctx.start('clinfer-mnist', clinferSpec(makeRepository(ctx.tmp, 'repo-d', [MNIST]), [MNIST.name], workers)),
+    ctx.start('naive-mnist', { kind: 'naive', modelPath: MNIST.modelPath }),
+    ctx.start('floor-mnist', { kind: 'floor', output: MNIST.output, elements: MNIST.outputPerItem }),
+  ]);
   try {
     const json = jsonPayload(MNIST);
     const binary = binaryPayload(MNIST);
