@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { Agent, request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
-import { credentials as grpcCredentials, Metadata, status as grpcStatus, type Client } from '@grpc/grpc-js';
+import { credentials as grpcCredentials, Metadata, status as grpcStatus } from '@grpc/grpc-js';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requirementOf } from '../../runtime/auth/access.js';
@@ -14,6 +14,7 @@ import { listRoutes, type ListedRoute } from '../../runtime/http/route-list.js';
 import type { ClinferServer } from '../../runtime/server.js';
 import { appForDocs, renderAccessTable, SECURITY_MD, withAccessTable } from '../../tools/access-table.js';
 import { makePki } from '../helpers/pki.js';
+import { grpcTestClient } from '../helpers/grpc-client.js';
 import { startTestServer, TempRepository } from '../helpers/server.js';
 
 /**
@@ -248,11 +249,11 @@ describe('gRPC: every method x every credential', () => {
       const channel = credential.cert
         ? grpcCredentials.createSsl(readFileSync(pki.ca), readFileSync(pki.clientKey), readFileSync(pki.clientCert))
         : grpcCredentials.createSsl(readFileSync(pki.ca));
-      const client = new proto(server.grpcAddress!, channel) as Client & Record<string, Function>;
+      const client = grpcTestClient(server.grpcAddress!, { channelCredentials: channel });
       for (const method of served) {
         const metadata = new Metadata();
         if (credential.headers.authorization) metadata.set('authorization', credential.headers.authorization);
-        const code = await callStatus(client, method, metadata);
+        const code = await callStatus(client.raw, method, metadata);
         const need = requirementOf(GRPC_ACCESS[method]!, SETTINGS);
         const want = need.kind === 'none' ? 'pass' : credential.scopes === undefined ? grpcStatus.UNAUTHENTICATED
           : need.kind === 'scope' && need.anyOf.some((s) => credential.scopes!.includes(s)) ? 'pass' : grpcStatus.PERMISSION_DENIED;
@@ -357,11 +358,9 @@ describe('refused access is on record, without flooding the audit log', () => {
       const forbidden = await fetch(`${local.url}/v2/repository/models/heart-disease-risk/unload`, { method: 'POST', headers: { authorization: `Bearer ${KEYS.infer}` } });
       expect([...statuses]).toEqual([401]);
       expect(forbidden.status).toBe(403);
-      const proto = loadInferenceProto();
-      const client = new proto(local.grpcAddress!, grpcCredentials.createInsecure()) as Client & Record<string, Function>;
-      const code = await new Promise<number>((ok) => client.ModelInfer!({ model_name: 'heart-disease-risk', inputs: [] }, new Metadata(), (e: { code: number } | null) => ok(e?.code ?? 0)));
-      client.close();
-      expect(code).toBe(grpcStatus.UNAUTHENTICATED);
+      const client = grpcTestClient(local.grpcAddress!);
+      const refused = await client.rpcError('ModelInfer', { model_name: 'heart-disease-risk', inputs: [] }).finally(() => client.close());
+      expect(refused.code).toBe(grpcStatus.UNAUTHENTICATED);
     } finally {
       await local.close();
     }

@@ -3,12 +3,11 @@ import { createHash, createHmac, generateKeyPairSync, randomBytes } from 'node:c
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { credentials, Metadata, type Client } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadInferenceProto } from '../../runtime/grpc/grpc-server.js';
 import type { ClinferServer } from '../../runtime/server.js';
 import { readDicomInfo } from '../../adapters/imaging/dicom/index.js';
 import { dcmtkAvailable, storescu } from '../helpers/dcmtk.js';
+import { bearer, grpcTestClient } from '../helpers/grpc-client.js';
 import { DEMO_MODELS, FIXTURES, ROOT, startTestServer, TempRepository } from '../helpers/server.js';
 
 /** Traceability: every prediction and deployment in a signed, hash-chained log, with no patient data. */
@@ -76,13 +75,9 @@ describe('the audit log', () => {
 
   it('records gRPC inferences with the HMAC of their tensors, a STOW-RS 409 as a failure, and a CDS Hooks call with the resources it read', async () => {
     const before = lines().length;
-    const Service = loadInferenceProto();
-    const client = new Service(server.grpcAddress!, credentials.createInsecure()) as Client & Record<string, Function>;
+    const client = grpcTestClient(server.grpcAddress!);
     const tensor = Buffer.from(new Float32Array([63, 1, 1, 145, 233, 1, 2, 150, 0, 2.3, 3, 0, 6]).buffer);
-    const metadata = new Metadata();
-    metadata.set('authorization', `Bearer ${KEY}`);
-    await new Promise<void>((ok, fail) => client.ModelInfer!({ model_name: 'heart-disease-risk', id: 'grpc-study-9', inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 13] }], raw_input_contents: [tensor] }, metadata, (e: Error | null) => (e ? fail(e) : ok())));
-    client.close();
+    await client.rpc('ModelInfer', { model_name: 'heart-disease-risk', id: 'grpc-study-9', inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 13] }], raw_input_contents: [tensor] }, bearer(KEY)).finally(() => client.close());
 
     const boundary = 'b0undary';
     const stow = await fetch(`${server.url}/dicomweb/studies`, {

@@ -6,12 +6,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { credentials as grpcCredentials, Metadata, status } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadInferenceProto } from '../../runtime/grpc/grpc-server.js';
 import type { ClinferServer } from '../../runtime/server.js';
 import { makePki } from '../helpers/pki.js';
+import { bearer, grpcTestClient } from '../helpers/grpc-client.js';
 import { DEMO_MODELS, startTestServer } from '../helpers/server.js';
 
 /** Who may do what: API keys, OIDC tokens, client certificates, scopes, rate limits, CORS, TLS. */
@@ -110,13 +110,8 @@ describe('OIDC bearer tokens', () => {
 
 describe('gRPC', () => {
   it('applies the same rules: health public, inference needs a key', async () => {
-    const Service = loadInferenceProto();
-    const client = new Service(server.grpcAddress!, grpcCredentials.createInsecure()) as any;
-    const rpc = (method: string, req: unknown, key?: string) => new Promise<any>((ok, fail) => {
-      const meta = new Metadata();
-      if (key) meta.set('authorization', `Bearer ${key}`);
-      client[method](req, meta, (e: any, r: any) => (e ? fail(e) : ok(r)));
-    });
+    const client = grpcTestClient(server.grpcAddress!);
+    const rpc = (method: string, req: unknown, key?: string) => client.rpc(method, req, key ? bearer(key) : undefined);
     expect(await rpc('ServerLive', {})).toEqual({ live: true });
     await expect(rpc('ModelMetadata', { name: 'heart-disease-risk' })).rejects.toMatchObject({ code: status.UNAUTHENTICATED });
     await expect(rpc('ModelMetadata', { name: 'heart-disease-risk' }, KEYS.metrics)).rejects.toMatchObject({ code: status.PERMISSION_DENIED });

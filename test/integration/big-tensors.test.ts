@@ -1,11 +1,10 @@
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
-import { credentials, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadInferenceProto } from '../../runtime/grpc/grpc-server.js';
 import type { ClinferServer } from '../../runtime/server.js';
 import { binaryBody, readBinaryResponse } from '../helpers/binary.js';
 import { metricValue } from '../helpers/metrics.js';
+import { grpcTestClient, type GrpcTestClient } from '../helpers/grpc-client.js';
 import { FIXTURES, getJson, startTestServer, TempRepository } from '../helpers/server.js';
 
 /**
@@ -19,7 +18,7 @@ const ELEMENTS = SIDE ** 3;
 const SHAPE = [1, 1, SIDE, SIDE, SIDE];
 const repo = new TempRepository().add('volume', '1', { 'model.onnx': { copy: join(FIXTURES, 'generated/volume_3d.onnx') } });
 let server: ClinferServer;
-let client: Client & Record<string, (req: unknown, meta: Metadata, cb: (e: ServiceError | null, r: any) => void) => void>;
+let client: GrpcTestClient;
 
 /** Values whose 2x + 1 is exact in FP32; differ along every axis, so a transposed answer fails. */
 function volume(): Float32Array {
@@ -40,7 +39,7 @@ const mib = (n: number) => `${(n / MiB).toFixed(0)} MiB`;
 beforeAll(async () => {
   server = await startTestServer(repo.root);
   // The client's own receive limit (4 MiB by default in grpc-js) is the caller's business.
-  client = new (loadInferenceProto())(server.grpcAddress!, credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 }) as typeof client;
+  client = grpcTestClient(server.grpcAddress!, { channelOptions: { 'grpc.max_receive_message_length': -1 } });
 }, 120_000);
 afterAll(async () => {
   client?.close();
@@ -79,11 +78,11 @@ describe('a 64 MiB-per-item 3D model with default settings', () => {
   it('serves 64 MiB in and out over gRPC with raw_input_contents', async () => {
     const input = volume();
     const started = performance.now();
-    const response = await new Promise<any>((ok, fail) => client.ModelInfer!({
+    const response = await client.rpc('ModelInfer', {
       model_name: 'volume', model_version: '',
       inputs: [{ name: 'volume', datatype: 'FP32', shape: SHAPE }],
       raw_input_contents: [Buffer.from(input.buffer)],
-    }, new Metadata(), (error, r) => (error ? fail(error) : ok(r))));
+    });
     const ms = performance.now() - started;
     expect(response.outputs.map((o: any) => ({ ...o, shape: o.shape.map(Number) }))).toMatchObject([{ name: 'mask', datatype: 'FP32', shape: SHAPE }]);
     expectTwiceXPlusOne(input, response.raw_output_contents[0]);

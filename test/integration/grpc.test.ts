@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { credentials, Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadInferenceProto } from '../../runtime/grpc/grpc-server.js';
 import type { ClinferServer } from '../../runtime/server.js';
 import { floatsFrom } from '../helpers/binary.js';
 import { metricValue } from '../helpers/metrics.js';
+import { grpcTestClient, type GrpcTestClient } from '../helpers/grpc-client.js';
 import { FIXTURES, getJson, postJson, startTestServer, TempRepository } from '../helpers/server.js';
 
 /** inference.GRPCInferenceService, called with a client generated from the protocol's proto, checked against HTTP. */
@@ -13,18 +13,14 @@ const repo = new TempRepository()
   .addDemo('chest-xray-pneumonia')
   .add('identity', '1', { 'model.onnx': { copy: join(FIXTURES, 'generated/identity_all_types.onnx') } });
 let server: ClinferServer;
-let client: Client & Record<string, (req: unknown, meta: Metadata, cb: (e: ServiceError | null, r: any) => void) => void>;
+let client: GrpcTestClient;
 
-const rpc = (method: string, request: unknown): Promise<any> =>
-  new Promise((ok, fail) => client[method]!(request, new Metadata(), (error, response) => (error ? fail(error) : ok(response))));
-const rpcError = (method: string, request: unknown): Promise<ServiceError> => rpc(method, request).then(() => { throw new Error('expected an error'); }, (e: ServiceError) => e);
 
 const heartRow = [63, 1, 1, 145, 233, 1, 2, 150, 0, 2.3, 3, 0, 6];
 
 beforeAll(async () => {
   server = await startTestServer(repo.root);
-  const Service = loadInferenceProto();
-  client = new Service(server.grpcAddress!, credentials.createInsecure()) as typeof client;
+  client = grpcTestClient(server.grpcAddress!);
 });
 afterAll(async () => {
   client?.close();
@@ -34,16 +30,16 @@ afterAll(async () => {
 
 describe('health and metadata', () => {
   it('answers ServerLive, ServerReady, ServerMetadata', async () => {
-    expect(await rpc('ServerLive', {})).toEqual({ live: true });
-    expect(await rpc('ServerReady', {})).toEqual({ ready: true });
+    expect(await client.rpc('ServerLive', {})).toEqual({ live: true });
+    expect(await client.rpc('ServerReady', {})).toEqual({ ready: true });
     const http = (await getJson(`${server.url}/v2`)).json;
-    expect(await rpc('ServerMetadata', {})).toEqual({ name: http.name, version: http.version, extensions: http.extensions });
+    expect(await client.rpc('ServerMetadata', {})).toEqual({ name: http.name, version: http.version, extensions: http.extensions });
   });
 
   it('answers ModelReady and ModelMetadata like HTTP', async () => {
-    expect(await rpc('ModelReady', { name: 'heart-disease-risk', version: '' })).toEqual({ ready: true });
-    expect(await rpc('ModelReady', { name: 'heart-disease-risk', version: '1' })).toEqual({ ready: true });
-    const meta = await rpc('ModelMetadata', { name: 'chest-xray-pneumonia', version: '' });
+    expect(await client.rpc('ModelReady', { name: 'heart-disease-risk', version: '' })).toEqual({ ready: true });
+    expect(await client.rpc('ModelReady', { name: 'heart-disease-risk', version: '1' })).toEqual({ ready: true });
+    const meta = await client.rpc('ModelMetadata', { name: 'chest-xray-pneumonia', version: '' });
     const http = (await getJson(`${server.url}/v2/models/chest-xray-pneumonia`)).json;
     expect(meta.name).toBe(http.name);
     expect(meta.versions).toEqual(http.versions);
@@ -53,17 +49,17 @@ describe('health and metadata', () => {
   });
 
   it('maps errors to gRPC status codes with the same messages', async () => {
-    const unknown = await rpcError('ModelMetadata', { name: 'nope', version: '' });
+    const unknown = await client.rpcError('ModelMetadata', { name: 'nope', version: '' });
     expect(unknown.code).toBe(status.NOT_FOUND);
     expect(unknown.details).toMatch(/model 'nope' is not in the repository/);
-    expect((await rpcError('ModelReady', { name: 'heart-disease-risk', version: '9' })).code).toBe(status.NOT_FOUND);
+    expect((await client.rpcError('ModelReady', { name: 'heart-disease-risk', version: '9' })).code).toBe(status.NOT_FOUND);
   });
 });
 
 describe('ModelInfer', () => {
   it('with raw_input_contents gives the same outputs as HTTP JSON', async () => {
     const image = Float32Array.from({ length: 2 * 784 }, (_, i) => ((i * 13) % 255) / 255);
-    const res = await rpc('ModelInfer', {
+    const res = await client.rpc('ModelInfer', {
       model_name: 'chest-xray-pneumonia', model_version: '', id: 'g1',
       inputs: [{ name: 'image', datatype: 'FP32', shape: [2, 1, 28, 28] }],
       raw_input_contents: [Buffer.from(image.buffer)],
@@ -75,7 +71,7 @@ describe('ModelInfer', () => {
   });
 
   it('with typed contents (fp32_contents) gives the same outputs as HTTP', async () => {
-    const res = await rpc('ModelInfer', { model_name: 'heart-disease-risk', model_version: '1', inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 13], contents: { fp32_contents: heartRow } }] });
+    const res = await client.rpc('ModelInfer', { model_name: 'heart-disease-risk', model_version: '1', inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 13], contents: { fp32_contents: heartRow } }] });
     const http = await postJson(`${server.url}/v2/models/heart-disease-risk/infer`, { inputs: [{ name: 'features', shape: [1, 13], datatype: 'FP32', data: heartRow }] });
     expect(floatsFrom(res.raw_output_contents[0])[0]).toBe(http.json.outputs[0].data[0]);
   });
@@ -89,10 +85,10 @@ describe('ModelInfer', () => {
     ].map(([t, contents]) => ({ name: `in_${(t as string).toLowerCase()}`, datatype: t, shape: [1, 3], contents }));
     const fp16 = { name: 'in_fp16', datatype: 'FP16', shape: [1, 3] };
     // FP16 has no typed field: send everything as raw contents instead, then compare the typed path for the rest.
-    const rawOnly = await rpcError('ModelInfer', { model_name: 'identity', inputs: [...inputs, fp16] });
+    const rawOnly = await client.rpcError('ModelInfer', { model_name: 'identity', inputs: [...inputs, fp16] });
     expect(rawOnly.code).toBe(status.INVALID_ARGUMENT);
     expect(rawOnly.details).toMatch(/FP16 has no typed contents field/);
-    const res = await rpc('ModelInfer', {
+    const res = await client.rpc('ModelInfer', {
       model_name: 'identity', inputs: [...inputs, fp16].map(({ name, datatype, shape }) => ({ name, datatype, shape })),
       raw_input_contents: [
         Buffer.from([1, 0, 1]), Buffer.from([1, 2, 255]), Buffer.from(new Uint16Array([1, 2, 3]).buffer), Buffer.from(new Uint32Array([1, 2, 3]).buffer),
@@ -113,23 +109,23 @@ describe('ModelInfer', () => {
   });
 
   it('refuses bad requests with INVALID_ARGUMENT naming the problem', async () => {
-    const wrongName = await rpcError('ModelInfer', { model_name: 'heart-disease-risk', inputs: [{ name: 'feature', datatype: 'FP32', shape: [1, 13], contents: { fp32_contents: heartRow } }] });
+    const wrongName = await client.rpcError('ModelInfer', { model_name: 'heart-disease-risk', inputs: [{ name: 'feature', datatype: 'FP32', shape: [1, 13], contents: { fp32_contents: heartRow } }] });
     expect(wrongName.code).toBe(status.INVALID_ARGUMENT);
     expect(wrongName.details).toMatch(/no input 'feature'/);
-    const wrongCount = await rpcError('ModelInfer', { model_name: 'heart-disease-risk', inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 13], contents: { fp32_contents: heartRow.slice(1) } }] });
+    const wrongCount = await client.rpcError('ModelInfer', { model_name: 'heart-disease-risk', inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 13], contents: { fp32_contents: heartRow.slice(1) } }] });
     expect(wrongCount.details).toMatch(/contents\.fp32_contents holds 12 elements, shape \[1,13\] needs 13/);
-    const wrongRaw = await rpcError('ModelInfer', { model_name: 'heart-disease-risk', inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 13] }], raw_input_contents: [Buffer.alloc(48)] });
+    const wrongRaw = await client.rpcError('ModelInfer', { model_name: 'heart-disease-risk', inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 13] }], raw_input_contents: [Buffer.alloc(48)] });
     expect(wrongRaw.details).toMatch(/raw_input_contents\[0\] holds 48 bytes, shape \[1,13\] of FP32 needs 52/);
-    const rawMismatch = await rpcError('ModelInfer', { model_name: 'heart-disease-risk', inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 13] }], raw_input_contents: [Buffer.alloc(52), Buffer.alloc(4)] });
+    const rawMismatch = await client.rpcError('ModelInfer', { model_name: 'heart-disease-risk', inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 13] }], raw_input_contents: [Buffer.alloc(52), Buffer.alloc(4)] });
     expect(rawMismatch.details).toMatch(/raw_input_contents holds 2 entries for 1 inputs/);
-    const badPriority = await rpcError('ModelInfer', { model_name: 'heart-disease-risk', parameters: { priority: { int64_param: '7' } }, inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 13], contents: { fp32_contents: heartRow } }] });
+    const badPriority = await client.rpcError('ModelInfer', { model_name: 'heart-disease-risk', parameters: { priority: { int64_param: '7' } }, inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 13], contents: { fp32_contents: heartRow } }] });
     expect(badPriority.details).toMatch(/'priority'/);
-    expect((await rpcError('ModelInfer', { model_name: 'nope', inputs: [] })).code).toBe(status.NOT_FOUND);
+    expect((await client.rpcError('ModelInfer', { model_name: 'nope', inputs: [] })).code).toBe(status.NOT_FOUND);
   });
 
   it('counts gRPC requests in the same metrics as HTTP', async () => {
     const before = await metricValue(server.url, 'clinfer_inference_requests_total', { model: 'heart-disease-risk', version: '1', outcome: 'success' });
-    await rpc('ModelInfer', { model_name: 'heart-disease-risk', parameters: { priority: { int64_param: '1' } }, inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 13], contents: { fp32_contents: heartRow } }] });
+    await client.rpc('ModelInfer', { model_name: 'heart-disease-risk', parameters: { priority: { int64_param: '1' } }, inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 13], contents: { fp32_contents: heartRow } }] });
     expect(await metricValue(server.url, 'clinfer_inference_requests_total', { model: 'heart-disease-risk', version: '1', outcome: 'success' })).toBe(before + 1);
   });
 });

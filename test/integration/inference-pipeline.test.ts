@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { credentials, Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadInferenceProto } from '../../runtime/grpc/grpc-server.js';
 import type { ClinferServer } from '../../runtime/server.js';
 import { binaryBody, readBinaryResponse } from '../helpers/binary.js';
+import { grpcTestClient, type GrpcTestClient } from '../helpers/grpc-client.js';
 import { FIXTURES, getJson, startTestServer, TempRepository } from '../helpers/server.js';
 
 /**
@@ -15,16 +15,12 @@ const repo = new TempRepository()
   .addDemo('heart-disease-risk')
   .add('identity', '1', { 'model.onnx': { copy: join(FIXTURES, 'generated/identity_all_types.onnx') } });
 let server: ClinferServer;
-let client: Client & Record<string, (req: unknown, meta: Metadata, cb: (e: ServiceError | null, r: any) => void) => void>;
+let client: GrpcTestClient;
 
-const rpc = (method: string, request: unknown): Promise<any> =>
-  new Promise((ok, fail) => client[method]!(request, new Metadata(), (error, response) => (error ? fail(error) : ok(response))));
-const rpcError = (method: string, request: unknown): Promise<ServiceError> => rpc(method, request).then(() => { throw new Error('expected an error'); }, (e: ServiceError) => e);
 
 beforeAll(async () => {
   server = await startTestServer(repo.root);
-  const Service = loadInferenceProto();
-  client = new Service(server.grpcAddress!, credentials.createInsecure()) as typeof client;
+  client = grpcTestClient(server.grpcAddress!);
 });
 afterAll(async () => {
   client?.close();
@@ -77,7 +73,7 @@ describe('binary tensor data, aligned or not', () => {
 
   it('gives gRPC the same values from raw_input_contents', async () => {
     const inputs = identityInputs();
-    const res = await rpc('ModelInfer', grpcRaw(inputs));
+    const res = await client.rpc('ModelInfer', grpcRaw(inputs));
     (res.raw_output_contents as Buffer[]).forEach((bytes, k) => expect(bytes.equals(Buffer.from(inputs[k]!.bytes)), OUTPUTS[k]).toBe(true));
   });
 });
@@ -99,7 +95,7 @@ describe('malformed binary contents', () => {
     expect(http.status).toBe(400);
     expect(answer.code).toBe('INVALID_INPUT');
     expect(answer.error).toMatch(message);
-    const grpc = await rpcError('ModelInfer', grpcRaw(inputs));
+    const grpc = await client.rpcError('ModelInfer', grpcRaw(inputs));
     expect(grpc.code).toBe(status.INVALID_ARGUMENT);
     expect(grpc.details).toBe(answer.error);
   });
@@ -112,7 +108,7 @@ describe('malformed binary contents', () => {
     expect(await http.json()).toMatchObject({ code: 'INVALID_INPUT', error: expect.stringMatching(/input 'in_fp32': binary_data_size is 8, shape \[1,3\] of FP32 needs 12 bytes/) });
     // The same code over the stream, which writes it into error_message.
     const answers: { error_message: string }[] = [];
-    const stream = (client as unknown as { ModelStreamInfer: () => NodeJS.ReadWriteStream & { write(m: unknown): void } }).ModelStreamInfer();
+    const stream = client.raw.ModelStreamInfer();
     const done = new Promise<void>((resolve, reject) => {
       stream.on('data', (m: { error_message: string }) => answers.push(m));
       stream.on('end', resolve);
@@ -134,10 +130,10 @@ describe('drift', () => {
     const request = (data: Float32Array, n: number) => ({
       model_name: 'heart-disease-risk', inputs: [{ name: 'features', datatype: 'FP32', shape: [n, 13] }], raw_input_contents: [Buffer.from(data.buffer, data.byteOffset, data.byteLength)],
     });
-    await rpc('ModelInfer', request(rows, 60));
+    await client.rpc('ModelInfer', request(rows, 60));
     expect((await drift()).observed).toBe(60);
     // And over the stream: 60 more rows, past the 100 the index needs, outputs included.
-    const stream = (client as unknown as { ModelStreamInfer: () => NodeJS.ReadWriteStream & { write(m: unknown): void } }).ModelStreamInfer();
+    const stream = client.raw.ModelStreamInfer();
     const done = new Promise<void>((resolve, reject) => {
       stream.on('data', (m: { error_message: string }) => expect(m.error_message).toBe(''));
       stream.on('end', resolve);

@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { credentials, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadInferenceProto } from '../../runtime/grpc/grpc-server.js';
 import type { ClinferServer } from '../../runtime/server.js';
+import { grpcTestClient } from '../helpers/grpc-client.js';
 import { DEMO_MODELS, getJson, postJson, startTestServer, TempRepository } from '../helpers/server.js';
 
 /**
@@ -20,11 +19,9 @@ function brokenRepository(): TempRepository {
     .add('broken', '1', { 'model.onnx': Buffer.from('not an onnx model') });
 }
 
-type Rpc = Client & Record<string, (req: unknown, meta: Metadata, cb: (e: ServiceError | null, r: any) => void) => void>;
 const serverReady = (server: ClinferServer): Promise<boolean> => {
-  const Service = loadInferenceProto();
-  const client = new Service(server.grpcAddress!, credentials.createInsecure()) as Rpc;
-  return new Promise<boolean>((ok, fail) => client.ServerReady!({}, new Metadata(), (e, r) => (e ? fail(e) : ok(r.ready)))).finally(() => client.close());
+  const client = grpcTestClient(server.grpcAddress!);
+  return client.rpc('ServerReady', {}).then((r) => r.ready as boolean).finally(() => client.close());
 };
 
 describe('a model that failed to load (strictReadiness, the default)', () => {

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { credentials, Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadInferenceProto } from '../../runtime/grpc/grpc-server.js';
 import type { ClinferServer } from '../../runtime/server.js';
 import { binaryBody } from '../helpers/binary.js';
+import { grpcTestClient, type GrpcTestClient } from '../helpers/grpc-client.js';
 import { FIXTURES, getJson, startTestServer, TempRepository } from '../helpers/server.js';
 
 /**
@@ -16,11 +16,11 @@ const repo = new TempRepository()
   .add('vad', '1', { 'model.onnx': { copy: join(FIXTURES, 'generated/stateful_vad.onnx') } })
   .add('volume', '1', { 'model.onnx': { copy: join(FIXTURES, 'generated/volume_3d.onnx') } });
 let server: ClinferServer;
-let client: Client & Record<string, (req: unknown, meta: Metadata, cb: (e: ServiceError | null, r: any) => void) => void>;
+let client: GrpcTestClient;
 
 beforeAll(async () => {
   server = await startTestServer(repo.root, { maxBodyBytes: 4096, maxBodyBytesCeiling: 256 * MiB, workers: 1 });
-  client = new (loadInferenceProto())(server.grpcAddress!, credentials.createInsecure()) as typeof client;
+  client = grpcTestClient(server.grpcAddress!);
 }, 120_000);
 afterAll(async () => {
   client?.close();
@@ -58,13 +58,9 @@ describe('request limits per model', () => {
   });
 
   it('gRPC: raw_input_contents over the model\'s limit is RESOURCE_EXHAUSTED naming max_request_bytes', async () => {
-    const call = (samples: number) => new Promise<any>((ok, fail) => client.ModelInfer!({
-      model_name: 'vad', model_version: '',
-      inputs: inputs(samples),
-      raw_input_contents: chunks(samples).map((c) => Buffer.from(c.buffer)),
-    }, new Metadata(), (error, r) => (error ? fail(error) : ok(r))));
-    expect((await call(200)).outputs.map((o: { name: string }) => o.name).sort()).toEqual(['h_out', 'prob']);
-    const error = (await call(2000).then(() => undefined, (e: ServiceError) => e))!;
+    const request = (samples: number) => ({ model_name: 'vad', model_version: '', inputs: inputs(samples), raw_input_contents: chunks(samples).map((c) => Buffer.from(c.buffer)) });
+    expect((await client.rpc('ModelInfer', request(200))).outputs.map((o: { name: string }) => o.name).sort()).toEqual(['h_out', 'prob']);
+    const error = await client.rpcError('ModelInfer', request(2000));
     expect(error.code).toBe(status.RESOURCE_EXHAUSTED);
     expect(error.details).toMatch(/raw_input_contents holds 8072 bytes, over model 'vad' version 1's max_request_bytes \(4096\)/);
   });

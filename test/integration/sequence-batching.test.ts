@@ -1,14 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { credentials, Metadata, status } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadInferenceProto } from '../../runtime/grpc/grpc-server.js';
 import type { ClinferServer } from '../../runtime/server.js';
 import { binaryBody, floatsFrom, readBinaryResponse } from '../helpers/binary.js';
 import { bundleJson } from '../helpers/bundle.js';
 import { metricValue } from '../helpers/metrics.js';
+import { grpcTestClient } from '../helpers/grpc-client.js';
 import { FIXTURES, getJson, postJson, startTestServer, TempRepository } from '../helpers/server.js';
 
 /**
@@ -243,10 +243,9 @@ describe('sequence batching with implicit state', () => {
       state: [{ input_name: 'h_in', output_name: 'h_out', data_type: 'TYPE_FP32', dims: [HIDDEN], initial_state: [{ name: 'zeros', data_type: 'TYPE_FP32', dims: [HIDDEN], zero_data: true }] }],
       oldest: { max_candidate_sequences: 16, preferred_batch_size: [4], max_queue_delay_microseconds: 1_000_000, preserve_ordering: false },
     });
-    const Service = loadInferenceProto();
-    const client = new Service(server.grpcAddress!, credentials.createInsecure()) as any;
+    const client = grpcTestClient(server.grpcAddress!);
     try {
-      const grpc = await new Promise<any>((ok, fail) => client.ModelConfig({ name: 'gru-batch', version: '' }, new Metadata(), (e: Error | null, r: any) => (e ? fail(e) : ok(r))));
+      const grpc = await client.rpc('ModelConfig', { name: 'gru-batch', version: '' });
       const numbers = (value: unknown): unknown => JSON.parse(JSON.stringify(value), (_k, v) => (typeof v === 'string' && /^-?[0-9]+$/.test(v) ? Number(v) : v));
       expect(numbers(grpc.config.sequence_batching)).toMatchObject(http.json.sequence_batching);
       expect(grpc.config.scheduling_choice).toBe('sequence_batching');
@@ -277,8 +276,7 @@ describe('sequence batching with implicit state', () => {
   }, 60_000);
 
   it('streams two interleaved sequences over gRPC ModelStreamInfer, answers equal to the reference', async () => {
-    const Service = loadInferenceProto();
-    const client = new Service(server.grpcAddress!, credentials.createInsecure()) as any;
+    const client = grpcTestClient(server.grpcAddress!);
     try {
       const chunksA = Array.from({ length: 4 }, (_, c) => chunk(11, c));
       const chunksB = Array.from({ length: 4 }, (_, c) => chunk(12, c));
@@ -288,7 +286,7 @@ describe('sequence batching with implicit state', () => {
         parameters: { sequence_id: id, ...(c === 0 ? { sequence_start: { bool_param: true } } : {}), ...(c === 3 ? { sequence_end: { bool_param: true } } : {}) },
         inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 4, 3] }], raw_input_contents: [Buffer.from(x.buffer, x.byteOffset, x.byteLength)],
       });
-      const stream = client.ModelStreamInfer(new Metadata());
+      const stream = client.raw.ModelStreamInfer();
       const responses: any[] = [];
       const done = new Promise<number>((ok) => stream.on('status', (s: { code: number }) => ok(s.code)));
       stream.on('data', (r: any) => responses.push(r));

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
-import { credentials, Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadInferenceProto } from '../../runtime/grpc/grpc-server.js';
 import { STREAM_MAX_IN_FLIGHT } from '../../runtime/grpc/stream-infer.js';
 import type { ClinferServer } from '../../runtime/server.js';
 import { floatsFrom } from '../helpers/binary.js';
 import { metricValue } from '../helpers/metrics.js';
+import { grpcTestClient, type GrpcTestClient } from '../helpers/grpc-client.js';
 import { FIXTURES, getJson, postJson, startTestServer, TempRepository } from '../helpers/server.js';
 
 /**
@@ -18,13 +18,7 @@ const repo = new TempRepository()
   .add('identity', '1', { 'model.onnx': { copy: join(FIXTURES, 'generated/identity_all_types.onnx') } })
   .add('broken', '1', { 'model.onnx': 'not an onnx graph' });
 let server: ClinferServer;
-type Rpc = (req: unknown, meta: Metadata, cb: (e: ServiceError | null, r: any) => void) => void;
-let client: Client & Record<string, Rpc>;
-
-const rpc = (method: string, request: unknown, c: Record<string, Rpc> = client): Promise<any> =>
-  new Promise((ok, fail) => c[method]!(request, new Metadata(), (error, response) => (error ? fail(error) : ok(response))));
-const rpcError = (method: string, request: unknown, c: Record<string, Rpc> = client): Promise<ServiceError> =>
-  rpc(method, request, c).then(() => { throw new Error(`expected ${method} to fail`); }, (e: ServiceError) => e);
+let client: GrpcTestClient;
 
 /** proto-loader decodes 64-bit integers as strings; Triton's JSON has numbers. */
 const numbers = (value: unknown): unknown => JSON.parse(JSON.stringify(value), (_k, v) => (typeof v === 'string' && /^-?[0-9]+$/.test(v) ? Number(v) : v));
@@ -35,8 +29,7 @@ const chestInfer = (rows: number, extra: Record<string, unknown> = {}) =>
 
 beforeAll(async () => {
   server = await startTestServer(repo.root);
-  const Service = loadInferenceProto();
-  client = new Service(server.grpcAddress!, credentials.createInsecure()) as typeof client;
+  client = grpcTestClient(server.grpcAddress!);
 });
 afterAll(async () => {
   client?.close();
@@ -67,15 +60,15 @@ describe('model configuration (GET /v2/models/{m}/config, gRPC ModelConfig)', ()
 
   it('gives the same configuration over gRPC, decoded with the proto', async () => {
     const http = (await getJson(`${server.url}/v2/models/chest-xray-pneumonia/config`)).json;
-    const grpc = await rpc('ModelConfig', { name: 'chest-xray-pneumonia', version: '' });
+    const grpc = await client.rpc('ModelConfig', { name: 'chest-xray-pneumonia', version: '' });
     expect(numbers(grpc.config)).toMatchObject(numbers(http) as object);
   });
 
   it('answers an unknown model with 404 / NOT_FOUND, an UNAVAILABLE one with 503 / UNAVAILABLE', async () => {
     expect((await getJson(`${server.url}/v2/models/nope/config`)).status).toBe(404);
-    expect((await rpcError('ModelConfig', { name: 'nope', version: '' })).code).toBe(status.NOT_FOUND);
+    expect((await client.rpcError('ModelConfig', { name: 'nope', version: '' })).code).toBe(status.NOT_FOUND);
     expect((await getJson(`${server.url}/v2/models/broken/config`)).status).toBe(503);
-    expect((await rpcError('ModelConfig', { name: 'broken', version: '' })).code).toBe(status.UNAVAILABLE);
+    expect((await client.rpcError('ModelConfig', { name: 'broken', version: '' })).code).toBe(status.UNAVAILABLE);
   });
 });
 
@@ -113,20 +106,20 @@ describe('statistics (GET /v2/models/stats, gRPC ModelStatistics)', () => {
     const all = (await getJson(`${server.url}/v2/models/stats`)).json.model_stats.map((s: any) => `${s.name}/${s.version}`);
     expect(all).toEqual(['chest-xray-pneumonia/1', 'identity/1']);
     const http = (await getJson(`${server.url}/v2/models/chest-xray-pneumonia/stats`)).json;
-    const grpc = await rpc('ModelStatistics', { name: 'chest-xray-pneumonia', version: '' });
+    const grpc = await client.rpc('ModelStatistics', { name: 'chest-xray-pneumonia', version: '' });
     expect(numbers(grpc)).toMatchObject(numbers(http) as object);
-    expect((await rpc('ModelStatistics', { name: '', version: '' })).model_stats).toHaveLength(2);
+    expect((await client.rpc('ModelStatistics', { name: '', version: '' })).model_stats).toHaveLength(2);
     expect((await getJson(`${server.url}/v2/models/nope/stats`)).status).toBe(404);
     expect((await getJson(`${server.url}/v2/models/chest-xray-pneumonia/versions/7/stats`)).status).toBe(404);
-    expect((await rpcError('ModelStatistics', { name: 'nope', version: '' })).code).toBe(status.NOT_FOUND);
+    expect((await client.rpcError('ModelStatistics', { name: 'nope', version: '' })).code).toBe(status.NOT_FOUND);
   });
 });
 
 describe('repository extension over gRPC (and index ready over HTTP)', () => {
   it('RepositoryIndex lists every version with its state; ready: true only the READY ones (HTTP too)', async () => {
-    const all = (await rpc('RepositoryIndex', { repository_name: '', ready: false })).models;
+    const all = (await client.rpc('RepositoryIndex', { repository_name: '', ready: false })).models;
     expect(all.find((m: any) => m.name === 'broken')).toMatchObject({ state: 'UNAVAILABLE', reason: expect.any(String) });
-    const ready = (await rpc('RepositoryIndex', { ready: true })).models;
+    const ready = (await client.rpc('RepositoryIndex', { ready: true })).models;
     expect(ready.map((m: any) => m.name)).toEqual(['chest-xray-pneumonia', 'identity']);
     expect((await postJson(`${server.url}/v2/repository/index`, { ready: true })).json.map((m: any) => m.name)).toEqual(['chest-xray-pneumonia', 'identity']);
     expect((await postJson(`${server.url}/v2/repository/index`, {})).json.some((m: any) => m.name === 'broken')).toBe(true);
@@ -134,20 +127,20 @@ describe('repository extension over gRPC (and index ready over HTTP)', () => {
   });
 
   it('RepositoryModelUnload then RepositoryModelLoad take a model out of service and back', async () => {
-    expect(await rpc('RepositoryModelUnload', { model_name: 'identity' })).toEqual({});
-    expect(await rpc('ModelReady', { name: 'identity', version: '' })).toEqual({ ready: false });
-    expect(await rpc('RepositoryModelLoad', { model_name: 'identity' })).toEqual({});
-    expect(await rpc('ModelReady', { name: 'identity', version: '' })).toEqual({ ready: true });
-    expect((await rpcError('RepositoryModelLoad', { model_name: 'nope' })).code).toBe(status.NOT_FOUND);
-    expect((await rpcError('RepositoryModelLoad', { model_name: '' })).code).toBe(status.INVALID_ARGUMENT);
-    const file = await rpcError('RepositoryModelLoad', { model_name: 'identity', parameters: { 'file:1/model.onnx': { bytes_param: Buffer.from('x') } } });
+    expect(await client.rpc('RepositoryModelUnload', { model_name: 'identity' })).toEqual({});
+    expect(await client.rpc('ModelReady', { name: 'identity', version: '' })).toEqual({ ready: false });
+    expect(await client.rpc('RepositoryModelLoad', { model_name: 'identity' })).toEqual({});
+    expect(await client.rpc('ModelReady', { name: 'identity', version: '' })).toEqual({ ready: true });
+    expect((await client.rpcError('RepositoryModelLoad', { model_name: 'nope' })).code).toBe(status.NOT_FOUND);
+    expect((await client.rpcError('RepositoryModelLoad', { model_name: '' })).code).toBe(status.INVALID_ARGUMENT);
+    const file = await client.rpcError('RepositoryModelLoad', { model_name: 'identity', parameters: { 'file:1/model.onnx': { bytes_param: Buffer.from('x') } } });
     expect(file.code).toBe(status.INVALID_ARGUMENT);
     expect(file.details).toMatch(/model files cannot be sent with a load/);
   });
 
   it('applies a configuration override on load (gRPC and HTTP), and a plain load goes back to the bundle', async () => {
     const config = JSON.stringify({ name: 'chest-xray-pneumonia', max_batch_size: 4, dynamic_batching: { max_queue_delay_microseconds: 500, preferred_batch_size: [2, 4], default_queue_policy: { max_queue_size: 17 } } });
-    expect(await rpc('RepositoryModelLoad', { model_name: 'chest-xray-pneumonia', parameters: { config: { string_param: config } } })).toEqual({});
+    expect(await client.rpc('RepositoryModelLoad', { model_name: 'chest-xray-pneumonia', parameters: { config: { string_param: config } } })).toEqual({});
     const overridden = (await getJson(`${server.url}/v2/models/chest-xray-pneumonia/config`)).json;
     expect(overridden).toMatchObject({ max_batch_size: 4, dynamic_batching: { max_queue_delay_microseconds: 500, preferred_batch_size: [2, 4], default_queue_policy: { max_queue_size: 17 } } });
     // The override is applied, not only shown: a batch over the new max_batch_size is refused.
@@ -178,7 +171,7 @@ describe('repository extension over gRPC (and index ready over HTTP)', () => {
       expect(res.json).toMatchObject({ code: 'INVALID_PARAMETER', error: expect.stringMatching(message) });
     }
     expect((await postJson(`${server.url}/v2/repository/models/chest-xray-pneumonia/load`, { parameters: { other: 1 } })).json.code).toBe('INVALID_PARAMETER');
-    const grpc = await rpcError('RepositoryModelLoad', { model_name: 'chest-xray-pneumonia', parameters: { config: { string_param: '{"output":[]}' } } });
+    const grpc = await client.rpcError('RepositoryModelLoad', { model_name: 'chest-xray-pneumonia', parameters: { config: { string_param: '{"output":[]}' } } });
     expect(grpc.code).toBe(status.INVALID_ARGUMENT);
     expect(grpc.details).toMatch(/field 'output'/);
     // The serving version is untouched throughout.
@@ -208,7 +201,7 @@ describe('classification extension', () => {
   });
 
   it('answers class_count over gRPC (output parameter classification) as BYTES', async () => {
-    const res = await rpc('ModelInfer', {
+    const res = await client.rpc('ModelInfer', {
       model_name: 'chest-xray-pneumonia', inputs: [{ name: 'image', datatype: 'FP32', shape: [1, 1, 28, 28] }],
       raw_input_contents: [Buffer.from(image(1).buffer)],
       outputs: [{ name: 'logits', parameters: { classification: { int64_param: 1 } } }],
@@ -216,7 +209,7 @@ describe('classification extension', () => {
     expect(res.outputs[0]).toMatchObject({ name: 'logits', datatype: 'BYTES', shape: ['1', '1'] });
     const bytes: Buffer = res.raw_output_contents[0];
     const text = bytes.subarray(4, 4 + bytes.readUInt32LE(0)).toString();
-    const plain = await rpc('ModelInfer', { model_name: 'chest-xray-pneumonia', inputs: [{ name: 'image', datatype: 'FP32', shape: [1, 1, 28, 28] }], raw_input_contents: [Buffer.from(image(1).buffer)] });
+    const plain = await client.rpc('ModelInfer', { model_name: 'chest-xray-pneumonia', inputs: [{ name: 'image', datatype: 'FP32', shape: [1, 1, 28, 28] }], raw_input_contents: [Buffer.from(image(1).buffer)] });
     const logits = Array.from(floatsFrom(plain.raw_output_contents[0]));
     const best = logits[1]! > logits[0]! ? 1 : 0;
     expect(text).toBe(`${logits[best]!.toFixed(6)}:${best}:${['normal', 'pneumonia'][best]}`);
@@ -225,7 +218,7 @@ describe('classification extension', () => {
 
 describe('strict requests', () => {
   it('refuses a gRPC input carrying both contents and raw_input_contents (INVALID_ARGUMENT)', async () => {
-    const error = await rpcError('ModelInfer', {
+    const error = await client.rpcError('ModelInfer', {
       model_name: 'chest-xray-pneumonia', inputs: [{ name: 'image', datatype: 'FP32', shape: [1, 1, 28, 28], contents: { fp32_contents: Array.from(image(1)) } }],
       raw_input_contents: [Buffer.from(image(1).buffer)],
     });
@@ -244,24 +237,23 @@ describe('strict requests', () => {
   it('lists the extensions it serves', async () => {
     const names = ['binary_tensor_data', 'model_repository', 'model_configuration', 'statistics', 'classification'];
     expect((await getJson(`${server.url}/v2`)).json.extensions).toEqual(names);
-    expect((await rpc('ServerMetadata', {})).extensions).toEqual(names);
+    expect((await client.rpc('ServerMetadata', {})).extensions).toEqual(names);
   });
 });
 
 describe('model control over gRPC follows the listener rule', () => {
   it('is refused with MODEL_CONTROL_DISABLED (PERMISSION_DENIED) under modelControlMode "none" and beside an admin listener; the index still answers', async () => {
-    const Service = loadInferenceProto();
     for (const overrides of [{ modelControlMode: 'none' as const }, { adminListener: { port: 0 } }]) {
       const local = await startTestServer(repo.root, { workers: 1, ...overrides });
-      const c = new Service(local.grpcAddress!, credentials.createInsecure()) as typeof client;
+      const c = grpcTestClient(local.grpcAddress!);
       try {
         for (const method of ['RepositoryModelLoad', 'RepositoryModelUnload']) {
-          const error = await rpcError(method, { model_name: 'identity' }, c);
+          const error = await c.rpcError(method, { model_name: 'identity' });
           expect(error.code, `${method} ${JSON.stringify(overrides)}`).toBe(status.PERMISSION_DENIED);
           expect(error.details).toMatch('modelControlMode' in overrides ? /modelControlMode "none"/ : /admin listener only/);
         }
-        expect(await rpc('ModelReady', { name: 'identity', version: '' }, c)).toEqual({ ready: true });
-        expect((await rpc('RepositoryIndex', { ready: true }, c)).models.length).toBeGreaterThan(0);
+        expect(await c.rpc('ModelReady', { name: 'identity', version: '' })).toEqual({ ready: true });
+        expect((await c.rpc('RepositoryIndex', { ready: true })).models.length).toBeGreaterThan(0);
       } finally {
         c.close();
         await local.close();
@@ -277,7 +269,7 @@ describe('ModelStreamInfer (bidirectional stream)', () => {
       raw_input_contents: [Buffer.from(image(rows, seed).buffer)],
     });
     const requests = [one('s1', 1, 3), one('s2', 3, 7), { ...one('s3', 1, 5), model_name: 'nope' }, one('s4', 2, 11)];
-    const stream = (client as any).ModelStreamInfer(new Metadata());
+    const stream = client.raw.ModelStreamInfer();
     const responses: any[] = [];
     const done = new Promise<number>((ok) => stream.on('status', (s: { code: number }) => ok(s.code)));
     stream.on('data', (r: any) => responses.push(r));
@@ -287,7 +279,7 @@ describe('ModelStreamInfer (bidirectional stream)', () => {
     expect(responses.map((r) => r.infer_response?.id ?? r.error_message)).toEqual(['s1', 's2', expect.stringMatching(/^MODEL_NOT_FOUND: model 'nope'/), 's4']);
     // Each answer is what the unary call gives for the same request.
     for (const i of [0, 1, 3]) {
-      const unary = await rpc('ModelInfer', requests[i]);
+      const unary = await client.rpc('ModelInfer', requests[i]);
       expect(responses[i].error_message).toBe('');
       expect(responses[i].infer_response.outputs).toEqual(unary.outputs);
       expect(Array.from(floatsFrom(responses[i].infer_response.raw_output_contents[0]))).toEqual(Array.from(floatsFrom(unary.raw_output_contents[0])));
@@ -296,7 +288,7 @@ describe('ModelStreamInfer (bidirectional stream)', () => {
 
   it(`answers every request of a stream that writes past ${STREAM_MAX_IN_FLIGHT} in flight (paused, then resumed), in order`, async () => {
     const count = STREAM_MAX_IN_FLIGHT * 3;
-    const stream = (client as any).ModelStreamInfer(new Metadata());
+    const stream = client.raw.ModelStreamInfer();
     const ids: string[] = [];
     const done = new Promise<number>((ok) => stream.on('status', (s: { code: number }) => ok(s.code)));
     stream.on('data', (r: any) => ids.push(r.infer_response?.id ?? r.error_message));
