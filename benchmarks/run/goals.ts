@@ -59,12 +59,23 @@ function ratioGoal(r: BenchResults, model: TensorModel, part: 'A' | 'D', c: numb
   if (over === 'limit') {
     const best = r.limitBest(model.name);
     if (!bin || !best) return NOT();
-    return { value: bin.itemsPerSec / best.itemsPerSec, text: `${fmt(bin.itemsPerSec / best.itemsPerSec)} (${fmt(bin.itemsPerSec)} ÷ ${fmt(best.itemsPerSec)} img/s, batch ${best.batch})`, detail: limitDetail(r, bin, best.itemsPerSec, best.cpuPct) };
+    const cpu = cpuText('in-process', (best.cpuPct * 10) / best.itemsPerSec, bin.serverCpuMsPerItem);
+    return { value: bin.itemsPerSec / best.itemsPerSec, text: `${fmt(bin.itemsPerSec / best.itemsPerSec)} (${fmt(bin.itemsPerSec)} ÷ ${fmt(best.itemsPerSec)} img/s, batch ${best.batch}${cpu})`, detail: limitDetail(r, bin, best.itemsPerSec, best.cpuPct) };
   }
   const naive = r.findRow(part, model.name, 'naive-express', c);
   if (!bin || !naive) return NOT();
   const v = bin.itemsPerSec / naive.itemsPerSec;
-  return { value: v, text: `${fmt(v)} × (${fmt(bin.itemsPerSec)} ÷ ${fmt(naive.itemsPerSec)} req/s${json ? `; JSON ${fmt(json.itemsPerSec / naive.itemsPerSec)} ×` : ''})` };
+  const cpu = cpuText('naive', naive.serverCpuMsPerItem, bin.serverCpuMsPerItem);
+  return { value: v, text: `${fmt(v)} × (${fmt(bin.itemsPerSec)} ÷ ${fmt(naive.itemsPerSec)} req/s${json ? `; JSON ${fmt(json.itemsPerSec / naive.itemsPerSec)} ×` : ''}${cpu})` };
+}
+
+/**
+ * Server CPU per request of the other system ÷ clinfer's: what the throughput ratio would be if both were
+ * CPU-bound on the same cores. It moves much less than req/s when other work shares the machine.
+ */
+function cpuText(other: string, otherMs: number | undefined, clinferMs: number | undefined): string {
+  if (otherMs === undefined || clinferMs === undefined || !(clinferMs > 0)) return '';
+  return `; server CPU per request ${other} ${fmt(otherMs)} ms ÷ clinfer ${fmt(clinferMs)} ms = ${fmt(otherMs / clinferMs)}`;
 }
 
 /** Where the CPU went, and what an ideal server sharing these cores with this client could reach. */
