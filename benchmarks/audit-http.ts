@@ -4,12 +4,16 @@
  * answer sent only once its line is durable: group commit, one write and one fdatasync per batch).
  * clinfer runs in a child process (benchmarks/server-child.ts); this process is the loopback load
  * generator: C keep-alive clients, a bounded number of requests per round, off and on alternated.
+ * Besides requests per second (which other load on the machine moves), it reports the server's CPU per
+ * request: its main thread's (from /proc/<pid>/task/<pid>/schedstat, nanoseconds) and the whole
+ * process's (all threads: ONNX Runtime's worker, libuv's pool doing the writes and fdatasyncs).
+ * `--profile DIR` starts the servers under `node --cpu-prof` and leaves their main-thread profiles there.
  *
- *   node --import tsx benchmarks/audit-http.ts [--requests 4000] [--clients 32] [--rounds 3]
+ *   node --import tsx benchmarks/audit-http.ts [--requests 4000] [--clients 32] [--rounds 3] [--profile DIR]
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +28,8 @@ const arg = (name: string, fallback: number) => {
 const REQUESTS = arg('requests', 4000);
 const CLIENTS = arg('clients', 32);
 const ROUNDS = arg('rounds', 3);
+const PROFILE_AT = process.argv.indexOf('--profile');
+const PROFILE_DIR = PROFILE_AT > 0 ? process.argv[PROFILE_AT + 1] : undefined;
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'clinfer-audit-http-'));
 const keyFile = join(dir, 'audit-key.pem');
@@ -34,16 +40,28 @@ const BODY = Buffer.from(JSON.stringify({ inputs: [{ name: 'features', shape: [1
 function startServer(audit: boolean, round: number): Promise<{ url: string; child: ChildProcess }> {
   const config: Record<string, unknown> = { models: join(ROOT, 'models'), host: '127.0.0.1', port: 0, grpcPort: -1, workers: 1, intraOpThreads: 1, logLevel: 'silent' };
   if (audit) Object.assign(config, { auditLog: join(dir, `audit-${round}.jsonl`), auditKeyFile: keyFile, auditCheckpointEvery: 100 });
-  const spec: ServerSpec = { kind: 'clinfer', config, readyModels: ['heart-disease-risk'] };
-  const child = fork(fileURLToPath(new URL('./server-child.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // Readiness is polled here (waitReady): a server may answer before its models have finished loading.
+  const spec: ServerSpec = { kind: 'clinfer', config, readyModels: [] };
+  const profile = PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', join(PROFILE_DIR, audit ? 'on' : 'off')] : [];
+  const child = fork(fileURLToPath(new URL('./server-child.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx', ...profile], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`server exited (${code}) before it was ready`)));
     child.on('message', (msg: FromServer) => {
-      if (msg.type === 'ready') resolve({ url: msg.url, child });
+      if (msg.type === 'ready') waitReady(msg.url).then(() => resolve({ url: msg.url, child }), reject);
       else if (msg.type === 'error') reject(new Error(msg.message));
     });
     child.send({ type: 'start', spec } satisfies ToServer);
   });
+}
+
+async function waitReady(url: string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const status = await fetch(new URL('/v2/models/heart-disease-risk/ready', url)).then((r) => r.status, () => 0);
+    if (status === 200) return;
+    if (Date.now() > deadline) throw new Error(`heart-disease-risk is not ready after 120 s (HTTP ${status})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -52,7 +70,16 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-async function measure(url: string): Promise<number> {
+/** CPU nanoseconds of a process's main thread (schedstat) and of the whole process (stat, 10 ms ticks). */
+function cpuNs(pid: number): { main: number; process: number } {
+  const main = Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]);
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return { main, process: (Number(fields[11]) + Number(fields[12])) * 1e7 };
+}
+
+interface Round { readonly rps: number; readonly mainUs: number; readonly processUs: number }
+
+async function measure(url: string, pid: number): Promise<Round> {
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
   const target = new URL('/v2/models/heart-disease-risk/infer', url);
   const send = () =>
@@ -65,20 +92,24 @@ async function measure(url: string): Promise<number> {
       req.end(BODY);
     });
   await closedLoop(send, CLIENTS, 60, 200); // warm-up
+  const before = cpuNs(pid);
   const r = await closedLoop(send, CLIENTS, 600, REQUESTS);
+  const after = cpuNs(pid);
   agent.destroy();
   if (r.errors) throw new Error(`${r.errors} requests failed: ${r.firstError}`);
-  return r.latencies.length / (r.wallMs / 1000);
+  const n = r.latencies.length;
+  return { rps: n / (r.wallMs / 1000), mainUs: (after.main - before.main) / n / 1000, processUs: (after.process - before.process) / n / 1000 };
 }
 
-const off: number[] = [];
-const on: number[] = [];
+if (PROFILE_DIR) for (const sub of ['on', 'off']) mkdirSync(join(PROFILE_DIR, sub), { recursive: true });
+const off: Round[] = [];
+const on: Round[] = [];
 let lines = 0;
 for (let round = 0; round < ROUNDS; round++) {
   for (const audit of [false, true]) {
     const { url, child } = await startServer(audit, round);
     try {
-      (audit ? on : off).push(await measure(url));
+      (audit ? on : off).push(await measure(url, child.pid!));
     } finally {
       await stop(child);
     }
@@ -86,9 +117,15 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const rps = (rs: Round[]) => rs.map((r) => r.rps);
+const us = (x: number) => Math.round(x);
 console.log(JSON.stringify({
   requests_per_round: REQUESTS, clients: CLIENTS, rounds: ROUNDS, predict_lines_written: lines,
-  off_rps: off.map(Math.round), on_rps: on.map(Math.round),
-  off_median_rps: Math.round(median(off)), on_median_rps: Math.round(median(on)), on_over_off: Math.round((median(on) / median(off)) * 1000) / 1000,
+  off_rps: rps(off).map(Math.round), on_rps: rps(on).map(Math.round),
+  off_median_rps: Math.round(median(rps(off))), on_median_rps: Math.round(median(rps(on))), on_over_off: Math.round((median(rps(on)) / median(rps(off))) * 1000) / 1000,
+  // Each round's on ÷ off, measured back to back (less moved by load that comes and goes than the medians).
+  on_over_off_per_round: on.map((r, i) => Math.round((r.rps / off[i]!.rps) * 1000) / 1000),
+  main_thread_us_per_request: { off: us(median(off.map((r) => r.mainUs))), on: us(median(on.map((r) => r.mainUs))) },
+  process_cpu_us_per_request: { off: us(median(off.map((r) => r.processUs))), on: us(median(on.map((r) => r.processUs))) },
 }));
 rmSync(dir, { recursive: true });
