@@ -1,22 +1,14 @@
 /**
  * Part F, start to READY and RSS with the demo bundles, compiled (dist/, as `npm start` and the images
- * run) against tsx: measured by benchmarks/startup.ts (the build work's), which builds a fresh package
- * into a temporary folder and starts both alternately. Loaded when present: until that file is in the
- * tree, or if it fails, the part says "not measured" and why.
+ * run) against tsx: benchmarks/startup.ts (the build work's) builds a fresh package into a temporary
+ * folder and starts both alternately. If the build or a start fails (a tree that does not type-check
+ * does not build), the part says "not measured" and why.
  */
-import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { rmSync } from 'node:fs';
+import { buildPackage, compareStartup, type StartupMode } from '../startup.js';
 import type { BenchContext } from './context.js';
-import { BENCHMARKS } from './paths.js';
 
 type Stats = { median: number; min: number; max: number };
-
-/** What part F uses of benchmarks/startup.ts (its exports of the same names). */
-interface StartupModule {
-  buildPackage(): string;
-  compareStartup(runs: number, options: { compiledRoot?: string }): Promise<{ summary: Record<'compiled' | 'tsx', { readyMs: Stats; rssMiB: Stats }> }>;
-}
 
 export interface StartupFigures {
   runs: number;
@@ -25,20 +17,12 @@ export interface StartupFigures {
 }
 
 export async function runPartF(ctx: BenchContext): Promise<void> {
-  const file = join(BENCHMARKS, 'startup.ts');
-  if (!existsSync(file)) {
-    ctx.results.skipped.push({ part: 'F', why: 'benchmarks/startup.ts (start to READY and RSS, compiled against tsx) is not in the tree' });
-    ctx.log('F. not measured: no benchmarks/startup.ts');
-    return;
-  }
   const runs = ctx.opts.quick ? 1 : 3;
   ctx.log(`F. start to READY and RSS, compiled and tsx, ${runs} run(s) each (benchmarks/startup.ts; builds a fresh package first)`);
   let compiledRoot: string | undefined;
   try {
-    // A path computed at run time: the module is another work's, checked by its own tests.
-    const startup = (await import(pathToFileURL(file).href)) as StartupModule;
-    compiledRoot = startup.buildPackage();
-    const { summary } = await startup.compareStartup(runs, { compiledRoot });
+    compiledRoot = buildPackage();
+    const { summary } = await compareStartup(runs, { compiledRoot });
     const figures: StartupFigures = { runs, compiled: summary.compiled, tsx: summary.tsx };
     ctx.results.startup = figures;
     ctx.log(`  compiled: READY ${Math.round(figures.compiled.readyMs.median)} ms, RSS ${Math.round(figures.compiled.rssMiB.median)} MiB; tsx: READY ${Math.round(figures.tsx.readyMs.median)} ms, RSS ${Math.round(figures.tsx.rssMiB.median)} MiB`);
@@ -54,6 +38,6 @@ export async function runPartF(ctx: BenchContext): Promise<void> {
 /** "compiled 1200 ms / 180 MiB · tsx 2500 ms / 230 MiB" (medians). */
 export function startupText(figures: unknown): string {
   const f = figures as StartupFigures;
-  const one = (mode: 'compiled' | 'tsx') => `${mode} READY ${Math.round(f[mode].readyMs.median)} ms, RSS ${Math.round(f[mode].rssMiB.median)} MiB`;
+  const one = (mode: StartupMode) => `${mode} READY ${Math.round(f[mode].readyMs.median)} ms, RSS ${Math.round(f[mode].rssMiB.median)} MiB`;
   return `${one('compiled')} · ${one('tsx')} (median of ${f.runs}; compiled ÷ tsx: READY ${(f.compiled.readyMs.median / f.tsx.readyMs.median).toFixed(2)}, RSS ${(f.compiled.rssMiB.median / f.tsx.rssMiB.median).toFixed(2)})`;
 }
