@@ -1,8 +1,9 @@
 import type { DicomInstanceInfo } from '../../adapters/imaging/dicom-info.js';
 import { readDicomHeader, type DicomHeader } from '../../adapters/imaging/dicom/index.js';
+import { isCodedError } from '../../adapters/coded-error.js';
 import { ImagingInputError } from '../../adapters/imaging/raster.js';
 import type { DicomRoute } from '../config/config-schema.js';
-import { ClinferError, isClinferError } from '../errors/index.js';
+import { ClinferError } from '../errors/index.js';
 import { routesFor } from './routing.js';
 
 /** What became of one received instance when it arrived (its processing comes later, once its study settles). */
@@ -47,8 +48,8 @@ export function receiveInstance(bytes: Uint8Array, routes: readonly DicomRoute[]
 }
 
 function refused(info: DicomInstanceInfo | undefined, error: unknown): ReceiptOutcome {
-  // Input errors carry a stable code (ImagingInputError, ClinferError, the character-set decoder's); a bug does not.
-  const code = error instanceof ImagingInputError || isClinferError(error) ? error.code : (error as { code?: unknown } | undefined)?.code;
+  // Input errors carry a stable code (a CodedError: ImagingInputError, ClinferError...); a bug does not.
+  const code = isCodedError(error) ? error.code : (error as { code?: unknown } | undefined)?.code;
   if (typeof code !== 'string' || !(error instanceof Error)) throw error;
   return {
     sopClassUID: info?.sopClassUID, sopInstanceUID: info?.sopInstanceUID, studyInstanceUID: info?.studyInstanceUID,
