@@ -2,6 +2,7 @@
  * The messages that cross the main-thread / worker boundary. Only structured-cloneable data goes
  * here; typed-array buffers travel in the transfer list (the sender gives up ownership).
  */
+import { CodedError } from '../../adapters/coded-error.js';
 import type { NumericArray, OrtType } from '../tensor/datatypes.js';
 import type { WarmupPlan } from './warmup.js';
 
@@ -110,8 +111,10 @@ export type ReplyMessage =
 export type WorkerErrorCode = 'BUNDLE_INVALID';
 
 /** Thrown in a worker for a bundle that cannot work (pipeline-wiring.ts); the main thread answers BUNDLE_INVALID. */
-export class WorkerBundleError extends Error {
-  readonly code: WorkerErrorCode = 'BUNDLE_INVALID';
+export class WorkerBundleError extends CodedError<WorkerErrorCode> {
+  constructor(message: string) {
+    super('BUNDLE_INVALID', message);
+  }
 }
 
 export function workerErrorCode(error: unknown): WorkerErrorCode | undefined {
