@@ -15,7 +15,6 @@ const repo = new TempRepository()
 let server: ClinferServer;
 let client: GrpcTestClient;
 
-
 const heartRow = [63, 1, 1, 145, 233, 1, 2, 150, 0, 2.3, 3, 0, 6];
 
 beforeAll(async () => {

@@ -17,7 +17,6 @@ const repo = new TempRepository()
 let server: ClinferServer;
 let client: GrpcTestClient;
 
-
 beforeAll(async () => {
   server = await startTestServer(repo.root);
   client = grpcTestClient(server.grpcAddress!);
