@@ -25,5 +25,8 @@ const cudaProvider = join(dirname(installer), '..', 'bin/napi-v6', process.platf
 if (wanted === 'cuda12' && existsSync(cudaProvider)) process.exit(0);
 
 console.error(`onnxruntime-node: ONNXRUNTIME_NODE_INSTALL=${wanted}: running its installer`);
-const run = spawnSync(process.execPath, [installer], { stdio: 'inherit', env: process.env });
+// As npm runs a dependency's script: in its folder, npm_package_json naming its package.json. Left as this
+// package's, the installer takes itself for a development checkout of onnxruntime-node and does nothing.
+const packageDir = dirname(dirname(installer));
+const run = spawnSync(process.execPath, [installer], { stdio: 'inherit', cwd: packageDir, env: { ...process.env, npm_package_json: join(packageDir, 'package.json') } });
 process.exit(run.status ?? 1);
