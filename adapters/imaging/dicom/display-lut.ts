@@ -5,29 +5,42 @@ import { applyWindow, rangeWindow, windowFunction, windowOverRange, type VoiWind
 /** The widest stored-sample range that gets a lookup table (16-bit samples: 256 KiB of Float32). */
 export const MAX_LUT_ENTRIES = 1 << 16;
 
+/** What bounds a frame's stored values: BitsStored bits, two's complement when signed (PS3.5 8.1.1). */
+export interface StoredRange {
+  readonly bitsStored: number;
+  readonly signed: boolean;
+}
+
 /**
  * A monochrome frame onto the display scale 0..255: modality LUT (rescale or table), VOI window (`window`,
  * or the frame's range when undefined) and, for MONOCHROME1, inversion (PS3.3 C.11).
  *
- * Stored samples are integers, so when their range (min..max of this frame) is no wider than
- * MAX_LUT_ENTRIES and no larger than the frame, the whole chain is computed once per distinct value into
- * one table and each pixel is a single lookup. The table entry for a value is computed with the very
- * operations of the per-pixel path (the modality value rounded to Float32, the window in double, the
- * result rounded to Float32), so both paths give the same bits; other frames take the per-pixel path.
+ * Stored samples are integers, so the whole chain is computed once per possible value into one table and
+ * each pixel is a single lookup: over every value BitsStored allows when that table is at most a quarter
+ * of the frame (12-bit samples in a 128x128 frame or larger), else over the frame's own min..max when that
+ * is no wider than MAX_LUT_ENTRIES and the frame; other frames take the per-pixel path. A table entry is
+ * computed with the very operations of the per-pixel path (the modality value rounded to Float32, the
+ * window in double, the result rounded to Float32), so every path gives the same bits. `samples` must lie
+ * in `stored`'s range, as storedValues leaves them.
  */
-export function monochromeToDisplay(samples: SampleArray, transform: ModalityTransform, window: VoiWindow | undefined, invert: boolean): Float32Array {
+export function monochromeToDisplay(samples: SampleArray, stored: StoredRange, transform: ModalityTransform, window: VoiWindow | undefined, invert: boolean): Float32Array {
   const count = samples.length;
-  let low = Infinity;
-  let high = -Infinity;
-  for (let index = 0; index < count; index++) {
-    const sample = samples[index]!;
-    if (sample < low) low = sample;
-    if (sample > high) high = sample;
-  }
-  const entries = high - low + 1;
-  if (count === 0 || entries > MAX_LUT_ENTRIES || entries > count) {
-    const values = applyModality(samples, transform);
-    return applyWindow(values, window ?? rangeWindow(values), invert);
+  const possible = 2 ** stored.bitsStored;
+  let low = stored.signed ? -possible / 2 : 0;
+  let entries = possible;
+  if (possible > MAX_LUT_ENTRIES || possible * 4 > count) {
+    low = Infinity;
+    let high = -Infinity;
+    for (let index = 0; index < count; index++) {
+      const sample = samples[index]!;
+      if (sample < low) low = sample;
+      if (sample > high) high = sample;
+    }
+    entries = high - low + 1;
+    if (count === 0 || entries > MAX_LUT_ENTRIES || entries > count) {
+      const values = applyModality(samples, transform);
+      return applyWindow(values, window ?? rangeWindow(values), invert);
+    }
   }
   const modality = modalityTable(low, entries, transform);
   const voi = window ?? windowOverSamples(samples, modality, low);

@@ -24,7 +24,7 @@ export function frameToRaster(frame: FrameSamples, dataSet: DataSet, window: Win
     default: {
       const transform = modalityTransform(dataSet, frame.frameIndex, frame.signed);
       const voi = declaredWindow(window, dataSet, frame.frameIndex);
-      return rasterImage(width, height, 1, monochromeToDisplay(frame.samples, transform, voi, frame.colorSpace === 'MONOCHROME1'));
+      return rasterImage(width, height, 1, monochromeToDisplay(frame.samples, frame, transform, voi, frame.colorSpace === 'MONOCHROME1'));
     }
   }
 }

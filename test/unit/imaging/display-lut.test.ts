@@ -31,8 +31,8 @@ function reference(samples: SampleArray, transform: ModalityTransform, window: V
   const values = Array.from(samples, modality);
   let voi = window;
   if (!voi) {
-    const min = Math.min(...values);
-    const max = Math.max(...values);
+    const min = values.reduce((a, b) => Math.min(a, b), Infinity);
+    const max = values.reduce((a, b) => Math.max(a, b), -Infinity);
     voi = { center: (min + max) / 2, width: max - min, function: 'LINEAR_EXACT' };
   }
   const { center: c, width: w } = voi;
@@ -92,7 +92,8 @@ describe('display LUT: modality LUT + window + MONOCHROME1 in one table equals t
         const caseSeed = seed++;
         it(name, () => {
           const next = random(caseSeed);
-          // 256x256 takes the table (the range fits); 24x24 of 12- and 16-bit samples is narrower than its range and goes per pixel.
+          // 256x256: a table over every 8-, 10- or 12-bit value, over the frame's range for 16 bits; 24x24: over
+          // the frame's range for 8 bits, per pixel for wider samples (the range is larger than the frame).
           for (const size of [256, 24]) {
             const raw = rawWords(next, size * size, depth.bitsAllocated);
             const module = { bitsAllocated: depth.bitsAllocated, bitsStored: depth.bitsStored, highBit: depth.highBit, signed };
@@ -114,7 +115,7 @@ describe('display LUT: modality LUT + window + MONOCHROME1 in one table equals t
               const hi = transform.kind === 'rescale' ? Math.max(lowest * transform.slope, highest * transform.slope) + transform.intercept : 65535;
               for (const [windowName, make] of Object.entries(WINDOWS)) {
                 const window = make(lo, hi);
-                const got = monochromeToDisplay(samples, transform, window, invert);
+                const got = monochromeToDisplay(samples, module, transform, window, invert);
                 const want = reference(samples, transform, window, invert);
                 if (!sameBits(got, want)) expect.fail(`${size}x${size}, ${JSON.stringify({ ...transform, values: undefined })}, ${windowName}: differs from the per-pixel formula`);
               }
@@ -131,11 +132,12 @@ describe('display LUT: modality LUT + window + MONOCHROME1 in one table equals t
     const wide = Int32Array.from({ length: 4096 }, () => Math.floor((next() - 0.5) * 2 ** 31));
     const flat = new Int16Array(4096).fill(-1234);
     const rescale: ModalityTransform = { kind: 'rescale', slope: 1, intercept: 0 };
-    for (const samples of [bits, wide, flat, new Uint16Array(0)]) {
+    const cases = [[bits, 1, false], [wide, 32, true], [flat, 16, true], [new Uint16Array(0), 16, false]] as const;
+    for (const [samples, bitsStored, signed] of cases) {
       for (const invert of [false, true]) {
-        expect(sameBits(monochromeToDisplay(samples, rescale, undefined, invert), reference(samples, rescale, undefined, invert))).toBe(true);
+        expect(sameBits(monochromeToDisplay(samples, { bitsStored, signed }, rescale, undefined, invert), reference(samples, rescale, undefined, invert))).toBe(true);
         const window: VoiWindow = { center: 0.5, width: 2, function: 'LINEAR' };
-        expect(sameBits(monochromeToDisplay(samples, rescale, window, invert), reference(samples, rescale, window, invert))).toBe(true);
+        expect(sameBits(monochromeToDisplay(samples, { bitsStored, signed }, rescale, window, invert), reference(samples, rescale, window, invert))).toBe(true);
       }
     }
     expect(2 ** 31).toBeGreaterThan(MAX_LUT_ENTRIES); // the 32-bit frame above goes per pixel
@@ -143,7 +145,21 @@ describe('display LUT: modality LUT + window + MONOCHROME1 in one table equals t
 
   it('the constant frame maps to 0 (255 when inverted), as the range window of width 0 says', () => {
     const flat = new Int16Array(64).fill(-1234);
-    expect(Array.from(new Set(monochromeToDisplay(flat, { kind: 'rescale', slope: 1, intercept: 0 }, undefined, false)))).toEqual([0]);
-    expect(Array.from(new Set(monochromeToDisplay(flat, { kind: 'rescale', slope: 1, intercept: 0 }, undefined, true)))).toEqual([255]);
+    const stored = { bitsStored: 16, signed: true };
+    expect(Array.from(new Set(monochromeToDisplay(flat, stored, { kind: 'rescale', slope: 1, intercept: 0 }, undefined, false)))).toEqual([0]);
+    expect(Array.from(new Set(monochromeToDisplay(flat, stored, { kind: 'rescale', slope: 1, intercept: 0 }, undefined, true)))).toEqual([255]);
+  });
+
+  it('a 512x512 frame of 16-bit samples takes the table over every 16-bit value: same bits as the formula', () => {
+    const next = random(7);
+    for (const signed of [false, true]) {
+      const samples = storedValues(rawWords(next, 512 * 512, 16), { bitsAllocated: 16, bitsStored: 16, highBit: 15, signed });
+      const transform: ModalityTransform = { kind: 'rescale', slope: 0.61, intercept: -1024.5 };
+      for (const window of [undefined, { center: 40, width: 400, function: 'LINEAR' } as const, { center: 100, width: 3000, function: 'SIGMOID' } as const]) {
+        for (const invert of [false, true]) {
+          expect(sameBits(monochromeToDisplay(samples, { bitsStored: 16, signed }, transform, window, invert), reference(samples, transform, window, invert))).toBe(true);
+        }
+      }
+    }
   });
 });
