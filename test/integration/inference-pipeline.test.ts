@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,31 +28,36 @@ afterAll(async () => {
   repo.remove();
 });
 
-/** One [1, 3] tensor of each datatype of the identity model, as raw bytes (BOOL first: 3 bytes, so what follows starts misaligned). */
-function identityInputs(): { name: string; datatype: string; bytes: Uint8Array }[] {
+/**
+ * One [rows, 3] tensor of each datatype of the identity model, as raw bytes (BOOL first: 3 bytes a row,
+ * so what follows starts misaligned when rows is odd).
+ */
+function identityInputs(rows = 1): { name: string; datatype: string; shape: number[]; bytes: Uint8Array }[] {
   const raw = (t: ArrayBufferView) => new Uint8Array(t.buffer, t.byteOffset, t.byteLength);
-  const bytesElements = Buffer.concat([Buffer.from([1, 0, 0, 0]), Buffer.from('a'), Buffer.from([3, 0, 0, 0]), Buffer.from('bé'), Buffer.from([0, 0, 0, 0])]);
+  const repeat = <T>(row: T[]): T[] => Array.from({ length: rows }, () => row).flat();
+  const element = (s: string) => Buffer.concat([Buffer.from(Uint32Array.of(Buffer.byteLength(s)).buffer), Buffer.from(s)]);
+  const bytesElements = Buffer.concat(repeat([element('a'), element('bé'), element('')]));
   return ([
-    ['BOOL', new Uint8Array([1, 0, 1])], ['UINT8', new Uint8Array([1, 2, 255])], ['UINT16', new Uint16Array([1, 65535, 3])],
-    ['UINT32', new Uint32Array([1, 4294967295, 3])], ['UINT64', new BigUint64Array([1n, 2n, 18446744073709551615n])], ['INT8', new Int8Array([-1, 0, 1])],
-    ['INT16', new Int16Array([-32768, 0, 1])], ['INT32', new Int32Array([-1, 2147483647, 1])], ['INT64', new BigInt64Array([-9223372036854775808n, 0n, 9223372036854775807n])],
-    ['FP32', new Float32Array([1.5, -2.25, 3e38])], ['FP64', new Float64Array([1.25, Math.PI, -1e300])], ['BYTES', bytesElements],
-    ['FP16', new Uint16Array([0x3c00, 0x4000, 0x4200])],
-  ] as const).map(([datatype, values]) => ({ name: `in_${datatype.toLowerCase()}`, datatype, bytes: raw(values) }));
+    ['BOOL', Uint8Array.from(repeat([1, 0, 1]))], ['UINT8', Uint8Array.from(repeat([1, 2, 255]))], ['UINT16', Uint16Array.from(repeat([1, 65535, 3]))],
+    ['UINT32', Uint32Array.from(repeat([1, 4294967295, 3]))], ['UINT64', BigUint64Array.from(repeat([1n, 2n, 18446744073709551615n]))], ['INT8', Int8Array.from(repeat([-1, 0, 1]))],
+    ['INT16', Int16Array.from(repeat([-32768, 0, 1]))], ['INT32', Int32Array.from(repeat([-1, 2147483647, 1]))], ['INT64', BigInt64Array.from(repeat([-9223372036854775808n, 0n, 9223372036854775807n]))],
+    ['FP32', Float32Array.from(repeat([1.5, -2.25, 3e38]))], ['FP64', Float64Array.from(repeat([1.25, Math.PI, -1e300]))], ['BYTES', bytesElements],
+    ['FP16', Uint16Array.from(repeat([0x3c00, 0x4000, 0x4200]))],
+  ] as const).map(([datatype, values]) => ({ name: `in_${datatype.toLowerCase()}`, datatype, shape: [rows, 3], bytes: raw(values) }));
 }
 
 const OUTPUTS = ['bool', 'uint8', 'uint16', 'uint32', 'uint64', 'int8', 'int16', 'int32', 'int64', 'fp32', 'fp64', 'bytes', 'fp16'].map((t) => `out_${t}`);
 
 async function httpBinary(inputs: ReturnType<typeof identityInputs>) {
   const { body, headerLength } = binaryBody({
-    inputs: inputs.map((i) => ({ name: i.name, datatype: i.datatype, shape: [1, 3], parameters: { binary_data_size: i.bytes.byteLength } })),
+    inputs: inputs.map((i) => ({ name: i.name, datatype: i.datatype, shape: i.shape, parameters: { binary_data_size: i.bytes.byteLength } })),
     outputs: OUTPUTS.map((name) => ({ name, parameters: { binary_data: true } })),
   }, ...inputs.map((i) => i.bytes));
   return fetch(`${server.url}/v2/models/identity/infer`, { method: 'POST', headers: { 'inference-header-content-length': String(headerLength) }, body });
 }
 
 const grpcRaw = (inputs: ReturnType<typeof identityInputs>) => ({
-  model_name: 'identity', inputs: inputs.map((i) => ({ name: i.name, datatype: i.datatype, shape: [1, 3] })),
+  model_name: 'identity', inputs: inputs.map((i) => ({ name: i.name, datatype: i.datatype, shape: i.shape })),
   raw_input_contents: inputs.map((i) => Buffer.from(i.bytes)), outputs: OUTPUTS.map((name) => ({ name })),
 });
 
@@ -68,6 +74,39 @@ describe('binary tensor data, aligned or not', () => {
       expect(Buffer.from(rest.subarray(offset, offset + o.parameters.binary_data_size)).equals(Buffer.from(inputs[k]!.bytes)), o.name).toBe(true);
       offset += o.parameters.binary_data_size;
     });
+  });
+
+  it.each([
+    ['small enough for Node\'s shared Buffer pool', 1],
+    ['in a buffer of its own', 31],
+  ])('decodes a chunked body (no Content-Length: joined in ordinary memory, %s) to the same values, twice', async (_where, rows) => {
+    // Inputs here are views into ordinary memory (not the shared memory of a body with Content-Length),
+    // aligned or copied where not; either way the worker must get exactly these values, round after round.
+    for (let round = 0; round < 2; round++) {
+      const inputs = identityInputs(rows);
+      const { body, headerLength } = binaryBody({
+        inputs: inputs.map((i) => ({ name: i.name, datatype: i.datatype, shape: i.shape, parameters: { binary_data_size: i.bytes.byteLength } })),
+        outputs: OUTPUTS.map((name) => ({ name, parameters: { binary_data: true } })),
+      }, ...inputs.map((i) => i.bytes));
+      expect(body.byteLength < 4096).toBe(rows === 1);
+      const { status: code, bytes, jsonLength } = await new Promise<{ status: number; bytes: Buffer; jsonLength: number }>((resolve, reject) => {
+        const req = httpRequest(`${server.url}/v2/models/identity/infer`, { method: 'POST', headers: { 'inference-header-content-length': String(headerLength) } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode!, bytes: Buffer.concat(chunks), jsonLength: Number(res.headers['inference-header-content-length']) }));
+        });
+        req.on('error', reject);
+        req.write(body.subarray(0, 100));
+        req.end(body.subarray(100));
+      });
+      expect(code, bytes.toString()).toBe(200);
+      const json = JSON.parse(bytes.subarray(0, jsonLength).toString());
+      let offset = jsonLength;
+      json.outputs.forEach((o: { parameters: { binary_data_size: number } }, k: number) => {
+        expect(bytes.subarray(offset, offset + o.parameters.binary_data_size).equals(Buffer.from(inputs[k]!.bytes)), OUTPUTS[k]).toBe(true);
+        offset += o.parameters.binary_data_size;
+      });
+    }
   });
 
   it('gives gRPC the same values from raw_input_contents', async () => {
