@@ -34,7 +34,7 @@ export interface AuditLogOptions {
  * and its own `hash`; every `checkpointEvery` entries, at rotation and at close, a checkpoint line carries
  * an Ed25519 signature over its seq and the chain head, so cutting, re-chaining or extending the log is
  * seen by `clinfer audit verify --key`. `seq` and the chain hash are given synchronously, in the order of
- * the calls; the lines are written by group commit (segment-writer.ts: one write and one fdatasync per
+ * the calls; the lines are written by group commit (segment-writer.ts: one durable write (O_DSYNC) per
  * batch, off the event loop), and `append` resolves once its line is durable, so a caller that awaits it
  * answers only what is on record. On start the chain continues from the last whole line (a torn one is
  * set aside).
@@ -80,7 +80,7 @@ export class AuditLog {
   }
 
   /**
-   * Writes one record: resolves once the line is durable (written and fdatasync'ed); rejects with
+   * Writes one record: resolves once the line is durable (on stable storage: segment-writer.ts); rejects with
    * AUDIT_UNAVAILABLE when it cannot be written and the policy is 'refuse' (resolves, logged, under 'serve').
    * The caller must await or handle it.
    */
