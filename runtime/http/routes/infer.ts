@@ -3,6 +3,7 @@ import { inferBodyParser, targetVersion } from '../infer-body.js';
 import { countRequest } from '../../inference/count-request.js';
 import { runInference } from '../../inference/run-inference.js';
 import { callerOf } from '../caller.js';
+import { connectionSignal } from '../connection-signal.js';
 import { encodeInferResponse } from '../../protocol/infer-response.js';
 import { PRIORITY_HEADER, TIMEOUT_HEADER } from '../../protocol/scheduling-parameters.js';
 import type { AppContext } from '../../app-context.js';
@@ -24,12 +25,8 @@ export function inferRoutes(ctx: AppContext, routes: RouteTable): void {
       note({ model: v.name, version: v.version, bundleDigest: v.config.digest });
       const request = await ctx.inferRequests.parse(raw, req.headers['inference-header-content-length'] as string | undefined, v.config);
       note({ requestId: request.id });
-      const abort = new AbortController();
-      res.once('close', () => {
-        if (!res.writableFinished) abort.abort();
-      });
       const outputs = await runInference({
-        version: v, request, signal: abort.signal, maxJsonResponseBytes,
+        version: v, request, signal: connectionSignal(req.socket), maxJsonResponseBytes,
         headers: { priority: req.headers[PRIORITY_HEADER] as string | undefined, timeout: req.headers[TIMEOUT_HEADER] as string | undefined },
       });
       return encodeInferResponse(v.config, request.id, outputs, request.outputs, maxJsonResponseBytes);
