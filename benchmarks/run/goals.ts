@@ -174,11 +174,11 @@ export const GOALS: readonly GoalDefinition[] = [
   },
 ];
 
-/** One line from imaging.json's rows: median ms per transfer syntax, with the file's date. */
+/** One line from imaging.json's rows: median wall ms (and CPU ms, where recorded) per transfer syntax, with the file's date. */
 export function imagingText(figures: unknown): string {
-  const f = figures as { date?: string; rows?: { name: string; medianMs: number }[] };
+  const f = figures as { date?: string; rows?: { name: string; medianMs: number; cpuMs?: number }[] };
   if (!Array.isArray(f.rows)) return 'see benchmarks/results/imaging.json';
-  return `${f.rows.map((row) => `${row.name} ${fmt(row.medianMs)} ms`).join('; ')}${f.date ? ` (imaging.json of ${f.date.slice(0, 10)}, not measured by this run)` : ''}`;
+  return `${f.rows.map((row) => `${row.name} ${fmt(row.medianMs)} ms${row.cpuMs !== undefined ? ` (CPU ${fmt(row.cpuMs)})` : ''}`).join('; ')}${f.date ? ` (imaging.json of ${f.date.slice(0, 10)}, not measured by this run)` : ''}`;
 }
 
 /** Figures the baseline file cannot hold: parts added after it was written. */
