@@ -189,8 +189,10 @@ describe('the DICOM node', () => {
     expect(mr.code).toMatch(/^(INVALID_DICOM|INVALID_IMAGE)$/);
     expect(cr).toMatchObject({ models: ['chest-xray-pneumonia'], code: 'NO_PIXEL_DATA' });
     for (const entry of dead) expect(entry.message.length).toBeGreaterThan(10);
-    expect(await metricValue(server.url, 'clinfer_dicom_dead_lettered_total', { code: 'NO_PIXEL_DATA' })).toBe(1);
-    expect(await metricValue(server.url, 'clinfer_dicom_dead_lettered_total', { code: mr.code })).toBe(1);
+    // Counted once the move is durable (the folders fsynced), a moment after the entries show in dead-letter/.
+    const counted = async (code: string) => until(`the ${code} dead-letter count`, async () => (await metricValue(server.url, 'clinfer_dicom_dead_lettered_total', { code })) || undefined);
+    expect(await counted('NO_PIXEL_DATA')).toBe(1);
+    expect(await counted(mr.code)).toBe(1);
     // No patient data, no UID in what the CLI shows; the hashed study and the reason are there.
     const listed = await cli('list');
     expect(listed.code).toBe(0);
