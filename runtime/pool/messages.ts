@@ -12,6 +12,11 @@ export interface WireTensor {
   type: OrtType;
   dims: number[];
   data: NumericArray | string[];
+  /**
+   * A batch the worker merges: the tensor's values are `data` followed by each of these, all in shared
+   * memory (views into HTTP bodies). The worker joins them into the copy ONNX Runtime needs.
+   */
+  rest?: NumericArray[];
 }
 
 /** Identifies one ONNX Runtime session configuration; every worker can create it on demand. */

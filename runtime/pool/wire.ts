@@ -2,9 +2,13 @@ import { DATATYPES, datatypeFromOrt, type NumericArray } from '../tensor/datatyp
 import type { Tensor } from '../tensor/tensor.js';
 import { ClinferError } from '../errors/index.js';
 import type { WireTensor } from './messages.js';
+import { sharedParts } from '../tensor/shared-batch.js';
 
 export function toWire(tensor: Tensor): WireTensor {
   const type = DATATYPES[tensor.datatype].ort;
+  // A batch whose rows lie in shared memory: its parts go as they are; the worker joins them.
+  const parts = sharedParts(tensor);
+  if (parts) return { name: tensor.name, type, dims: [...tensor.shape], data: parts[0]!, rest: parts.slice(1) };
   const data = tensor.datatype === 'BYTES'
     ? (tensor.data as Uint8Array[]).map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'))
     : (tensor.data as NumericArray);

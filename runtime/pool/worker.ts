@@ -8,6 +8,7 @@ import { threadId } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { crashWorkerThread } from './fault-hook.js';
+import type { NumericArray } from '../tensor/datatypes.js';
 import type { InferResult, LoadResult, SessionSpec, Task, TaskFault, WireTensor } from './messages.js';
 import { createRunner, type ModelRunner } from './model-runner.js';
 import { runWarmup } from './warmup.js';
@@ -88,8 +89,22 @@ function toOrtFeeds(feeds: WireTensor[]): Record<string, ort.Tensor> {
   for (const f of feeds) {
     // Shared memory (the HTTP body, read in place): ONNX Runtime refuses it, so it is copied here, off the
     // main thread.
-    const data = !Array.isArray(f.data) && f.data.buffer instanceof SharedArrayBuffer ? f.data.slice() : f.data;
+    const data = f.rest ? joinParts(f.data as NumericArray, f.rest)
+      : !Array.isArray(f.data) && f.data.buffer instanceof SharedArrayBuffer ? f.data.slice() : f.data;
     out[f.name] = new ort.Tensor(f.type as never, data as never, f.dims);
+  }
+  return out;
+}
+
+/** A batch merged here rather than on the main thread (WireTensor.rest): one copy, as for a lone shared view. */
+function joinParts(first: NumericArray, rest: readonly NumericArray[]): NumericArray {
+  const length = rest.reduce((n, v) => n + v.length, first.length);
+  const out = new (first.constructor as new (length: number) => NumericArray)(length);
+  (out as Float32Array).set(first as Float32Array, 0);
+  let offset = first.length;
+  for (const v of rest) {
+    (out as Float32Array).set(v as Float32Array, offset);
+    offset += v.length;
   }
   return out;
 }

@@ -1,7 +1,11 @@
-import { DATATYPES, elementCount, type NumericArray, type TensorValues } from '../tensor/datatypes.js';
+import { elementCount, type NumericArray, type TensorValues } from '../tensor/datatypes.js';
+import { allShared, joinedLater, joinValues } from '../tensor/shared-batch.js';
 import type { Tensor } from '../tensor/tensor.js';
 
-/** Concatenates same-named tensors along dimension 0 (their other dimensions are equal). */
+/**
+ * Concatenates same-named tensors along dimension 0 (their other dimensions are equal). When every part
+ * lies in shared memory nothing is copied here: the worker joins them (tensor/shared-batch.ts).
+ */
 export function concatBatch(parts: readonly Tensor[]): Tensor {
   const first = parts[0]!;
   if (parts.length === 1) return first;
@@ -10,13 +14,9 @@ export function concatBatch(parts: readonly Tensor[]): Tensor {
   if (first.datatype === 'BYTES') {
     return { ...first, shape, data: parts.flatMap((t) => t.data as Uint8Array[]) };
   }
-  const out = DATATYPES[first.datatype].make(elementCount(shape)) as NumericArray;
-  let offset = 0;
-  for (const t of parts) {
-    (out as Float32Array).set(t.data as Float32Array, offset);
-    offset += t.data.length;
-  }
-  return { ...first, shape, data: out };
+  const values = parts.map((t) => t.data as NumericArray);
+  if (allShared(values)) return joinedLater(first.name, first.datatype, shape, values);
+  return { ...first, shape, data: joinValues(values, first.datatype, elementCount(shape)) };
 }
 
 /** Splits a batched tensor into consecutive row ranges, one per request, copying each slice. */

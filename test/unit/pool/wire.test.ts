@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { handOver } from '../../../runtime/pool/wire.js';
+import { handOver, toWire } from '../../../runtime/pool/wire.js';
+import { concatBatch } from '../../../runtime/scheduler/batch-tensors.js';
 
 /** How input values cross to a worker thread: shared memory as is, owned buffers moved, views copied. */
 describe('handOver', () => {
@@ -45,5 +46,24 @@ describe('handOver', () => {
     expect(first).toBe(shared);
     expect(second).not.toBe(shared);
     expect(moved.size).toBe(2);
+  });
+});
+
+describe('toWire', () => {
+  it('sends a batch of shared-memory rows as its parts (the worker joins them), without joining them here', () => {
+    const body = new SharedArrayBuffer(32);
+    const p1 = new Int32Array(body, 0, 2);
+    const p2 = new Int32Array(body, 16, 4);
+    const batch = concatBatch([{ name: 'x', datatype: 'INT32', shape: [1, 2], data: p1 }, { name: 'x', datatype: 'INT32', shape: [2, 2], data: p2 }]);
+    const wire = toWire(batch);
+    expect(wire).toEqual({ name: 'x', type: 'int32', dims: [3, 2], data: p1, rest: [p2] });
+    expect(wire.data).toBe(p1);
+    expect(wire.rest![0]).toBe(p2);
+  });
+
+  it('sends any other tensor whole, without parts', () => {
+    const wire = toWire({ name: 'x', datatype: 'FP32', shape: [2], data: new Float32Array([1, 2]) });
+    expect(wire.rest).toBeUndefined();
+    expect([...(wire.data as Float32Array)]).toEqual([1, 2]);
   });
 });
