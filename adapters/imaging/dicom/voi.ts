@@ -54,12 +54,30 @@ export function windowOverRange(min: number, max: number): VoiWindow {
   return { center: (min + max) / 2, width: max - min, function: 'LINEAR_EXACT' };
 }
 
-/** Maps modality values onto the display range 0..255; `invert` for MONOCHROME1 (255 is black). */
+/**
+ * Maps modality values onto the display range 0..255; `invert` for MONOCHROME1 (255 is black). The
+ * formulas of windowFunction, written out in the loops (no call per pixel), with the same operations.
+ */
 export function applyWindow(values: Float32Array, window: VoiWindow, invert: boolean): Float32Array {
   const out = new Float32Array(values.length);
-  const map = windowFunction(window);
-  for (let index = 0; index < values.length; index++) {
-    const y = map(values[index]!);
+  const { center: c, width: w } = window;
+  const count = values.length;
+  if (window.function === 'SIGMOID') {
+    for (let index = 0; index < count; index++) {
+      const y = 255 / (1 + Math.exp((-4 * (values[index]! - c)) / w));
+      out[index] = invert ? 255 - y : y;
+    }
+    return out;
+  }
+  // LINEAR_EXACT: [c - w/2, c + w/2] onto 0..255; LINEAR (C.11.2.1.2.1): the same around c - 0.5 with w - 1.
+  const exact = window.function === 'LINEAR_EXACT';
+  const low = exact ? c - w / 2 : c - 0.5 - (w - 1) / 2;
+  const high = exact ? c + w / 2 : c - 0.5 + (w - 1) / 2;
+  const centre = exact ? c : c - 0.5;
+  const span = exact ? w : w - 1;
+  for (let index = 0; index < count; index++) {
+    const x = values[index]!;
+    const y = x <= low ? 0 : x > high ? 255 : ((x - centre) / span + 0.5) * 255;
     out[index] = invert ? 255 - y : y;
   }
   return out;
