@@ -37,6 +37,9 @@ export function planeDecision(config: Pick<AppContext['config'], 'modelControlMo
   };
 }
 
+/** A request id a caller may choose. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+
 /** The HTTP API: OIP v2 (KServe / Triton) plus /metrics. No route logs a body. */
 export function createApp(ctx: AppContext, listener: Listener = 'api'): Express {
   const app = express();
@@ -46,11 +49,14 @@ export function createApp(ctx: AppContext, listener: Listener = 'api'): Express 
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use((req, res, next) => {
-    res.set('X-Content-Type-Options', 'nosniff');
+    // Per request: node's setHeader and the parsed header object (what res.set and req.get come down to for these headers).
+    res.setHeader('X-Content-Type-Options', 'nosniff');
     // A request id ties a caller's request to the server's log lines (taken from the caller when sane).
-    const given = req.get('x-request-id');
-    res.locals.requestId = given && /^[A-Za-z0-9._:-]{1,100}$/.test(given) ? given : randomUUID();
-    res.set('X-Request-Id', res.locals.requestId as string);
+    // Random, not a counter: it also names a prediction to POST /v1/models/{m}/outcomes, so it must not be guessable.
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    res.locals.requestId = requestId;
+    res.setHeader('X-Request-Id', requestId);
     if (ctx.isShuttingDown()) {
       // Draining: clients move to another replica; probes still answer (readiness says false).
       res.set('Connection', 'close');

@@ -5,9 +5,10 @@ const EXPOSED_HEADERS = 'inference-header-content-length, retry-after';
 
 /** CORS for the configured origins only; other origins get no CORS headers (the browser blocks them). */
 export function corsMiddleware(origins: readonly string[]): RequestHandler {
+  const allowed = new Set(origins);
   return (req, res, next) => {
-    const origin = req.get('origin');
-    if (origin && origins.includes(origin)) {
+    const origin = req.headers.origin;
+    if (origin && allowed.has(origin)) {
       res.set({ 'Access-Control-Allow-Origin': origin, Vary: 'Origin', 'Access-Control-Expose-Headers': EXPOSED_HEADERS });
       if (req.method === 'OPTIONS') {
         res.set({ 'Access-Control-Allow-Methods': 'GET, POST, PUT, DELETE', 'Access-Control-Allow-Headers': ALLOWED_HEADERS, 'Access-Control-Max-Age': '600' });

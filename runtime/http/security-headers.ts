@@ -13,9 +13,16 @@ const HSTS = 'max-age=31536000';
 export function securityHeaders(config: Pick<Config, 'tlsCertFile' | 'adminListener'>): RequestHandler {
   // Either listener on TLS: browsers ignore the header on a plain-HTTP answer (RFC 6797 8.1), so it is safe on both.
   const tls = config.tlsCertFile !== undefined || config.adminListener?.tlsCertFile !== undefined;
+  // Decided once: per request, only node's setHeader (res.set would re-check each name for Content-Type).
+  if (!tls) {
+    return (_req, res, next) => {
+      res.setHeader('Cache-Control', 'no-store');
+      next();
+    };
+  }
   return (_req, res, next) => {
-    res.set('Cache-Control', 'no-store');
-    if (tls) res.set('Strict-Transport-Security', HSTS);
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Strict-Transport-Security', HSTS);
     next();
   };
 }
