@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { defaultProviders } from '../../../runtime/config/default-providers.js';
 import { loadConfig } from '../../../runtime/config/load-config.js';
 
 const file = (content: string) => {
@@ -13,7 +14,10 @@ const file = (content: string) => {
 describe('loadConfig', () => {
   it('fills the documented defaults and freezes the result', () => {
     const c = loadConfig();
-    expect(c).toMatchObject({ models: './models', host: '127.0.0.1', port: 8080, intraOpThreads: 1, providers: ['cpu'] });
+    expect(c).toMatchObject({ models: './models', host: '127.0.0.1', port: 8080, intraOpThreads: 1 });
+    // The default providers depend on whether this machine has the CUDA provider library: ['cpu'] or
+    // ['cuda', 'cpu'] (both cases are pinned with a temporary folder in test/integration/kserve-layout.test.ts).
+    expect(c.providers).toEqual(defaultProviders());
     expect(c.workers).toBeGreaterThanOrEqual(1);
     expect(Object.isFrozen(c)).toBe(true);
     expect(Object.isFrozen(c.providers)).toBe(true);
