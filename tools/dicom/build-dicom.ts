@@ -4,6 +4,7 @@
  * so a test can also write malformed ones on purpose.
  */
 import { deflateSync } from 'fflate';
+import { explicitVrHeader } from '../../adapters/imaging/dicom/part10-framing.js';
 
 export interface Element {
   readonly tag: number;
@@ -13,8 +14,6 @@ export interface Element {
   readonly items?: readonly (readonly Element[])[];
   readonly fragments?: readonly Uint8Array[];
 }
-
-const LONG = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'UC', 'UN', 'UR', 'UT']);
 
 export function text(tag: number, vr: string, value: string): Element {
   const padded = value.length % 2 ? value + (vr === 'UI' ? '\0' : ' ') : value;
@@ -51,18 +50,8 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-function header(tag: number, vr: string, length: number): Uint8Array {
-  const long = LONG.has(vr);
-  const bytes = new Uint8Array(long ? 12 : 8);
-  const view = new DataView(bytes.buffer);
-  view.setUint16(0, tag >>> 16, true);
-  view.setUint16(2, tag & 0xffff, true);
-  bytes[4] = vr.charCodeAt(0);
-  bytes[5] = vr.charCodeAt(1);
-  if (long) view.setUint32(8, length, true);
-  else view.setUint16(6, length, true);
-  return bytes;
-}
+/** The element header as clinfer frames it (the long-length VRs of PS3.5 7.1.2 take a 32-bit length). */
+const header = explicitVrHeader;
 
 function item(tag: number, length: number): Uint8Array {
   const bytes = new Uint8Array(8);

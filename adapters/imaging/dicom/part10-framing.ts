@@ -100,16 +100,28 @@ export function framePart10(meta: FileMetaFields, dataset: readonly Uint8Array[]
 }
 
 function metaElement(tagElement: number, vr: string, value: Uint8Array): Uint8Array {
+  const header = explicitVrHeader(0x00020000 | tagElement, vr, value.length);
+  const out = new Uint8Array(header.length + value.length);
+  out.set(header);
+  out.set(value, header.length);
+  return out;
+}
+
+/**
+ * The header of one explicit VR little endian element: tag, VR, then a 16-bit length, or two reserved
+ * bytes and a 32-bit length for the long-length VRs (PS3.5 7.1.2). `length` is written as given
+ * (0xffffffff for an undefined length).
+ */
+export function explicitVrHeader(tag: number, vr: string, length: number): Uint8Array {
   const long = LONG_LENGTH_VRS.has(vr);
-  const header = long ? 12 : 8;
-  const out = new Uint8Array(header + value.length);
+  const out = new Uint8Array(long ? 12 : 8);
   const view = new DataView(out.buffer);
-  view.setUint16(0, 0x0002, true);
-  view.setUint16(2, tagElement, true);
-  out.set(encoder.encode(vr), 4);
-  if (long) view.setUint32(8, value.length, true);
-  else view.setUint16(6, value.length, true);
-  out.set(value, header);
+  view.setUint16(0, tag >>> 16, true);
+  view.setUint16(2, tag & 0xffff, true);
+  out[4] = vr.charCodeAt(0);
+  out[5] = vr.charCodeAt(1);
+  if (long) view.setUint32(8, length, true);
+  else view.setUint16(6, length, true);
   return out;
 }
 
