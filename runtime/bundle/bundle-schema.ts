@@ -117,6 +117,12 @@ export const bundleSchema = z.strictObject({
       timeout_ms: z.number().int().min(100).max(3_600_000).optional(),
     })
     .default({ providers: ['cpu'] }),
+  /**
+   * The clinician's web app (in-browser inference): which ONNX Runtime Web build to ask for. `webgpu`
+   * fetches the WebGPU build (27 MB, 4.6 MB brotli) when the browser offers an adapter, else the page
+   * stays on WASM; absent or `wasm`: the WASM build only. `?ep=` on the page's URL overrides it.
+   */
+  web: z.strictObject({ execution_provider: z.enum(['wasm', 'webgpu']) }).optional(),
 });
 
 export type Bundle = z.infer<typeof bundleSchema>;

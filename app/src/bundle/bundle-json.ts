@@ -19,6 +19,8 @@ export interface BundleJson {
   /** The images the model was made for, and what happens to others (adapters/imaging/input-scope.ts). */
   readonly input_scope?: unknown;
   readonly out_of_scope?: unknown;
+  /** Which ONNX Runtime Web build the bundle asks for (docs/bundle-format.md, `web`). */
+  readonly web?: { readonly execution_provider?: 'wasm' | 'webgpu' };
   /** The texts above in other languages, and unit names (docs/bundle-format.md). */
   readonly i18n?: Readonly<Record<string, BundleTexts>>;
   readonly provenance?: {

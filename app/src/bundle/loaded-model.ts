@@ -2,7 +2,7 @@ import type * as Ort from 'onnxruntime-web';
 import { parseImageSpec, type ImageSpec } from '../../../adapters/imaging/image-spec.js';
 import { parseTabularSpec, type TabularSpec } from '../../../adapters/tabular/tabular-spec.js';
 import { AppError } from '../errors.js';
-import { createSession, ortRuntime, type OrtRuntime } from '../inference/ort-runtime.js';
+import { createSession, ortRuntime, type OrtRuntime, preferredProvider, providerFromUrl } from '../inference/ort-runtime.js';
 import { modelMetadata, type ModelMetadata } from '../server/models.js';
 import { loadBundleFiles } from './bundle-cache.js';
 import type { BundleJson } from './bundle-json.js';
@@ -54,7 +54,7 @@ async function build(meta: ModelMetadata, offline: boolean): Promise<LoadedModel
   const post = bundle.postprocessing ?? { kind: 'none' };
   const output = typeof post.output === 'string' ? post.output : meta.outputs[0]?.name;
   if (!output) throw new AppError('UNSUPPORTED_MODEL', `model '${meta.name}' declares no output`);
-  const runtime = await ortRuntime();
+  const runtime = await ortRuntime(preferredProvider(providerFromUrl(), bundle.web?.execution_provider));
   const session = await createSession(runtime, files.model);
   return {
     name: meta.name, version: meta.version, digest: meta.bundle_digest, bundle, runtime, session,

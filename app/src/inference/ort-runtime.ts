@@ -39,10 +39,19 @@ export function ortRuntime(preferred: ExecutionProvider | undefined = providerFr
 }
 
 /**
+ * The build a model asks for: the user's `?ep=` first, then the bundle's `web.execution_provider`, else
+ * none (WASM). The page runs one build of ONNX Runtime Web: the first model loaded (or the URL) chooses it.
+ */
+export function preferredProvider(fromUrl: ExecutionProvider | undefined, fromBundle: unknown): ExecutionProvider | undefined {
+  if (fromUrl) return fromUrl;
+  return fromBundle === 'webgpu' || fromBundle === 'wasm' ? fromBundle : undefined;
+}
+
+/**
  * `?ep=webgpu` (or wasm) on the page's URL: the user's choice. Read by every first call, so the page's
  * runtime line or `clinfer` API asking before a model loads cannot settle on WASM against it.
  */
-function providerFromUrl(): ExecutionProvider | undefined {
+export function providerFromUrl(): ExecutionProvider | undefined {
   const ep = new URLSearchParams(location.search).get('ep');
   return ep === 'wasm' || ep === 'webgpu' ? ep : undefined;
 }
