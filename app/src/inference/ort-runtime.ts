@@ -1,6 +1,8 @@
 import type * as Ort from 'onnxruntime-web';
+import type { ExecutionProvider } from './preferred-provider.js';
 
-export type ExecutionProvider = 'webgpu' | 'wasm';
+export type { ExecutionProvider } from './preferred-provider.js';
+export { preferredProvider } from './preferred-provider.js';
 
 export interface RuntimeInfo {
   readonly executionProvider: ExecutionProvider;
@@ -36,15 +38,6 @@ export function ortRuntime(preferred: ExecutionProvider | undefined = providerFr
     return { ort, info: { executionProvider: webgpu ? 'webgpu' : 'wasm', numThreads, crossOriginIsolated: isolated, ortVersion: ort.env.versions.web ?? '' } };
   })();
   return started;
-}
-
-/**
- * The build a model asks for: the user's `?ep=` first, then the bundle's `web.execution_provider`, else
- * none (WASM). The page runs one build of ONNX Runtime Web: the first model loaded (or the URL) chooses it.
- */
-export function preferredProvider(fromUrl: ExecutionProvider | undefined, fromBundle: unknown): ExecutionProvider | undefined {
-  if (fromUrl) return fromUrl;
-  return fromBundle === 'webgpu' || fromBundle === 'wasm' ? fromBundle : undefined;
 }
 
 /**

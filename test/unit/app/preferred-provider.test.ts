@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { preferredProvider } from '../../../app/src/inference/ort-runtime.js';
+import { preferredProvider } from '../../../app/src/inference/preferred-provider.js';
 import { bundleSchema } from '../../../runtime/bundle/bundle-schema.js';
 import { readFileSync } from 'node:fs';
 
