@@ -61,12 +61,11 @@ describe('a worker that dies holding a batch', () => {
   it('retries each request of the batch once, on another worker: all answered 200 with their own rows', async () => {
     const exitsBefore = server.pool.workerExits;
     const threadsBefore = server.pool.threads.map((t) => t.threadId);
-    const started = performance.now();
+    // A retry that waited for a timer instead of the worker's exit, or never came, fails by the test timeout:
+    // no stopwatch here (the counts below say what happened).
     const results = await Promise.all(ROWS.map((row) => infer('heart-once', row)));
-    const seconds = (performance.now() - started) / 1000;
     expect(results.map((r) => r.status)).toEqual(new Array(8).fill(200));
     results.forEach((r, i) => expect(r.json.outputs[0].data[0]).toBeCloseTo(expected[i]!, 6));
-    expect(seconds).toBeLessThan(15);
     // One worker died; one batch of 8 (the one that crashed), then each request alone.
     expect(server.pool.workerExits - exitsBefore).toBe(1);
     expect(await metricValue(server.url, 'clinfer_inference_batch_size_count', labels('heart-once'))).toBe(9);
@@ -95,15 +94,12 @@ describe('a worker that dies holding a batch', () => {
 
   it('answers 503 WORKER_EXITED when the retry dies too, never hangs, and other models keep serving', async () => {
     const exitsBefore = server.pool.workerExits;
-    const started = performance.now();
     const others = Promise.all(ROWS.map((row) => infer('heart', row)));
     const results = await Promise.all(ROWS.slice(0, 4).map((row) => infer('heart-always', row)));
-    const seconds = (performance.now() - started) / 1000;
     for (const r of results) {
       expect(r.status).toBe(503);
       expect(r.json).toMatchObject({ code: 'WORKER_EXITED', error: expect.stringMatching(/heart-always.*exited, and so did the one its retry ran on; it is not retried again/) });
     }
-    expect(seconds).toBeLessThan(30);
     // The batch of 4 died, then each of its 4 retries.
     expect(server.pool.workerExits - exitsBefore).toBe(5);
     expect(await metricValue(server.url, 'clinfer_inference_batch_size_count', labels('heart-always'))).toBe(5);
