@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundleCommand } from '../../runtime/cli/bundle-command.js';
 import { bundleJson } from '../helpers/bundle.js';
+import { untilMetric } from '../helpers/metrics.js';
 import { FIXTURES, ROOT, TempRepository } from '../helpers/server.js';
 
 /**
@@ -140,7 +141,9 @@ describe('one model that never ends', () => {
     // SIGTERM while a run is stuck inside ONNX Runtime (timeout far away): its caller gets 503, the process ends.
     expect((await put(a.url, 'slow', '1', await bundle('slow', '1', LOOP, { execution: { timeout_ms: 600_000 } }))).status).toBe(201);
     const abandoned = loop(a.url, 'slow', FOREVER);
-    await new Promise((r) => setTimeout(r, 300));
+    // Dispatched to its worker (the queue-wait histogram counts a request when it leaves the queue), not a
+    // fixed pause that a loaded machine may not have spent getting there.
+    await untilMetric(a.url, 'clinfer_inference_queue_duration_seconds_count', { model: 'slow', version: '1' }, (v) => v === 1);
     a.child.kill('SIGTERM');
     expect((await abandoned).status).toBe(503);
     expect((await abandoned).json).toMatchObject({ code: 'SERVER_SHUTTING_DOWN' });
