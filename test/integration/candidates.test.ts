@@ -36,9 +36,8 @@ describe('shadow mode', () => {
     const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => infer(i)));
     expect(answers.every((a) => a.status === 200 && a.json.model_version === '1')).toBe(true);
     // Shadow runs finish after the answers: wait for all 80 rows to be compared.
-    for (let i = 0; i < 100 && (await metricValue(server.url, 'clinfer_shadow_comparisons_total', { ...labels, result: 'agree' })) < 80; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    // (Bounded by a generous poll, not by 100 x 50 ms, which a loaded machine may overrun.)
+    await expect.poll(() => metricValue(server.url, 'clinfer_shadow_comparisons_total', { ...labels, result: 'agree' }), { timeout: 30_000, interval: 50 }).toBeGreaterThanOrEqual(80);
     // Version 2 is the same model: every row agrees.
     expect(await metricValue(server.url, 'clinfer_shadow_comparisons_total', { ...labels, result: 'agree' })).toBe(80);
     expect(await metricValue(server.url, 'clinfer_shadow_comparisons_total', { ...labels, result: 'disagree' })).toBe(0);
