@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { exposeZipMapInputs } from '../onnx/expose-zipmap.js';
-import type { SessionSpec, ValueInfo } from './messages.js';
+import { type SessionSpec, type ValueInfo, WorkerBundleError } from './messages.js';
 
 export interface CreatedSession {
   session: ort.InferenceSession;
@@ -44,7 +44,9 @@ export async function createSession(spec: SessionSpec): Promise<CreatedSession> 
       });
       return { session, provider, fallbacks };
     } catch (error) {
-      if (provider === 'cpu') throw error;
+      // CPU is the last resort: a model it cannot load is the bundle's fault (400 BUNDLE_INVALID), not a
+      // failed inference.
+      if (provider === 'cpu') throw new WorkerBundleError(`ONNX Runtime cannot load the model file: ${firstLine(error)}`);
       fallbacks.push({ provider, error: firstLine(error) });
     }
   }

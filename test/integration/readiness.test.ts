@@ -49,8 +49,10 @@ describe('a model that failed to load (strictReadiness, the default)', () => {
     expect((await postJson(`${server.url}/v2/repository/models/broken/unload`, {})).status).toBe(200);
     expect(await getJson(`${server.url}/v2/health/ready`)).toMatchObject({ status: 200, json: { ready: true } });
     expect(await serverReady(server)).toBe(true);
-    // The load is refused (today 500 INFERENCE_FAILED for a file ONNX Runtime cannot parse).
-    expect((await postJson(`${server.url}/v2/repository/models/broken/load`, {})).status).not.toBe(200);
+    // The load is refused: a file ONNX Runtime cannot parse is the bundle's fault (400 BUNDLE_INVALID).
+    const refused = await postJson(`${server.url}/v2/repository/models/broken/load`, {});
+    expect(refused.status).toBe(400);
+    expect(refused.json).toMatchObject({ code: 'BUNDLE_INVALID', error: expect.stringMatching(/ONNX Runtime cannot load the model file/) });
     expect((await getJson(`${server.url}/v2/health/ready`)).status).toBe(400);
     expect(await serverReady(server)).toBe(false);
   });
