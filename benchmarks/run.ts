@@ -73,7 +73,7 @@ async function main(opts: BenchOptions): Promise<number> {
       durationSeconds: Math.round((performance.now() - t0) / 1000),
       machine: { ...info, backgroundCpuPctBeforeRun: background ?? null },
       settings: {
-        parts: [...opts.parts], workers: opts.workers, client: opts.client, concurrency: [...opts.concurrency], rowSeconds: opts.rowSeconds, warmupSeconds: opts.warmSeconds,
+        parts: [...opts.parts], workers: opts.workers, maxInstancesPerModel: opts.maxInstancesPerModel, client: opts.client, concurrency: [...opts.concurrency], rowSeconds: opts.rowSeconds, warmupSeconds: opts.warmSeconds,
         rawSecondsPerBatch: opts.rawSeconds, ehrConcurrency: opts.ehrConcurrency, mnistConcurrency: opts.mnistConcurrency, cRounds: opts.cRounds, profileSeconds: opts.profileSeconds,
         models: ALL_MODELS.map((m) => ({ name: m.name, input: m.input, itemDims: m.itemDims, batches: m.batches })),
         fhirObservationsPerBundle: ctx.results.fhirObservations ?? null,

@@ -98,10 +98,14 @@ export class ChildProcessSet {
   }
 }
 
-export function clinferSpec(repo: string, readyModels: readonly string[], workers: number, extra: Record<string, unknown> = {}): ServerSpec {
+/** `maxInstancesPerModel`: the bench's --max-instances-per-model (0: the server's default, left unset). */
+export function clinferSpec(repo: string, readyModels: readonly string[], workers: number, maxInstancesPerModel: number, extra: Record<string, unknown> = {}): ServerSpec {
   return {
     kind: 'clinfer', readyModels,
-    config: { models: repo, host: '127.0.0.1', port: 0, grpcPort: -1, workers, intraOpThreads: 1, logLevel: 'silent', ...extra },
+    config: {
+      models: repo, host: '127.0.0.1', port: 0, grpcPort: -1, workers, intraOpThreads: 1, logLevel: 'silent',
+      ...(maxInstancesPerModel > 0 ? { maxInstancesPerModel } : {}), ...extra,
+    },
   };
 }
 

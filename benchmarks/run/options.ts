@@ -14,6 +14,12 @@ export interface BenchOptions {
   readonly quick: boolean;
   readonly parts: ReadonlySet<PartId>;
   readonly workers: number;
+  /**
+   * clinfer's maxInstancesPerModel for every server the bench starts; 0 is the server's default
+   * (workers - 1, at least 1: one model leaves a worker to the others, so with 2 workers a lone model runs
+   * on one of them while the in-process limit uses both).
+   */
+  readonly maxInstancesPerModel: number;
   readonly client: 'http' | 'fetch';
   /** Closed-loop clients of part A. */
   readonly concurrency: readonly number[];
@@ -55,6 +61,9 @@ export const HELP = `usage: npm run bench -- [options]
   --seconds S           measured seconds per HTTP row (default 2.5, quick 0.7)
   --warmup S            warm-up seconds before each row (default 0.6, quick 0.25)
   --workers N           clinfer workers, and in-process ONNX Runtime sessions (default 2)
+  --max-instances-per-model N
+                        clinfer's maxInstancesPerModel (default 0: the server's default, workers - 1, which
+                        keeps a worker for other models; set it to --workers to let one model use them all)
   --client http|fetch   load generator client: node:http keep-alive agent, or fetch (undici)
   --no-profile          do not profile clinfer when a target is missed
   --write-readme        also replace the generated block of benchmarks/README.md with this run's report
@@ -73,6 +82,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       seconds: { type: 'string' },
       warmup: { type: 'string' },
       workers: { type: 'string', default: '2' },
+      'max-instances-per-model': { type: 'string', default: '0' },
       client: { type: 'string', default: 'http' },
       profile: { type: 'boolean', default: true },
       'write-readme': { type: 'boolean', default: false },
@@ -96,6 +106,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     quick,
     parts,
     workers: positiveInt(v.workers, 'workers'),
+    maxInstancesPerModel: v['max-instances-per-model'] === '0' ? 0 : positiveInt(v['max-instances-per-model'], 'max-instances-per-model'),
     client: v.client,
     concurrency: Object.freeze(v.concurrency ? v.concurrency.split(',').map((c) => positiveInt(c, 'concurrency')) : [1, 8, 32, 64]),
     rowSeconds: v.seconds ? positiveSeconds(v.seconds, 'seconds') : quick ? 0.7 : 2.5,

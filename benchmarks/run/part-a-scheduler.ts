@@ -17,9 +17,9 @@ export async function runPartA(ctx: BenchContext): Promise<void> {
   ctx.log(`A. starting clinfer with batching on and with batching off (${workers} workers x 1 thread)`);
   const names = IMAGE_MODELS.map((m) => m.name);
   const [on, off] = await Promise.all([
-    ctx.start('clinfer-on', clinferSpec(makeRepository(ctx.tmp, 'repo-a-on', IMAGE_MODELS), names, workers)),
+    ctx.start('clinfer-on', clinferSpec(makeRepository(ctx.tmp, 'repo-a-on', IMAGE_MODELS), names, workers, ctx.opts.maxInstancesPerModel)),
     // Batching off: the demo bundle says max_batch_size 0, the bare model gets autofill 0.
-    ctx.start('clinfer-off', clinferSpec(makeRepository(ctx.tmp, 'repo-a-off', IMAGE_MODELS, 0), names, workers, { autofillMaxBatchSize: 0 })),
+    ctx.start('clinfer-off', clinferSpec(makeRepository(ctx.tmp, 'repo-a-off', IMAGE_MODELS, 0), names, workers, ctx.opts.maxInstancesPerModel, { autofillMaxBatchSize: 0 })),
   ]);
   try {
     for (const m of IMAGE_MODELS) {

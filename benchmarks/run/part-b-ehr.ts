@@ -16,7 +16,7 @@ export async function runPartB(ctx: BenchContext): Promise<void> {
   await measureRawLimits(ctx, HEART, workers, 1, HEART.batches, false);
   const fhir = fhirPayload();
   ctx.results.fhirObservations = fhir.observations;
-  const server = await ctx.start('clinfer-ehr', clinferSpec(makeRepository(ctx.tmp, 'repo-b', [HEART]), [HEART.name], workers));
+  const server = await ctx.start('clinfer-ehr', clinferSpec(makeRepository(ctx.tmp, 'repo-b', [HEART]), [HEART.name], workers, ctx.opts.maxInstancesPerModel));
   try {
     ctx.log(`B. heart-disease-risk /v1 predict, C=${ehrConcurrency}`);
     const b1 = ctx.results.limitBatch1(HEART.name);

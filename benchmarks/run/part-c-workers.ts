@@ -18,8 +18,8 @@ export async function runPartC(ctx: BenchContext): Promise<void> {
   ctx.log('C. workers x intraOpThreads on ppocr, binary, C=32');
   const repo = makeRepository(ctx.tmp, 'repo-c', [PPOCR]);
   const [s21, s12] = await Promise.all([
-    ctx.start('clinfer-2x1', clinferSpec(repo, [PPOCR.name], 2, { intraOpThreads: 1 })),
-    ctx.start('clinfer-1x2', clinferSpec(repo, [PPOCR.name], 1, { intraOpThreads: 2 })),
+    ctx.start('clinfer-2x1', clinferSpec(repo, [PPOCR.name], 2, ctx.opts.maxInstancesPerModel, { intraOpThreads: 1 })),
+    ctx.start('clinfer-1x2', clinferSpec(repo, [PPOCR.name], 1, ctx.opts.maxInstancesPerModel, { intraOpThreads: 2 })),
   ]);
   try {
     const payload = binaryPayload(PPOCR);

@@ -17,7 +17,7 @@ export async function runPartD(ctx: BenchContext): Promise<void> {
   await measureRawLimits(ctx, MNIST, workers, 1, MNIST.batches, true);
   ctx.log(`D. mnist, C=${c}`);
   const [clinfer, naive, floor] = await Promise.all([
-    ctx.start('clinfer-mnist', clinferSpec(makeRepository(ctx.tmp, 'repo-d', [MNIST]), [MNIST.name], workers)),
+    ctx.start('clinfer-mnist', clinferSpec(makeRepository(ctx.tmp, 'repo-d', [MNIST]), [MNIST.name], workers, ctx.opts.maxInstancesPerModel)),
     ctx.start('naive-mnist', { kind: 'naive', modelPath: MNIST.modelPath }),
     ctx.start('floor-mnist', { kind: 'floor', output: MNIST.output, elements: MNIST.outputPerItem }),
   ]);

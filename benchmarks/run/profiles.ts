@@ -66,7 +66,7 @@ async function profileScenario(ctx: BenchContext, load: ProfileLoad, targets: st
   const threads: NonNullable<RowSpec['threads']> = {};
   const failed = (error: string): ProfileResult => ({ scenario, targets, row: r, mainThread: undefined, workerComputeBusyPct: undefined, file: undefined, error });
   try {
-    server = await ctx.start(`clinfer-profiled-${scenario}`, clinferSpec(repo, [m.name], ctx.opts.workers), { dir, intervalUs: ctx.opts.profileIntervalUs });
+    server = await ctx.start(`clinfer-profiled-${scenario}`, clinferSpec(repo, [m.name], ctx.opts.workers, ctx.opts.maxInstancesPerModel), { dir, intervalUs: ctx.opts.profileIntervalUs });
     r = await measureHttp(ctx, {
       part, model: m.name, system: `clinfer-${format}`, batching: part === 'D' ? 'off' : 'on', concurrency,
       payload: format === 'json' ? jsonPayload(m) : binaryPayload(m), server, seconds: ctx.opts.profileSeconds, window, threads,

@@ -12,6 +12,8 @@ export interface RunRecord extends SavedRun {
   machine: MachineInfo & { backgroundCpuPctBeforeRun: number | null };
   settings: SavedRun['settings'] & {
     parts: string[];
+    /** 0 (or absent, in runs before 2026-12-05): the server's default, workers - 1. */
+    maxInstancesPerModel?: number;
     client: string;
     rowSeconds: number;
     warmupSeconds: number;
