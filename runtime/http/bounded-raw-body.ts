@@ -2,13 +2,39 @@ import express, { type Request, type RequestHandler } from 'express';
 import { ClinferError } from '../errors/index.js';
 
 /**
- * The request body as one Buffer (`req.body`, in a SharedArrayBuffer when Content-Length was given), bounded by `limit`: a Content-Length over it is refused
+ * The request body as one Buffer (`req.body`, in a SharedArrayBuffer when Content-Length was given and
+ * `reservations` allow it), bounded by `limit`: a Content-Length over it is refused
  * 413 before a byte is read, a chunked body as soon as the bytes read pass it, and the connection then
  * closes instead of taking in the rest. (express.raw reads a refused body to its very end before it
  * answers: a 2 GiB upload was read in full to be told 413.) A compressed body (Content-Encoding) goes
  * through express.raw as before, which bounds the inflated size.
  */
-export function boundedRawBody(limitOf: number | ((req: Request) => number)): RequestHandler {
+/**
+ * Shared body buffers are allocated at the declared Content-Length before the bytes arrive. These are the
+ * bytes set aside that way for bodies still arriving: past `ceiling`, a body is collected chunk by chunk
+ * (memory then follows what was received; one copy more at the end), so that slow or silent clients
+ * declaring large bodies cannot make the server reserve more than `ceiling` between them.
+ */
+export class BodyReservations {
+  #reserved = 0;
+  constructor(readonly ceiling: number) {}
+  take(bytes: number): boolean {
+    if (this.#reserved + bytes > this.ceiling) return false;
+    this.#reserved += bytes;
+    return true;
+  }
+  give(bytes: number): void {
+    this.#reserved -= bytes;
+  }
+  get reserved(): number {
+    return this.#reserved;
+  }
+}
+
+/** The default ceiling of BodyReservations: four 64 MiB tensors arriving at once. */
+export const DEFAULT_BODY_RESERVATION_BYTES = 256 * 1024 * 1024;
+
+export function boundedRawBody(limitOf: number | ((req: Request) => number), reservations = new BodyReservations(DEFAULT_BODY_RESERVATION_BYTES)): RequestHandler {
   const inflating = new Map<number, RequestHandler>();
   return (req, res, next) => {
     const limit = typeof limitOf === 'function' ? limitOf(req) : limitOf;
@@ -27,13 +53,15 @@ export function boundedRawBody(limitOf: number | ((req: Request) => number)): Re
     // With a Content-Length the body goes straight into shared memory as it arrives: no concatenation
     // at the end, a parsing thread can read it in place (see protocol/infer-request-pool.ts), and the
     // input tensors are views into it that a worker thread reads without a copy on this thread.
-    const into = declared !== undefined && Number.isSafeInteger(declared) && declared > 0 ? sharedBody(declared, headerLengthOf(req)) : undefined;
+    const reserve = declared !== undefined && Number.isSafeInteger(declared) && declared > 0 && reservations.take(declared) ? declared : 0;
+    const into = reserve > 0 ? sharedBody(reserve, headerLengthOf(req)) : undefined;
     const chunks: Buffer[] = [];
     let received = 0;
     let done = false;
     const finish = (error?: ClinferError) => {
       if (done) return;
       done = true;
+      if (reserve > 0) reservations.give(reserve);
       req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
       if (error) {
         req.pause();

@@ -2,7 +2,7 @@ import type { Request, RequestHandler } from 'express';
 import type { AppContext } from '../app-context.js';
 import { ClinferError } from '../errors/index.js';
 import type { ModelVersion } from '../repository/model-version.js';
-import { boundedRawBody } from './bounded-raw-body.js';
+import { BodyReservations, boundedRawBody, DEFAULT_BODY_RESERVATION_BYTES } from './bounded-raw-body.js';
 
 /** The version each infer request was resolved to when its body was read (once per request). */
 const TARGETS = new WeakMap<Request, ModelVersion>();
@@ -24,6 +24,8 @@ export function targetVersion(ctx: AppContext, req: Request): ModelVersion {
  */
 export function inferBodyParser(ctx: AppContext): RequestHandler {
   const parsers = new Map<number, RequestHandler>();
+  // One ceiling for every model's parser: what slow clients can make this server set aside, between them.
+  const reservations = new BodyReservations(DEFAULT_BODY_RESERVATION_BYTES);
   const limitOf = (req: Request): number => {
     const { model, version } = req.params as { model: string; version?: string };
     try {
@@ -45,7 +47,7 @@ export function inferBodyParser(ctx: AppContext): RequestHandler {
     }
     let parser = parsers.get(limit);
     if (!parser) {
-      parser = boundedRawBody(limit);
+      parser = boundedRawBody(limit, reservations);
       parsers.set(limit, parser);
     }
     parser(req, res, next);
