@@ -1,4 +1,5 @@
 import { Z95 } from './delong.js';
+import { mulberry32 } from '../util/seeded-random.js';
 
 /**
  * Calibration by logistic recalibration (Cox 1958; Van Calster et al. 2016): regress the outcome on
@@ -129,15 +130,4 @@ export function eceInterval(scores: readonly number[], labels: readonly number[]
   }
   values.sort((a, b) => a - b);
   return [values[Math.floor(0.025 * (replicates - 1))]!, values[Math.ceil(0.975 * (replicates - 1))]!];
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

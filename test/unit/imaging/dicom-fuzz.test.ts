@@ -4,6 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runs } from '../../fuzz/runs.js';
+import { mulberry32 as random } from '../../../runtime/util/seeded-random.js';
 
 /**
  * Robustness: random byte mutations and truncations of real files of every codec family either decode
@@ -31,17 +32,6 @@ const seeds = [
   'dicomParser/CT0012.fragmented_no_bot_jpeg_lossless.70.dcm', // enhanced multi-frame, fragments without offset table
 ] as const;
 
-/** A seeded PRNG (mulberry32), so a failing case can be replayed from its number. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Flips bytes, overwrites a run with 0xff or 0x00, inserts bytes or truncates; biased to the header and the codestream start. */
 function mutate(source: Uint8Array, caseNumber: number): { bytes: Uint8Array; what: string } {

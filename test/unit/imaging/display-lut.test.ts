@@ -4,18 +4,8 @@ import { MAX_LUT_ENTRIES, monochromeToDisplay } from '../../../adapters/imaging/
 import type { ModalityTransform } from '../../../adapters/imaging/dicom/modality-lut.js';
 import type { SampleArray } from '../../../adapters/imaging/dicom/samples.js';
 import type { VoiWindow } from '../../../adapters/imaging/dicom/voi.js';
+import { mulberry32 as random } from '../../../runtime/util/seeded-random.js';
 
-/** A small deterministic generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * PS3.3 C.11 written out per pixel, as plainly as possible: the modality value (Float32, as the raster
