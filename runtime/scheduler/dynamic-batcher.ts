@@ -40,6 +40,7 @@ export interface BatcherOptions {
  *   level. A free instance serves the highest level first (1 = STAT), and batches its oldest request with
  *   later queued requests of the same level and the same non-batch shapes, up to `maxBatchSize` rows and
  *   (without a queue delay) an even share of the queue per instance.
+ *   Without a queue delay, `preferredBatchSizes` cap that: the largest preferred size that fits is taken.
  *   With maxBatchSize <= 1 every batch is one request: no batching is the same code path.
  * - With `maxQueueDelayMs` > 0 a batch smaller than the max (or a preferred size) waits for company until
  *   its oldest request has waited that long. The default is 0: only requests that queue behind busy
@@ -218,7 +219,7 @@ export class DynamicBatcher implements Scheduler {
       // With a queue delay the bundle asks for full batches; without one, share the queue out.
       const compatibleRows = queue.reduce((n, p) => (p.key === first.key ? n + p.rows : n), 0);
       const share = this.#model.scheduling.maxQueueDelayMs > 0 ? Number.POSITIVE_INFINITY : Math.ceil(compatibleRows / this.#instances);
-      const limit = Math.min(this.#model.maxBatchSize, Math.max(first.rows, share));
+      const limit = this.#preferredLimit(Math.min(this.#model.maxBatchSize, Math.max(first.rows, share)), first.rows);
       let rows = first.rows;
       for (let i = 1; i < queue.length && rows < limit; i++) {
         const candidate = queue[i]!;
@@ -229,6 +230,21 @@ export class DynamicBatcher implements Scheduler {
       }
     }
     return batch;
+  }
+
+  /**
+   * Without a queue delay, preferred batch sizes are the batches a free instance takes when more is queued:
+   * the largest preferred size within `limit` (and not below the oldest request's rows). A model whose
+   * per-row cost grows with the batch (caches overflow: measured for the PaddleOCR classifier, 0.87 ms per
+   * image at batch 4 against 1.29 at 16) serves more when it runs the batch it runs best. With a delay they
+   * keep their meaning of "full enough to dispatch" (#delayRemaining).
+   */
+  #preferredLimit(limit: number, firstRows: number): number {
+    const { maxQueueDelayMs, preferredBatchSizes } = this.#model.scheduling;
+    if (maxQueueDelayMs > 0 || preferredBatchSizes.length === 0) return limit;
+    let best = 0;
+    for (const size of preferredBatchSizes) if (size <= limit && size >= firstRows) best = Math.max(best, size);
+    return best > 0 ? best : limit;
   }
 
   /** How much longer a batch should wait for company (0: dispatch now). */

@@ -222,6 +222,39 @@ describe('DynamicBatcher: max_queue_delay and preferred batch sizes', () => {
     await vi.advanceTimersByTimeAsync(100);
     expect(backend.batches).toEqual([[1, 2, 3, 4], [5]]);
   });
+
+  it('without a queue delay, a free instance takes the largest preferred batch size that the queue fills', async () => {
+    const { backend, enqueue } = setup(modelConfig({ maxBatchSize: 16, scheduling: { preferredBatchSizes: [2, 4] } }));
+    const outcomes = Array.from({ length: 12 }, (_, i) => enqueue(i + 1));
+    expect(backend.batches).toEqual([[1]]);
+    backend.calls[0]!.succeed();
+    await flush();
+    // 11 queued: 4 at a time (without preferred sizes the instance would take all 11).
+    expect(backend.batches[1]).toEqual([2, 3, 4, 5]);
+    backend.calls[1]!.succeed();
+    await flush();
+    expect(backend.batches[2]).toEqual([6, 7, 8, 9]);
+    backend.calls[2]!.succeed();
+    await flush();
+    // 3 left: the preferred 2 that they fill; the last one alone (below every preferred size: what is there).
+    expect(backend.batches[3]).toEqual([10, 11]);
+    backend.calls[3]!.succeed();
+    await flush();
+    expect(backend.batches[4]).toEqual([12]);
+    backend.calls[4]!.succeed();
+    await flush();
+    expect(outcomes.map(rowsOf)).toEqual(Array.from({ length: 12 }, (_, i) => [i + 1]));
+  });
+
+  it('a request with more rows than every preferred size that fits still runs, within max_batch_size', async () => {
+    const { backend, enqueue } = setup(modelConfig({ maxBatchSize: 16, scheduling: { preferredBatchSizes: [2] } }));
+    enqueue(1);
+    enqueue(2, { rows: 5 });
+    enqueue(3);
+    backend.calls[0]!.succeed();
+    await flush();
+    expect(backend.batches[1]).toEqual([2, 2, 2, 2, 2, 3]);
+  });
 });
 
 describe('DynamicBatcher: priority and fairness', () => {
