@@ -62,6 +62,13 @@ export interface InferOptions {
    * its worker dies). Without it the buffers are transferred and the caller must not touch them.
    */
   readonly preserveInputs?: boolean;
+  /**
+   * A limit below the version's executionTimeoutMs for this batch: the batch runs on a thread lent to its
+   * model (runtime/scheduler/worker-lending.ts). Past it the thread is given up and replaced like a timed-out
+   * one, and the batch is answered WORKER_EXITED (retryable: the batcher runs it again on the model's own
+   * share), not EXECUTION_TIMEOUT.
+   */
+  readonly lentLimitMs?: number;
 }
 
 interface Queued {
@@ -101,6 +108,8 @@ export class WorkerPool {
   readonly #queue: Queued[] = [];
   /** Load tasks carry their own limit (the load timeout), kept beside the task. */
   readonly #loadLimits = new WeakMap<Task, number>();
+  /** Batches on a lent thread carry a tighter limit (InferOptions.lentLimitMs). */
+  readonly #lentLimits = new WeakMap<Task, number>();
   readonly #watchdog: NodeJS.Timeout;
   readonly #execArgv: string[];
   #closed = false;
@@ -134,6 +143,13 @@ export class WorkerPool {
   }
 
   /** Worker threads that have started and are serving (a replacement counts once it is up). */
+  /** Threads with nothing to run and no batch waiting for one: what a model may be lent. */
+  get idleWorkers(): number {
+    let idle = 0;
+    for (const thread of this.#threads) if (thread.idle) idle++;
+    return Math.max(0, idle - this.#queue.length);
+  }
+
   get liveWorkers(): number {
     return [...this.#threads].filter((t) => t.serving).length;
   }
@@ -195,6 +211,7 @@ export class WorkerPool {
     const transfer = [...moved];
     const fault = this.#faults?.next(spec);
     const task: Task = { kind: 'infer', spec, feeds, fetches: [...fetches], ...(fault ? { fault } : {}) };
+    if (options.lentLimitMs !== undefined && options.lentLimitMs < spec.executionTimeoutMs) this.#lentLimits.set(task, options.lentLimitMs);
     let result: InferResult;
     try {
       result = (await new Promise((resolve, reject) => {
@@ -273,17 +290,20 @@ export class WorkerPool {
       const running = thread.running;
       if (!running) continue;
       const { task } = running;
-      const limitMs = task.kind === 'infer' ? task.spec.executionTimeoutMs : task.kind === 'load' ? this.#loadLimits.get(task) ?? UNLOAD_LIMIT_MS : UNLOAD_LIMIT_MS;
-      if (now - running.since > limitMs) this.#abandon(thread, task, limitMs);
+      const lentMs = this.#lentLimits.get(task);
+      const limitMs = lentMs ?? (task.kind === 'infer' ? task.spec.executionTimeoutMs : task.kind === 'load' ? this.#loadLimits.get(task) ?? UNLOAD_LIMIT_MS : UNLOAD_LIMIT_MS);
+      if (now - running.since > limitMs) this.#abandon(thread, task, limitMs, lentMs !== undefined);
     }
   }
 
-  #abandon(thread: WorkerThread, stuck: Task, limitMs: number): void {
+  #abandon(thread: WorkerThread, stuck: Task, limitMs: number, lent = false): void {
     const key = stuck.kind === 'unload' ? stuck.key : stuck.spec.key;
     const what = stuck.kind === 'infer' ? 'execution' : stuck.kind;
     const timedOut = stuck.kind === 'load'
       ? new ClinferError('BUNDLE_INVALID', `loading and warm-up took longer than ${limitMs} ms (loadTimeoutMs) in a worker thread; the thread was given up and replaced`)
-      : new ClinferError('EXECUTION_TIMEOUT', `the ${what} ran past its limit of ${limitMs} ms; it was abandoned and its worker thread replaced`);
+      : lent
+        ? new ClinferError('WORKER_EXITED', `the execution ran past ${limitMs} ms on a worker thread lent to its model; the thread was given back to the other models (given up and replaced) and the batch may run again on the model's own share`)
+        : new ClinferError('EXECUTION_TIMEOUT', `the ${what} ran past its limit of ${limitMs} ms; it was abandoned and its worker thread replaced`);
     thread.abandon((_task, running) => (running ? timedOut : new WorkerThreadExit(-1)));
     this.#threads.delete(thread);
     this.#abandoned.add(thread);
