@@ -26,6 +26,22 @@ describe('AuditSecret.hmac', () => {
     expect(secret.hmac('r-é')).toBe(reference(Buffer.from('r-é', 'utf8')));
   });
 
+  it('is HMAC-SHA256 for every size and key length: the reused one-shot buffers (values up to 64 KiB) and createHmac (larger) agree', () => {
+    for (const k of [key, randomBytes(64), randomBytes(65), randomBytes(200)]) {
+      const secret = new AuditSecret(k);
+      const expected = (v: Uint8Array | string) => createHmac('sha256', k).update(v).digest('hex');
+      // Longest first, so a shorter value after it would show any bytes left over from the one before.
+      for (const n of [65_537, 65_536, 65_535, 1024, 64, 1, 0]) {
+        const bytes = randomBytes(n);
+        expect(secret.hmac(bytes), `${n} bytes, key of ${k.length}`).toBe(expected(bytes));
+        expect(secret.hmac([bytes.subarray(0, n >> 1), bytes.subarray(n >> 1)])).toBe(expected(bytes));
+      }
+      for (const text of ['é'.repeat(40_000), 'x'.repeat(21_846), 'a1b2c3d4-e5f6-7890-abcd-ef0123456789', '1.2.840.10008.5.1.4.1.1.2', '\u{1F600}', '']) {
+        expect(secret.hmac(text), `a string of ${text.length}`).toBe(expected(Buffer.from(text, 'utf8')));
+      }
+    }
+  });
+
   it('refuses a key shorter than 32 bytes', () => {
     expect(() => new AuditSecret(randomBytes(31))).toThrow(/at least 32 bytes, got 31/);
   });
