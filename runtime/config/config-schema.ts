@@ -147,6 +147,11 @@ export const configSchema = z.strictObject({
   executionTimeoutMs: z.number().int().min(100).max(3_600_000).default(120_000),
   /** Worker threads one model version may occupy at once; 0: all but one (at least one), leaving room for the others. */
   maxInstancesPerModel: z.number().int().min(0).max(256).default(0),
+  /**
+   * With maxInstancesPerModel 0: a busy version may also run on the kept thread while it is idle and no
+   * other version has requests waiting, and gives it back (docs/isolation.md#lending). false: never.
+   */
+  workerLending: z.boolean().default(true),
   /** 'process': a version is first loaded and warmed up in a child process that is killed past loadTimeoutMs, then in the threads. */
   loadIsolation: z.enum(['process', 'thread']).default('process'),
   /** Exit (code 75) for the supervisor to restart the process once this many abandoned threads are still stuck; 0: never. */

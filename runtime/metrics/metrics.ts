@@ -64,6 +64,12 @@ export class Metrics {
     labelNames: ['model', 'version', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly lentBatches = new Counter({
+    name: 'clinfer_lent_batches_total',
+    help: 'Batches run on a worker thread lent to the model beyond its maxInstancesPerModel share, while that thread was idle and no other model had requests waiting (docs/isolation.md#lending)',
+    labelNames: ['model', 'version'] as const,
+    registers: [this.registry],
+  });
   readonly liveSequences = new Gauge({
     name: 'clinfer_sequences_live',
     help: 'Stateful models: sequences holding state (started, not yet ended or freed)',

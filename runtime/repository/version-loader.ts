@@ -122,7 +122,9 @@ export class VersionLoader {
         instances: this.maxInstances,
         override: options.override,
       }, { warmup: warmupStatus(spec.warmup, report.warmupError), memory: await modelMemory(folder.modelPath, reports.length, process.memoryUsage.rss() - rssBefore) });
-      batcher = this.#deps.schedulers.forVersion(config, spec, { maxInstances: this.maxInstances, onExecutionTimeout: options.onExecutionTimeout });
+      // Lending only where nobody chose the limits: neither the operator (maxInstancesPerModel) nor the bundle (execution.instances).
+      const lend = settings.workerLending && settings.maxInstancesPerModel === 0 && bundle?.execution.instances === undefined;
+      batcher = this.#deps.schedulers.forVersion(config, spec, { maxInstances: this.maxInstances, onExecutionTimeout: options.onExecutionTimeout, lend });
       // A tabular bundle's linear_model (its contributions) must describe the graph that runs.
       if (config.tabular) await checkLinearModel(config as typeof config & { tabular: NonNullable<typeof config.tabular> }, this.#deps.schedulers.direct(spec), join(dir, BUNDLE_FILE));
       const drift = config.driftReference ? this.#deps.driftMonitors(config.driftReference, config.tabular?.features.map((f) => f.name) ?? []) : undefined;

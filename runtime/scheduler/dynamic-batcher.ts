@@ -6,6 +6,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { batchKey, concatBatch, splitBatch } from './batch-tensors.js';
 import type { InferenceBackend } from './inference-backend.js';
 import type { ScheduledRequest, ScheduledResult, Scheduler } from './scheduler.js';
+import { Borrower, type WorkerLending } from './worker-lending.js';
 
 interface Pending {
   readonly request: ScheduledRequest;
@@ -31,12 +32,18 @@ export interface BatcherOptions {
    * batch EXECUTION_TIMEOUT and every queued request MODEL_NOT_READY, and takes no new work.
    */
   readonly onExecutionTimeout?: (reason: string) => void;
+  /**
+   * Worker lending (worker-lending.ts): beyond `maxInstances`, the version may borrow a thread that is idle
+   * while no other version has requests waiting. Absent: never beyond `maxInstances`.
+   */
+  readonly lending?: { readonly registry: WorkerLending; readonly idleWorkers: () => number };
 }
 
 /**
  * Triton's dynamic batcher with its queue policy, one per model version.
  *
- * - At most `instances` batches of this model execute at once; the rest wait in one FIFO per priority
+ * - At most `instances` batches of this model execute at once (more only on threads lent to it while idle:
+ *   worker-lending.ts); the rest wait in one FIFO per priority
  *   level. A free instance serves the highest level first (1 = STAT), and batches its oldest request with
  *   later queued requests of the same level and the same non-batch shapes, up to `maxBatchSize` rows and
  *   (without a queue delay) an even share of the queue per instance.
@@ -76,6 +83,9 @@ export class DynamicBatcher implements Scheduler {
   #timeoutReason: string | undefined;
   #drained: (() => void) | undefined;
   #delayTimer: NodeJS.Timeout | undefined;
+  readonly #borrower: Borrower | undefined;
+  /** When each executing batch started (performance.now()), oldest first. */
+  readonly #runningSince: number[] = [];
   /** Moving averages for the Retry-After estimate. */
   #batchSeconds = 0.01;
   #batchRows = 1;
@@ -88,10 +98,16 @@ export class DynamicBatcher implements Scheduler {
     this.#backend = backend;
     this.#metrics = metrics;
     this.#labels = { model: model.name, version: model.version };
+    this.#borrower = options.lending && new Borrower(options.lending.registry, this, options.lending.idleWorkers);
   }
 
   get inflightCount(): number {
     return this.#inflight;
+  }
+
+  /** Requests waiting for an instance (not yet executing). */
+  get queuedCount(): number {
+    return this.#queued;
   }
 
   enqueue(request: ScheduledRequest): Promise<ScheduledResult> {
@@ -131,6 +147,7 @@ export class DynamicBatcher implements Scheduler {
 
   stop(): Promise<void> {
     this.#stopped = true;
+    this.#borrower?.leave();
     if (this.#inflight === 0) return Promise.resolve();
     return new Promise((resolve) => { this.#drained = resolve; });
   }
@@ -188,8 +205,12 @@ export class DynamicBatcher implements Scheduler {
   #dispatch(): void {
     clearTimeout(this.#delayTimer);
     this.#delayTimer = undefined;
-    while (this.#executing < this.#instances && this.#queued > 0) {
+    while (this.#queued > 0) {
+      const lent = this.#executing >= this.#instances;
+      if (lent && !this.#borrower?.mayBorrow(performance.now(), this.#runningSince[0], this.#batchSeconds * 1000)) return;
       const queue = this.#levels.find((q) => q.length > 0)!;
+      // A request that runs again (its worker died) runs on the version's own share, never on a lent thread.
+      if (lent && queue[0]!.retried) return;
       const batch = this.#gather(queue);
       const waitMs = this.#delayRemaining(batch);
       if (waitMs > 0) {
@@ -199,8 +220,11 @@ export class DynamicBatcher implements Scheduler {
       for (const p of batch) queue.splice(queue.indexOf(p), 1);
       this.#queued -= batch.length;
       this.#executing++;
-      void this.#execute(batch).finally(() => {
+      const since = performance.now();
+      this.#runningSince.push(since);
+      void this.#execute(batch, lent).finally(() => {
         this.#executing--;
+        this.#runningSince.splice(this.#runningSince.indexOf(since), 1);
         this.#dispatch();
       });
     }
@@ -218,7 +242,9 @@ export class DynamicBatcher implements Scheduler {
     if (this.#model.maxBatchSize > 1 && !first.retried) {
       // With a queue delay the bundle asks for full batches; without one, share the queue out.
       const compatibleRows = queue.reduce((n, p) => (p.key === first.key ? n + p.rows : n), 0);
-      const share = this.#model.scheduling.maxQueueDelayMs > 0 ? Number.POSITIVE_INFINITY : Math.ceil(compatibleRows / this.#instances);
+      // Threads that could be lent count as instances: the queue is shared out over them too.
+      const instances = this.#instances + (this.#borrower?.lendable(performance.now()) ?? 0);
+      const share = this.#model.scheduling.maxQueueDelayMs > 0 ? Number.POSITIVE_INFINITY : Math.ceil(compatibleRows / instances);
       const limit = this.#preferredLimit(Math.min(this.#model.maxBatchSize, Math.max(first.rows, share)), first.rows);
       let rows = first.rows;
       for (let i = 1; i < queue.length && rows < limit; i++) {
@@ -257,7 +283,7 @@ export class DynamicBatcher implements Scheduler {
     return Math.max(0, batch[0]!.enqueuedAt + maxQueueDelayMs - performance.now());
   }
 
-  async #execute(batch: Pending[]): Promise<void> {
+  async #execute(batch: Pending[], lent: boolean): Promise<void> {
     const started = performance.now();
     for (const p of batch) {
       this.#release(p);
@@ -277,7 +303,10 @@ export class DynamicBatcher implements Scheduler {
       // A merged batch is a fresh copy; a lone request's own buffers would be transferred to the worker,
       // so while it may still be retried it sends a copy.
       const preserveInputs = batch.length === 1 && !batch[0]!.retried;
-      const { outputs, computeSeconds } = await this.#backend.infer(this.#spec, inputs, first.fetches, { preserveInputs });
+      const lentLimitMs = lent ? this.#borrower!.limitMs(this.#batchSeconds * 1000) : undefined;
+      if (lent) this.#metrics.lentBatches.inc(this.#labels);
+      const { outputs, computeSeconds } = await this.#backend.infer(this.#spec, inputs, first.fetches, { preserveInputs, ...(lentLimitMs !== undefined ? { lentLimitMs } : {}) });
+      this.#borrower?.completed();
       this.#metrics.computeDuration.observe(this.#labels, computeSeconds);
       this.#metrics.stats.executed(this.#labels.model, this.#labels.version, batch.length, rows, computeSeconds);
       this.#batchSeconds = 0.8 * this.#batchSeconds + 0.2 * computeSeconds;
@@ -288,6 +317,7 @@ export class DynamicBatcher implements Scheduler {
         queueSeconds: (started - p.enqueuedAt) / 1000,
       }));
     } catch (error) {
+      if (error instanceof ClinferError && (error.code === 'WORKER_EXITED' || error.code === 'EXECUTION_TIMEOUT')) this.#borrower?.failed(performance.now());
       if (error instanceof ClinferError && error.code === 'WORKER_EXITED') this.#retry(batch, error);
       else if (error instanceof ClinferError && error.code === 'EXECUTION_TIMEOUT') this.#timedOut(batch, error);
       else for (const p of batch) p.reject(error);

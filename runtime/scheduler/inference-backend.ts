@@ -13,6 +13,11 @@ export interface BackendInferOptions {
    * its worker dies). Without it the backend may take the buffers and the caller must not touch them.
    */
   readonly preserveInputs?: boolean;
+  /**
+   * The batch runs on a thread lent to its version (worker-lending.ts): past this many ms the backend
+   * gives the run up and answers WORKER_EXITED, so that the batch may run again on the version's own share.
+   */
+  readonly lentLimitMs?: number;
 }
 
 /**
@@ -27,5 +32,7 @@ export interface BackendInferOptions {
  * - any other error answers the batch's requests as it is.
  */
 export interface InferenceBackend {
+  /** Threads free with no batch waiting for one; a backend without it lends none. */
+  readonly idleWorkers?: number;
   infer(spec: SessionSpec, inputs: readonly Tensor[], fetches: readonly string[], options?: BackendInferOptions): Promise<BackendInferResult>;
 }

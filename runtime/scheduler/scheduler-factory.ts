@@ -21,4 +21,6 @@ export interface VersionSchedulerOptions {
   readonly maxInstances: number;
   /** Called once when a run of this version passed its execution timeout (see BatcherOptions). */
   readonly onExecutionTimeout: (reason: string) => void;
+  /** May borrow idle worker threads beyond `maxInstances` (worker-lending.ts). */
+  readonly lend?: boolean;
 }

@@ -178,6 +178,40 @@ describe('one model that never ends', () => {
     expect(await c.exited).toEqual({ code: 0, signal: null });
   }, 180_000);
 
+  it('lends the kept thread to a busy model, and takes it back from one that hangs there: the others wait at most the lent limit', async () => {
+    const f = await serve();
+    const lentTotal = async () => Number((await (await fetch(`${f.url}/metrics`)).text()).match(/^clinfer_lent_batches_total\{model="lend",version="1"\} (\d+)$/m)?.[1] ?? 0);
+    const abandoned = async () => Number((await (await fetch(`${f.url}/metrics`)).text()).match(/^clinfer_worker_threads_abandoned_total (\d+)$/m)?.[1] ?? 0);
+    // No max_batch_size and no execution.instances: every request is its own batch, and lending may apply.
+    expect((await put(f.url, 'lend', '1', await bundle('lend', '1', LOOP, { max_batch_size: 0, execution: { timeout_ms: 8000 } }))).status).toBe(201);
+    // A normal history (one request at a time), then a burst: beyond its share of one thread, it borrows the idle one.
+    for (let i = 0; i < 10; i++) expect((await loop(f.url, 'lend', 5)).json.outputs[0].data).toEqual([5]);
+    const burst = await Promise.all(Array.from({ length: 8 }, (_, i) => loop(f.url, 'lend', 20_000 + i)));
+    expect(burst.map((r) => r.json.outputs[0].data[0])).toEqual(Array.from({ length: 8 }, (_, i) => 20_000 + i));
+    const lentAfterBurst = await lentTotal();
+    expect(lentAfterBurst).toBeGreaterThan(0);
+    const abandonedBefore = await abandoned();
+
+    // Two requests that never end, sent together: one on the model's own thread, one on the lent thread.
+    const stuckOwn = loop(f.url, 'lend', FOREVER);
+    const stuckLent = loop(f.url, 'lend', FOREVER);
+    // The demo model waits for the lent thread to be taken back (2 s, the lent limit's floor), not for the
+    // 8 s execution timeout: it is answered while both hanging requests are still unanswered.
+    let loopAnswered = false;
+    void Promise.all([stuckOwn, stuckLent]).finally(() => (loopAnswered = true));
+    expect((await heart(f.url)).status).toBe(200);
+    expect(loopAnswered).toBe(false);
+    expect(await lentTotal()).toBe(lentAfterBurst + 1);
+    // The lent run was given up (its thread replaced); its request ran again behind the other, on the
+    // model's own share; the 8 s timeout then ended the version: 504 for the one running, 503 for the retry.
+    const [own, lent] = await Promise.all([stuckOwn, stuckLent]);
+    expect(own).toMatchObject({ status: 504, json: { code: 'EXECUTION_TIMEOUT' } });
+    expect(lent).toMatchObject({ status: 503, json: { code: 'MODEL_NOT_READY', error: expect.stringMatching(/UNAVAILABLE: .*execution timeout/) } });
+    expect(await abandoned()).toBe(abandonedBefore + 2);
+    expect((await heart(f.url)).status).toBe(200);
+    f.child.kill('SIGKILL');
+  }, 120_000);
+
   it('with exitAfterStuckWorkers, shuts down by itself once that many threads are stuck, for its supervisor to restart it', async () => {
     const config = join(work, 'restart-on-stuck.json');
     writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(configFile, 'utf8')), exitAfterStuckWorkers: 1 }));

@@ -1,0 +1,104 @@
+/**
+ * Lending idle worker threads (docs/isolation.md#lending).
+ *
+ * By default one version runs on at most workers − 1 threads at once (maxInstancesPerModel): one thread is
+ * kept for the other models, so that a model that hangs never holds every thread. Kept idle, that thread
+ * halves what a busy model gets on a 2-worker server while the other models have nothing to do. Lending
+ * gives it to the busy model while it is free, and takes it back before it can hurt:
+ *
+ * - a version borrows only a thread that is idle with no batch waiting for one (the pool says), and only
+ *   while no other version has requests queued;
+ * - only a version that is running normally: it has completed `HISTORY` batches since it loaded (or since
+ *   its last failure), and none of its batches running now has run longer than `STALL_FACTOR` times its
+ *   typical batch (at least `STALL_FLOOR_MS`): a model that starts hanging stops borrowing;
+ * - a batch on a lent thread has a limit of `LIMIT_FACTOR` times the typical batch (at least
+ *   `LIMIT_FLOOR_MS`; never above the version's execution timeout): past it the pool gives the thread up
+ *   and starts a replacement, and the batch's requests run again, alone, on the model's own share
+ *   (a retried request never borrows). So a model that hangs holds a lent thread at most that long;
+ * - a failed batch (worker exit, timeout, lent limit) pauses the version's borrowing for `PAUSE_MS` and
+ *   restarts its history.
+ *
+ * Off where the operator chose limits: `workerLending: false`, an explicit `maxInstancesPerModel`, or a
+ * bundle's `execution.instances`.
+ */
+export const LENDING = {
+  HISTORY: 8,
+  STALL_FACTOR: 4,
+  STALL_FLOOR_MS: 50,
+  LIMIT_FACTOR: 20,
+  LIMIT_FLOOR_MS: 2000,
+  PAUSE_MS: 60_000,
+} as const;
+
+/** What the registry needs to know of a version: how many of its requests wait. */
+export interface LendingMember {
+  readonly queuedCount: number;
+}
+
+/** The server's versions that may borrow, so that none borrows while another has requests waiting. */
+export class WorkerLending {
+  readonly #members = new Set<LendingMember>();
+
+  /** Registers a version; the returned function removes it (when it stops). */
+  join(member: LendingMember): () => void {
+    this.#members.add(member);
+    return () => { this.#members.delete(member); };
+  }
+
+  /** True when a version other than `self` has requests queued. */
+  othersWaiting(self: LendingMember): boolean {
+    for (const m of this.#members) if (m !== self && m.queuedCount > 0) return true;
+    return false;
+  }
+}
+
+/** One version's side: whether it may borrow now, and the limit of a lent batch. */
+export class Borrower {
+  readonly #lending: WorkerLending;
+  readonly #member: LendingMember;
+  readonly #idleWorkers: () => number;
+  readonly #leave: () => void;
+  #history = 0;
+  #pausedUntil = 0;
+
+  constructor(lending: WorkerLending, member: LendingMember, idleWorkers: () => number) {
+    this.#lending = lending;
+    this.#member = member;
+    this.#idleWorkers = idleWorkers;
+    this.#leave = lending.join(member);
+  }
+
+  /**
+   * May the version start one more batch beyond its own share now? `oldestRunningSince`: when its
+   * longest-running batch started (performance.now()), undefined when none runs; `typicalMs`: its
+   * typical batch (a moving average of compute time).
+   */
+  mayBorrow(now: number, oldestRunningSince: number | undefined, typicalMs: number): boolean {
+    if (this.#history < LENDING.HISTORY || now < this.#pausedUntil) return false;
+    if (oldestRunningSince !== undefined && now - oldestRunningSince > Math.max(LENDING.STALL_FLOOR_MS, LENDING.STALL_FACTOR * typicalMs)) return false;
+    return this.#idleWorkers() > 0 && !this.#lending.othersWaiting(this.#member);
+  }
+
+  /** How long a lent batch may run before its thread is taken back. */
+  limitMs(typicalMs: number): number {
+    return Math.ceil(Math.max(LENDING.LIMIT_FLOOR_MS, LENDING.LIMIT_FACTOR * typicalMs));
+  }
+
+  /** How many batches a lent share could hold now, beside the version's own (for sharing the queue out). */
+  lendable(now: number): number {
+    return this.#history >= LENDING.HISTORY && now >= this.#pausedUntil ? this.#idleWorkers() : 0;
+  }
+
+  completed(): void {
+    this.#history++;
+  }
+
+  failed(now: number): void {
+    this.#history = 0;
+    this.#pausedUntil = now + LENDING.PAUSE_MS;
+  }
+
+  leave(): void {
+    this.#leave();
+  }
+}
