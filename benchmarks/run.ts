@@ -18,7 +18,7 @@ import { BenchContext } from './run/context.js';
 import { evaluateGoals, xrayTargets } from './run/goals.js';
 import { latencyChart } from './run/latency-chart.js';
 import { backgroundCpu, machineInfo } from './run/machine.js';
-import { ALL_MODELS } from './run/models.js';
+import { ALL_MODELS, IMAGE_MODELS } from './run/models.js';
 import { type BenchOptions, HELP, OptionError, type PartId, parseOptions } from './run/options.js';
 import { runPartA } from './run/part-a-scheduler.js';
 import { runPartB } from './run/part-b-ehr.js';
@@ -30,6 +30,7 @@ import { runPartG } from './run/part-g-imaging.js';
 import { runPartH } from './run/part-h-browser.js';
 import { log, ROOT } from './run/paths.js';
 import { profileMissed } from './run/profiles.js';
+import { tunedBatchSizes } from './run/repository.js';
 import { type RunRecord, scenarioName, toJson } from './run/record.js';
 import { writeReadmeBlock } from './run/readme-block.js';
 import { renderReport } from './run/report.js';
@@ -77,6 +78,9 @@ async function main(opts: BenchOptions): Promise<number> {
         rawSecondsPerBatch: opts.rawSeconds, ehrConcurrency: opts.ehrConcurrency, mnistConcurrency: opts.mnistConcurrency, cRounds: opts.cRounds, profileSeconds: opts.profileSeconds,
         models: ALL_MODELS.map((m) => ({ name: m.name, input: m.input, itemDims: m.itemDims, batches: m.batches })),
         fhirObservationsPerBundle: ctx.results.fhirObservations ?? null,
+        preferredBatchSizes: tunedBatchSizes(ctx.results, IMAGE_MODELS),
+        // The server's default (the bench does not set it); with an explicit --max-instances-per-model lending is off.
+        workerLending: opts.maxInstancesPerModel === 0,
       },
       baseline: baseline ? { file: relative(ROOT, opts.baseline), date: baseline.saved.date, gitRevision: baseline.saved.machine.gitRevision } : null,
       goals: goals.map(({ profile, ...g }) => ({ ...g, profileScenario: profile ? scenarioName(profile) : null })),

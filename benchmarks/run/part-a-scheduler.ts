@@ -7,7 +7,7 @@ import { clinferSpec } from './children.js';
 import { relate, row } from './http-row.js';
 import { measureRawLimits } from './in-process.js';
 import { IMAGE_MODELS, binaryPayload, jsonPayload } from './models.js';
-import { makeRepository } from './repository.js';
+import { makeRepository, tunedBatchSizes } from './repository.js';
 import type { HttpRow } from './results.js';
 
 export async function runPartA(ctx: BenchContext): Promise<void> {
@@ -16,10 +16,13 @@ export async function runPartA(ctx: BenchContext): Promise<void> {
   for (const m of IMAGE_MODELS) await measureRawLimits(ctx, m, workers, 1, m.batches, true);
   ctx.log(`A. starting clinfer with batching on and with batching off (${workers} workers x 1 thread)`);
   const names = IMAGE_MODELS.map((m) => m.name);
+  // Batching on: each model's best in-process batch is its preferred batch size (what a free worker takes).
+  const preferredBatchSizes = tunedBatchSizes(ctx.results, IMAGE_MODELS);
+  ctx.log(`A. preferred batch sizes (best in-process batch): ${JSON.stringify(preferredBatchSizes)}`);
   const [on, off] = await Promise.all([
-    ctx.start('clinfer-on', clinferSpec(makeRepository(ctx.tmp, 'repo-a-on', IMAGE_MODELS), names, workers, ctx.opts.maxInstancesPerModel)),
+    ctx.start('clinfer-on', clinferSpec(makeRepository(ctx.tmp, 'repo-a-on', IMAGE_MODELS, { preferredBatchSizes }), names, workers, ctx.opts.maxInstancesPerModel)),
     // Batching off: the demo bundle says max_batch_size 0, the bare model gets autofill 0.
-    ctx.start('clinfer-off', clinferSpec(makeRepository(ctx.tmp, 'repo-a-off', IMAGE_MODELS, 0), names, workers, ctx.opts.maxInstancesPerModel, { autofillMaxBatchSize: 0 })),
+    ctx.start('clinfer-off', clinferSpec(makeRepository(ctx.tmp, 'repo-a-off', IMAGE_MODELS, { maxBatchSize: 0 }), names, workers, ctx.opts.maxInstancesPerModel, { autofillMaxBatchSize: 0 })),
   ]);
   try {
     for (const m of IMAGE_MODELS) {

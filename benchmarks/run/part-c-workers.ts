@@ -7,7 +7,7 @@ import { clinferSpec } from './children.js';
 import { row } from './http-row.js';
 import { measureRawLimits } from './in-process.js';
 import { PPOCR, binaryPayload } from './models.js';
-import { makeRepository } from './repository.js';
+import { makeRepository, tunedBatchSizes } from './repository.js';
 import type { BenchResults } from './results.js';
 
 export async function runPartC(ctx: BenchContext): Promise<void> {
@@ -16,7 +16,7 @@ export async function runPartC(ctx: BenchContext): Promise<void> {
   const best = ctx.results.limitBest(PPOCR.name, 2, 1)?.batch ?? 16;
   await measureRawLimits(ctx, PPOCR, 1, 2, [...new Set([1, best])], false);
   ctx.log('C. workers x intraOpThreads on ppocr, binary, C=32');
-  const repo = makeRepository(ctx.tmp, 'repo-c', [PPOCR]);
+  const repo = makeRepository(ctx.tmp, 'repo-c', [PPOCR], { preferredBatchSizes: tunedBatchSizes(ctx.results, [PPOCR]) });
   const [s21, s12] = await Promise.all([
     ctx.start('clinfer-2x1', clinferSpec(repo, [PPOCR.name], 2, ctx.opts.maxInstancesPerModel, { intraOpThreads: 1 })),
     ctx.start('clinfer-1x2', clinferSpec(repo, [PPOCR.name], 1, ctx.opts.maxInstancesPerModel, { intraOpThreads: 2 })),

@@ -13,7 +13,7 @@ import type { GoalResult, ProfileLoad } from './goals.js';
 import { describeRow, measureHttp, type RowSpec } from './http-row.js';
 import { binaryPayload, jsonPayload } from './models.js';
 import { ROOT, TSX } from './paths.js';
-import { makeRepository } from './repository.js';
+import { makeRepository, tunedBatchSizes } from './repository.js';
 import type { HttpRow } from './results.js';
 
 export interface ProfileResult {
@@ -58,7 +58,7 @@ async function profileScenario(ctx: BenchContext, load: ProfileLoad, targets: st
   const scenario = `${m.name}-${format}-c${concurrency}`;
   const dir = join(ctx.tmp, `prof-${scenario}`);
   mkdirSync(dir, { recursive: true });
-  const repo = makeRepository(ctx.tmp, `repo-prof-${scenario}`, [m]);
+  const repo = makeRepository(ctx.tmp, `repo-prof-${scenario}`, [m], { preferredBatchSizes: tunedBatchSizes(ctx.results, [m]) });
   ctx.log(`  profiling clinfer (node --cpu-prof) on ${scenario} for ${ctx.opts.profileSeconds} s (goals ${targets.join(', ')})`);
   let server: ServerChild | undefined;
   let r: HttpRow | undefined;

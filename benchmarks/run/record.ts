@@ -24,6 +24,10 @@ export interface RunRecord extends SavedRun {
     profileSeconds: number;
     models: { name: string; input: string; itemDims: readonly number[]; batches: readonly number[] }[];
     fhirObservationsPerBundle: number | null;
+    /** scheduling.preferred_batch_sizes clinfer served each image model with (absent in runs before 2026-12-05 02:00). */
+    preferredBatchSizes?: Record<string, number[]>;
+    /** Whether clinfer lent kept workers to busy models (absent in runs before worker lending). */
+    workerLending?: boolean;
   };
   /** The baseline file the "before" figures came from. */
   baseline: { file: string; date: string; gitRevision: string } | null;
