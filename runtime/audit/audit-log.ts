@@ -60,9 +60,16 @@ export class AuditLog {
     this.#now = options.now ?? Date.now;
     this.#limiter = new AccessDeniedLimiter(options.accessDeniedPerMinute);
     this.#syslog = options.syslog ? new SyslogSender(options.syslog, (e) => options.log.warn('audit checkpoint not sent to syslog', { reason: e.message.slice(0, 200) })) : undefined;
-    this.#file = new SegmentWriter(options.path, this.#now, () => {
-      this.#prev = this.#durablePrev;
-      this.#seq = this.#durableSeq;
+    this.#file = new SegmentWriter(options.path, this.#now, {
+      durable: (seq, hash) => {
+        this.#durableSeq = seq;
+        this.#durablePrev = hash;
+      },
+      failed: (error) => {
+        this.#prev = this.#durablePrev;
+        this.#seq = this.#durableSeq;
+        return this.#failed(error);
+      },
     });
     const head = readChainHead(options.path, options.log);
     if (head.corrupt) {
@@ -103,7 +110,7 @@ export class AuditLog {
       if (secret.uids?.length) line.uid_hmacs = secret.uids.map((u) => key.hmac(u));
     }
     line.prev = this.#prev;
-    const durable = this.#commit(line, true);
+    const durable = this.#commit(line);
     this.#sinceCheckpoint += 1;
     if (this.#sinceCheckpoint >= this.#o.checkpointEvery) void this.#checkpoint('interval');
     return durable;
@@ -169,14 +176,10 @@ export class AuditLog {
     const fields = { seq: this.#seq + 1, time: new Date(this.#now()).toISOString(), reason, prev: this.#prev, key_id: signer.keyId };
     const signature = signer.sign(fields);
     this.#sinceCheckpoint = 0;
-    try {
-      await this.#commit({ seq: fields.seq, time: fields.time, action: 'checkpoint', reason, key_id: signer.keyId, signature, prev: fields.prev }, false);
-    } catch (error) {
-      try {
-        this.#failed(error); // logs; a checkpoint refuses no request
-      } catch {
-        // AUDIT_UNAVAILABLE under 'refuse': the requests whose lines failed with it are refused already
-      }
+    // Its batch settles as the policy says (#failed has logged a failure); whether the line is in the
+    // file is read from the durable chain position, which only a written batch moves, right after it settles.
+    await this.#commit({ seq: fields.seq, time: fields.time, action: 'checkpoint', reason, key_id: signer.keyId, signature, prev: fields.prev }).catch(() => undefined);
+    if (this.#durableSeq < fields.seq) {
       this.#sinceCheckpoint = this.#o.checkpointEvery; // the entries it covers are written; the next append tries again
       return;
     }
@@ -186,46 +189,29 @@ export class AuditLog {
   /**
    * One line at the end of the file. `line` holds seq (this.#seq + 1) first and prev (this.#prev) last;
    * it is serialised once, and the chain hash is taken over that very text, so the line written is the
-   * text hashed with `"hash"` added last. Seq and hash are given now, in call order. The promise settles
-   * when the line is durable; on failure (the chain is rewound by then) it rejects with the file system's
-   * error, or, with `policy`, as auditFailurePolicy says (#failed).
+   * text hashed with `"hash"` added last. Seq and hash are given now, in call order. The promise is the
+   * batch's the line joins (segment-writer.ts): it resolves once the line is durable; when the batch
+   * cannot be written (the chain is rewound by then) it settles as auditFailurePolicy says (#failed).
    */
-  #commit(line: Record<string, unknown>, policy: boolean): Promise<void> {
+  #commit(line: Record<string, unknown>): Promise<void> {
     const json = JSON.stringify(line);
     const hash = chainHashOfJson(this.#prev, json);
     const seq = this.#seq + 1;
     this.#prev = hash;
     this.#seq = seq;
-    return new Promise<void>((resolve, reject) => {
-      this.#file.append(`${json.slice(0, -1)},"hash":"${hash}"}\n`, (error) => {
-        if (error === undefined) {
-          this.#durablePrev = hash;
-          this.#durableSeq = seq;
-          resolve();
-        } else if (!policy) {
-          reject(error);
-        } else {
-          try {
-            this.#failed(error);
-            resolve();
-          } catch (refused) {
-            reject(refused);
-          }
-        }
-      });
-    });
+    return this.#file.append(`${json.slice(0, -1)},"hash":"${hash}"}\n`, seq, hash);
   }
 
-  #failed(error: unknown): void {
+  /** Logs a write failure (at most once per 10 s); the error the lines reject with under 'refuse', none under 'serve'. */
+  #failed(error: unknown): ClinferError | undefined {
     const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
     const now = this.#now();
     if (now - this.#lastFailureLog > 10_000) {
       this.#lastFailureLog = now;
       this.#o.log.error('the audit log cannot be written', { code, policy: this.#o.failurePolicy });
     }
-    if (this.#o.failurePolicy === 'refuse') {
-      throw new ClinferError('AUDIT_UNAVAILABLE', `the audit log cannot be written (${code}); the request was refused rather than answered unaudited`, { cause: error });
-    }
+    if (this.#o.failurePolicy !== 'refuse') return undefined;
+    return new ClinferError('AUDIT_UNAVAILABLE', `the audit log cannot be written (${code}); the request was refused rather than answered unaudited`, { cause: error });
   }
 
   #maybeRotate(): void {

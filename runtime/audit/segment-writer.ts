@@ -1,9 +1,5 @@
 import { closeSync, constants, fchmodSync, fdatasync, fstatSync, ftruncateSync, openSync, renameSync, statSync, write } from 'node:fs';
-import { promisify } from 'node:util';
 import { rotatedSegments, segmentName } from './segment-files.js';
-
-const writeAsync = promisify(write);
-const fdatasyncAsync = promisify(fdatasync);
 
 /**
  * O_DSYNC (Linux, macOS): a write returns once its bytes are on stable storage, as write + fdatasync(2)
@@ -13,31 +9,70 @@ const fdatasyncAsync = promisify(fdatasync);
 const DSYNC: number | undefined = constants.O_DSYNC;
 const OPEN_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (DSYNC ?? 0);
 
-/** Called once per queued item: with no argument when it is durable (or done), with the error otherwise. */
-export type Settle = (error?: unknown) => void;
+/** What the owner of the file is told as batches go out (SegmentWriter's constructor). */
+export interface SegmentEvents {
+  /** A batch is durable: `seq` and `hash` are those its last line was appended with. */
+  readonly durable: (seq: number, hash: string) => void;
+  /**
+   * A batch cannot be written. Called once, synchronously, before anything else is appended or settled,
+   * so the owner can rewind its chain. What it returns is what the failed lines' promises reject with;
+   * `undefined`: they resolve (the failure is accepted, as auditFailurePolicy 'serve' says).
+   */
+  readonly failed: (error: unknown) => unknown;
+}
 
-type Item =
-  | { readonly text: string; readonly settle: Settle; readonly run?: undefined }
-  | { readonly text?: undefined; readonly settle: Settle; readonly run: () => void };
+/** Lines queued together, written in one durable write, settled by one promise. */
+class LineBatch {
+  readonly kind = 'lines';
+  text = '';
+  bytes = 0;
+  seq = 0;
+  hash = '';
+  readonly promise: Promise<void>;
+  resolve!: () => void;
+  reject!: (reason: unknown) => void;
+
+  constructor() {
+    this.promise = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    // A batch no one awaits (an access-denied line whose caller moved on) must not surface as unhandled.
+    this.promise.catch(() => undefined);
+  }
+
+  settle(reason: unknown): void {
+    if (reason === undefined) this.resolve();
+    else this.reject(reason);
+  }
+}
+
+interface Operation {
+  readonly kind: 'operation';
+  readonly run: () => void;
+  readonly resolve: () => void;
+  readonly reject: (reason: unknown) => void;
+}
 
 /**
  * The live file of an audit log: opened (0600) on the first write, appended to with whole lines only, and
  * renamed to the next numbered segment on rotation. Owns the file descriptor; nothing else writes the file.
  *
- * Group commit: `append` queues a line; its `settle` is called once the line is durable. While one
- * durable write is in flight (on libuv's thread pool, off the event loop), later lines wait in the queue
- * and go out together in the next one: one write per batch (O_DSYNC), or one write and one fdatasync.
- * Order is kept: lines, rotations and the close run in the order they were queued, and the `settle`
- * callbacks are called in that order. A batch that fails is cut back to the last whole line; its lines
- * and every line queued after it are settled with the file system's error (`onFailure` is called first,
- * synchronously, so the owner can rewind its chain before anything else is appended).
+ * Group commit: `append` queues a line and returns the promise of the batch it joins. While one durable
+ * write is in flight (on libuv's thread pool, off the event loop), the lines appended meanwhile gather in
+ * one batch and go out together in the next write: one write per batch (O_DSYNC), or one write and one
+ * fdatasync. A batch is one string and one promise, however many lines it holds: nothing is allocated per
+ * line but the line itself. Order is kept: batches, rotations and the close run in the order they were
+ * queued and settle in that order. A batch that fails is cut back to the last whole line; it and every
+ * batch queued after it are settled as `events.failed` says (called first, so the owner can rewind).
  */
 export class SegmentWriter {
   readonly #path: string;
   readonly #now: () => number;
-  readonly #onFailure: (error: unknown) => void;
-  #queue: Item[] = [];
-  #draining = false;
+  readonly #events: SegmentEvents;
+  #queue: (LineBatch | Operation)[] = [];
+  /** A write (or a batch's fdatasync) is in flight; the queue moves on when it completes. */
+  #busy = false;
   #fd: number | undefined;
   /** Bytes durable in the live file. */
   #durableSize = 0;
@@ -45,10 +80,10 @@ export class SegmentWriter {
   #size = 0;
   #openedAt: number;
 
-  constructor(path: string, now: () => number, onFailure: (error: unknown) => void = () => {}) {
+  constructor(path: string, now: () => number, events: SegmentEvents) {
     this.#path = path;
     this.#now = now;
-    this.#onFailure = onFailure;
+    this.#events = events;
     this.#openedAt = now();
     try {
       this.#size = statSync(path).size;
@@ -72,19 +107,31 @@ export class SegmentWriter {
   }
 
   /**
-   * Queues whole lines (UTF-8, ending in a newline). `settle()` is called synchronously once they are
-   * durable, before anything queued later is settled; `settle(error)` when they cannot be written.
+   * Queues whole lines (UTF-8, ending in a newline) at chain position `seq`, `hash` (handed back by
+   * `events.durable`). The promise is the batch's: it resolves once the lines are durable, or settles as
+   * `events.failed` says when they cannot be written.
    */
-  append(text: string, settle: Settle): void {
-    this.#size += Buffer.byteLength(text);
-    this.#enqueue({ text, settle });
+  append(text: string, seq: number, hash: string): Promise<void> {
+    const bytes = Buffer.byteLength(text);
+    this.#size += bytes;
+    let batch = this.#queue.at(-1);
+    if (batch?.kind !== 'lines') {
+      batch = new LineBatch();
+      this.#queue.push(batch);
+    }
+    batch.text += text;
+    batch.bytes += bytes;
+    batch.seq = seq;
+    batch.hash = hash;
+    if (!this.#busy) this.#next();
+    return batch.promise;
   }
 
   /** After what is queued: closes the live file and renames it to the next numbered segment; rejects if it cannot. */
   rotate(): Promise<void> {
     this.#size = 0;
     this.#openedAt = this.#now();
-    return this.#op(() => {
+    return this.#operation(() => {
       this.#closeFd();
       const next = (rotatedSegments(this.#path).at(-1) ?? 0) + 1;
       renameSync(this.#path, segmentName(this.#path, next));
@@ -93,71 +140,83 @@ export class SegmentWriter {
 
   /** Resolves once everything queued before it is durable or has failed. */
   settled(): Promise<void> {
-    return this.#op(() => undefined);
+    return this.#operation(() => undefined);
   }
 
   /** After what is queued: closes the file. */
   close(): Promise<void> {
-    return this.#op(() => this.#closeFd());
+    return this.#operation(() => this.#closeFd());
   }
 
-  #op(run: () => void): Promise<void> {
-    return new Promise<void>((resolve, reject) => this.#enqueue({ run, settle: (error) => (error === undefined ? resolve() : reject(error)) }));
+  #operation(run: () => void): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ kind: 'operation', run, resolve, reject });
+      if (!this.#busy) this.#next();
+    });
   }
 
-  #enqueue(item: Item): void {
-    this.#queue.push(item);
-    if (!this.#draining) void this.#drain();
-  }
-
-  async #drain(): Promise<void> {
-    this.#draining = true;
-    try {
-      while (this.#queue.length > 0) {
-        const head = this.#queue[0]!;
-        if (head.run) {
-          this.#queue.shift();
-          try {
-            head.run();
-          } catch (error) {
-            head.settle(error);
-            continue;
-          }
-          head.settle();
-          continue;
-        }
-        // Everything queued up to the next operation: the lines that arrived while the last batch was written.
-        let n = 1;
-        let text = head.text!;
-        while (n < this.#queue.length && this.#queue[n]!.run === undefined) text += this.#queue[n++]!.text;
-        const batch = this.#queue.slice(0, n);
-        this.#queue = this.#queue.slice(n);
-        try {
-          await this.#writeDurably(Buffer.from(text));
-        } catch (error) {
-          this.#cutBack();
-          // The lines queued after this batch chain on to lines that are not in the file: they fail too.
-          const later = this.#queue.filter((i) => i.run === undefined);
-          this.#queue = this.#queue.filter((i) => i.run !== undefined);
-          this.#size = this.#durableSize;
-          this.#onFailure(error);
-          for (const item of batch) item.settle(error);
-          for (const item of later) item.settle(error);
-          continue;
-        }
-        for (const item of batch) item.settle();
+  /** Runs the queue up to the next batch, and starts writing that batch. */
+  #next(): void {
+    for (let item = this.#queue.shift(); item !== undefined; item = this.#queue.shift()) {
+      if (item.kind === 'lines') {
+        this.#busy = true;
+        this.#write(item);
+        return;
       }
-    } finally {
-      this.#draining = false;
+      try {
+        item.run();
+      } catch (error) {
+        item.reject(error);
+        continue;
+      }
+      item.resolve();
     }
   }
 
-  async #writeDurably(bytes: Buffer): Promise<void> {
-    const fd = (this.#fd ??= this.#open());
-    let written = 0;
-    while (written < bytes.length) written += (await writeAsync(fd, bytes, written, bytes.length - written)).bytesWritten;
-    if (DSYNC === undefined) await fdatasyncAsync(fd);
-    this.#durableSize += bytes.length;
+  /** One durable write of the batch (more only if the kernel takes part of it), then the next in the queue. */
+  #write(batch: LineBatch): void {
+    let fd: number;
+    try {
+      fd = this.#fd ??= this.#open();
+    } catch (error) {
+      this.#written(batch, error);
+      return;
+    }
+    const done = (error: NodeJS.ErrnoException | null) => {
+      if (error || DSYNC !== undefined) this.#written(batch, error ?? undefined);
+      else fdatasync(fd, (syncError) => this.#written(batch, syncError ?? undefined));
+    };
+    // The string goes to the kernel as it is (encoded once, by the binding); a short write, which only a
+    // failing device gives, goes on from where it stopped.
+    write(fd, batch.text, null, 'utf8', (error, written) => {
+      if (error || written >= batch.bytes) {
+        done(error);
+        return;
+      }
+      const rest = Buffer.from(batch.text).subarray(written);
+      const more = (offset: number) =>
+        write(fd, rest, offset, rest.length - offset, null, (moreError, n) => (moreError || offset + n >= rest.length ? done(moreError) : more(offset + n)));
+      more(0);
+    });
+  }
+
+  #written(batch: LineBatch, error: unknown): void {
+    this.#busy = false;
+    if (error === undefined) {
+      this.#durableSize += batch.bytes;
+      this.#events.durable(batch.seq, batch.hash);
+      batch.resolve();
+    } else {
+      this.#cutBack();
+      // The lines queued after this batch chain on to lines that are not in the file: they fail too.
+      const later = this.#queue.filter((i): i is LineBatch => i.kind === 'lines');
+      this.#queue = this.#queue.filter((i) => i.kind !== 'lines');
+      this.#size = this.#durableSize;
+      const reason = this.#events.failed(error);
+      batch.settle(reason);
+      for (const b of later) b.settle(reason);
+    }
+    this.#next();
   }
 
   #closeFd(): void {
