@@ -76,6 +76,9 @@ export function createApp(ctx: AppContext, listener: Listener = 'api'): Express 
     })),
   };
   const routes = new RouteTable({ guard: accessGuard(guardContext), plane: planeDecision(ctx.config, listener) });
+  // Inference first: the router tries its layers in order, and no other route matches POST on these
+  // paths (strict, case-sensitive), so the order changes what each request walks, not what it reaches.
+  inferRoutes(ctx, routes);
   if (ctx.config.webApp) {
     // The web app's static files: code, no data (a browser sends no token when it loads a page).
     routes.use('/app', { access: PUBLIC, summary: "the clinician's web app (static files)" },
@@ -86,7 +89,6 @@ export function createApp(ctx: AppContext, listener: Listener = 'api'): Express 
   modelStatsRoutes(ctx, routes);
   modelConfigRoutes(ctx, routes);
   modelMetadataRoutes(ctx, routes);
-  inferRoutes(ctx, routes);
   predictRoutes(ctx, routes);
   outcomeRoutes(ctx, routes);
   cdsHooksRoutes(ctx, routes);
