@@ -2,10 +2,13 @@
  * The audit log's cost: entries made durable per second (a signed checkpoint every 100, keyed HMAC of a
  * 1 KiB input), with `--window` appends in flight at a time (as many requests waiting on their lines:
  * group commit writes them with one durable write, O_DSYNC) and with one at a time (one durable write per
- * line); main-thread CPU per entry (what the event loop pays, from /proc/self/task/<pid>/schedstat); bytes per entry; and `verify` (chain and every signature) lines per second. The HTTP cost, audit
+ * line); main-thread CPU per entry (what the event loop pays, from /proc/self/task/<pid>/schedstat) and the whole
+ * process's (with libuv's pool threads doing the durable writes); bytes per entry; and `verify` (chain and every signature) lines per second. The HTTP cost, audit
  * on against off, is benchmarks/audit-http.ts.
  *
- *   node --import tsx benchmarks/audit-log.ts [--entries 100000] [--window 64] [--serial 2000]
+ * `--input-bytes` sets the size of the input whose HMAC each entry carries (1024 by default).
+ *
+ *   node --import tsx benchmarks/audit-log.ts [--entries 100000] [--window 64] [--serial 2000] [--input-bytes 1024]
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -30,7 +33,7 @@ const log = new AuditLog({
   path, secret: new AuditSecret(randomBytes(32)), signer: loadAuditSigner(join(dir, 'key.pem')), checkpointEvery: 100,
   failurePolicy: 'refuse', accessDeniedPerMinute: 60, log: createLogger('silent'),
 });
-const input = randomBytes(1024);
+const input = randomBytes(option('--input-bytes', 1024));
 const entry = (i: number) => ({ action: 'predict' as const, caller: 'pacs-router', model: 'heart-disease-risk', version: '1', bundle_digest: 'ab'.repeat(32), outcome: 'success', latency_ms: 3.1, secret: { input, requestId: `r-${i}` } });
 /** CPU time of this process's main thread in µs (Linux; NaN elsewhere). */
 const mainCpuUs = () => {
@@ -45,19 +48,22 @@ for (let i = 0; i < serial; i++) await log.append(entry(i));
 const serialSeconds = (performance.now() - started) / 1000;
 started = performance.now();
 const cpuStarted = mainCpuUs();
+const processStarted = process.cpuUsage();
 for (let i = 0; i < entries; i += window) await Promise.all(Array.from({ length: Math.min(window, entries - i) }, (_, k) => log.append(entry(i + k))));
 await log.close();
 const appendSeconds = (performance.now() - started) / 1000;
 const mainUsPerEntry = (mainCpuUs() - cpuStarted) / entries;
+const processUsed = process.cpuUsage(processStarted);
+const processUsPerEntry = (processUsed.user + processUsed.system) / entries;
 const bytes = statSync(path).size;
 started = performance.now();
 const result = verifyAuditFiles([path], { key: publicKey });
 const verifySeconds = (performance.now() - started) / 1000;
 console.log(JSON.stringify({
-  entries, window, ok: result.ok, checkpoints: result.checkpoints,
+  entries, window, input_bytes: input.length, ok: result.ok, checkpoints: result.checkpoints,
   serial_per_second: Math.round(serial / serialSeconds), serial_us_per_entry: Math.round((serialSeconds / serial) * 1e6),
   append_per_second: Math.round(entries / appendSeconds), append_us_per_entry: Math.round((appendSeconds / entries) * 1e6 * 10) / 10,
-  main_thread_cpu_us_per_entry: Math.round(mainUsPerEntry * 10) / 10,
+  main_thread_cpu_us_per_entry: Math.round(mainUsPerEntry * 10) / 10, process_cpu_us_per_entry: Math.round(processUsPerEntry * 10) / 10,
   bytes_per_line: Math.round(bytes / result.lines), verify_lines_per_second: Math.round(result.lines / verifySeconds),
 }));
 rmSync(dir, { recursive: true });
