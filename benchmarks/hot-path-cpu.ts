@@ -7,16 +7,19 @@
  *
  *   node --import tsx benchmarks/hot-path-cpu.ts [--seconds 5] [--warm 2] [--rounds 1] [--prof DIR]
  *     [--only 'mnist C=64,ppocr C=1'] [--floor] [--base DIR (another checkout, measured in turn with this one)]
+ *     [--compiled (also the production build: `npm run build` into a temporary folder, run without tsx)]
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ChildProcessSet, clinferSpec, Loadgen, type ServerChild } from './run/children.js';
 import { binaryPayload, jsonPayload, MNIST, PPOCR, type Payload } from './run/models.js';
 import { makeRepository } from './run/repository.js';
 import { processCpu, summarize } from './stats.js';
+import type { ServerSpec } from './protocol.js';
 
 const { values } = parseArgs({
   options: {
@@ -27,6 +30,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     floor: { type: 'boolean', default: false },
     base: { type: 'string' },
+    compiled: { type: 'boolean', default: false },
   },
 });
 const seconds = Number(values.seconds);
@@ -44,11 +48,14 @@ const baseChildren: ChildProcessSet | undefined = values.base
   ? new ((await import(pathToFileURL(join(resolve(values.base), 'benchmarks/run/children.ts')).href)) as { ChildProcessSet: typeof ChildProcessSet }).ChildProcessSet()
   : undefined;
 const loadgen = new Loadgen();
+/** Children started here rather than through a ChildProcessSet (the compiled server). */
+const spawned: ChildProcess[] = [];
 try {
   const repo = makeRepository(tmp, 'repo', [MNIST, PPOCR]);
   const spec = clinferSpec(repo, [MNIST.name, PPOCR.name], 2, 0);
   const servers: ServerChild[] = [await children.start('clinfer', spec, values.prof ? { dir: values.prof, intervalUs: 200 } : undefined)];
   if (baseChildren) servers.push(await baseChildren.start('base', spec));
+  if (values.compiled) servers.push(await startCompiled(tmp, spec));
   // The HTTP floor (node:http answering a fixed body, no inference): what any server pays per request here.
   const floor = values.floor ? await children.start('floor', { kind: 'floor', output: MNIST.output, elements: MNIST.outputPerItem }) : undefined;
   const cases: Array<{ name: string; payload: Payload; concurrency: number; servers: ServerChild[] }> = [
@@ -72,12 +79,14 @@ try {
       (figures[c.name] ??= []).push(pair);
     }
   }
-  if (baseChildren) {
+  if (servers.length > 1) {
     // Medians over the rounds, and the median of each round's ratio (the pair ran back to back).
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
     for (const [name, rs] of Object.entries(figures)) {
-      if (!rs[0] || rs[0].base === undefined) continue;
-      console.log(`${name.padEnd(11)} main µs/req, median of ${rs.length}: clinfer ${median(rs.map((r) => r.clinfer!)).toFixed(1)}, base ${median(rs.map((r) => r.base!)).toFixed(1)}; clinfer ÷ base, median of the pairs: ${median(rs.map((r) => r.clinfer! / r.base!)).toFixed(3)}`);
+      for (const other of servers.slice(1).map((x) => x.name)) {
+        if (!rs[0] || rs[0][other] === undefined) continue;
+        console.log(`${name.padEnd(11)} main µs/req, median of ${rs.length}: clinfer ${median(rs.map((r) => r.clinfer!)).toFixed(1)}, ${other} ${median(rs.map((r) => r[other]!)).toFixed(1)}; clinfer ÷ ${other}, median of the pairs: ${median(rs.map((r) => r.clinfer! / r[other]!)).toFixed(3)}`);
+      }
     }
   }
   for (const s of servers) await s.stop();
@@ -86,7 +95,44 @@ try {
   loadgen.close();
   children.killAll();
   baseChildren?.killAll();
+  for (const c of spawned) if (c.exitCode === null) c.kill('SIGKILL');
   rmSync(tmp, { recursive: true, force: true });
+}
+
+/**
+ * clinfer as production runs it: compiled by scripts/build.mjs (tsc) into `tmp`, started by a plain node
+ * process (no tsx: from source, tsx's output names every closure with a defineProperty each time one is made).
+ */
+async function startCompiled(tmp: string, spec: ServerSpec): Promise<ServerChild> {
+  const out = join(tmp, 'dist');
+  const root = fileURLToPath(new URL('../', import.meta.url));
+  execFileSync(process.execPath, [join(root, 'scripts/build.mjs'), '--out', out], { stdio: 'inherit' });
+  // The compiled tree resolves its packages and package.json from its parent folder, as in the package.
+  symlinkSync(join(root, 'node_modules'), join(tmp, 'node_modules'));
+  copyFileSync(join(root, 'package.json'), join(tmp, 'package.json'));
+  if (spec.kind !== 'clinfer') throw new Error('clinfer only');
+  const url = (path: string) => JSON.stringify(pathToFileURL(join(out, path)).href);
+  const code = `
+    const { parseConfig } = await import(${url('runtime/config/load-config.js')});
+    const { startServer } = await import(${url('runtime/server.js')});
+    const server = await startServer(parseConfig(JSON.parse(${JSON.stringify(JSON.stringify(spec.config))})));
+    for (const m of ${JSON.stringify(spec.readyModels)}) if ((await fetch(server.url + '/v2/models/' + m + '/ready')).status !== 200) throw new Error(m + ' not ready');
+    process.send({ type: 'ready', url: server.url });
+    process.on('message', async () => { await server.close(); process.exit(0); });`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  spawned.push(child);
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const ready = await new Promise<string>((resolve, reject) => {
+    child.once('message', (m: { url: string }) => resolve(m.url));
+    child.once('exit', (code) => reject(new Error(`compiled clinfer exited (${code})`)));
+  });
+  return {
+    name: 'compiled', url: ready, pid: child.pid, isClinfer: true,
+    async stop() {
+      if (child.connected) child.send('stop');
+      await exited;
+    },
+  };
 }
 
 /** Runs one case against one server and prints it; returns the main thread's µs per request. */
