@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import { ClinferError, httpStatusFromError } from '../errors/index.js';
 import type { AppContext } from '../app-context.js';
 import { type Listener, modelControlRefusal } from '../model-control.js';
@@ -14,6 +14,7 @@ import { cdsHooksRoutes } from './routes/cds-hooks.js';
 import { dicomwebRoutes } from './routes/dicomweb.js';
 import { healthRoutes } from './routes/health.js';
 import { inferRoutes } from './routes/infer.js';
+import { inferFastPath } from './infer-fast-path.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { modelConfigRoutes } from './routes/model-config.js';
 import { modelMetadataRoutes } from './routes/model-metadata.js';
@@ -48,7 +49,7 @@ export function createApp(ctx: AppContext, listener: Listener = 'api'): Express 
   app.set('strict routing', true);
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use((req, res, next) => {
+  const requestIdAndDraining: RequestHandler = (req, res, next) => {
     // Per request: node's setHeader and the parsed header object (what res.set and req.get come down to for these headers).
     res.setHeader('X-Content-Type-Options', 'nosniff');
     // A request id ties a caller's request to the server's log lines (taken from the caller when sane).
@@ -63,9 +64,10 @@ export function createApp(ctx: AppContext, listener: Listener = 'api'): Express 
       if (!req.path.startsWith('/v2/health')) return next(new ClinferError('SERVER_SHUTTING_DOWN', 'the server is shutting down; send the request to another replica or retry shortly'));
     }
     next();
-  });
-  app.use(securityHeaders(ctx.config));
-  app.use(corsMiddleware(ctx.config.corsOrigins));
+  };
+  // Every request, in this order; the infer fast path (infer-fast-path.ts) runs the same list.
+  const everyRequest: RequestHandler[] = [requestIdAndDraining, securityHeaders(ctx.config), corsMiddleware(ctx.config.corsOrigins)];
+  for (const middleware of everyRequest) app.use(middleware);
   const audit = ctx.audit;
   const guardContext: GuardContext = {
     config: ctx.config, auth: ctx.auth, rateLimiter: ctx.rateLimiter,
@@ -96,7 +98,10 @@ export function createApp(ctx: AppContext, listener: Listener = 'api'): Express 
   repositoryRoutes(ctx, routes);
   metricsRoutes(ctx, routes);
   app.use(routes.router);
-  app.use(notFoundGuard(guardContext));
-  app.use(errorHandler(ctx.log));
+  const notFound = notFoundGuard(guardContext);
+  const onError = errorHandler(ctx.log);
+  app.use(notFound);
+  app.use(onError);
+  inferFastPath({ app, router: routes.router, everyRequest, notFound, errorHandler: onError });
   return app;
 }
