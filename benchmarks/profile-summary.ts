@@ -73,7 +73,8 @@ export function groupOf(functionName: string, url: string): string {
   }
   const nm = /^node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (nm) return `npm: ${nm[1]}`;
-  const own = /^(runtime|adapters|benchmarks)\/([^/]+)/.exec(url);
+  // dist/runtime/… is the compiled runtime the bench serves: grouped with its sources.
+  const own = /^(?:dist\/)?(runtime|adapters|benchmarks)\/([^/]+)/.exec(url);
   if (own) return `clinfer: ${own[1]}/${own[2]}${own[2]!.includes('.') ? '' : '/'}`;
   return url || 'other';
 }

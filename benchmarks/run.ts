@@ -11,6 +11,7 @@
  * results/latest.json, the chart in results/latency-throughput.svg. benchmarks/README.md's generated
  * block changes only with --write-readme.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fmt } from './stats.js';
@@ -55,6 +56,12 @@ async function main(opts: BenchOptions): Promise<number> {
   // Sampled before anything of ours starts (the load generator's own start-up would count).
   const background = await backgroundCpu(2);
   if (background !== undefined && background > 20) log(`warning: other processes use ${fmt(background)} % of a core right now; the figures will be low and noisy`);
+  // clinfer is served compiled, as production runs it: build dist/ from the sources as they are now.
+  if (!opts.fromSource && ['A', 'B', 'C', 'D'].some((p) => opts.parts.has(p as PartId))) {
+    log('building dist/ (scripts/build.mjs): clinfer is served compiled, as in production');
+    const built = spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { stdio: 'inherit' });
+    if (built.status !== 0) throw new OptionError('the build failed (see above); fix it, or measure the sources with --from-source');
+  }
   const ctx = new BenchContext(opts);
   const onSignal = () => void ctx.close().finally(() => process.exit(130));
   process.once('SIGINT', onSignal);
@@ -81,6 +88,7 @@ async function main(opts: BenchOptions): Promise<number> {
         preferredBatchSizes: tunedBatchSizes(ctx.results, IMAGE_MODELS),
         // The server's default (the bench does not set it); with an explicit --max-instances-per-model lending is off.
         workerLending: opts.maxInstancesPerModel === 0,
+        servedFrom: opts.fromSource ? 'source' : 'dist',
       },
       baseline: baseline ? { file: relative(ROOT, opts.baseline), date: baseline.saved.date, gitRevision: baseline.saved.machine.gitRevision } : null,
       goals: goals.map(({ profile, ...g }) => ({ ...g, profileScenario: profile ? scenarioName(profile) : null })),

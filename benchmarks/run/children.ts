@@ -62,11 +62,22 @@ export interface ServerChild {
 /** The live server children of one run: killed at the end whatever happened. */
 export class ChildProcessSet {
   readonly #live = new Set<ChildProcess>();
+  readonly #fromSource: boolean;
+
+  /** `fromSource`: clinfer from the TypeScript sources (server-child.ts, tsx); else the compiled dist/ (clinfer-child.mjs, plain node). */
+  constructor(fromSource = false) {
+    this.#fromSource = fromSource;
+  }
 
   /** Starts a server in a child process; with `cpuProf`, under node --cpu-prof. */
   start(name: string, spec: ServerSpec, cpuProf?: { dir: string; intervalUs: number }): Promise<ServerChild> {
-    const execArgv = ['--import', TSX, ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf.dir}`, `--cpu-prof-interval=${cpuProf.intervalUs}`] : [])];
-    const child = fork(fileURLToPath(new URL('../server-child.ts', import.meta.url)), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const profile = cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf.dir}`, `--cpu-prof-interval=${cpuProf.intervalUs}`] : [];
+    // clinfer as production runs it: compiled, plain node, and not told to run from source.
+    const compiled = spec.kind === 'clinfer' && !this.#fromSource;
+    const { CLINFER_FROM_SOURCE: _fromSource, ...env } = process.env;
+    const child = compiled
+      ? fork(fileURLToPath(new URL('../clinfer-child.mjs', import.meta.url)), [], { execArgv: profile, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+      : fork(fileURLToPath(new URL('../server-child.ts', import.meta.url)), [], { execArgv: ['--import', TSX, ...profile], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.#live.add(child);
     const exited = new Promise<void>((r) => child.once('exit', () => { this.#live.delete(child); r(); }));
     return new Promise((resolve, reject) => {

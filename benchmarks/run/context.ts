@@ -19,7 +19,7 @@ export class BenchContext {
   readonly results: BenchResults;
   readonly tmp = mkdtempSync(join(tmpdir(), 'clinfer-bench-'));
   readonly log = log;
-  readonly #children = new ChildProcessSet();
+  readonly #children: ChildProcessSet;
   readonly #servers = new Set<ServerChild>();
   /** Time all re-measurements of a run may take together: it bounds the whole run's time. */
   readonly #retryBudgetMs: number;
@@ -28,6 +28,7 @@ export class BenchContext {
 
   constructor(opts: BenchOptions) {
     this.opts = opts;
+    this.#children = new ChildProcessSet(opts.fromSource);
     this.results = new BenchResults(opts.workers);
     this.#retryBudgetMs = (opts.quick ? 6 : 30) * 1000;
   }

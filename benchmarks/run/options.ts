@@ -47,6 +47,8 @@ export interface BenchOptions {
   /** The figures before this work, shown as before -> now. */
   readonly baseline: string;
   readonly redraw: boolean;
+  /** Serve clinfer from the TypeScript sources through tsx instead of the compiled dist/ production runs. */
+  readonly fromSource: boolean;
 }
 
 export const HELP = `usage: npm run bench -- [options]
@@ -70,7 +72,9 @@ export const HELP = `usage: npm run bench -- [options]
   --out FILE            JSON results (default benchmarks/results/latest.json); report.md, the chart and the
                         profiles go to its folder
   --baseline FILE       the figures shown as "before" (default benchmarks/results/baseline-2026-12-04.json)
-  --redraw              measure nothing: redraw the chart and report.md from the --out JSON`;
+  --redraw              measure nothing: redraw the chart and report.md from the --out JSON
+  --from-source         serve clinfer from the TypeScript sources through tsx (default: the compiled dist/,
+                        as production runs it, built at the start of the run)`;
 
 export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   const { values: v } = parseArgs({
@@ -89,6 +93,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       out: { type: 'string', default: join(ROOT, 'benchmarks/results/latest.json') },
       baseline: { type: 'string', default: join(ROOT, 'benchmarks/results/baseline-2026-12-04.json') },
       redraw: { type: 'boolean', default: false },
+      'from-source': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     allowNegative: true,
@@ -127,6 +132,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     resultsDir: dirname(out),
     baseline: resolve(v.baseline),
     redraw: v.redraw,
+    fromSource: v['from-source'],
   });
 }
 

@@ -28,6 +28,8 @@ export interface RunRecord extends SavedRun {
     preferredBatchSizes?: Record<string, number[]>;
     /** Whether clinfer lent kept workers to busy models (absent in runs before worker lending). */
     workerLending?: boolean;
+    /** How clinfer ran: compiled dist/ under plain node, or the sources through tsx (absent: source, runs before 2026-12-05 03:00). */
+    servedFrom?: 'dist' | 'source';
   };
   /** The baseline file the "before" figures came from. */
   baseline: { file: string; date: string; gitRevision: string } | null;
