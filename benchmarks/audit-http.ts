@@ -127,5 +127,8 @@ console.log(JSON.stringify({
   on_over_off_per_round: on.map((r, i) => Math.round((r.rps / off[i]!.rps) * 1000) / 1000),
   main_thread_us_per_request: { off: us(median(off.map((r) => r.mainUs))), on: us(median(on.map((r) => r.mainUs))) },
   process_cpu_us_per_request: { off: us(median(off.map((r) => r.processUs))), on: us(median(on.map((r) => r.processUs))) },
+  // What the audit adds, per round (on minus the off measured just before it), median over rounds: less
+  // moved by load that comes and goes than the difference of the medians above.
+  audit_added_us_per_request: { main: us(median(on.map((r, i) => r.mainUs - off[i]!.mainUs))), process: us(median(on.map((r, i) => r.processUs - off[i]!.processUs))) },
 }));
 rmSync(dir, { recursive: true });
