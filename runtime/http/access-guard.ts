@@ -18,7 +18,7 @@ export interface GuardContext {
 /** The caller's identity from the request's credentials (bearer token or client certificate). */
 export function identify(auth: Authenticator, req: Request): Promise<Identity> {
   const socket = req.socket instanceof TLSSocket && req.socket.authorized ? req.socket : undefined;
-  return auth.authenticate({ authorization: req.get('authorization'), clientCertificate: socket?.getPeerCertificate() });
+  return auth.authenticate({ authorization: req.headers.authorization, clientCertificate: socket?.getPeerCertificate() });
 }
 
 /**

@@ -102,6 +102,6 @@ export function createApp(ctx: AppContext, listener: Listener = 'api'): Express 
   const onError = errorHandler(ctx.log);
   app.use(notFound);
   app.use(onError);
-  inferFastPath({ app, router: routes.router, everyRequest, notFound, errorHandler: onError });
+  inferFastPath({ app, router: routes.router, everyRequest, notFound, errorHandler: onError, draining: () => ctx.isShuttingDown() });
   return app;
 }

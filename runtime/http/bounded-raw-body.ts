@@ -45,7 +45,8 @@ export function boundedRawBody(limitOf: number | ((req: Request) => number), res
       return parser(req, res, next);
     }
     const tooLarge = () => {
-      res.set('Connection', 'close');
+      // Node's setHeader (what res.set does for this header): the infer fast path gives node's objects.
+      res.setHeader('Connection', 'close');
       return new ClinferError('BODY_TOO_LARGE', `the request body exceeds the limit of ${limit} bytes`);
     };
     const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);

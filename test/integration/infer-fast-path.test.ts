@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { request } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ClinferServer } from '../../runtime/server.js';
@@ -44,9 +46,14 @@ function post(path: string, body: Buffer, headers: Record<string, string>): Prom
   });
 }
 
+/** Counts the calls of express's router (the app's and the route table's). */
+function spyOnRouter() {
+  return vi.spyOn(express.Router.prototype as { handle: (...args: unknown[]) => unknown }, 'handle');
+}
+
 /** The answer of the fast path and of the router to the same request; checks which one served each. */
 async function bothWays(path: string, body: Buffer, headers: Record<string, string>): Promise<{ fast: Answer; routed: Answer }> {
-  const routerHandle = vi.spyOn(express.Router.prototype as { handle: (...args: unknown[]) => unknown }, 'handle');
+  const routerHandle = spyOnRouter();
   try {
     const fast = await post(path, body, headers);
     expect(routerHandle).not.toHaveBeenCalled();
@@ -64,15 +71,54 @@ const request13 = binaryBody(
   features,
 );
 const binaryHeaders = (headerLength: number) => ({
-  'content-type': 'application/octet-stream', 'inference-header-content-length': String(headerLength), 'x-request-id': 'fast-path-test', origin: ORIGIN,
+  'content-type': 'application/octet-stream', 'inference-header-content-length': String(headerLength), 'x-request-id': 'fast-path-test',
 });
 
 describe('the infer fast path', () => {
   it('answers a binary request as the router does: same status, headers in order, bytes', async () => {
     const { fast, routed } = await bothWays('/v2/models/heart-disease-risk/infer', request13.body, binaryHeaders(request13.headerLength));
     expect(fast.status).toBe(200);
-    expect(fast.headers).toContain(`Access-Control-Allow-Origin: ${ORIGIN}`);
     expect(fast).toEqual(routed);
+  });
+
+  it('leaves to the router what it does not serve: CORS, a compressed body', async () => {
+    const routerHandle = spyOnRouter();
+    try {
+      const cors = await post('/v2/models/heart-disease-risk/infer', request13.body, { ...binaryHeaders(request13.headerLength), origin: ORIGIN });
+      expect(cors.status).toBe(200);
+      expect(cors.headers).toContain(`Access-Control-Allow-Origin: ${ORIGIN}`);
+      expect(routerHandle).toHaveBeenCalled();
+      routerHandle.mockClear();
+      const gzipped = await post('/v2/models/heart-disease-risk/infer', gzipSync(request13.body), { ...binaryHeaders(request13.headerLength), 'content-encoding': 'gzip' });
+      expect(gzipped.status).toBe(200);
+      expect(routerHandle).toHaveBeenCalled();
+    } finally {
+      routerHandle.mockRestore();
+    }
+  });
+
+  it('answers credentials as the router does: none (401), a key without the scope (403), the right one', async () => {
+    const sha = (key: string) => createHash('sha256').update(key).digest('hex');
+    const open = server;
+    server = await startTestServer(DEMO_MODELS, {
+      apiKeys: [{ name: 'pacs', sha256: sha('clk_fast_infer'), scopes: ['infer'] }, { name: 'prometheus', sha256: sha('clk_fast_metrics'), scopes: ['metrics'] }],
+    });
+    try {
+      const path = '/v2/models/heart-disease-risk/infer';
+      const headers = binaryHeaders(request13.headerLength);
+      const none = await bothWays(path, request13.body, headers);
+      expect(none.fast.status).toBe(401);
+      expect(none.fast).toEqual(none.routed);
+      const metrics = await bothWays(path, request13.body, { ...headers, authorization: 'Bearer clk_fast_metrics' });
+      expect(metrics.fast.status).toBe(403);
+      expect(metrics.fast).toEqual(metrics.routed);
+      const infer = await bothWays(path, request13.body, { ...headers, authorization: 'Bearer clk_fast_infer' });
+      expect(infer.fast.status).toBe(200);
+      expect(infer.fast).toEqual(infer.routed);
+    } finally {
+      await server.close();
+      server = open;
+    }
   });
 
   it('serves the versioned path the same way', async () => {
