@@ -7,11 +7,12 @@
  *
  *   node --import tsx benchmarks/hot-path-cpu.ts [--seconds 5] [--warm 2] [--rounds 1] [--prof DIR]
  *     [--only 'mnist C=64,ppocr C=1'] [--floor] [--base DIR (another checkout, measured in turn with this one)]
- *     [--compiled (also the production build: `npm run build` into a temporary folder, run without tsx)]
+ *     [--from-source (clinfer through tsx; by default the compiled dist/, which must be current: npm run build,
+ *     or --build here; a --base tree's dist/ is always built)]
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -19,7 +20,6 @@ import { ChildProcessSet, clinferSpec, Loadgen, type ServerChild } from './run/c
 import { binaryPayload, jsonPayload, MNIST, PPOCR, type Payload } from './run/models.js';
 import { makeRepository } from './run/repository.js';
 import { processCpu, summarize } from './stats.js';
-import type { ServerSpec } from './protocol.js';
 
 const { values } = parseArgs({
   options: {
@@ -30,7 +30,8 @@ const { values } = parseArgs({
     only: { type: 'string' },
     floor: { type: 'boolean', default: false },
     base: { type: 'string' },
-    compiled: { type: 'boolean', default: false },
+    'from-source': { type: 'boolean', default: false },
+    build: { type: 'boolean', default: false },
   },
 });
 const seconds = Number(values.seconds);
@@ -41,21 +42,25 @@ const rounds = Number(values.rounds);
 const mainThreadUs = (pid: number): number => Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
 
 const tmp = mkdtempSync(join(tmpdir(), 'clinfer-hot-path-'));
-const children = new ChildProcessSet();
+const fromSource = values['from-source'];
+const children = new ChildProcessSet(fromSource);
 // --base: a second clinfer from another checkout (e.g. `git archive HEAD` unpacked, node_modules linked),
 // driven in the same run, case by case in turn with this one: a before/after figure under the same load.
 const baseChildren: ChildProcessSet | undefined = values.base
-  ? new ((await import(pathToFileURL(join(resolve(values.base), 'benchmarks/run/children.ts')).href)) as { ChildProcessSet: typeof ChildProcessSet }).ChildProcessSet()
+  ? new ((await import(pathToFileURL(join(resolve(values.base), 'benchmarks/run/children.ts')).href)) as { ChildProcessSet: typeof ChildProcessSet }).ChildProcessSet(fromSource)
   : undefined;
+// The compiled servers run each tree's dist/ (scripts/build.mjs, tsc). This tree's only with --build: a
+// bench running meanwhile reads the same dist/.
+if (!fromSource) {
+  const roots = [...(values.build ? [fileURLToPath(new URL('../', import.meta.url))] : []), ...(values.base ? [resolve(values.base)] : [])];
+  for (const root of roots) execFileSync(process.execPath, [join(root, 'scripts/build.mjs')], { stdio: 'inherit' });
+}
 const loadgen = new Loadgen();
-/** Children started here rather than through a ChildProcessSet (the compiled server). */
-const spawned: ChildProcess[] = [];
 try {
   const repo = makeRepository(tmp, 'repo', [MNIST, PPOCR]);
   const spec = clinferSpec(repo, [MNIST.name, PPOCR.name], 2, 0);
   const servers: ServerChild[] = [await children.start('clinfer', spec, values.prof ? { dir: values.prof, intervalUs: 200 } : undefined)];
   if (baseChildren) servers.push(await baseChildren.start('base', spec));
-  if (values.compiled) servers.push(await startCompiled(tmp, spec));
   // The HTTP floor (node:http answering a fixed body, no inference): what any server pays per request here.
   const floor = values.floor ? await children.start('floor', { kind: 'floor', output: MNIST.output, elements: MNIST.outputPerItem }) : undefined;
   const cases: Array<{ name: string; payload: Payload; concurrency: number; servers: ServerChild[] }> = [
@@ -95,44 +100,7 @@ try {
   loadgen.close();
   children.killAll();
   baseChildren?.killAll();
-  for (const c of spawned) if (c.exitCode === null) c.kill('SIGKILL');
   rmSync(tmp, { recursive: true, force: true });
-}
-
-/**
- * clinfer as production runs it: compiled by scripts/build.mjs (tsc) into `tmp`, started by a plain node
- * process (no tsx: from source, tsx's output names every closure with a defineProperty each time one is made).
- */
-async function startCompiled(tmp: string, spec: ServerSpec): Promise<ServerChild> {
-  const out = join(tmp, 'dist');
-  const root = fileURLToPath(new URL('../', import.meta.url));
-  execFileSync(process.execPath, [join(root, 'scripts/build.mjs'), '--out', out], { stdio: 'inherit' });
-  // The compiled tree resolves its packages and package.json from its parent folder, as in the package.
-  symlinkSync(join(root, 'node_modules'), join(tmp, 'node_modules'));
-  copyFileSync(join(root, 'package.json'), join(tmp, 'package.json'));
-  if (spec.kind !== 'clinfer') throw new Error('clinfer only');
-  const url = (path: string) => JSON.stringify(pathToFileURL(join(out, path)).href);
-  const code = `
-    const { parseConfig } = await import(${url('runtime/config/load-config.js')});
-    const { startServer } = await import(${url('runtime/server.js')});
-    const server = await startServer(parseConfig(JSON.parse(${JSON.stringify(JSON.stringify(spec.config))})));
-    for (const m of ${JSON.stringify(spec.readyModels)}) if ((await fetch(server.url + '/v2/models/' + m + '/ready')).status !== 200) throw new Error(m + ' not ready');
-    process.send({ type: 'ready', url: server.url });
-    process.on('message', async () => { await server.close(); process.exit(0); });`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  spawned.push(child);
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const ready = await new Promise<string>((resolve, reject) => {
-    child.once('message', (m: { url: string }) => resolve(m.url));
-    child.once('exit', (code) => reject(new Error(`compiled clinfer exited (${code})`)));
-  });
-  return {
-    name: 'compiled', url: ready, pid: child.pid, isClinfer: true,
-    async stop() {
-      if (child.connected) child.send('stop');
-      await exited;
-    },
-  };
 }
 
 /** Runs one case against one server and prints it; returns the main thread's µs per request. */
