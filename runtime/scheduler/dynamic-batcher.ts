@@ -243,7 +243,7 @@ export class DynamicBatcher implements Scheduler {
       // With a queue delay the bundle asks for full batches; without one, share the queue out.
       const compatibleRows = queue.reduce((n, p) => (p.key === first.key ? n + p.rows : n), 0);
       // Threads that could be lent count as instances: the queue is shared out over them too.
-      const instances = this.#instances + (this.#borrower?.lendable(performance.now()) ?? 0);
+      const instances = this.#instances + (this.#borrower?.lendable(performance.now(), this.#batchSeconds * 1000) ?? 0);
       const share = this.#model.scheduling.maxQueueDelayMs > 0 ? Number.POSITIVE_INFINITY : Math.ceil(compatibleRows / instances);
       const limit = this.#preferredLimit(Math.min(this.#model.maxBatchSize, Math.max(first.rows, share)), first.rows);
       let rows = first.rows;

@@ -8,6 +8,7 @@
  *
  * - a version borrows only a thread that is idle with no batch waiting for one (the pool says), and only
  *   while no other version has requests queued;
+ * - only a version whose batches take `MIN_BATCH_MS` or more (below, the main thread limits it, not the worker);
  * - only a version that is running normally: it has completed `HISTORY` batches since it loaded (or since
  *   its last failure), and none of its batches running now has run longer than `STALL_FACTOR` times its
  *   typical batch (at least `STALL_FLOOR_MS`): a model that starts hanging stops borrowing;
@@ -22,6 +23,14 @@
  * bundle's `execution.instances`.
  */
 export const LENDING = {
+  /**
+   * Only a version whose typical batch takes at least this long borrows: below it the main thread (HTTP,
+   * hand-offs), not the worker, is what limits the model, and a second worker only splits its batches and
+   * adds hand-offs (measured 2026-12-05 at 32 clients: the demo X-ray CNN, batches of about 0.3 ms, served
+   * 7.2-7.6k img/s lent against 8.0-8.6k not; the PaddleOCR classifier, batches of 4 in 3.5 ms, 1,250-1,310
+   * against 840-960).
+   */
+  MIN_BATCH_MS: 1,
   HISTORY: 8,
   STALL_FACTOR: 4,
   STALL_FLOOR_MS: 50,
@@ -74,7 +83,7 @@ export class Borrower {
    * typical batch (a moving average of compute time).
    */
   mayBorrow(now: number, oldestRunningSince: number | undefined, typicalMs: number): boolean {
-    if (this.#history < LENDING.HISTORY || now < this.#pausedUntil) return false;
+    if (this.#history < LENDING.HISTORY || now < this.#pausedUntil || typicalMs < LENDING.MIN_BATCH_MS) return false;
     if (oldestRunningSince !== undefined && now - oldestRunningSince > Math.max(LENDING.STALL_FLOOR_MS, LENDING.STALL_FACTOR * typicalMs)) return false;
     return this.#idleWorkers() > 0 && !this.#lending.othersWaiting(this.#member);
   }
@@ -85,8 +94,8 @@ export class Borrower {
   }
 
   /** How many batches a lent share could hold now, beside the version's own (for sharing the queue out). */
-  lendable(now: number): number {
-    return this.#history >= LENDING.HISTORY && now >= this.#pausedUntil ? this.#idleWorkers() : 0;
+  lendable(now: number, typicalMs: number): number {
+    return this.#history >= LENDING.HISTORY && now >= this.#pausedUntil && typicalMs >= LENDING.MIN_BATCH_MS ? this.#idleWorkers() : 0;
   }
 
   completed(): void {

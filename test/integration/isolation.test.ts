@@ -184,8 +184,9 @@ describe('one model that never ends', () => {
     const abandoned = async () => Number((await (await fetch(`${f.url}/metrics`)).text()).match(/^clinfer_worker_threads_abandoned_total (\d+)$/m)?.[1] ?? 0);
     // No max_batch_size and no execution.instances: every request is its own batch, and lending may apply.
     expect((await put(f.url, 'lend', '1', await bundle('lend', '1', LOOP, { max_batch_size: 0, execution: { timeout_ms: 8000 } }))).status).toBe(201);
-    // A normal history (one request at a time), then a burst: beyond its share of one thread, it borrows the idle one.
-    for (let i = 0; i < 10; i++) expect((await loop(f.url, 'lend', 5)).json.outputs[0].data).toEqual([5]);
+    // A normal history (one request at a time, a few ms each: a model of sub-ms batches never borrows), then a
+    // burst: beyond its share of one thread, it borrows the idle one.
+    for (let i = 0; i < 10; i++) expect((await loop(f.url, 'lend', 5_000)).json.outputs[0].data).toEqual([5_000]);
     const burst = await Promise.all(Array.from({ length: 8 }, (_, i) => loop(f.url, 'lend', 20_000 + i)));
     expect(burst.map((r) => r.json.outputs[0].data[0])).toEqual(Array.from({ length: 8 }, (_, i) => 20_000 + i));
     const lentAfterBurst = await lentTotal();

@@ -32,6 +32,8 @@ interface Run {
 
 class Threads implements InferenceBackend {
   readonly runs: Run[] = [];
+  /** What each run reports as its compute time. */
+  computeSeconds = 0.002;
   constructor(readonly threads = 2) {}
   get running(): number {
     return this.runs.filter((r) => !r.settled).length;
@@ -44,7 +46,7 @@ class Threads implements InferenceBackend {
     return new Promise((resolve, reject) => {
       const run: Run = {
         model: s.key, id: data[0]!, options, settled: false,
-        succeed: () => { run.settled = true; resolve({ outputs: [{ name: 'y', datatype: 'FP32', shape: [1], data }], computeSeconds: 0.001 }); },
+        succeed: () => { run.settled = true; resolve({ outputs: [{ name: 'y', datatype: 'FP32', shape: [1], data }], computeSeconds: this.computeSeconds }); },
         fail: (e) => { run.settled = true; reject(e); },
       };
       this.runs.push(run);
@@ -137,6 +139,18 @@ describe('worker lending', () => {
     void strict.enqueue(request(21));
     await flush();
     expect(backend.pending('strict')).toHaveLength(1);
+  });
+
+  it('never borrows for a model whose batches take under a millisecond (the main thread limits it, not the worker)', async () => {
+    const { backend, make } = setup();
+    backend.computeSeconds = 0.0002;
+    const a = make('a');
+    // Long enough for the typical batch (a moving average from 10 ms) to fall below 1 ms.
+    await history(backend, a, 'a', 30);
+    void a.enqueue(request(1));
+    void a.enqueue(request(2));
+    await flush();
+    expect(backend.pending('a')).toHaveLength(1);
   });
 
   it('stops borrowing once one of its batches has run much longer than usual', async () => {
