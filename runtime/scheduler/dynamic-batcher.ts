@@ -98,7 +98,7 @@ export class DynamicBatcher implements Scheduler {
     this.#backend = backend;
     this.#metrics = metrics;
     this.#labels = { model: model.name, version: model.version };
-    this.#borrower = options.lending && new Borrower(options.lending.registry, this, options.lending.idleWorkers);
+    this.#borrower = options.lending && new Borrower(options.lending.registry, this, options.lending.idleWorkers, model.maxBatchSize > 1);
   }
 
   get inflightCount(): number {

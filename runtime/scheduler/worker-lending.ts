@@ -8,7 +8,8 @@
  *
  * - a version borrows only a thread that is idle with no batch waiting for one (the pool says), and only
  *   while no other version has requests queued;
- * - only a version whose batches take `MIN_BATCH_MS` or more (below, the main thread limits it, not the worker);
+ * - only a version whose batches take `MIN_BATCH_MS` or more (below, the main thread limits it, not the
+ *   worker, and lending would only split its batches), unless it does not batch at all;
  * - only a version that is running normally: it has completed `HISTORY` batches since it loaded (or since
  *   its last failure), and none of its batches running now has run longer than `STALL_FACTOR` times its
  *   typical batch (at least `STALL_FLOOR_MS`): a model that starts hanging stops borrowing;
@@ -66,14 +67,21 @@ export class Borrower {
   readonly #lending: WorkerLending;
   readonly #member: LendingMember;
   readonly #idleWorkers: () => number;
+  readonly #minTypicalMs: number;
   readonly #leave: () => void;
   #history = 0;
   #pausedUntil = 0;
 
-  constructor(lending: WorkerLending, member: LendingMember, idleWorkers: () => number) {
+  /**
+   * `batches`: whether the version merges requests into batches. One that does not (every batch is one
+   * request) borrows whatever its batches take: a second thread cannot split what is never merged, and
+   * it overlaps one request's hand-off with another's run.
+   */
+  constructor(lending: WorkerLending, member: LendingMember, idleWorkers: () => number, batches: boolean) {
     this.#lending = lending;
     this.#member = member;
     this.#idleWorkers = idleWorkers;
+    this.#minTypicalMs = batches ? LENDING.MIN_BATCH_MS : 0;
     this.#leave = lending.join(member);
   }
 
@@ -83,7 +91,7 @@ export class Borrower {
    * typical batch (a moving average of compute time).
    */
   mayBorrow(now: number, oldestRunningSince: number | undefined, typicalMs: number): boolean {
-    if (this.#history < LENDING.HISTORY || now < this.#pausedUntil || typicalMs < LENDING.MIN_BATCH_MS) return false;
+    if (this.#history < LENDING.HISTORY || now < this.#pausedUntil || typicalMs < this.#minTypicalMs) return false;
     if (oldestRunningSince !== undefined && now - oldestRunningSince > Math.max(LENDING.STALL_FLOOR_MS, LENDING.STALL_FACTOR * typicalMs)) return false;
     return this.#idleWorkers() > 0 && !this.#lending.othersWaiting(this.#member);
   }
@@ -95,7 +103,7 @@ export class Borrower {
 
   /** How many batches a lent share could hold now, beside the version's own (for sharing the queue out). */
   lendable(now: number, typicalMs: number): number {
-    return this.#history >= LENDING.HISTORY && now >= this.#pausedUntil && typicalMs >= LENDING.MIN_BATCH_MS ? this.#idleWorkers() : 0;
+    return this.#history >= LENDING.HISTORY && now >= this.#pausedUntil && typicalMs >= this.#minTypicalMs ? this.#idleWorkers() : 0;
   }
 
   completed(): void {

@@ -16,8 +16,8 @@ import type { Tensor } from '../../../runtime/tensor/tensor.js';
  */
 const metrics = new Metrics();
 const spec = (key: string) => ({ key, executionTimeoutMs: 120_000 }) as SessionSpec;
-const model = (name: string) => ({
-  name, version: '1', maxBatchSize: 0, instances: 2,
+const model = (name: string, maxBatchSize = 0) => ({
+  name, version: '1', maxBatchSize, instances: 2,
   scheduling: { maxQueueDelayMs: 0, preferredBatchSizes: [], maxQueueSize: 100, defaultTimeoutMs: 0 },
 }) as unknown as ModelConfig;
 
@@ -65,7 +65,7 @@ function setup(threads = 2) {
   const backend = new Threads(threads);
   const registry = new WorkerLending();
   const lending = { registry, idleWorkers: () => backend.idleWorkers };
-  const make = (name: string, lend = true) => new DynamicBatcher(model(name), spec(name), backend, metrics, { maxInstances: 1, ...(lend ? { lending } : {}) });
+  const make = (name: string, lend = true, maxBatchSize = 0) => new DynamicBatcher(model(name, maxBatchSize), spec(name), backend, metrics, { maxInstances: 1, ...(lend ? { lending } : {}) });
   return { backend, make };
 }
 
@@ -141,16 +141,28 @@ describe('worker lending', () => {
     expect(backend.pending('strict')).toHaveLength(1);
   });
 
-  it('never borrows for a model whose batches take under a millisecond (the main thread limits it, not the worker)', async () => {
-    const { backend, make } = setup();
+  it('never borrows for a batching model whose batches take under a millisecond; one that does not batch does', async () => {
+    const { backend, make } = setup(3);
     backend.computeSeconds = 0.0002;
-    const a = make('a');
+    const batching = make('batching', true, 8);
+    const single = make('single');
     // Long enough for the typical batch (a moving average from 10 ms) to fall below 1 ms.
-    await history(backend, a, 'a', 30);
-    void a.enqueue(request(1));
-    void a.enqueue(request(2));
+    await history(backend, batching, 'batching', 30);
+    await history(backend, single, 'single', 30);
+    // The second request waits for the first batch, to be merged with what else queues meanwhile.
+    void batching.enqueue(request(1));
+    void batching.enqueue(request(2));
     await flush();
-    expect(backend.pending('a')).toHaveLength(1);
+    expect(backend.pending('batching')).toHaveLength(1);
+    for (const r of backend.pending()) r.succeed();
+    await flush();
+    for (const r of backend.pending()) r.succeed();
+    await flush();
+    // Every batch of a model that does not batch is one request: a second thread overlaps them.
+    void single.enqueue(request(3));
+    void single.enqueue(request(4));
+    await flush();
+    expect(backend.pending('single')).toHaveLength(2);
   });
 
   it('stops borrowing once one of its batches has run much longer than usual', async () => {
