@@ -36,6 +36,8 @@ describe('watch mode', () => {
     writeFileSync(join(dir, 'model.onnx'), model);
     writeFileSync(join(dir, 'bundle.json'), JSON.stringify({ ...bundle, version: '2' }));
     await until(async () => (await index()).some((e) => e.name === 'heart-disease-risk' && e.version === '2' && e.state === 'READY'));
+    // Version 1 is UNLOADING for a moment after 2 is READY (its queue drains, the threads free its sessions).
+    await until(async () => (await index()).some((e) => e.name === 'heart-disease-risk' && e.version === '1' && e.state !== 'UNLOADING'));
     const entries = (await index()).filter((e) => e.name === 'heart-disease-risk').map((e) => [e.version, e.state]);
     expect(entries).toEqual([['1', 'UNAVAILABLE'], ['2', 'READY']]);
   });
