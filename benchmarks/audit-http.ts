@@ -2,7 +2,7 @@
  * What the audit log costs an HTTP client: requests per second through POST /v2 infer (JSON, one row of
  * the demo heart-disease-risk model) with the audit log off and on (signed checkpoints every 100, every
  * answer sent only once its line is durable: group commit, one write and one fdatasync per batch).
- * clinfer runs in a child process (benchmarks/server-child.ts); this process is the loopback load
+ * clinfer runs in a child process (benchmarks/clinfer-child.mjs, from the sources); this process is the loopback load
  * generator: C keep-alive clients, a bounded number of requests per round, off and on alternated.
  * Besides requests per second (which other load on the machine moves), it reports the server's CPU per
  * request: its main thread's (from /proc/<pid>/task/<pid>/schedstat, nanoseconds) and the whole
@@ -43,7 +43,8 @@ function startServer(audit: boolean, round: number): Promise<{ url: string; chil
   // Readiness is polled here (waitReady): a server may answer before its models have finished loading.
   const spec: ServerSpec = { kind: 'clinfer', config, readyModels: [] };
   const profile = PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', join(PROFILE_DIR, audit ? 'on' : 'off')] : [];
-  const child = fork(fileURLToPath(new URL('./server-child.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx', ...profile], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // From the sources (tsx), as this script always measured: on and off alike.
+  const child = fork(fileURLToPath(new URL('./clinfer-child.mjs', import.meta.url)), [], { execArgv: ['--import', 'tsx', ...profile], env: { ...process.env, CLINFER_BENCH_FROM_SOURCE: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`server exited (${code}) before it was ready`)));
     child.on('message', (msg: FromServer) => {

@@ -1,10 +1,11 @@
 // clinfer under test in its own process, as production runs it: the compiled JavaScript in dist/
-// (`npm run build`; benchmarks/run.ts builds it at the start of a run), plain node, no tsx. Same IPC
-// protocol as server-child.ts (protocol.ts), which still serves the naive server, the HTTP floor and
-// clinfer from source (`npm run bench -- --from-source`). On 'stop' it closes the server and exits
-// normally, which is when `node --cpu-prof` writes the profile.
-import { parseConfig } from '../dist/runtime/config/load-config.js';
-import { startServer } from '../dist/runtime/server.js';
+// (`npm run build`; benchmarks/run.ts builds it at the start of a run), plain node, no tsx. With
+// CLINFER_BENCH_FROM_SOURCE=1 (`npm run bench -- --from-source`, started under tsx) the TypeScript sources
+// instead. Same IPC protocol as server-child.ts (protocol.ts), which serves the naive server and the HTTP
+// floor. On 'stop' it closes the server and exits normally, which is when `node --cpu-prof` writes the profile.
+const root = process.env.CLINFER_BENCH_FROM_SOURCE === '1' ? '../runtime' : '../dist/runtime';
+const { parseConfig } = await import(`${root}/config/load-config.js`);
+const { startServer } = await import(`${root}/server.js`);
 
 process.env.ORT_DISABLE_TELEMETRY ??= '1';
 let close;

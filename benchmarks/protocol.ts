@@ -1,4 +1,4 @@
-/** Messages between benchmarks/run.ts and its child processes (loadgen.ts, server-child.ts). */
+/** Messages between benchmarks/run.ts and its child processes (loadgen.ts, server-child.ts, clinfer-child.mjs). */
 
 /** How the load generator checks a response, so that a benchmark of error pages cannot pass. */
 export type ResponseCheck =
@@ -60,7 +60,7 @@ export interface LoadGo {
 
 export type FromLoadgen = LoadWarm | LoadResult | LoadFailure;
 
-/** What benchmarks/server-child.ts serves: clinfer with a config, the naive server for one model, or the HTTP floor. */
+/** What a server child serves: clinfer with a config (clinfer-child.mjs), the naive server for one model, or the HTTP floor (server-child.ts). */
 export type ServerSpec =
   | { readonly kind: 'clinfer'; readonly config: Record<string, unknown>; readonly readyModels: readonly string[] }
   | { readonly kind: 'naive'; readonly modelPath: string }

@@ -1,11 +1,9 @@
 /**
- * A server under test in its own process (started by benchmarks/run.ts): clinfer through its public
- * `startServer`, the naive express server, or the HTTP floor (fixed answer, no inference). Its own process means its CPU time, and its main
- * thread's, can be read from /proc, and that it can be started under `node --cpu-prof`: on 'stop'
- * it closes the server and exits normally, which is when Node writes the profile.
+ * A server under test in its own process (started by benchmarks/run.ts): the naive express server or the
+ * HTTP floor (fixed answer, no inference); clinfer runs in clinfer-child.mjs. Its own process means its CPU
+ * time, and its main thread's, can be read from /proc, and that it can be started under `node --cpu-prof`:
+ * on 'stop' it closes the server and exits normally, which is when Node writes the profile.
  */
-import { parseConfig } from '../runtime/config/load-config.js';
-import { startServer } from '../runtime/server.js';
 import { startHttpFloorServer, startNaiveServer } from './naive-server.js';
 import type { FromServer, ServerSpec, ToServer } from './protocol.js';
 
@@ -28,16 +26,7 @@ async function start(spec: ServerSpec): Promise<void> {
     send({ type: 'ready', url: naive.url });
     return;
   }
-  const server = await startServer(parseConfig(spec.config));
-  close = () => server.close();
-  for (const model of spec.readyModels) {
-    const res = await fetch(`${server.url}/v2/models/${model}/ready`);
-    if (res.status !== 200) {
-      const meta = await fetch(`${server.url}/v2/models/${model}`).then((r) => r.text()).catch(() => '');
-      throw new Error(`model ${model} is not ready (HTTP ${res.status}): ${meta.slice(0, 400)}`);
-    }
-  }
-  send({ type: 'ready', url: server.url });
+  throw new Error('server-child.ts serves the naive server and the HTTP floor; clinfer runs in clinfer-child.mjs');
 }
 
 async function stop(code: number): Promise<never> {

@@ -6,7 +6,7 @@
  *   node --import tsx benchmarks/soak.ts --minutes 0.5     # CI size
  *   node --import tsx benchmarks/soak.ts --help
  *
- * The server runs in its own process (server-child.ts: `startServer`, 2 workers, gRPC off, the demo
+ * The server runs in its own process (clinfer-child.mjs from the sources: `startServer`, 2 workers, gRPC off, the demo
  * models of models/); the load comes from one load-generator process (loadgen.ts), three closed-loop
  * streams at once: heart-disease-risk /v2 infer JSON, chest-xray-pneumonia /v2 infer binary, and
  * heart-disease-risk /v1 predict with one JSON record (the EHR path). Each sample is one window of
@@ -115,7 +115,7 @@ const STREAMS: Stream[] = [
 // Child processes (the same protocol as benchmarks/run.ts)
 
 function startServer(): Promise<{ child: ChildProcess; url: string }> {
-  const child = fork(fileURLToPath(new URL('./server-child.ts', import.meta.url)), [], { execArgv: ['--import', TSX], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(new URL('./clinfer-child.mjs', import.meta.url)), [], { execArgv: ['--import', TSX], env: { ...process.env, CLINFER_BENCH_FROM_SOURCE: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const spec: ServerSpec = {
     kind: 'clinfer',
     config: { models: join(ROOT, 'models'), host: '127.0.0.1', port: 0, grpcPort: -1, workers: WORKERS, logLevel: 'warn' },

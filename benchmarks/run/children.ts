@@ -1,6 +1,6 @@
 /**
  * The bench's child processes: the load generator (loadgen.ts, driven over IPC) and the servers under
- * test (server-child.ts: clinfer, the naive express server, or the HTTP floor). Every child started is
+ * test (clinfer-child.mjs: clinfer; server-child.ts: the naive express server or the HTTP floor). Every child started is
  * tracked by its ChildProcessSet, so an interrupted run kills exactly its own children.
  */
 import { type ChildProcess, fork } from 'node:child_process';
@@ -64,7 +64,7 @@ export class ChildProcessSet {
   readonly #live = new Set<ChildProcess>();
   readonly #fromSource: boolean;
 
-  /** `fromSource`: clinfer from the TypeScript sources (server-child.ts, tsx); else the compiled dist/ (clinfer-child.mjs, plain node). */
+  /** `fromSource`: clinfer from the TypeScript sources (clinfer-child.mjs under tsx); else the compiled dist/ (plain node). */
   constructor(fromSource = false) {
     this.#fromSource = fromSource;
   }
@@ -72,11 +72,12 @@ export class ChildProcessSet {
   /** Starts a server in a child process; with `cpuProf`, under node --cpu-prof. */
   start(name: string, spec: ServerSpec, cpuProf?: { dir: string; intervalUs: number }): Promise<ServerChild> {
     const profile = cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf.dir}`, `--cpu-prof-interval=${cpuProf.intervalUs}`] : [];
-    // clinfer as production runs it: compiled, plain node, and not told to run from source.
-    const compiled = spec.kind === 'clinfer' && !this.#fromSource;
+    // clinfer as production runs it (compiled, plain node, not told to run from source), or its sources through tsx.
     const { CLINFER_FROM_SOURCE: _fromSource, ...env } = process.env;
-    const child = compiled
-      ? fork(fileURLToPath(new URL('../clinfer-child.mjs', import.meta.url)), [], { execArgv: profile, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    const child = spec.kind === 'clinfer'
+      ? fork(fileURLToPath(new URL('../clinfer-child.mjs', import.meta.url)), [], this.#fromSource
+        ? { execArgv: ['--import', TSX, ...profile], env: { ...env, CLINFER_BENCH_FROM_SOURCE: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }
+        : { execArgv: profile, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
       : fork(fileURLToPath(new URL('../server-child.ts', import.meta.url)), [], { execArgv: ['--import', TSX, ...profile], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.#live.add(child);
     const exited = new Promise<void>((r) => child.once('exit', () => { this.#live.delete(child); r(); }));
