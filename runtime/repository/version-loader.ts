@@ -20,6 +20,7 @@ import { instanceLimit, loadIsolated } from './load-isolated.js';
 import type { ModelBackend } from './model-backend.js';
 import type { ReplayPolicy } from './replay-policy.js';
 import { warmupPlan } from './warmup-plan.js';
+import { lendingAllowed } from '../scheduler/worker-lending.js';
 
 /** What a version needs to serve, once its sessions run. */
 export interface LoadedVersion {
@@ -122,8 +123,7 @@ export class VersionLoader {
         instances: this.maxInstances,
         override: options.override,
       }, { warmup: warmupStatus(spec.warmup, report.warmupError), memory: await modelMemory(folder.modelPath, reports.length, process.memoryUsage.rss() - rssBefore) });
-      // Lending only where nobody chose the limits: neither the operator (maxInstancesPerModel) nor the bundle (execution.instances).
-      const lend = settings.workerLending && settings.maxInstancesPerModel === 0 && bundle?.execution.instances === undefined;
+      const lend = lendingAllowed(settings, bundle?.execution.instances);
       batcher = this.#deps.schedulers.forVersion(config, spec, { maxInstances: this.maxInstances, onExecutionTimeout: options.onExecutionTimeout, lend });
       // A tabular bundle's linear_model (its contributions) must describe the graph that runs.
       if (config.tabular) await checkLinearModel(config as typeof config & { tabular: NonNullable<typeof config.tabular> }, this.#deps.schedulers.direct(spec), join(dir, BUNDLE_FILE));

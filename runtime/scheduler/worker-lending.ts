@@ -21,7 +21,8 @@
  *   restarts its history.
  *
  * Off where the operator chose limits: `workerLending: false`, an explicit `maxInstancesPerModel`, or a
- * bundle's `execution.instances`.
+ * bundle's `execution.instances`; and with `exitAfterStuckWorkers` (a thread given back counts as abandoned
+ * until its run returns: a batch that was only slow must not restart the process).
  */
 export const LENDING = {
   /**
@@ -39,6 +40,16 @@ export const LENDING = {
   LIMIT_FLOOR_MS: 2000,
   PAUSE_MS: 60_000,
 } as const;
+
+/**
+ * Whether a version may borrow at all: only where nobody chose the limits (neither the operator's
+ * maxInstancesPerModel nor the bundle's execution.instances), and not with exitAfterStuckWorkers, where a
+ * lent thread given back (abandoned until its run returns) could restart the process for a batch that was
+ * only slow.
+ */
+export function lendingAllowed(settings: { readonly workerLending: boolean; readonly maxInstancesPerModel: number; readonly exitAfterStuckWorkers: number }, bundleInstances: number | undefined): boolean {
+  return settings.workerLending && settings.maxInstancesPerModel === 0 && settings.exitAfterStuckWorkers === 0 && bundleInstances === undefined;
+}
 
 /** What the registry needs to know of a version: how many of its requests wait. */
 export interface LendingMember {

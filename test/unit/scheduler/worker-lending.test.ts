@@ -5,7 +5,7 @@ import type { ModelConfig } from '../../../runtime/model/model-config.js';
 import type { SessionSpec } from '../../../runtime/pool/messages.js';
 import { DynamicBatcher } from '../../../runtime/scheduler/dynamic-batcher.js';
 import type { BackendInferOptions, BackendInferResult, InferenceBackend } from '../../../runtime/scheduler/inference-backend.js';
-import { LENDING, WorkerLending } from '../../../runtime/scheduler/worker-lending.js';
+import { LENDING, lendingAllowed, WorkerLending } from '../../../runtime/scheduler/worker-lending.js';
 import type { Tensor } from '../../../runtime/tensor/tensor.js';
 
 /**
@@ -214,5 +214,14 @@ describe('worker lending', () => {
     void a.enqueue(request(6));
     await flush();
     expect(backend.pending('a')).toHaveLength(2);
+  });
+
+  it('is allowed only where nobody chose the limits, and not with exitAfterStuckWorkers', () => {
+    const defaults = { workerLending: true, maxInstancesPerModel: 0, exitAfterStuckWorkers: 0 };
+    expect(lendingAllowed(defaults, undefined)).toBe(true);
+    expect(lendingAllowed({ ...defaults, workerLending: false }, undefined)).toBe(false);
+    expect(lendingAllowed({ ...defaults, maxInstancesPerModel: 1 }, undefined)).toBe(false);
+    expect(lendingAllowed({ ...defaults, exitAfterStuckWorkers: 1 }, undefined)).toBe(false);
+    expect(lendingAllowed(defaults, 1)).toBe(false);
   });
 });
