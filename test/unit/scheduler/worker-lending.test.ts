@@ -80,6 +80,14 @@ async function history(backend: Threads, batcher: DynamicBatcher, key: string, n
   }
 }
 
+/** Answers every running batch, then the ones that started in their place. */
+async function settleTwice(backend: Threads): Promise<void> {
+  for (let round = 0; round < 2; round++) {
+    for (const r of backend.pending()) r.succeed();
+    await flush();
+  }
+}
+
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
 });
@@ -130,10 +138,7 @@ describe('worker lending', () => {
     await flush();
     expect(backend.pending('a')).toHaveLength(1);
     expect(backend.pending('b')).toHaveLength(1);
-    for (const r of backend.pending()) r.succeed();
-    await flush();
-    for (const r of backend.pending()) r.succeed();
-    await flush();
+    await settleTwice(backend);
     // Alone now, but lending is off for this one: one at a time.
     void strict.enqueue(request(20));
     void strict.enqueue(request(21));
@@ -154,10 +159,7 @@ describe('worker lending', () => {
     void batching.enqueue(request(2));
     await flush();
     expect(backend.pending('batching')).toHaveLength(1);
-    for (const r of backend.pending()) r.succeed();
-    await flush();
-    for (const r of backend.pending()) r.succeed();
-    await flush();
+    await settleTwice(backend);
     // Every batch of a model that does not batch is one request: a second thread overlaps them.
     void single.enqueue(request(3));
     void single.enqueue(request(4));
@@ -205,10 +207,7 @@ describe('worker lending', () => {
     void a.enqueue(request(4));
     await flush();
     expect(backend.pending('a')).toHaveLength(1);
-    for (const r of backend.pending()) r.succeed();
-    await flush();
-    for (const r of backend.pending()) r.succeed();
-    await flush();
+    await settleTwice(backend);
     vi.advanceTimersByTime(LENDING.PAUSE_MS);
     void a.enqueue(request(5));
     void a.enqueue(request(6));
