@@ -102,9 +102,8 @@ export class Borrower {
    * typical batch (a moving average of compute time).
    */
   mayBorrow(now: number, oldestRunningSince: number | undefined, typicalMs: number): boolean {
-    if (this.#history < LENDING.HISTORY || now < this.#pausedUntil || typicalMs < this.#minTypicalMs) return false;
     if (oldestRunningSince !== undefined && now - oldestRunningSince > Math.max(LENDING.STALL_FLOOR_MS, LENDING.STALL_FACTOR * typicalMs)) return false;
-    return this.#idleWorkers() > 0 && !this.#lending.othersWaiting(this.#member);
+    return this.lendable(now, typicalMs) > 0;
   }
 
   /** How long a lent batch may run before its thread is taken back. */
@@ -114,7 +113,8 @@ export class Borrower {
 
   /** How many batches a lent share could hold now, beside the version's own (for sharing the queue out). */
   lendable(now: number, typicalMs: number): number {
-    return this.#history >= LENDING.HISTORY && now >= this.#pausedUntil && typicalMs >= this.#minTypicalMs ? this.#idleWorkers() : 0;
+    if (this.#history < LENDING.HISTORY || now < this.#pausedUntil || typicalMs < this.#minTypicalMs) return 0;
+    return this.#lending.othersWaiting(this.#member) ? 0 : this.#idleWorkers();
   }
 
   completed(): void {
