@@ -2,16 +2,21 @@
  * What the audit log costs an HTTP client: requests per second through POST /v2 infer (JSON, one row of
  * the demo heart-disease-risk model) with the audit log off and on (signed checkpoints every 100, every
  * answer sent only once its line is durable: group commit, one write and one fdatasync per batch).
- * clinfer runs in a child process (benchmarks/clinfer-child.mjs, from the sources); this process is the loopback load
- * generator: C keep-alive clients, a bounded number of requests per round, off and on alternated.
+ * clinfer runs in a child process (benchmarks/clinfer-child.mjs): compiled (dist/, built first unless
+ * `--no-build`), as production runs it, or the sources under tsx with `--from-source`. This process is
+ * the loopback load generator: C keep-alive clients, off and on alternated, each server warmed up before it
+ * is measured. The warm-up matters: a server just started spends its first seconds compiling (V8's
+ * background threads), and this tiny model is fast enough that the first 4000 requests measured the
+ * compiler more than the audit (5.5k req/s then, 12k warm).
  * Besides requests per second (which other load on the machine moves), it reports the server's CPU per
  * request: its main thread's (from /proc/<pid>/task/<pid>/schedstat, nanoseconds) and the whole
  * process's (all threads: ONNX Runtime's worker, libuv's pool doing the writes and fdatasyncs).
  * `--profile DIR` starts the servers under `node --cpu-prof` and leaves their main-thread profiles there.
  *
- *   node --import tsx benchmarks/audit-http.ts [--requests 4000] [--clients 32] [--rounds 3] [--profile DIR]
+ *   node --import tsx benchmarks/audit-http.ts [--seconds 3] [--warm 2] [--clients 32] [--rounds 3]
+ *     [--from-source | --no-build] [--profile DIR]
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -25,11 +30,16 @@ const arg = (name: string, fallback: number) => {
   const at = process.argv.indexOf(`--${name}`);
   return at > 0 ? Number(process.argv[at + 1]) : fallback;
 };
-const REQUESTS = arg('requests', 4000);
+const SECONDS = arg('seconds', 3);
+const WARM_SECONDS = arg('warm', 2);
 const CLIENTS = arg('clients', 32);
 const ROUNDS = arg('rounds', 3);
+const FROM_SOURCE = process.argv.includes('--from-source');
 const PROFILE_AT = process.argv.indexOf('--profile');
 const PROFILE_DIR = PROFILE_AT > 0 ? process.argv[PROFILE_AT + 1] : undefined;
+for (const [name, value] of [['seconds', SECONDS], ['warm', WARM_SECONDS], ['clients', CLIENTS], ['rounds', ROUNDS]] as const) {
+  if (!(value >= 0) || (name !== 'warm' && !(value > 0))) throw new Error(`--${name} must be a positive number, got ${value}`);
+}
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'clinfer-audit-http-'));
 const keyFile = join(dir, 'audit-key.pem');
@@ -43,8 +53,9 @@ function startServer(audit: boolean, round: number): Promise<{ url: string; chil
   // Readiness is polled here (waitReady): a server may answer before its models have finished loading.
   const spec: ServerSpec = { kind: 'clinfer', config, readyModels: [] };
   const profile = PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', join(PROFILE_DIR, audit ? 'on' : 'off')] : [];
-  // From the sources (tsx), as this script always measured: on and off alike.
-  const child = fork(fileURLToPath(new URL('./clinfer-child.mjs', import.meta.url)), [], { execArgv: ['--import', 'tsx', ...profile], env: { ...process.env, CLINFER_BENCH_FROM_SOURCE: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const execArgv = FROM_SOURCE ? ['--import', 'tsx', ...profile] : profile;
+  const env = { ...process.env, CLINFER_BENCH_FROM_SOURCE: FROM_SOURCE ? '1' : '0' };
+  const child = fork(fileURLToPath(new URL('./clinfer-child.mjs', import.meta.url)), [], { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`server exited (${code}) before it was ready`)));
     child.on('message', (msg: FromServer) => {
@@ -92,9 +103,9 @@ async function measure(url: string, pid: number): Promise<Round> {
       req.on('error', reject);
       req.end(BODY);
     });
-  await closedLoop(send, CLIENTS, 60, 200); // warm-up
+  if (WARM_SECONDS > 0) await closedLoop(send, CLIENTS, WARM_SECONDS);
   const before = cpuNs(pid);
-  const r = await closedLoop(send, CLIENTS, 600, REQUESTS);
+  const r = await closedLoop(send, CLIENTS, SECONDS);
   const after = cpuNs(pid);
   agent.destroy();
   if (r.errors) throw new Error(`${r.errors} requests failed: ${r.firstError}`);
@@ -102,6 +113,11 @@ async function measure(url: string, pid: number): Promise<Round> {
   return { rps: n / (r.wallMs / 1000), mainUs: (after.main - before.main) / n / 1000, processUs: (after.process - before.process) / n / 1000 };
 }
 
+if (!FROM_SOURCE && !process.argv.includes('--no-build')) {
+  // Served compiled, as production runs it: dist/ built from the sources as they are now.
+  const built = spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (built.status !== 0) throw new Error('the build failed (scripts/build.mjs, see above); fix it, or measure the sources with --from-source');
+}
 if (PROFILE_DIR) for (const sub of ['on', 'off']) mkdirSync(join(PROFILE_DIR, sub), { recursive: true });
 const off: Round[] = [];
 const on: Round[] = [];
@@ -121,7 +137,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const rps = (rs: Round[]) => rs.map((r) => r.rps);
 const us = (x: number) => Math.round(x);
 console.log(JSON.stringify({
-  requests_per_round: REQUESTS, clients: CLIENTS, rounds: ROUNDS, predict_lines_written: lines,
+  seconds_per_round: SECONDS, warm_seconds: WARM_SECONDS, served_from: FROM_SOURCE ? 'source' : 'dist', clients: CLIENTS, rounds: ROUNDS, predict_lines_written: lines,
   off_rps: rps(off).map(Math.round), on_rps: rps(on).map(Math.round),
   off_median_rps: Math.round(median(rps(off))), on_median_rps: Math.round(median(rps(on))), on_over_off: Math.round((median(rps(on)) / median(rps(off))) * 1000) / 1000,
   // Each round's on ÷ off, measured back to back (less moved by load that comes and goes than the medians).

@@ -57,7 +57,7 @@ async function main(opts: BenchOptions): Promise<number> {
   const background = await backgroundCpu(2);
   if (background !== undefined && background > 20) log(`warning: other processes use ${fmt(background)} % of a core right now; the figures will be low and noisy`);
   // clinfer is served compiled, as production runs it: build dist/ from the sources as they are now.
-  if (!opts.fromSource && ['A', 'B', 'C', 'D'].some((p) => opts.parts.has(p as PartId))) {
+  if (!opts.fromSource && ['A', 'B', 'C', 'D', 'E'].some((p) => opts.parts.has(p as PartId))) {
     log('building dist/ (scripts/build.mjs): clinfer is served compiled, as in production');
     const built = spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { stdio: 'inherit' });
     if (built.status !== 0) throw new OptionError('the build failed (see above); fix it, or measure the sources with --from-source');

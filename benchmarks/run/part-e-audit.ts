@@ -17,7 +17,10 @@ const SCRIPT = join(BENCHMARKS, 'audit-http.ts');
 export const AUDIT_GOAL = 0.9;
 
 function runAuditHttp(ctx: BenchContext, extra: string[]): Promise<AuditFigures> {
-  const args = ['--import', TSX, SCRIPT, '--requests', String(ctx.opts.auditRequests), '--clients', '32', ...extra];
+  const seconds = String(ctx.opts.auditSeconds);
+  // Served as the rest of the run serves clinfer: compiled (run.ts has built dist/) or from the sources.
+  const served = ctx.opts.fromSource ? ['--from-source'] : ['--no-build'];
+  const args = ['--import', TSX, SCRIPT, '--seconds', seconds, '--warm', seconds, '--clients', '32', ...served, ...extra];
   ctx.log(`  node benchmarks/audit-http.ts ${args.slice(3).join(' ')}`);
   return new Promise<string>((ok, no) => {
     execFile(process.execPath, args, { cwd: ROOT, timeout: 10 * 60_000, maxBuffer: 16 << 20 }, (error, out, err) => {
@@ -64,7 +67,7 @@ async function profileAudit(ctx: BenchContext): Promise<void> {
     if (!main || !(rps > 0)) continue;
     const profile = JSON.parse(readFileSync(join(sub, main), 'utf8')) as CpuProfile;
     // The load's own length, counted back from the end (the server stops right after it): start-up and model loading left out.
-    const measuredUs = (ctx.opts.auditRequests / rps) * 1e6;
+    const measuredUs = ctx.opts.auditSeconds * 1e6;
     const window = { fromUs: profile.endTime - measuredUs - 300_000, toUs: profile.endTime };
     const summary = summarizeProfile(profile, 15, ROOT, window);
     mapToSource(summary.top, TSX);

@@ -88,7 +88,9 @@ export interface AuditFigures {
   on_median_rps: number;
   clients: number;
   rounds: number;
-  requests_per_round: number;
+  seconds_per_round: number;
+  warm_seconds: number;
+  served_from: 'dist' | 'source';
   [key: string]: unknown;
 }
 
