@@ -6,9 +6,12 @@
  * process's (with libuv's pool threads doing the durable writes); bytes per entry; and `verify` (chain and every signature) lines per second. The HTTP cost, audit
  * on against off, is benchmarks/audit-http.ts.
  *
- * `--input-bytes` sets the size of the input whose HMAC each entry carries (1024 by default).
+ * `--input-bytes` sets the size of the input whose HMAC each entry carries (1024 by default; in shared
+ * memory, as request bodies are). Each entry is written as countRequest writes it: the input digested by
+ * AuditLog.digestInput (on the digest thread from 64 KiB), then appended; `--inline` hands append the
+ * input instead, which digests it on the event loop, as every input was before.
  *
- *   node --import tsx benchmarks/audit-log.ts [--entries 100000] [--window 64] [--serial 2000] [--input-bytes 1024]
+ *   node --import tsx benchmarks/audit-log.ts [--entries 100000] [--window 64] [--serial 2000] [--input-bytes 1024] [--inline]
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -33,8 +36,13 @@ const log = new AuditLog({
   path, secret: new AuditSecret(randomBytes(32)), signer: loadAuditSigner(join(dir, 'key.pem')), checkpointEvery: 100,
   failurePolicy: 'refuse', accessDeniedPerMinute: 60, log: createLogger('silent'),
 });
-const input = randomBytes(option('--input-bytes', 1024));
-const entry = (i: number) => ({ action: 'predict' as const, caller: 'pacs-router', model: 'heart-disease-risk', version: '1', bundle_digest: 'ab'.repeat(32), outcome: 'success', latency_ms: 3.1, secret: { input, requestId: `r-${i}` } });
+// In shared memory, as the body reader places a request body with a Content-Length.
+const input = new Uint8Array(new SharedArrayBuffer(option('--input-bytes', 1024)));
+input.set(randomBytes(input.byteLength));
+const INLINE = process.argv.includes('--inline');
+const record = (i: number, secret: { input?: Uint8Array; inputHmac?: string }) => ({ action: 'predict' as const, caller: 'pacs-router', model: 'heart-disease-risk', version: '1', bundle_digest: 'ab'.repeat(32), outcome: 'success', latency_ms: 3.1, secret: { ...secret, requestId: `r-${i}` } });
+/** As countRequest writes an entry: the input digested by AuditLog.digestInput (off the event loop when large); `--inline`: by append, on the event loop. */
+const entry = async (i: number) => log.append(record(i, INLINE ? { input } : { inputHmac: await log.digestInput(input) }));
 /** CPU time of this process's main thread in µs (Linux; NaN elsewhere). */
 const mainCpuUs = () => {
   try {
@@ -44,12 +52,12 @@ const mainCpuUs = () => {
   }
 };
 let started = performance.now();
-for (let i = 0; i < serial; i++) await log.append(entry(i));
+for (let i = 0; i < serial; i++) await entry(i);
 const serialSeconds = (performance.now() - started) / 1000;
 started = performance.now();
 const cpuStarted = mainCpuUs();
 const processStarted = process.cpuUsage();
-for (let i = 0; i < entries; i += window) await Promise.all(Array.from({ length: Math.min(window, entries - i) }, (_, k) => log.append(entry(i + k))));
+for (let i = 0; i < entries; i += window) await Promise.all(Array.from({ length: Math.min(window, entries - i) }, (_, k) => entry(i + k)));
 await log.close();
 const appendSeconds = (performance.now() - started) / 1000;
 const mainUsPerEntry = (mainCpuUs() - cpuStarted) / entries;
@@ -60,7 +68,7 @@ started = performance.now();
 const result = verifyAuditFiles([path], { key: publicKey });
 const verifySeconds = (performance.now() - started) / 1000;
 console.log(JSON.stringify({
-  entries, window, input_bytes: input.length, ok: result.ok, checkpoints: result.checkpoints,
+  entries, window, input_bytes: input.length, input_digested: INLINE ? 'inline' : 'digestInput', ok: result.ok, checkpoints: result.checkpoints,
   serial_per_second: Math.round(serial / serialSeconds), serial_us_per_entry: Math.round((serialSeconds / serial) * 1e6),
   append_per_second: Math.round(entries / appendSeconds), append_us_per_entry: Math.round((appendSeconds / entries) * 1e6 * 10) / 10,
   main_thread_cpu_us_per_entry: Math.round(mainUsPerEntry * 10) / 10, process_cpu_us_per_entry: Math.round(processUsPerEntry * 10) / 10,

@@ -6,6 +6,7 @@ import { capText, type AccessDenied, type AuditRecord } from './audit-record.js'
 import { chainHashOfJson, GENESIS } from './chain-hash.js';
 import type { AuditSigner, CheckpointReason } from './checkpoint.js';
 import { readChainHead } from './chain-head.js';
+import { InputDigests } from './input-digests.js';
 import { SegmentWriter } from './segment-writer.js';
 import { checkpointMessage, SyslogSender, type SyslogTarget } from './syslog-sender.js';
 
@@ -46,6 +47,7 @@ export class AuditLog {
   readonly #syslog: SyslogSender | undefined;
   readonly #flushTimer: NodeJS.Timeout;
   readonly #file: SegmentWriter;
+  readonly #digests: InputDigests;
   #prev = GENESIS;
   #seq = 0;
   /** The last line known durable: where the chain rewinds to when a batch cannot be written. */
@@ -59,6 +61,7 @@ export class AuditLog {
     this.#o = options;
     this.#now = options.now ?? Date.now;
     this.#limiter = new AccessDeniedLimiter(options.accessDeniedPerMinute);
+    this.#digests = new InputDigests(options.secret);
     this.#syslog = options.syslog ? new SyslogSender(options.syslog, (e) => options.log.warn('audit checkpoint not sent to syslog', { reason: e.message.slice(0, 200) })) : undefined;
     this.#file = new SegmentWriter(options.path, this.#now, {
       durable: (seq, hash) => {
@@ -106,7 +109,8 @@ export class AuditLog {
     if (secret) {
       const key = this.#o.secret;
       if (secret.requestId !== undefined) line.request_id_hmac = key.hmac(secret.requestId);
-      if (secret.input !== undefined) line.input_hmac = key.hmac(secret.input);
+      if (secret.inputHmac !== undefined) line.input_hmac = secret.inputHmac;
+      else if (secret.input !== undefined) line.input_hmac = key.hmac(secret.input);
       if (secret.uids?.length) line.uid_hmacs = secret.uids.map((u) => key.hmac(u));
     }
     line.prev = this.#prev;
@@ -143,6 +147,14 @@ export class AuditLog {
     return this.#file.settled();
   }
 
+  /**
+   * input_hmac of a request's input, taken off the event loop when the input is large (input-digests.ts):
+   * start it when the request arrives and pass the result as `secret.inputHmac`. Never rejects.
+   */
+  digestInput(input: Uint8Array | readonly Uint8Array[]): Promise<string> {
+    return this.#digests.digest(input);
+  }
+
   /** HMAC of a value under the audit secret, as written for inputs and ids (for callers that compare). */
   pseudonym(value: Uint8Array | string): string {
     return this.#o.secret.hmac(value);
@@ -158,6 +170,7 @@ export class AuditLog {
     await shutdown;
     await this.#file.close().catch(() => undefined);
     await this.#syslog?.close();
+    await this.#digests.close();
   }
 
   #writeSummaries(summaries: Suppressed[]): void {

@@ -32,6 +32,8 @@ export interface AuditRecord {
      * order): stored as input_hmac, the HMAC of the bytes one after the other (chunks are not joined).
      */
     readonly input?: Uint8Array | readonly Uint8Array[] | undefined;
+    /** input_hmac already taken (AuditLog.digestInput, off the event loop for large inputs): `input` is then not read. */
+    readonly inputHmac?: string | undefined;
     /** DICOM UIDs (study, SOP instance): stored as uid_hmacs. */
     readonly uids?: readonly string[] | undefined;
   } | undefined;

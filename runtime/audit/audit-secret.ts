@@ -23,9 +23,11 @@ export class AuditSecret {
   readonly #inner: Buffer;
   /** (key XOR opad) followed by the inner digest: the outer hash's input. */
   readonly #outer: Buffer;
+  readonly #raw: Buffer;
 
   constructor(key: Buffer) {
     if (key.length < 32) throw new ClinferError('CONFIG_INVALID', `the audit HMAC key must hold at least 32 bytes, got ${key.length}`);
+    this.#raw = Buffer.from(key);
     this.#key = createSecretKey(key);
     const block = Buffer.alloc(BLOCK);
     (key.length > BLOCK ? hash('sha256', key, 'buffer') : key).copy(block);
@@ -59,6 +61,14 @@ export class AuditSecret {
     if (typeof value === 'string' || value instanceof Uint8Array) mac.update(value);
     else for (const chunk of value) mac.update(chunk);
     return mac.digest('hex');
+  }
+
+  /**
+   * A copy of the key, for the digest thread of this process (input-digests.ts), which makes its own
+   * AuditSecret from it so that both give the very same digests. Never written or sent anywhere else.
+   */
+  copyOfKey(): Buffer {
+    return Buffer.from(this.#raw);
   }
 
   /** The HMAC of the `length` bytes written into #inner after the padded key. */

@@ -33,6 +33,8 @@ export interface RequestContext {
  */
 export async function countRequest<T>(ctx: RequestContext, caller: string, input: Uint8Array | undefined, work: (note: (f: Partial<RequestFacts>) => void) => Promise<T>): Promise<T> {
   const started = performance.now();
+  // Started now, so that a large input is digested beside the inference, off the event loop.
+  const earlyDigest = ctx.audit && input !== undefined ? ctx.audit.digestInput(input) : undefined;
   const facts: RequestFacts = { model: '_unknown', version: '' };
   let outcome = 'success';
   try {
@@ -46,11 +48,14 @@ export async function countRequest<T>(ctx: RequestContext, caller: string, input
     ctx.metrics.requests.inc(outcome === 'success' ? labels.success : { ...labels.version, outcome });
     ctx.metrics.requestDuration.observe(labels.version, seconds);
     ctx.metrics.stats.request(facts.model, facts.version, outcome === 'success', seconds);
-    await ctx.audit?.append({
-      action: 'predict', caller, model: facts.model === '_unknown' ? facts.requestedModel ?? '_unknown' : facts.model, version: facts.version,
-      bundle_digest: facts.bundleDigest, transport: facts.transport, outcome, latency_ms: Math.round(seconds * 1e6) / 1000,
-      secret: { requestId: facts.requestId, input: facts.input ?? input, uids: facts.uids },
-    });
+    if (ctx.audit) {
+      const inputHmac = facts.input !== undefined ? await ctx.audit.digestInput(facts.input) : await earlyDigest;
+      await ctx.audit.append({
+        action: 'predict', caller, model: facts.model === '_unknown' ? facts.requestedModel ?? '_unknown' : facts.model, version: facts.version,
+        bundle_digest: facts.bundleDigest, transport: facts.transport, outcome, latency_ms: Math.round(seconds * 1e6) / 1000,
+        secret: { requestId: facts.requestId, inputHmac, uids: facts.uids },
+      });
+    }
   }
 }
 

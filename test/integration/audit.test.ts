@@ -99,6 +99,18 @@ describe('the audit log', () => {
     expect(JSON.stringify(lines().slice(before))).not.toMatch(/p7|1961|grpc-study-9/);
   });
 
+  it('records a large request (its input digested off the event loop) with the keyed HMAC of the body as received, in order with a small one', async () => {
+    const before = lines().length;
+    // Whitespace is JSON: the same row in a 200 KB body, over InputDigests' threshold (64 KiB).
+    const large = `${body.slice(0, -1)}${' '.repeat(200_000)}}`;
+    const [a, b] = await Promise.all([large, body].map((text) => fetch(`${server.url}/v2/models/heart-disease-risk/infer`, { method: 'POST', body: text, headers: auth })));
+    expect([a!.status, b!.status]).toEqual([200, 200]);
+    const added = lines().slice(before);
+    expect(added).toHaveLength(2);
+    expect(added.map((l) => l.input_hmac).sort()).toEqual([hmac(large), hmac(body)].sort());
+    expect(added.every((l) => l.action === 'predict' && l.outcome === 'success')).toBe(true);
+  });
+
   it('ends with a signed shutdown checkpoint, continues the chain across a restart, and `clinfer audit verify --key` finds an edited or removed line', async () => {
     await server.close();
     const closed = lines();
