@@ -60,11 +60,12 @@ export interface LoadGo {
 
 export type FromLoadgen = LoadWarm | LoadResult | LoadFailure;
 
-/** What a server child serves: clinfer with a config (clinfer-child.mjs), the naive server for one model, or the HTTP floor (server-child.ts). */
+/** What a server child serves: clinfer with a config (clinfer-child.mjs), the naive server for one model, the HTTP floor, or the thread floor of a model of run/models.ts (server-child.ts). */
 export type ServerSpec =
   | { readonly kind: 'clinfer'; readonly config: Record<string, unknown>; readonly readyModels: readonly string[] }
   | { readonly kind: 'naive'; readonly modelPath: string }
-  | { readonly kind: 'floor'; readonly output: string; readonly elements: number };
+  | { readonly kind: 'floor'; readonly output: string; readonly elements: number }
+  | { readonly kind: 'thread-floor'; readonly model: string; readonly threads: number };
 
 export type ToServer = { readonly type: 'start'; readonly spec: ServerSpec } | { readonly type: 'stop' };
 export type FromServer = { readonly type: 'ready'; readonly url: string } | { readonly type: 'error'; readonly message: string } | { readonly type: 'stopped' };

@@ -28,8 +28,16 @@ export interface RawLoop {
   readonly ms: number;
 }
 
+/** One item, run at once (the thread floor server, thread-floor-server.ts): its output comes back. */
+export interface RawOne {
+  readonly kind: 'one';
+  readonly id: number;
+  readonly values: Float32Array;
+}
+
 export type RawWorkerReply =
   | { kind: 'ready' }
+  | { kind: 'one'; id: number; output: Float32Array }
   | { kind: 'loop'; runs: number; elapsedMs: number; latencies: Float64Array }
   | { kind: 'error'; message: string };
 
@@ -70,7 +78,16 @@ void ort.InferenceSession.create(data.modelPath, {
   graphOptimizationLevel: 'all',
   logSeverityLevel: 3,
 }).then((session) => {
-  port.on('message', (msg: RawLoop) => {
+  const dims = [1, ...data.itemDims];
+  port.on('message', (msg: RawLoop | RawOne) => {
+    if (msg.kind === 'one') {
+      session.run({ [data.input]: new ort.Tensor('float32', msg.values, dims) }, [data.output]).then((results) => {
+        const output = (results[data.output]!.data as Float32Array).slice();
+        for (const t of Object.values(results)) t.dispose();
+        port.postMessage({ kind: 'one', id: msg.id, output } satisfies RawWorkerReply, [output.buffer]);
+      }, (error: unknown) => port.postMessage({ kind: 'error', message: error instanceof Error ? error.message : String(error) } satisfies RawWorkerReply));
+      return;
+    }
     loop(session, msg).then(
       (reply) => port.postMessage(reply, reply.kind === 'loop' ? [reply.latencies.buffer as ArrayBuffer] : []),
       (error: unknown) => port.postMessage({ kind: 'error', message: error instanceof Error ? error.message : String(error) } satisfies RawWorkerReply),

@@ -1,11 +1,15 @@
 /**
- * A server under test in its own process (started by benchmarks/run.ts): the naive express server or the
- * HTTP floor (fixed answer, no inference); clinfer runs in clinfer-child.mjs. Its own process means its CPU
+ * A server under test in its own process (started by benchmarks/run.ts): the naive express server, the
+ * HTTP floor (fixed answer, no inference) or the thread floor (thread-floor-server.ts); clinfer runs in
+ * clinfer-child.mjs. Its own process means its CPU
  * time, and its main thread's, can be read from /proc, and that it can be started under `node --cpu-prof`:
  * on 'stop' it closes the server and exits normally, which is when Node writes the profile.
  */
 import { startHttpFloorServer, startNaiveServer } from './naive-server.js';
 import type { FromServer, ServerSpec, ToServer } from './protocol.js';
+import { IMAGE_MODELS, MNIST } from './run/models.js';
+import { TSX } from './run/paths.js';
+import { startThreadFloorServer } from './thread-floor-server.js';
 
 let close: (() => Promise<void>) | undefined;
 
@@ -26,7 +30,15 @@ async function start(spec: ServerSpec): Promise<void> {
     send({ type: 'ready', url: naive.url });
     return;
   }
-  throw new Error('server-child.ts serves the naive server and the HTTP floor; clinfer runs in clinfer-child.mjs');
+  if (spec.kind === 'thread-floor') {
+    const model = [...IMAGE_MODELS, MNIST].find((m) => m.name === spec.model);
+    if (!model) throw new Error(`thread floor: no model '${spec.model}' in benchmarks/run/models.ts`);
+    const floor = await startThreadFloorServer(model, spec.threads, TSX);
+    close = () => floor.close();
+    send({ type: 'ready', url: floor.url });
+    return;
+  }
+  throw new Error('server-child.ts serves the naive server and the HTTP and thread floors; clinfer runs in clinfer-child.mjs');
 }
 
 async function stop(code: number): Promise<never> {

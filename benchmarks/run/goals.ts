@@ -100,7 +100,7 @@ function c1Added(r: BenchResults): Figure & { detail?: string } {
     if (!inproc || bin?.p50Ms === undefined) continue;
     const plus = (row: HttpRow | undefined) => (row?.p50Ms !== undefined ? ms(row.p50Ms - inproc.p50Ms) : '–');
     const excess = bin.p50Ms - inproc.p50Ms;
-    parts.push(`${m.name} ${ms(excess)} (naive ${plus(r.findRow('A', m.name, 'naive-express', 1))}; JSON ${plus(r.findRow('A', m.name, 'clinfer-json', 1, 'on'))}; HTTP floor ${plus(r.findRow('A', m.name, 'http-floor', 1))})`);
+    parts.push(`${m.name} ${ms(excess)} (naive ${plus(r.findRow('A', m.name, 'naive-express', 1))}; JSON ${plus(r.findRow('A', m.name, 'clinfer-json', 1, 'on'))}; HTTP floor ${plus(r.findRow('A', m.name, 'http-floor', 1))}; thread floor ${plus(r.findRow('A', m.name, 'thread-floor', 1))})`);
     worst = worst === undefined ? excess : Math.max(worst, excess);
   }
   return worst === undefined ? NOT() : { value: worst, text: parts.join('; ') };

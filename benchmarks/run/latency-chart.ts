@@ -15,6 +15,7 @@ export function latencyChart(res: BenchResults, concurrency: readonly number[], 
         if (points.length) series.push({ name, color, dashed, points });
       };
       add('HTTP floor (no inference)', 'http-floor', undefined, '#bbbbbb', true);
+      add('thread floor (one worker hop, no batching)', 'thread-floor', undefined, '#9467bd', true);
       add('naive express (JSON)', 'naive-express', undefined, '#777777');
       add('clinfer JSON, batching on', 'clinfer-json', 'on', '#1f77b4');
       add('clinfer JSON, batching off', 'clinfer-json', 'off', '#1f77b4', true);

@@ -1,6 +1,6 @@
 /**
  * Part A, the scheduler: the demo X-ray CNN and the PaddleOCR classifier; the in-process limit; the HTTP
- * floor, the naive server, and clinfer JSON and binary with dynamic batching on and off at every C.
+ * floor, the thread floor, the naive server, and clinfer JSON and binary with dynamic batching on and off at every C.
  */
 import type { BenchContext } from './context.js';
 import { clinferSpec } from './children.js';
@@ -30,6 +30,8 @@ export async function runPartA(ctx: BenchContext): Promise<void> {
       const naive = await ctx.start(`naive-${m.name}`, { kind: 'naive', modelPath: m.modelPath });
       // What HTTP itself costs here (load generator, loopback, node:http): a server that answers at once.
       const floor = await ctx.start(`floor-${m.name}`, { kind: 'floor', output: m.output, elements: m.outputPerItem });
+      // The least a server that runs the model off its event loop does (thread-floor-server.ts): the bound for G4.
+      const threadFloor = await ctx.start(`thread-floor-${m.name}`, { kind: 'thread-floor', model: m.name, threads: workers });
       const json = jsonPayload(m);
       const binary = binaryPayload(m);
       try {
@@ -37,6 +39,7 @@ export async function runPartA(ctx: BenchContext): Promise<void> {
           const base = { part: 'A' as const, model: m.name, concurrency: c };
           // The binary request's bytes (what clinfer binary receives), answered with a fixed small JSON.
           await row(ctx, { ...base, system: 'http-floor', payload: { ...binary, check: json.check }, server: floor });
+          await row(ctx, { ...base, system: 'thread-floor', payload: { ...binary, check: json.check }, server: threadFloor });
           const naiveRow = await row(ctx, { ...base, system: 'naive-express', payload: json, server: naive });
           const measured: HttpRow[] = [naiveRow];
           for (const [format, payload] of [['json', json], ['binary', binary]] as const) {
@@ -48,7 +51,7 @@ export async function runPartA(ctx: BenchContext): Promise<void> {
           relate(ctx, m.name, measured, naiveRow);
         }
       } finally {
-        await ctx.stop(naive, floor);
+        await ctx.stop(naive, floor, threadFloor);
       }
     }
   } finally {

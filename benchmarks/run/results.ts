@@ -34,7 +34,7 @@ export type HttpPart = 'A' | 'B' | 'C' | 'D';
 export interface HttpRow extends Partial<LatencySummary> {
   part: HttpPart;
   model: string;
-  /** http-floor, naive-express, clinfer-json, clinfer-binary, clinfer-records-1, clinfer-records-32, clinfer-fhir, clinfer-oip-binary. */
+  /** http-floor, thread-floor, naive-express, clinfer-json, clinfer-binary, clinfer-records-1, clinfer-records-32, clinfer-fhir, clinfer-oip-binary. */
   system: string;
   /** clinfer only: dynamic batching on (the model's max_batch_size) or off (max_batch_size 0). */
   batching?: 'on' | 'off';
