@@ -7,7 +7,7 @@
  * Also here: the HTTP floor, a server that answers without doing anything.
  */
 import express from 'express';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as ort from 'onnxruntime-node';
 
@@ -39,9 +39,7 @@ export async function startNaiveServer(modelPath: string): Promise<NaiveServer> 
   return {
     url: `http://127.0.0.1:${port}`,
     async close() {
-      const closed = new Promise((r) => server.close(r));
-      server.closeAllConnections();
-      await closed;
+      await closeHttpServer(server);
       await session.release();
     },
   };
@@ -65,10 +63,13 @@ export async function startHttpFloorServer(output: string, elements: number): Pr
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    async close() {
-      const closed = new Promise((r) => server.close(r));
-      server.closeAllConnections();
-      await closed;
-    },
+    close: () => closeHttpServer(server),
   };
+}
+
+/** Stops accepting, drops the keep-alive connections, and resolves once the server has closed. */
+export async function closeHttpServer(server: Server): Promise<void> {
+  const closed = new Promise((r) => server.close(r));
+  server.closeAllConnections();
+  await closed;
 }

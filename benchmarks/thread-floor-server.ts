@@ -9,17 +9,11 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
-import type { NaiveServer } from './naive-server.js';
+import { closeHttpServer, type NaiveServer } from './naive-server.js';
 import type { RawWorkerData, RawWorkerReply } from './raw-worker.js';
 
-export interface ThreadFloorModel {
-  readonly modelPath: string;
-  readonly input: string;
-  readonly output: string;
-  readonly itemDims: readonly number[];
-  readonly outputPerItem: number;
-  readonly sample: Float32Array;
-}
+/** What the worker threads need of a model (raw-worker.ts; a run/models.ts TensorModel has it). */
+export type ThreadFloorModel = Omit<RawWorkerData, 'intraOpThreads'>;
 
 export async function startThreadFloorServer(model: ThreadFloorModel, threads: number, tsx: string): Promise<NaiveServer> {
   const data: RawWorkerData = { ...model, intraOpThreads: 1 };
@@ -86,9 +80,7 @@ export async function startThreadFloorServer(model: ThreadFloorModel, threads: n
   return {
     url: `http://127.0.0.1:${port}`,
     async close() {
-      const closed = new Promise((r) => server.close(r));
-      server.closeAllConnections();
-      await closed;
+      await closeHttpServer(server);
       await Promise.all(workers.map((w) => w.terminate()));
     },
   };
