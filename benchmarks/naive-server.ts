@@ -34,10 +34,8 @@ export async function startNaiveServer(modelPath: string): Promise<NaiveServer> 
   });
 
   const server = createServer(app);
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: await listenOnLoopback(server),
     async close() {
       await closeHttpServer(server);
       await session.release();
@@ -59,10 +57,8 @@ export async function startHttpFloorServer(output: string, elements: number): Pr
       res.end(answer);
     });
   });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: await listenOnLoopback(server),
     close: () => closeHttpServer(server),
   };
 }
@@ -72,4 +68,10 @@ export async function closeHttpServer(server: Server): Promise<void> {
   const closed = new Promise((r) => server.close(r));
   server.closeAllConnections();
   await closed;
+}
+
+/** Listens on a free loopback port; resolves with the server's base URL. */
+export async function listenOnLoopback(server: Server): Promise<string> {
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }

@@ -7,9 +7,8 @@
  * from the HTTP floor to this is what the hop to a thread and back costs here (two thread wake-ups).
  */
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
-import { closeHttpServer, type NaiveServer } from './naive-server.js';
+import { closeHttpServer, listenOnLoopback, type NaiveServer } from './naive-server.js';
 import type { RawWorkerData, RawWorkerReply } from './raw-worker.js';
 
 /** What the worker threads need of a model (raw-worker.ts; a run/models.ts TensorModel has it). */
@@ -75,10 +74,8 @@ export async function startThreadFloorServer(model: ThreadFloorModel, threads: n
       else waiting.push({ values, answer });
     });
   });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: await listenOnLoopback(server),
     async close() {
       await closeHttpServer(server);
       await Promise.all(workers.map((w) => w.terminate()));
