@@ -192,7 +192,8 @@ describe('FHIR write-back', () => {
     expect(claims.exp - claims.iat).toBeLessThanOrEqual(300);
     expect(claims.jti).toMatch(/^[0-9a-f-]{36}$/);
     await expect.poll(() => pendingItems().length).toBe(0);
-    expect(await metric('clinfer_fhir_write_back_total{destination="fhir",event="delivered"}')).toBe(1);
+    // The item's folder goes before the delivered event is counted: poll the count too.
+    await expect.poll(() => metric('clinfer_fhir_write_back_total{destination="fhir",event="delivered"}')).toBe(1);
   });
 
   it('writes nothing back without write_back=true, and refuses it where it cannot be honoured', async () => {
