@@ -170,8 +170,11 @@ export class StoreScp {
     const dir = mkdtempSync(join(tmpdir(), 'clinfer-storescp-'));
     // storescp writes each file under its final name while receiving it: it writes into incoming/ and moves the
     // file into `dir` once whole (-xcr runs after each file), so files() never lists a half-written one.
+    // -xcr runs after the C-STORE response; -xs makes storescp wait for the move before it reads the next PDU,
+    // so by the time a sender's association is released, the file is in `dir` (without it, a loaded machine
+    // could see the send succeed and the folder still empty).
     mkdirSync(join(dir, 'incoming'));
-    const child = spawnTracked('storescp', ['-aet', aeTitle, '-od', join(dir, 'incoming'), '-xcr', `mv '#p/#f' '${dir}/#f'`, '+xa', '+B', '-ta', '10', '-td', '10', ...(options.tlsArgs ?? []), String(port)]);
+    const child = spawnTracked('storescp', ['-aet', aeTitle, '-od', join(dir, 'incoming'), '-xcr', `mv '#p/#f' '${dir}/#f'`, '-xs', '+xa', '+B', '-ta', '10', '-td', '10', ...(options.tlsArgs ?? []), String(port)]);
     const scp = new StoreScp(child, port, dir, aeTitle);
     try {
       await waitForPort(port, options.startTimeoutMs ?? 10_000);

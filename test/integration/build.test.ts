@@ -72,7 +72,7 @@ describe('npm run build', () => {
     let stderr = '';
     server.stdout.on('data', (d) => (stdout += d));
     server.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => server!.on('exit', (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) => server!.on('close', (code) => resolve(code)));
     const deadline = Date.now() + 120_000;
     let url: string | undefined;
     let ready = 0;

@@ -101,7 +101,8 @@ describe('STOW-RS standards details', () => {
     expect(((await res.json()) as { code: string }).code).toBe('NOT_ACCEPTABLE');
     const ok = await stow([chestRadiograph({ serial: 22 })], { accept: 'application/dicom+json, application/dicom+xml;q=0.5' });
     expect(ok.status).toBe(200);
-    await new Promise((r) => setTimeout(r, 1500));
+    // The accepted instance's SR reaches the archive; the refused one's never does (it was not stored).
+    await until('the SR of the accepted instance', () => archive.files().find((f) => tag(f, '0008,0060') === 'SR' && tag(f, '0020,000d') === '1.2.826.0.1.3680043.8.498.91.22'));
     expect(archive.files().filter((f) => tag(f, '0020,000d') === '1.2.826.0.1.3680043.8.498.91.21')).toEqual([]);
   });
 });

@@ -198,6 +198,8 @@ describe('FHIR write-back', () => {
 
   it('writes nothing back without write_back=true, and refuses it where it cannot be honoured', async () => {
     const before = ehr.posts.length;
+    const enqueued = () => metric('clinfer_fhir_write_back_total{destination="fhir",event="enqueued"}');
+    const enqueuedBefore = await enqueued();
     expect((await predict(patientB, 'write_back=false')).status).toBe(200);
     const records = await predict({ records: [{ age: 50, sex: 'male' }] }, 'write_back=true', 'application/json');
     expect(records.status).toBe(400);
@@ -213,6 +215,8 @@ describe('FHIR write-back', () => {
     expect(refused.status).toBe(400);
     expect(refused.json.issue[0].details.text).toBe('INVALID_REQUEST');
     expect(refused.json.issue[0].diagnostics).toMatch(/write_back=true needs each Patient to have an id .*; Bundle\.entry\[0\] has none/);
+    // Enqueueing is counted before the answer, so this is exact; the wait then gives a stray POST time to show.
+    expect(await enqueued()).toBe(enqueuedBefore);
     await new Promise((r) => setTimeout(r, 300));
     expect(ehr.posts.length).toBe(before);
   });

@@ -56,7 +56,7 @@ async function serve(config = configFile): Promise<Serve> {
   const out = { stdout: '', stderr: '' };
   child.stderr.on('data', (d) => (out.stderr += d));
   child.stdout.on('data', (d) => (out.stdout += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout.on('data', () => {
       const address = out.stdout.match(/^listening on (http:\/\/127\.0\.0\.1:\d+)$/m)?.[1];

@@ -39,7 +39,7 @@ function serve(port: number): Serve {
   });
   children.push(child);
   const out = { stdout: '', stderr: '' };
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const url = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no "listening on" within 30 s; stderr: ${out.stderr.slice(-2000)}`)), 30_000);
     child.stdout.on('data', (d) => {
