@@ -33,6 +33,8 @@ describe('watch mode', () => {
     // A copy in two steps with a pause: the watcher waits for a quiet second and two equal looks.
     writeFileSync(join(dir, 'model.onnx'), model.subarray(0, model.length >> 1));
     await new Promise((r) => setTimeout(r, 600));
+    // Mid-copy (the watcher waits 1.5 s after the last change): version 2 is not tried, so not listed.
+    expect((await index()).filter((e) => e.name === 'heart-disease-risk').map((e) => [e.version, e.state])).toEqual([['1', 'READY']]);
     writeFileSync(join(dir, 'model.onnx'), model);
     writeFileSync(join(dir, 'bundle.json'), JSON.stringify({ ...bundle, version: '2' }));
     await until(async () => (await index()).some((e) => e.name === 'heart-disease-risk' && e.version === '2' && e.state === 'READY'));
