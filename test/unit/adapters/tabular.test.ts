@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { linearContributions, readLinearModel } from '../../../adapters/tabular/explain.js';
 import { pickLanguage } from '../../../adapters/tabular/language.js';
-import { recordsToRows } from '../../../adapters/tabular/records.js';
+import { RecordsError, recordsToRows } from '../../../adapters/tabular/records.js';
 import { parseTabularSpec, type TabularSpec } from '../../../adapters/tabular/tabular-spec.js';
-import { convertUnit } from '../../../adapters/tabular/units.js';
+import { convertUnit, validateUnit } from '../../../adapters/tabular/units.js';
 
 const bundle = JSON.parse(readFileSync(new URL('../../../models/heart-disease-risk/1/bundle.json', import.meta.url), 'utf8'));
 const spec = parseTabularSpec(bundle.preprocessing, { name: 'features', shape: [-1, 13] });
@@ -56,6 +56,30 @@ describe('units and languages', () => {
     expect(convertUnit(16, 'kPa', 'mm[Hg]')).toMatchObject({ ok: true, value: expect.closeTo(120.01, 1) });
     expect(convertUnit(5, 'mmol/L', 'mg/dL')).toMatchObject({ ok: false, reason: expect.stringMatching(/molecular weight/) });
     expect(convertUnit(5, 'mg/dL', 'mm[Hg]').ok).toBe(false);
+  });
+
+  it('refuses units that name an Object.prototype member, and never writes a unit string to the console', () => {
+    // ucum-lhc passed 'toString' as valid and then threw a TypeError converting it (a fuzz run found it);
+    // on strings it cannot parse it console.logs them. A unit comes from a request body.
+    const log = vi.spyOn(console, 'log');
+    try {
+      for (const unit of ['toString', '__proto__', 'constructor', 'valueOf', 'hasOwnProperty', 'mg.toString', 'toString/L', 'mmol/valueOf']) {
+        expect(validateUnit(unit), unit).toBe(false);
+        expect(convertUnit(6, unit, 'mg/dL', 386.65), unit).toMatchObject({ ok: false, reason: expect.stringMatching(/UCUM/) });
+        expect(convertUnit(6, 'mmol/L', unit, 386.65), unit).toMatchObject({ ok: false });
+      }
+      expect(convertUnit(6, 'mg d L', 'mg/dL')).toMatchObject({ ok: false, reason: expect.stringMatching(/[Bb]lank spaces/) });
+      expect(validateUnit('mg/{toString}')).toBe(true); // an annotation is free text
+      expect(log).not.toHaveBeenCalled();
+    } finally {
+      log.mockRestore();
+    }
+    const record = { records: [{ age: 63, sex: 'male', chol: { value: 6, unit: 'toString' }, cp: 'typical_angina' }] };
+    expect(() => recordsToRows(spec, record)).toThrow(RecordsError);
+    expect(() => recordsToRows(spec, record)).toThrow(/chol: toString cannot be converted to mg\/dL/);
+    const badSpec = structuredClone(bundle.preprocessing);
+    badSpec.features[4].unit = 'valueOf';
+    expect(() => parseTabularSpec(badSpec, { name: 'features', shape: [-1, 13] })).toThrow("preprocessing.features[4]: 'valueOf' is not a valid UCUM unit");
   });
 
   it('picks en, fr or de from Accept-Language', () => {
