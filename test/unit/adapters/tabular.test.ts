@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it, vi } from 'vitest';
 import { linearContributions, readLinearModel } from '../../../adapters/tabular/explain.js';
+import { extractPatients } from '../../../adapters/fhir/extract-patients.js';
 import { pickLanguage } from '../../../adapters/tabular/language.js';
 import { RecordsError, recordsToRows } from '../../../adapters/tabular/records.js';
 import { parseTabularSpec, type TabularSpec } from '../../../adapters/tabular/tabular-spec.js';
@@ -32,6 +33,18 @@ describe('records', () => {
     expect(row!.values[0]).toBe(50);
     expect(row!.imputed[0]).toBe(true);
     expect(Number.isNaN(row!.values[1])).toBe(true);
+  });
+
+  it("reads only a table's own category names: 'toString' or '__proto__' is an unknown category, as 'foo' is", () => {
+    // Before: encoding['toString'] found Object.prototype.toString, and the refusal read "function toString() ...".
+    for (const name of ['toString', '__proto__', 'constructor']) {
+      expect(() => recordsToRows(spec, { records: [{ age: 63, sex: 'male', cp: name }] })).toThrow(`records[0].cp: '${name}' is not one of the categories 1 (typical_angina)`);
+    }
+    const fixture = readFileSync(new URL('../../fixtures/fhir/two-patients.json', import.meta.url), 'utf8');
+    const odd = JSON.parse(fixture.replace('"code": "typical_angina"', '"code": "__proto__"').replace('"gender": "male"', '"gender": "constructor"'));
+    const messages = extractPatients(spec, odd, new Date('2026-11-15T00:00:00Z'))[0]!.row.issues.map((i) => i.message);
+    expect(messages).toContain("sex: Patient.gender 'constructor' has no value in the model; imputed by the model (training median)");
+    expect(messages).toContainEqual(expect.stringMatching(/^cp: Observation\/a-cp has a coded value \(__proto__\) that is not one of typical_angina/));
   });
 });
 
