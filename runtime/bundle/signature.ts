@@ -23,7 +23,9 @@ const invalid = (message: string) => new ClinferError('BUNDLE_INVALID', message)
 /** sha256 of every regular file in a bundle folder (sorted), except the signature; sub-folders and links refused. */
 export async function fileDigests(dir: string, strict = true): Promise<Record<string, string>> {
   const entries = await readdir(dir, { withFileTypes: true });
-  const out: Record<string, string> = {};
+  // No prototype: a file named '__proto__' must be an entry like any other, signed and digested, and
+  // 'toString' must not find a member that no file put there.
+  const out: Record<string, string> = Object.create(null);
   for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
     if (e.name === SIGNATURE_FILE) continue;
     if (!e.isFile()) {
@@ -78,8 +80,8 @@ export async function verifyFolder(dir: string, trusted: readonly KeyObject[], e
   }
   const actual = await fileDigests(dir);
   for (const name of new Set([...Object.keys(actual), ...Object.keys(doc.files)])) {
-    if (!(name in doc.files)) throw invalid(`${dir}: file '${name}' is not covered by the signature`);
-    if (!(name in actual)) throw invalid(`${dir}: signed file '${name}' is missing`);
+    if (!Object.hasOwn(doc.files, name)) throw invalid(`${dir}: file '${name}' is not covered by the signature`);
+    if (!Object.hasOwn(actual, name)) throw invalid(`${dir}: signed file '${name}' is missing`);
     if (actual[name] !== doc.files[name]) throw invalid(`${dir}: file '${name}' has sha256 ${actual[name]}, the signature covers ${doc.files[name]}`);
   }
   const bytes = manifestBytes(doc.name, doc.version, doc.files);

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fileDigests, signManifest, verifyFolder } from '../../../runtime/bundle/signature.js';
+import { bundleDigest, fileDigests, signManifest, verifyFolder } from '../../../runtime/bundle/signature.js';
 import { loadConfig, parseConfig } from '../../../runtime/config/load-config.js';
 import { signingKeys } from '../../../runtime/config/trusted-keys.js';
 
@@ -29,6 +29,24 @@ describe('trustedKeys, read when the configuration is loaded', () => {
     const doc = signManifest('m', '1', await fileDigests(bundle), ed25519.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
     writeFileSync(join(bundle, 'signature.json'), JSON.stringify(doc));
     await expect(verifyFolder(bundle, signingKeys(config.trustedKeys), { name: 'm', version: '1' })).resolves.toMatchObject({ keyId: doc.key_id });
+  });
+
+  it("covers a file named '__proto__' like any other, and names a signed 'toString' that is missing", async () => {
+    // Before: out['__proto__'] = sha set a prototype, so that file was in neither the signature nor the digest.
+    const bundle = mkdtempSync(join(tmpdir(), 'clinfer-signed-'));
+    writeFileSync(join(bundle, 'model.onnx'), 'bytes');
+    writeFileSync(join(bundle, '__proto__'), 'signed content');
+    const files = await fileDigests(bundle);
+    expect(Object.keys(files)).toEqual(['__proto__', 'model.onnx']);
+    const privateKey = ed25519.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    writeFileSync(join(bundle, 'signature.json'), JSON.stringify(signManifest('m', '1', files, privateKey)));
+    const trusted = signingKeys(parseConfig({ trustedKeys: [good] }).trustedKeys);
+    const signed = await verifyFolder(bundle, trusted, { name: 'm', version: '1' });
+    writeFileSync(join(bundle, '__proto__'), 'changed after signing');
+    await expect(verifyFolder(bundle, trusted, { name: 'm', version: '1' })).rejects.toThrow(/file '__proto__' has sha256 [0-9a-f]{64}, the signature covers/);
+    expect(bundleDigest(await fileDigests(bundle))).not.toBe(signed.digest);
+    writeFileSync(join(bundle, 'signature.json'), JSON.stringify(signManifest('m', '1', { ...(await fileDigests(bundle)), toString: 'a'.repeat(64) }, privateKey)));
+    await expect(verifyFolder(bundle, trusted, { name: 'm', version: '1' })).rejects.toThrow(/signed file 'toString' is missing/);
   });
 
   it.each([
