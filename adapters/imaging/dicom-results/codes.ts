@@ -69,7 +69,8 @@ const PROCEDURE_BY_MODALITY: Record<string, CodedConcept> = {
 const IMAGING = sct('363679005', 'Imaging');
 
 export function procedureForModality(modality: string | undefined): CodedConcept {
-  return (modality && PROCEDURE_BY_MODALITY[modality]) || IMAGING;
+  // Own entries only: a Modality tag reading 'toString' must not find Object.prototype's member.
+  return modality !== undefined && Object.hasOwn(PROCEDURE_BY_MODALITY, modality) ? PROCEDURE_BY_MODALITY[modality]! : IMAGING;
 }
 
 /** Procedure Reported (TID 1500, VM 1-n) for evidence of several modalities: one code per distinct procedure, in source order. */

@@ -186,6 +186,17 @@ describe('buildClassificationSr refuses input it cannot report faithfully', () =
     expect(code(() => buildClassificationSr({ ...base, language: 'es' as 'en' }))).toMatch(/^RESULT_INVALID_FINDING: language/);
   });
 
+  it("reports a source whose Modality is not a known one, even 'toString', as the generic Imaging procedure", () => {
+    // Before: PROCEDURE_BY_MODALITY['toString'] found Object.prototype.toString and the build threw a TypeError,
+    // so the study was retried and dead-lettered without a report.
+    for (const modality of ['toString', '__proto__', 'OT']) {
+      const sr = buildClassificationSr({ ...base, sources: [{ ...crChest(), modality }] });
+      const { output, status } = runTool('dsrdump', sr, ['+Pl', '+Pu']);
+      expect(status, modality).toBe(0);
+      expect(output, modality).toContain('(363679005,SCT,"Imaging")');
+    }
+  });
+
   it('does not put patient data in error messages', () => {
     const message = code(() => buildClassificationSr({ ...base, sources: [crChest(), { ...crChest(), patient: { ...crChest().patient, id: 'OTHER-PATIENT' } }] }));
     expect(message).toMatch(/^RESULT_INVALID_SOURCES: sources\[1\]\.patient\.id/);
