@@ -37,7 +37,9 @@ const fhirSource = z.discriminatedUnion('source', [
 ]);
 
 const feature = z.strictObject({
-  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/),
+  // A name keys records and tables (coefficients, drift histograms): one Object.prototype carries
+  // ('constructor', 'toString') would read that member where the name is absent.
+  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).refine((name) => !(name in Object.prototype), { error: (issue) => `'${String(issue.input)}' is a JavaScript Object member name; choose another feature name` }),
   type: z.enum(['number', 'boolean', 'category']),
   /** UCUM unit the model was trained in (numbers). */
   unit: z.string().optional(),

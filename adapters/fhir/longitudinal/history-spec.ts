@@ -55,7 +55,7 @@ export const SAME_UNIT_AGGREGATIONS: readonly string[] = ['latest', 'previous', 
 
 /** The rule a history source breaks, as 'field: message', or undefined. `featureUnit`: the feature's own unit. */
 export function historySpecProblem(s: HistorySource, sets: ValueSets, featureUnit?: string): string | undefined {
-  if (s.value_set !== undefined && !sets[s.value_set]) return `value_set: '${s.value_set}' is not in preprocessing.value_sets (${Object.keys(sets).join(', ') || 'none declared'})`;
+  if (s.value_set !== undefined && !Object.hasOwn(sets, s.value_set)) return `value_set: '${s.value_set}' is not in preprocessing.value_sets (${Object.keys(sets).join(', ') || 'none declared'})`;
   const hasCodes = s.codes !== undefined || s.value_set !== undefined;
   if (s.resource === 'QuestionnaireResponse') {
     if (!s.link_id) return 'link_id: a QuestionnaireResponse feature names the item (linkId) it reads';

@@ -158,6 +158,9 @@ describe('history features are checked when the bundle loads', () => {
     parseTabularSpec({ kind: 'tabular', input: 'x', value_sets: sets, features: [{ name: 'f', type: 'number', missing: 'impute_in_graph', fhir: { source: 'history', window_days: 30, ...f } }] }, { name: 'x', shape: [-1, 1] });
   it('names the field and what is expected', () => {
     expect(load({ resource: 'Condition', value_set: 'nope', aggregate: 'count' })).toThrow("preprocessing.features[0].fhir.value_set: 'nope' is not in preprocessing.value_sets (none declared)");
+    // Own entries only: 'toString' passed this check and every request to the model then threw a TypeError (a 500).
+    expect(load({ resource: 'Condition', value_set: 'toString', aggregate: 'count' })).toThrow("preprocessing.features[0].fhir.value_set: 'toString' is not in preprocessing.value_sets (none declared)");
+    expect(load({ resource: 'Condition', value_set: 'constructor', aggregate: 'count' }, { ibd: [{ system: S, code: '1' }] })).toThrow("'constructor' is not in preprocessing.value_sets (ibd)");
     expect(load({ resource: 'Condition', codes: [{ system: S, code: '1' }], aggregate: 'mean' })).toThrow('preprocessing.features[0].fhir.aggregate: a Condition has no value to take the mean of');
     expect(load({ resource: 'QuestionnaireResponse', aggregate: 'latest' })).toThrow('fhir.link_id: a QuestionnaireResponse feature names the item');
     expect(load({ resource: 'Observation', aggregate: 'latest' })).toThrow('fhir.codes: a Observation feature needs codes or a value_set');
