@@ -49,7 +49,7 @@ export function planPipeline(bundlePath: string, first: StepGraph, steps: readon
     }
     for (const input of graph.inputs) {
       const field = `steps[${i}].inputs.${input.name}`;
-      const ref = step.inputs[input.name];
+      const ref = Object.hasOwn(step.inputs, input.name) ? step.inputs[input.name] : undefined;
       if (!ref) throw fail(`steps[${i}].inputs`, `graph input '${input.name}' of step '${step.name}' is not wired (give its source, e.g. "model.<output>")`);
       const from = source(ref, field, `step '${step.name}' input '${input.name}'`);
       const mismatch = `step '${step.name}' input '${input.name}' is ${describe(input)}, '${refName(ref)}' is ${describe(from)}`;

@@ -58,7 +58,7 @@ export function sampleFeeds(inputs: readonly ValueInfo[], sample: WarmupSample, 
   const unknown = Object.keys(sample.inputs).find((name) => !inputs.some((i) => i.name === name));
   if (unknown) throw new Error(`input '${unknown}' is not an input of the graph (it has ${inputs.map((i) => i.name).join(', ')})`);
   return inputs.map((input) => {
-    const given = sample.inputs[input.name];
+    const given = Object.hasOwn(sample.inputs, input.name) ? sample.inputs[input.name] : undefined;
     if (!given) throw new Error(`gives no value for graph input '${input.name}'`);
     return decodeSampleInput(input, given, readFile);
   });
@@ -68,7 +68,7 @@ export function sampleFeeds(inputs: readonly ValueInfo[], sample: WarmupSample, 
 export function warmupFeeds(inputs: readonly ValueInfo[], shapes: Record<string, number[]>): WireTensor[] {
   return inputs.map((input) => {
     const dims =
-      shapes[input.name] ??
+      (Object.hasOwn(shapes, input.name) ? shapes[input.name] : undefined) ??
       (input.shape ?? []).map((d, i) => (typeof d === 'number' && d >= 0 ? d : i === 0 ? 1 : WARMUP_DYNAMIC_DIM));
     const n = dims.reduce((a, b) => a * b, 1);
     const type = (input.type ?? 'float32') as OrtType;

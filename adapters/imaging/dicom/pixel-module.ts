@@ -42,7 +42,7 @@ export function pixelModule(dataSet: DataSet, image: NonNullable<DicomInstanceIn
   const { rows, columns, samplesPerPixel, bitsAllocated, bitsStored, pixelRepresentation, numberOfFrames } = image;
   if (rows < 1 || columns < 1) throw invalidDicom(`the image is ${columns}x${rows} (Columns x Rows): both must be 1 or more`);
   const photometric = image.photometricInterpretation as Photometric;
-  if (!(photometric in SAMPLES_FOR)) throw invalidImage(`PhotometricInterpretation (0028,0004) '${image.photometricInterpretation.slice(0, 20)}' is not supported (MONOCHROME1/2, PALETTE COLOR, RGB, YBR_FULL, YBR_FULL_422, YBR_RCT, YBR_ICT are)`);
+  if (!Object.hasOwn(SAMPLES_FOR, photometric)) throw invalidImage(`PhotometricInterpretation (0028,0004) '${image.photometricInterpretation.slice(0, 20)}' is not supported (MONOCHROME1/2, PALETTE COLOR, RGB, YBR_FULL, YBR_FULL_422, YBR_RCT, YBR_ICT are)`);
   if (samplesPerPixel !== SAMPLES_FOR[photometric]) throw invalidDicom(`PhotometricInterpretation ${photometric} needs SamplesPerPixel (0028,0002) ${SAMPLES_FOR[photometric]}, the file has ${samplesPerPixel}`);
   if (bitsAllocated !== 1 && bitsAllocated !== 8 && bitsAllocated !== 16 && bitsAllocated !== 32) {
     throw invalidImage(`BitsAllocated (0028,0100) ${bitsAllocated} is not supported (1, 8, 16 and 32 are)`);

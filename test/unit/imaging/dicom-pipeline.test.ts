@@ -298,5 +298,10 @@ describe('refusals name what is wrong', () => {
     await expect(decodeDicom(packed12, { window: 'file', frames: 'first' })).rejects.toMatchObject({
       code: 'INVALID_IMAGE', message: 'BitsAllocated (0028,0100) 12 is not supported (1, 8, 16 and 32 are)',
     });
+    // Own entries only: 'toString' found Object.prototype's member and read as an INVALID_DICOM sample-count mismatch.
+    const prototypeName = part10([...imageElements({ rows: 2, columns: 2, bitsAllocated: 8, photometric: 'toString' }), raw(0x7fe00010, 'OB', new Uint8Array(4))]);
+    await expect(decodeDicom(prototypeName, { window: 'file', frames: 'first' })).rejects.toMatchObject({
+      code: 'INVALID_IMAGE', message: expect.stringMatching(/^PhotometricInterpretation \(0028,0004\) 'toString' is not supported/),
+    });
   });
 });

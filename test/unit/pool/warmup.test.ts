@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ValueInfo, WireTensor } from '../../../runtime/pool/messages.js';
-import { runWarmup, sampleFeeds, type WarmupSample } from '../../../runtime/pool/warmup.js';
+import { runWarmup, sampleFeeds, warmupFeeds, type WarmupSample } from '../../../runtime/pool/warmup.js';
 import { parseNpy } from '../../../runtime/pool/warmup-sample.js';
 
 const inputs: ValueInfo[] = [
@@ -42,6 +42,8 @@ describe('declared warm-up samples', () => {
     const ok = { audio: { shape: [1, 2], data: [1, 2] }, sr: { shape: [1], data: [16000] } };
     const none = files({});
     expect(() => sampleFeeds(inputs, sample({ audio: ok.audio }), none)).toThrow("gives no value for graph input 'sr'");
+    // Graph input names are only the sample's own keys: 'constructor' is not given just because Object has one.
+    expect(() => sampleFeeds([{ name: 'constructor', isTensor: true, type: 'float32', shape: [1] }], sample({}), none)).toThrow("gives no value for graph input 'constructor'");
     expect(() => sampleFeeds(inputs, sample({ ...ok, rate: ok.sr }), none)).toThrow("input 'rate' is not an input of the graph (it has audio, sr)");
     expect(() => sampleFeeds(inputs, sample({ ...ok, audio: { shape: [2, 2], data: [1, 2, 3, 4] } }), none)).toThrow("input 'audio': dimension 0 is 2, the graph fixes it at 1");
     expect(() => sampleFeeds(inputs, sample({ ...ok, audio: { shape: [1, 3], data: [1, 2] } }), none)).toThrow("input 'audio': data holds 2 values, shape [1,3] needs 3");
@@ -82,5 +84,6 @@ describe('runWarmup', () => {
     expect((await runWarmup({ kind: 'synthetic', shapes: { audio: [1, 400] } }, inputs, outputs, run, files({}))).warmupError).toBeUndefined();
     expect(await runWarmup({ kind: 'off' }, inputs, outputs, run, files({}))).toEqual({ warmupMs: expect.any(Number) });
     expect(runs).toHaveLength(2);
+    expect(warmupFeeds([{ name: 'toString', isTensor: true, type: 'float32', shape: [-1, 3] }], {})[0]!.dims).toEqual([1, 3]);
   });
 });
