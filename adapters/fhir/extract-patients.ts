@@ -6,7 +6,7 @@ import { convertUnit } from '../tabular/units.js';
 import { conditionAbatement, conditionOnset, medicationPeriod, observationTime } from './clinical-time.js';
 import { asArray, asString, isObject, matchesAny, type Json } from './fhir-json.js';
 import { historyFeature } from './longitudinal/history-feature.js';
-import { categoryCode } from '../tabular/category-code.js';
+import { ownEntry } from '../own-entry.js';
 
 /** A feature problem located in the request Bundle (FHIRPath of the resource it concerns). */
 export interface LocatedIssue extends FeatureIssue {
@@ -129,7 +129,7 @@ function findFeature(feature: FeatureSpec, ctx: Context): Found {
     }
     case 'patient_gender': {
       const gender = asString(ctx.patient.resource.gender);
-      const value = gender === undefined ? undefined : categoryCode(source.map, gender);
+      const value = gender === undefined ? undefined : ownEntry(source.map, gender);
       if (value === undefined) return { raw: undefined, absentBecause: gender ? `Patient.gender '${gender}' has no value in the model` : 'Patient.gender is absent', used: [], issues: [] };
       return { raw: value, used: [ctx.patient.reference], issues: [] };
     }
@@ -216,7 +216,7 @@ function readObservationValue(feature: FeatureSpec, source: Extract<FhirSource, 
   if (typeof holder.valueBoolean === 'boolean') return { value: holder.valueBoolean ? 1 : 0 };
   if (isObject(holder.valueCodeableConcept)) {
     const codes = asArray(holder.valueCodeableConcept.coding).filter(isObject).map((c) => asString(c.code)).filter((c): c is string => !!c);
-    const value = codes.map((c) => categoryCode(feature.encoding, c)).find((v) => v !== undefined);
+    const value = codes.map((c) => ownEntry(feature.encoding, c)).find((v) => v !== undefined);
     return value !== undefined ? { value } : { problem: `has a coded value (${codes.join(', ') || 'no code'}) that is not one of ${Object.keys(feature.encoding ?? {}).join(', ') || 'the model categories'}` };
   }
   return { problem: 'has no valueQuantity, valueInteger, valueBoolean or valueCodeableConcept' };

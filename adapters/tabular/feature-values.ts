@@ -1,6 +1,6 @@
 import type { FeatureSpec } from './tabular-spec.js';
 import { convertUnit } from './units.js';
-import { categoryCode } from './category-code.js';
+import { ownEntry } from '../own-entry.js';
 
 /** A problem with one feature of one record, phrased for the caller. */
 export interface FeatureIssue {
@@ -56,7 +56,7 @@ function toNumber(spec: FeatureSpec, raw: Exclude<RawFeatureValue, null | undefi
     return { value: raw ? 1 : 0 };
   }
   if (typeof raw === 'string') {
-    const code = categoryCode(spec.encoding, raw);
+    const code = ownEntry(spec.encoding, raw);
     if (code !== undefined) return { value: code };
     return { message: `${spec.name}: '${raw.slice(0, 40)}' is not ${spec.type === 'category' ? `one of the categories ${describeCategories(spec)}` : 'a number'}` };
   }

@@ -5,6 +5,7 @@ import { ClinferError, isClinferError } from '../errors/index.js';
 import { SCOPES, type Scope } from '../config/access-vocabulary.js';
 import type { Identity } from './identity.js';
 import { tokenRefused } from './token-refusal.js';
+import { ownEntry } from '../../adapters/own-entry.js';
 
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'PS256'];
 const refused = (reason: string) => new ClinferError('UNAUTHENTICATED', `the bearer token was refused: ${reason}`);
@@ -82,7 +83,7 @@ function scopesFromClaims(payload: Record<string, unknown>, issuer: OidcIssuer):
   const scopes = new Set<Scope>();
   for (const name of names) {
     if (issuer.grantClaimValuesAsScopes && (SCOPES as readonly string[]).includes(name)) scopes.add(name as Scope);
-    for (const mapped of Object.hasOwn(issuer.roleScopes, name) ? issuer.roleScopes[name]! : []) scopes.add(mapped);
+    for (const mapped of ownEntry(issuer.roleScopes, name) ?? []) scopes.add(mapped);
   }
   return scopes;
 }

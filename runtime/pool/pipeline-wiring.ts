@@ -5,6 +5,7 @@
  * Messages name the bundle.json field, the step and the input.
  */
 import { WorkerBundleError, type PipelineSpec, type TensorRef, type ValueInfo } from './messages.js';
+import { ownEntry } from '../../adapters/own-entry.js';
 
 export interface StepGraph {
   name: string;
@@ -49,7 +50,7 @@ export function planPipeline(bundlePath: string, first: StepGraph, steps: readon
     }
     for (const input of graph.inputs) {
       const field = `steps[${i}].inputs.${input.name}`;
-      const ref = Object.hasOwn(step.inputs, input.name) ? step.inputs[input.name] : undefined;
+      const ref = ownEntry(step.inputs, input.name);
       if (!ref) throw fail(`steps[${i}].inputs`, `graph input '${input.name}' of step '${step.name}' is not wired (give its source, e.g. "model.<output>")`);
       const from = source(ref, field, `step '${step.name}' input '${input.name}'`);
       const mismatch = `step '${step.name}' input '${input.name}' is ${describe(input)}, '${refName(ref)}' is ${describe(from)}`;

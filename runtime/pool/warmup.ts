@@ -1,6 +1,7 @@
 import type { ValueInfo, WireTensor } from './messages.js';
 import type { OrtType } from '../tensor/datatypes.js';
 import { decodeSampleInput, type WarmupSampleInput } from './warmup-sample.js';
+import { ownEntry } from '../../adapters/own-entry.js';
 
 /** Dynamic dimensions other than the batch get this size during a synthetic warm-up. */
 const WARMUP_DYNAMIC_DIM = 32;
@@ -58,7 +59,7 @@ export function sampleFeeds(inputs: readonly ValueInfo[], sample: WarmupSample, 
   const unknown = Object.keys(sample.inputs).find((name) => !inputs.some((i) => i.name === name));
   if (unknown) throw new Error(`input '${unknown}' is not an input of the graph (it has ${inputs.map((i) => i.name).join(', ')})`);
   return inputs.map((input) => {
-    const given = Object.hasOwn(sample.inputs, input.name) ? sample.inputs[input.name] : undefined;
+    const given = ownEntry(sample.inputs, input.name);
     if (!given) throw new Error(`gives no value for graph input '${input.name}'`);
     return decodeSampleInput(input, given, readFile);
   });
@@ -68,7 +69,7 @@ export function sampleFeeds(inputs: readonly ValueInfo[], sample: WarmupSample, 
 export function warmupFeeds(inputs: readonly ValueInfo[], shapes: Record<string, number[]>): WireTensor[] {
   return inputs.map((input) => {
     const dims =
-      (Object.hasOwn(shapes, input.name) ? shapes[input.name] : undefined) ??
+      ownEntry(shapes, input.name) ??
       (input.shape ?? []).map((d, i) => (typeof d === 'number' && d >= 0 ? d : i === 0 ? 1 : WARMUP_DYNAMIC_DIM));
     const n = dims.reduce((a, b) => a * b, 1);
     const type = (input.type ?? 'float32') as OrtType;

@@ -2,7 +2,7 @@ import { convertUnit } from '../../tabular/units.js';
 import { conditionOnset, medicationPeriod, observationTime } from '../clinical-time.js';
 import { asArray, asString, isObject, matchesAny, type Json } from '../fhir-json.js';
 import type { HistoryResource, HistorySource } from './history-spec.js';
-import { categoryCode } from '../../tabular/category-code.js';
+import { ownEntry } from '../../own-entry.js';
 
 /**
  * Reads a patient's resources of one type into time-stamped values (and periods, for exposure), keeping
@@ -204,7 +204,7 @@ function rawValue(source: HistorySource, h: Json, o: ReadOptions): { value: numb
   if (concept) {
     if (source.one_hot) return { value: matchesAny(concept, source.one_hot) ? 1 : 0 };
     const codes = asArray(concept.coding).filter(isObject).map((c) => asString(c.code)).filter((c): c is string => !!c);
-    const value = codes.map((c) => categoryCode(o.encoding, c)).find((v) => v !== undefined);
+    const value = codes.map((c) => ownEntry(o.encoding, c)).find((v) => v !== undefined);
     return value !== undefined ? { value } : { problem: `has a coded value (${codes.join(', ') || 'no code'}) the model does not know` };
   }
   return { problem: 'has no valueQuantity, valueInteger, valueDecimal, valueBoolean or coded value' };

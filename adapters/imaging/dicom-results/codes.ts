@@ -2,6 +2,7 @@ import type { Dataset } from './dictionary.js';
 import { DicomResultError } from './errors.js';
 import type { CodedConcept, ResultLabel } from './types.js';
 import { fitText } from './values.js';
+import { ownEntry } from '../../own-entry.js';
 
 const dcm = (value: string, meaning: string): CodedConcept => ({ value, scheme: 'DCM', meaning });
 const sct = (value: string, meaning: string): CodedConcept => ({ value, scheme: 'SCT', meaning });
@@ -69,8 +70,7 @@ const PROCEDURE_BY_MODALITY: Record<string, CodedConcept> = {
 const IMAGING = sct('363679005', 'Imaging');
 
 export function procedureForModality(modality: string | undefined): CodedConcept {
-  // Own entries only: a Modality tag reading 'toString' must not find Object.prototype's member.
-  return modality !== undefined && Object.hasOwn(PROCEDURE_BY_MODALITY, modality) ? PROCEDURE_BY_MODALITY[modality]! : IMAGING;
+  return (modality !== undefined ? ownEntry(PROCEDURE_BY_MODALITY, modality) : undefined) ?? IMAGING;
 }
 
 /** Procedure Reported (TID 1500, VM 1-n) for evidence of several modalities: one code per distinct procedure, in source order. */
